@@ -1,0 +1,40 @@
+/** Opens the SQLite database with the pragmas the product relies on, and applies migrations. */
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import * as schema from "./schema";
+
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+
+const MIGRATIONS_FOLDER = resolve(dirname(fileURLToPath(import.meta.url)), "migrations");
+
+export function isInMemory(databaseUrl: string): boolean {
+  return databaseUrl === ":memory:";
+}
+
+/** The folder that holds the database file: also where the generated admin token is kept. */
+export function dataDirectory(databaseUrl: string): string {
+  return isInMemory(databaseUrl) ? resolve("./data") : dirname(resolve(databaseUrl));
+}
+
+export function openDatabase(databaseUrl: string): Db {
+  if (!isInMemory(databaseUrl)) mkdirSync(dataDirectory(databaseUrl), { recursive: true });
+  const sqlite = new Database(databaseUrl);
+  // WAL lets the API read while the campaign runner writes; busy_timeout makes a
+  // second process on the same file wait for the lock instead of failing at once.
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("foreign_keys = ON");
+  sqlite.pragma("busy_timeout = 5000");
+  sqlite.pragma("synchronous = NORMAL");
+  return drizzle(sqlite, { schema }) as Db;
+}
+
+export function migrateDatabase(db: Db): void {
+  migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+}
+
+/** A transaction runner: every use case runs its reads and writes inside one. */
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];

@@ -1,0 +1,310 @@
+/**
+ * The database schema. Property names are snake_case on purpose: they are the
+ * field names of the user's guide and of the JSON API, so a row, a domain
+ * object and an API body share one vocabulary and need no mapping layer.
+ * Times are stored as epoch milliseconds (`timestamp_ms`) so that metrics can
+ * do arithmetic on them in SQL.
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  CALL_DIRECTIONS,
+  CALL_STATUSES,
+  CAMPAIGN_STATUSES,
+  CAMPAIGN_STEP_ACTIONS,
+  CAMPAIGN_TRIGGERS,
+  CHANNELS,
+  CREDIT_TYPES,
+  ENROLLMENT_STATUSES,
+  LOG_STATUSES,
+  MESSAGE_DIRECTIONS,
+  PIPELINE_STAGES,
+  PURPOSES,
+  APPOINTMENT_STATUSES,
+} from "../src/domain/vocabulary";
+
+const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull();
+const updatedAt = () => integer("updated_at", { mode: "timestamp_ms" }).notNull();
+
+export const leads = sqliteTable(
+  "leads",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    name: text("name"),
+    telegram_chat_id: integer("telegram_chat_id"),
+    telegram_username: text("telegram_username"),
+    phone: text("phone"),
+    email: text("email"),
+    source: text("source"),
+    pipeline_stage: text("pipeline_stage", { enum: PIPELINE_STAGES }).notNull().default("entrada"),
+    /** Rank of the furthest stage of the main path ever reached; feeds the funnel in one GROUP BY. */
+    furthest_stage_rank: integer("furthest_stage_rank").notNull().default(0),
+    stage_changed_at: integer("stage_changed_at", { mode: "timestamp_ms" }).notNull(),
+    last_activity_at: integer("last_activity_at", { mode: "timestamp_ms" }).notNull(),
+    score: integer("score").notNull().default(0),
+    budget_min: real("budget_min"),
+    budget_max: real("budget_max"),
+    currency: text("currency").notNull().default("MXN"),
+    location: text("location"),
+    property_type: text("property_type"),
+    bedrooms: integer("bedrooms"),
+    purpose: text("purpose", { enum: PURPOSES }),
+    timeline: text("timeline"),
+    credit_type: text("credit_type", { enum: CREDIT_TYPES }),
+    monthly_income: real("monthly_income"),
+    financially_approved: integer("financially_approved", { mode: "boolean" }).notNull().default(false),
+    opted_out: integer("opted_out", { mode: "boolean" }).notNull().default(false),
+    lost_reason: text("lost_reason"),
+    timezone: text("timezone"),
+    notes: text("notes"),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [
+    // Stage listings and the metrics scan read only this index (covering for count/avg/median).
+    index("leads_stage_changed_idx").on(t.pipeline_stage, t.stage_changed_at, t.id),
+    index("leads_stage_activity_idx").on(t.pipeline_stage, t.last_activity_at),
+    index("leads_furthest_stage_idx").on(t.furthest_stage_rank),
+    uniqueIndex("leads_telegram_chat_id_uq").on(t.telegram_chat_id).where(sql`telegram_chat_id IS NOT NULL`),
+    uniqueIndex("leads_phone_uq").on(t.phone).where(sql`phone IS NOT NULL`),
+  ],
+);
+
+export const leadStageHistory = sqliteTable(
+  "lead_stage_history",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    lead_id: integer("lead_id")
+      .notNull()
+      .references(() => leads.id, { onDelete: "cascade" }),
+    from_stage: text("from_stage", { enum: PIPELINE_STAGES }),
+    to_stage: text("to_stage", { enum: PIPELINE_STAGES }).notNull(),
+    reason: text("reason"),
+    actor: text("actor").notNull(),
+    forced: integer("forced", { mode: "boolean" }).notNull().default(false),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("lead_stage_history_lead_idx").on(t.lead_id, t.at)],
+);
+
+export const messages = sqliteTable(
+  "messages",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    lead_id: integer("lead_id")
+      .notNull()
+      .references(() => leads.id, { onDelete: "cascade" }),
+    direction: text("direction", { enum: MESSAGE_DIRECTIONS }).notNull(),
+    channel: text("channel", { enum: CHANNELS }).notNull(),
+    agent_type: text("agent_type"),
+    text: text("text").notNull(),
+    external_id: text("external_id"),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("messages_lead_idx").on(t.lead_id, t.at)],
+);
+
+export const messageTemplates = sqliteTable("message_templates", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull(),
+  channel: text("channel", { enum: CHANNELS }).notNull(),
+  content: text("content").notNull(),
+  agent_type: text("agent_type"),
+  variables: text("variables", { mode: "json" }).$type<string[]>().notNull(),
+  /** Soft delete: steps of archived campaigns and their logs still point at it. */
+  deleted_at: integer("deleted_at", { mode: "timestamp_ms" }),
+  created_at: createdAt(),
+  updated_at: updatedAt(),
+});
+
+export const campaigns = sqliteTable(
+  "campaigns",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    name: text("name").notNull(),
+    description: text("description"),
+    channel: text("channel", { enum: CHANNELS }).notNull(),
+    triggered_by: text("triggered_by", { enum: CAMPAIGN_TRIGGERS }).notNull(),
+    trigger_condition: text("trigger_condition", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    status: text("status", { enum: CAMPAIGN_STATUSES }).notNull().default("draft"),
+    activated_at: integer("activated_at", { mode: "timestamp_ms" }),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [index("campaigns_status_idx").on(t.status)],
+);
+
+export const campaignSteps = sqliteTable(
+  "campaign_steps",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    campaign_id: integer("campaign_id")
+      .notNull()
+      .references(() => campaigns.id, { onDelete: "cascade" }),
+    step_number: integer("step_number").notNull(),
+    action: text("action", { enum: CAMPAIGN_STEP_ACTIONS }).notNull(),
+    message_template_id: integer("message_template_id").references(() => messageTemplates.id),
+    target_stage: text("target_stage", { enum: PIPELINE_STAGES }),
+    agent_type: text("agent_type"),
+    delay_hours: real("delay_hours").notNull().default(0),
+    created_at: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("campaign_steps_number_uq").on(t.campaign_id, t.step_number),
+    index("campaign_steps_template_idx").on(t.message_template_id),
+  ],
+);
+
+export const campaignEnrollments = sqliteTable(
+  "campaign_enrollments",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    campaign_id: integer("campaign_id")
+      .notNull()
+      .references(() => campaigns.id, { onDelete: "cascade" }),
+    lead_id: integer("lead_id")
+      .notNull()
+      .references(() => leads.id, { onDelete: "cascade" }),
+    /** What made this enrollment unique (e.g. the stage entry time): one enrollment per trigger occurrence. */
+    trigger_key: text("trigger_key").notNull(),
+    status: text("status", { enum: ENROLLMENT_STATUSES }).notNull().default("active"),
+    next_step_number: integer("next_step_number"),
+    next_run_at: integer("next_run_at", { mode: "timestamp_ms" }),
+    exit_reason: text("exit_reason"),
+    enrolled_at: integer("enrolled_at", { mode: "timestamp_ms" }).notNull(),
+    ended_at: integer("ended_at", { mode: "timestamp_ms" }),
+    updated_at: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("campaign_enrollments_trigger_uq").on(t.campaign_id, t.lead_id, t.trigger_key),
+    index("campaign_enrollments_due_idx").on(t.status, t.next_run_at),
+    index("campaign_enrollments_lead_idx").on(t.lead_id),
+  ],
+);
+
+export const campaignLogs = sqliteTable(
+  "campaign_logs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    campaign_id: integer("campaign_id")
+      .notNull()
+      .references(() => campaigns.id, { onDelete: "cascade" }),
+    step_id: integer("step_id").references(() => campaignSteps.id, { onDelete: "set null" }),
+    step_number: integer("step_number").notNull(),
+    action: text("action", { enum: CAMPAIGN_STEP_ACTIONS }).notNull(),
+    enrollment_id: integer("enrollment_id").references(() => campaignEnrollments.id, { onDelete: "set null" }),
+    lead_id: integer("lead_id")
+      .notNull()
+      .references(() => leads.id, { onDelete: "cascade" }),
+    status: text("status", { enum: LOG_STATUSES }).notNull(),
+    error: text("error"),
+    detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
+    attempts: integer("attempts").notNull().default(0),
+    executed_at: integer("executed_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    // The exactly-once claim: one log row per (enrollment, step), inserted before acting.
+    uniqueIndex("campaign_logs_claim_uq").on(t.enrollment_id, t.step_number),
+    index("campaign_logs_campaign_idx").on(t.campaign_id, t.lead_id),
+  ],
+);
+
+export const voiceCalls = sqliteTable(
+  "voice_calls",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    lead_id: integer("lead_id")
+      .notNull()
+      .references(() => leads.id, { onDelete: "cascade" }),
+    campaign_id: integer("campaign_id").references(() => campaigns.id, { onDelete: "set null" }),
+    agent_type: text("agent_type").notNull(),
+    direction: text("direction", { enum: CALL_DIRECTIONS }).notNull().default("outbound"),
+    status: text("status", { enum: CALL_STATUSES }).notNull().default("queued"),
+    provider: text("provider"),
+    provider_call_sid: text("provider_call_sid"),
+    to_number: text("to_number"),
+    from_number: text("from_number"),
+    answered_by: text("answered_by"),
+    duration_seconds: integer("duration_seconds"),
+    failure_reason: text("failure_reason"),
+    context: text("context"),
+    summary: text("summary"),
+    extracted: text("extracted", { mode: "json" }).$type<Record<string, unknown>>(),
+    started_at: integer("started_at", { mode: "timestamp_ms" }),
+    ended_at: integer("ended_at", { mode: "timestamp_ms" }),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [
+    index("voice_calls_lead_idx").on(t.lead_id, t.created_at),
+    uniqueIndex("voice_calls_sid_uq").on(t.provider_call_sid).where(sql`provider_call_sid IS NOT NULL`),
+  ],
+);
+
+export const callTranscripts = sqliteTable(
+  "call_transcripts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    call_id: integer("call_id")
+      .notNull()
+      .references(() => voiceCalls.id, { onDelete: "cascade" }),
+    speaker: text("speaker", { enum: ["agent", "lead"] }).notNull(),
+    text: text("text").notNull(),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("call_transcripts_call_idx").on(t.call_id, t.at)],
+);
+
+export const appointments = sqliteTable(
+  "appointments",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    lead_id: integer("lead_id")
+      .notNull()
+      .references(() => leads.id, { onDelete: "cascade" }),
+    starts_at: integer("starts_at", { mode: "timestamp_ms" }).notNull(),
+    ends_at: integer("ends_at", { mode: "timestamp_ms" }).notNull(),
+    status: text("status", { enum: APPOINTMENT_STATUSES }).notNull().default("scheduled"),
+    meet_link: text("meet_link"),
+    calendar_event_id: text("calendar_event_id"),
+    calendar_provider: text("calendar_provider"),
+    notes: text("notes"),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [index("appointments_lead_idx").on(t.lead_id, t.starts_at)],
+);
+
+export const auditLogs = sqliteTable(
+  "audit_logs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    entity: text("entity").notNull(),
+    entity_id: integer("entity_id"),
+    before: text("before", { mode: "json" }).$type<Record<string, unknown>>(),
+    after: text("after", { mode: "json" }).$type<Record<string, unknown>>(),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("audit_logs_entity_idx").on(t.entity, t.entity_id, t.at)],
+);
+
+/** Small key/value store for one-off facts such as "sample data seeded". */
+export const appState = sqliteTable("app_state", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});
+
+export type Lead = typeof leads.$inferSelect;
+export type NewLead = typeof leads.$inferInsert;
+export type StageHistoryEntry = typeof leadStageHistory.$inferSelect;
+export type Message = typeof messages.$inferSelect;
+export type MessageTemplate = typeof messageTemplates.$inferSelect;
+export type Campaign = typeof campaigns.$inferSelect;
+export type CampaignStep = typeof campaignSteps.$inferSelect;
+export type CampaignLog = typeof campaignLogs.$inferSelect;
+export type VoiceCall = typeof voiceCalls.$inferSelect;
+export type CallTranscript = typeof callTranscripts.$inferSelect;
+export type Appointment = typeof appointments.$inferSelect;
+export type AuditLog = typeof auditLogs.$inferSelect;

@@ -1,0 +1,75 @@
+/**
+ * The HTTP app, built without listening (tests and main.ts both use it).
+ * Admin API under /api/v1 behind the bearer token; /healthz, /docs and the
+ * OpenAPI document are public.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import fastifySwagger from "@fastify/swagger";
+import fastifySwaggerUi from "@fastify/swagger-ui";
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { Logger } from "../logger";
+import type { Services } from "../services";
+import { requireAdminToken } from "./auth";
+import { registerErrorHandler } from "./error-handler";
+import { callRoutes } from "./calls/routes";
+import { campaignRoutes } from "./campaigns/routes";
+import { leadRoutes } from "./leads/routes";
+import { pipelineRoutes } from "./pipeline/routes";
+import { templateRoutes } from "./templates/routes";
+
+// Validation messages reach admins: Spanish.
+z.config(z.locales.es());
+
+export interface AppDeps {
+  services: Services;
+  adminToken: string;
+  logger: Logger;
+}
+
+export async function buildApp({ services, adminToken, logger }: AppDeps): Promise<FastifyInstance> {
+  // Typed as the base logger so the app stays a plain FastifyInstance for plugins and tests.
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandler(app);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: "Prospecta — API de administración",
+        description: "Leads, pipeline, campañas, plantillas y llamadas. Autenticación: `Authorization: Bearer <ADMIN_API_TOKEN>`.",
+        version: "0.1.0",
+      },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
+
+  const health = { schema: { hide: true } };
+  app.get("/healthz", health, async () => ({ status: "ok" }));
+  app.get("/api/v1/healthz", health, async () => ({ status: "ok" }));
+  app.get("/api/v1/openapi.json", health, async () => app.swagger());
+
+  await app.register(
+    async (api) => {
+      requireAdminToken(api, adminToken);
+      await api.register(leadRoutes(services));
+      await api.register(pipelineRoutes(services));
+      await api.register(campaignRoutes(services));
+      await api.register(templateRoutes(services));
+      await api.register(callRoutes(services));
+    },
+    { prefix: "/api/v1" },
+  );
+  return app;
+}

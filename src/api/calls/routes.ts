@@ -1,0 +1,36 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { Services } from "../../services";
+import { commonErrors, errorResponse, idParams } from "../common-schemas";
+import { callSchema, callWithTranscriptSchema, initiateCallBody, leadIdParams } from "./schemas";
+
+export function callRoutes(services: Services): FastifyPluginAsyncZod {
+  return async (app) => {
+    const tags = ["calls"];
+
+    app.post(
+      "/calls/initiate",
+      {
+        schema: {
+          tags,
+          summary: "Iniciar una llamada con IA a un lead",
+          body: initiateCallBody,
+          response: { 503: errorResponse, 409: errorResponse, ...commonErrors },
+        },
+      },
+      async (request) => services.calls.initiateCall(request.body),
+    );
+
+    app.get(
+      "/calls/leads/:lead_id",
+      { schema: { tags, summary: "Historial de llamadas de un lead", params: leadIdParams, response: { 200: z.array(callSchema), ...commonErrors } } },
+      async (request) => services.calls.listCallsForLead(request.params.lead_id),
+    );
+
+    app.get(
+      "/calls/:id",
+      { schema: { tags, summary: "Detalle de una llamada con transcripción y resumen", params: idParams, response: { 200: callWithTranscriptSchema, ...commonErrors } } },
+      async (request) => services.calls.getCallWithTranscript(request.params.id),
+    );
+  };
+}

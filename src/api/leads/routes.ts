@@ -1,0 +1,52 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { Services } from "../../services";
+import { commonErrors, errorResponse, idParams, pageOf } from "../common-schemas";
+import { createLeadBody, leadSchema, leadWithHistorySchema, listLeadsQuery, patchLeadBody } from "./schemas";
+
+export const ADMIN_ACTOR = "api:admin";
+
+export function leadRoutes(services: Services): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      "/leads",
+      {
+        schema: {
+          tags: ["leads"],
+          summary: "Crear un lead (empieza en entrada)",
+          body: createLeadBody,
+          response: { 201: leadSchema, 409: errorResponse, ...commonErrors },
+        },
+      },
+      async (request, reply) => reply.code(201).send(services.leads.createLead(request.body, ADMIN_ACTOR)),
+    );
+
+    app.get(
+      "/leads",
+      { schema: { tags: ["leads"], summary: "Listar y buscar leads", querystring: listLeadsQuery, response: { 200: pageOf(leadSchema), ...commonErrors } } },
+      async (request) => {
+        const { skip, limit } = request.query;
+        return { ...services.leads.listLeads(request.query), skip, limit };
+      },
+    );
+
+    app.get(
+      "/leads/:id",
+      { schema: { tags: ["leads"], summary: "Un lead con su historial de etapas", params: idParams, response: { 200: leadWithHistorySchema, ...commonErrors } } },
+      async (request) => services.leads.getLeadWithHistory(request.params.id),
+    );
+
+    app.patch(
+      "/leads/:id",
+      {
+        schema: {
+          tags: ["leads"],
+          summary: "Editar datos de un lead",
+          params: idParams,
+          body: patchLeadBody,
+          response: { 200: leadSchema, 409: errorResponse, ...commonErrors },
+        },
+      },
+      async (request) => services.leads.updateLead(request.params.id, request.body, ADMIN_ACTOR),
+    );
+  };
+}

@@ -1,0 +1,81 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { Services } from "../../services";
+import { commonErrors, errorResponse } from "../common-schemas";
+import { ADMIN_ACTOR } from "../leads/routes";
+import {
+  autoAdvanceResponse,
+  inactivePage,
+  inactiveQuery,
+  leadIdParams,
+  metricsResponse,
+  moveStageBody,
+  stageChangeResponse,
+  stagePage,
+  stagePageQuery,
+  stageParams,
+} from "./schemas";
+
+export function pipelineRoutes(services: Services): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      "/pipeline/leads/:id/move-stage",
+      {
+        schema: {
+          tags: ["pipeline"],
+          summary: "Mover un lead de etapa",
+          params: leadIdParams,
+          body: moveStageBody,
+          response: { 200: stageChangeResponse, 409: errorResponse, ...commonErrors },
+        },
+      },
+      async (request) => services.pipeline.moveLeadToStage(request.params.id, request.body, ADMIN_ACTOR),
+    );
+
+    app.post(
+      "/pipeline/leads/:id/auto-advance",
+      {
+        schema: {
+          tags: ["pipeline"],
+          summary: "Avanzar una etapa si se cumplen las condiciones",
+          params: leadIdParams,
+          response: { 200: autoAdvanceResponse, ...commonErrors },
+        },
+      },
+      async (request) => services.pipeline.autoAdvance(request.params.id, ADMIN_ACTOR),
+    );
+
+    app.get(
+      "/pipeline/stages/:stage/leads",
+      { schema: { tags: ["pipeline"], summary: "Leads de una etapa", params: stageParams, querystring: stagePageQuery, response: { 200: stagePage, ...commonErrors } } },
+      async (request) => {
+        const { stage } = request.params;
+        const { skip, limit } = request.query;
+        return { ...services.pipeline.listStageLeads(stage, skip, limit), stage, skip, limit };
+      },
+    );
+
+    app.get(
+      "/pipeline/stages/:stage/inactive",
+      {
+        schema: {
+          tags: ["pipeline"],
+          summary: "Leads de una etapa sin actividad en N días",
+          params: stageParams,
+          querystring: inactiveQuery,
+          response: { 200: inactivePage, ...commonErrors },
+        },
+      },
+      async (request) => {
+        const { stage } = request.params;
+        const { inactivity_days, skip, limit } = request.query;
+        return { ...services.pipeline.listInactiveLeads(stage, inactivity_days, skip, limit), stage, inactivity_days, skip, limit };
+      },
+    );
+
+    app.get(
+      "/pipeline/metrics",
+      { schema: { tags: ["pipeline"], summary: "Métricas del pipeline", response: { 200: metricsResponse, 401: errorResponse } } },
+      async () => services.pipeline.metrics(),
+    );
+  };
+}

@@ -1,0 +1,50 @@
+import { z } from "zod";
+import { AGENT_TYPES, CHANNELS } from "../../domain/vocabulary";
+import { TEMPLATE_VARIABLES } from "../../domain/templates";
+
+const variablesHelp = `Variables disponibles: ${Object.keys(TEMPLATE_VARIABLES).join(", ")}. Se extraen de {{...}} si no se indican.`;
+
+const templateFields = {
+  name: z.string().trim().min(1).max(200),
+  channel: z.enum(CHANNELS),
+  content: z.string().trim().min(1).max(4096).describe("Texto con {{variables}}; {{name|amigo}} da un valor por defecto"),
+  agent_type: z.enum(AGENT_TYPES).nullable().optional(),
+  variables: z.array(z.string()).optional().describe(variablesHelp),
+};
+
+export const createTemplateBody = z.strictObject(templateFields).meta({ id: "TemplateCreate" });
+
+export const updateTemplateBody = z
+  .strictObject({
+    name: templateFields.name.optional(),
+    channel: templateFields.channel.optional(),
+    content: templateFields.content.optional(),
+    agent_type: templateFields.agent_type,
+    variables: templateFields.variables,
+  })
+  .meta({ id: "TemplateUpdate" });
+
+export const renderBody = z.strictObject({ lead_id: z.number().int().positive() }).meta({ id: "TemplateRender" });
+
+export const templateSchema = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    channel: z.enum(CHANNELS),
+    content: z.string(),
+    agent_type: z.string().nullable(),
+    variables: z.array(z.string()),
+    created_at: z.date(),
+    updated_at: z.date(),
+  })
+  .meta({ id: "Template" });
+
+export const renderResponse = z
+  .object({
+    template_id: z.number().int(),
+    lead_id: z.number().int(),
+    channel: z.enum(CHANNELS),
+    content: z.string(),
+    missing_variables: z.array(z.string()).describe("Variables sin dato del lead: se usó su valor por defecto"),
+  })
+  .meta({ id: "TemplateRenderResult" });

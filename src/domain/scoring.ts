@@ -1,0 +1,70 @@
+/**
+ * The lead score, 0–100. One function, so the formula is in one place.
+ *
+ *   Profile completeness, up to 40:
+ *     budget 10 · location 8 · property type 6 · contact (phone or email) 6
+ *     · timeline 4 · bedrooms 3 · purpose 3
+ *   Financing strength, up to 35:
+ *     financially approved 15
+ *     · credit type: contado 12, bancario / infonavit / fovissste / cofinavit 8, otro 4
+ *     · monthly income known 8
+ *   Engagement, up to 25:
+ *     2 per inbound message (up to 5 messages = 10) · an answered call 5
+ *     · an appointment scheduled or held 10
+ *
+ * An opted-out lead keeps its profile and financing points but loses engagement:
+ * it asked us to stop, so it is not warm.
+ */
+import type { CreditType } from "./vocabulary";
+
+export interface ScoreInput {
+  budget_min: number | null;
+  budget_max: number | null;
+  location: string | null;
+  property_type: string | null;
+  phone: string | null;
+  email: string | null;
+  timeline: string | null;
+  bedrooms: number | null;
+  purpose: string | null;
+  financially_approved: boolean;
+  credit_type: CreditType | null;
+  monthly_income: number | null;
+  opted_out: boolean;
+}
+
+export interface EngagementFacts {
+  inboundMessages: number;
+  answeredCalls: number;
+  hasAppointment: boolean;
+}
+
+const CREDIT_POINTS: Record<CreditType, number> = {
+  contado: 12,
+  bancario: 8,
+  infonavit: 8,
+  fovissste: 8,
+  cofinavit: 8,
+  otro: 4,
+};
+
+export function computeLeadScore(lead: ScoreInput, engagement: EngagementFacts): number {
+  const profile =
+    (lead.budget_min !== null || lead.budget_max !== null ? 10 : 0) +
+    (lead.location ? 8 : 0) +
+    (lead.property_type ? 6 : 0) +
+    (lead.phone || lead.email ? 6 : 0) +
+    (lead.timeline ? 4 : 0) +
+    (lead.bedrooms !== null ? 3 : 0) +
+    (lead.purpose ? 3 : 0);
+  const financing =
+    (lead.financially_approved ? 15 : 0) +
+    (lead.credit_type ? CREDIT_POINTS[lead.credit_type] : 0) +
+    (lead.monthly_income !== null && lead.monthly_income > 0 ? 8 : 0);
+  const engaged = lead.opted_out
+    ? 0
+    : Math.min(engagement.inboundMessages, 5) * 2 +
+      (engagement.answeredCalls > 0 ? 5 : 0) +
+      (engagement.hasAppointment ? 10 : 0);
+  return Math.max(0, Math.min(100, profile + financing + engaged));
+}

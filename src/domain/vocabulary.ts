@@ -1,0 +1,63 @@
+/** The product's fixed words: one list each, shared by the database, the domain and the API schemas. */
+
+export const PIPELINE_STAGES = [
+  "entrada",
+  "perfilamiento",
+  "calificacion_financiera",
+  "agendado",
+  "seguimiento",
+  "ganado",
+  "perdido",
+] as const;
+export type PipelineStage = (typeof PIPELINE_STAGES)[number];
+
+export const STAGE_LABELS: Record<PipelineStage, string> = {
+  entrada: "Entrada",
+  perfilamiento: "Perfilamiento",
+  calificacion_financiera: "Calificación financiera",
+  agendado: "Agendado",
+  seguimiento: "Seguimiento",
+  ganado: "Ganado",
+  perdido: "Perdido",
+};
+
+export const CREDIT_TYPES = ["infonavit", "fovissste", "bancario", "cofinavit", "contado", "otro"] as const;
+export type CreditType = (typeof CREDIT_TYPES)[number];
+
+export const PURPOSES = ["compra", "renta"] as const;
+
+/** Channels a campaign can message on. Only Telegram is wired today; adding one starts here. */
+export const CHANNELS = ["telegram"] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const AGENT_TYPES = ["perfilador", "financiero", "agenda", "seguimiento"] as const;
+export type AgentType = (typeof AGENT_TYPES)[number];
+
+export const MESSAGE_DIRECTIONS = ["inbound", "outbound"] as const;
+
+export const CAMPAIGN_TRIGGERS = ["stage_change", "lead_score", "inactivity"] as const;
+export type CampaignTrigger = (typeof CAMPAIGN_TRIGGERS)[number];
+
+export const CAMPAIGN_STATUSES = ["draft", "active", "paused", "archived"] as const;
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+
+export const CAMPAIGN_STEP_ACTIONS = ["send_message", "update_stage", "start_call"] as const;
+export type CampaignStepAction = (typeof CAMPAIGN_STEP_ACTIONS)[number];
+
+export const ENROLLMENT_STATUSES = ["active", "completed", "exited"] as const;
+export const LOG_STATUSES = ["success", "failed", "skipped", "in_flight"] as const;
+
+export const CALL_DIRECTIONS = ["outbound", "inbound"] as const;
+export const CALL_STATUSES = [
+  "queued",
+  "initiated",
+  "ringing",
+  "in_progress",
+  "completed",
+  "busy",
+  "no_answer",
+  "failed",
+  "canceled",
+] as const;
+
+export const APPOINTMENT_STATUSES = ["scheduled", "completed", "cancelled", "no_show"] as const;

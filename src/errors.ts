@@ -1,0 +1,46 @@
+/**
+ * Domain errors. Services throw them; the API error handler (and later the bot)
+ * turns them into an HTTP answer or a friendly reply. Messages are Spanish:
+ * an admin reads them.
+ */
+export interface Problem {
+  /** Where the problem is, e.g. "trigger_condition.stage". Empty for the whole request. */
+  path: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly problems: Problem[] = [],
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class NotFoundError extends DomainError {
+  constructor(entity: string, id: number | string) {
+    super(`No existe ${entity} con id ${id}`, "not_found");
+  }
+}
+
+export class ValidationError extends DomainError {
+  constructor(problems: Problem[], message = "La solicitud tiene errores") {
+    super(message, "validation_error", problems);
+  }
+}
+
+export class ConflictError extends DomainError {
+  constructor(message: string, problems: Problem[] = []) {
+    super(message, "conflict", problems);
+  }
+}
+
+/** A feature that needs an external provider that is not configured. */
+export class UnavailableError extends DomainError {
+  constructor(message: string) {
+    super(message, "service_unavailable");
+  }
+}

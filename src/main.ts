@@ -1,0 +1,37 @@
+/** Start-up: config → database → services → HTTP → listen. Wiring only. */
+import { ConfigError, loadConfig, type AppConfig } from "./config";
+import { buildProspecta } from "./prospecta";
+
+function readConfigOrExit(): AppConfig {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+const config = readConfigOrExit();
+const prospecta = await buildProspecta(config);
+const { app, logger, adminToken } = prospecta;
+
+if (adminToken.generated) {
+  // Printed straight to the terminal, once, never through the logger: logs must not carry secrets.
+  const where = adminToken.file ? `Guardado en ${adminToken.file}.` : "Base en memoria: cambiará al reiniciar.";
+  process.stdout.write(`\nToken de administrador generado (ADMIN_API_TOKEN): ${adminToken.token}\n${where}\n\n`);
+}
+if (prospecta.seeded) logger.info("sample templates and the draft campaign \"Bienvenida Leads Nuevos\" created");
+
+const shutdown = async (signal: string) => {
+  logger.info({ signal }, "shutting down");
+  await prospecta.close();
+  process.exit(0);
+};
+process.once("SIGINT", () => void shutdown("SIGINT"));
+process.once("SIGTERM", () => void shutdown("SIGTERM"));
+
+await app.listen({ port: config.PORT, host: config.HOST });
+logger.info({ docs: "/docs", openapi: "/api/v1/openapi.json" }, "Prospecta listening");

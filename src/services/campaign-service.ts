@@ -1,0 +1,231 @@
+/** Campaign definitions: create, edit, status changes, steps, stats and logs. Running them is the campaign engine's job. */
+import {
+  countEnrollmentsByStatus,
+  countLeadsContacted,
+  countLogsByStepAndStatus,
+  findCampaign,
+  insertCampaign,
+  insertStep,
+  listCampaigns,
+  listLogs,
+  listSteps,
+  stepNumberTaken,
+  updateCampaignRow,
+  type LogFilter,
+} from "../../db/repositories/campaigns-repository";
+import { findTemplate } from "../../db/repositories/templates-repository";
+import { insertAudit } from "../../db/repositories/audit-repository";
+import type { Executor } from "../../db/executor";
+import type { Campaign, CampaignStep } from "../../db/schema";
+import { ConflictError, NotFoundError, ValidationError, type Problem } from "../errors";
+import { canChangeCampaignStatus, triggerConditionProblems } from "../domain/campaign-rules";
+import type {
+  AgentType,
+  CampaignStatus,
+  CampaignStepAction,
+  CampaignTrigger,
+  Channel,
+  PipelineStage,
+} from "../domain/vocabulary";
+import type { Actor, ServiceDeps } from "./context";
+
+export interface CampaignFields {
+  name: string;
+  description?: string | null | undefined;
+  channel: Channel;
+  triggered_by: CampaignTrigger;
+  trigger_condition: Record<string, unknown>;
+  status?: CampaignStatus | undefined;
+}
+
+export interface StepFields {
+  step_number: number;
+  action: CampaignStepAction;
+  message_template_id?: number | null | undefined;
+  target_stage?: PipelineStage | null | undefined;
+  agent_type?: AgentType | null | undefined;
+  delay_hours: number;
+}
+
+export type CampaignStatusListener = (campaign: Campaign, previous: CampaignStatus) => void;
+
+export function createCampaignService({ db, clock }: ServiceDeps) {
+  const statusListeners: CampaignStatusListener[] = [];
+
+  function requireCampaign(tx: Executor, id: number): Campaign {
+    const campaign = findCampaign(tx, id);
+    if (!campaign) throw new NotFoundError("una campaña", id);
+    return campaign;
+  }
+
+  function assertStatusChange(tx: Executor, campaign: Campaign, to: CampaignStatus): void {
+    if (!canChangeCampaignStatus(campaign.status, to)) {
+      throw new ConflictError(`Una campaña en estado ${campaign.status} no puede pasar a ${to}`);
+    }
+    if (to === "active" && listSteps(tx, campaign.id).length === 0) {
+      throw new ConflictError("La campaña no tiene pasos: agrega al menos uno antes de activarla");
+    }
+  }
+
+  return {
+    /** Called after a campaign's status changed (the engine enrolls leads on activation). */
+    onStatusChanged(listener: CampaignStatusListener): void {
+      statusListeners.push(listener);
+    },
+
+    createCampaign(fields: CampaignFields, actor: Actor): Campaign {
+      return db.transaction((tx) => {
+        const now = clock.now();
+        const problems = triggerConditionProblems(fields.triggered_by, fields.trigger_condition);
+        if (problems.length) throw new ValidationError(problems);
+        // A campaign is born a draft: it has no steps yet, so it cannot run.
+        if (fields.status && fields.status !== "draft") {
+          throw new ValidationError([{ path: "status", message: "Una campaña nueva empieza en draft; actívala cuando tenga pasos" }]);
+        }
+        const campaign = insertCampaign(tx, {
+          name: fields.name,
+          description: fields.description ?? null,
+          channel: fields.channel,
+          triggered_by: fields.triggered_by,
+          trigger_condition: fields.trigger_condition,
+          status: "draft",
+          created_at: now,
+          updated_at: now,
+        });
+        insertAudit(tx, { actor, action: "campaign.create", entity: "campaign", entity_id: campaign.id, after: campaign }, now);
+        return campaign;
+      });
+    },
+
+    listCampaigns: () => listCampaigns(db),
+
+    getCampaignWithSteps(id: number) {
+      const campaign = requireCampaign(db, id);
+      return { ...campaign, steps: listSteps(db, id) };
+    },
+
+    updateCampaign(id: number, fields: Partial<CampaignFields>, actor: Actor) {
+      const result = db.transaction((tx) => {
+        const now = clock.now();
+        const before = requireCampaign(tx, id);
+        if (before.status === "archived") throw new ConflictError("La campaña está archivada y no se puede modificar");
+        const triggeredBy = fields.triggered_by ?? before.triggered_by;
+        const condition = fields.trigger_condition ?? before.trigger_condition;
+        const problems: Problem[] = [];
+        if (fields.triggered_by !== undefined || fields.trigger_condition !== undefined) {
+          problems.push(...triggerConditionProblems(triggeredBy, condition));
+        }
+        if (fields.channel && fields.channel !== before.channel) {
+          problems.push(...templateChannelProblems(tx, listSteps(tx, id), fields.channel));
+        }
+        if (problems.length) throw new ValidationError(problems);
+        if (fields.status && fields.status !== before.status) assertStatusChange(tx, before, fields.status);
+
+        const statusChanged = fields.status !== undefined && fields.status !== before.status;
+        const updated = updateCampaignRow(tx, id, {
+          ...(fields.name !== undefined && { name: fields.name }),
+          ...(fields.description !== undefined && { description: fields.description }),
+          ...(fields.channel !== undefined && { channel: fields.channel }),
+          triggered_by: triggeredBy,
+          trigger_condition: condition,
+          ...(statusChanged && { status: fields.status }),
+          ...(statusChanged && fields.status === "active" && { activated_at: now }),
+          updated_at: now,
+        });
+        insertAudit(tx, { actor, action: "campaign.update", entity: "campaign", entity_id: id, before, after: updated }, now);
+        return { campaign: updated, previous: before.status };
+      });
+      if (result.campaign.status !== result.previous) {
+        for (const listener of statusListeners) listener(result.campaign, result.previous);
+      }
+      return { ...result.campaign, steps: listSteps(db, id) };
+    },
+
+    addStep(campaignId: number, fields: StepFields, actor: Actor): CampaignStep {
+      return db.transaction((tx) => {
+        const now = clock.now();
+        const campaign = requireCampaign(tx, campaignId);
+        if (campaign.status === "archived") throw new ConflictError("La campaña está archivada: no admite pasos nuevos");
+        const problems: Problem[] = [];
+        if (stepNumberTaken(tx, campaignId, fields.step_number)) {
+          problems.push({ path: "step_number", message: `La campaña ya tiene un paso ${fields.step_number}` });
+        }
+        problems.push(...stepProblems(tx, fields, campaign.channel));
+        if (problems.length) throw new ValidationError(problems);
+        const step = insertStep(tx, {
+          campaign_id: campaignId,
+          step_number: fields.step_number,
+          action: fields.action,
+          message_template_id: fields.action === "send_message" ? (fields.message_template_id ?? null) : null,
+          target_stage: fields.action === "update_stage" ? (fields.target_stage ?? null) : null,
+          agent_type: fields.action === "start_call" ? (fields.agent_type ?? "perfilador") : null,
+          delay_hours: fields.delay_hours,
+          created_at: now,
+        });
+        insertAudit(tx, { actor, action: "campaign.add_step", entity: "campaign", entity_id: campaignId, after: step }, now);
+        return step;
+      });
+    },
+
+    stats(campaignId: number) {
+      requireCampaign(db, campaignId);
+      const rows = countLogsByStepAndStatus(db, campaignId);
+      const steps = new Map<number, { step_number: number; action: string; success: number; failed: number; skipped: number; in_flight: number }>();
+      for (const row of rows) {
+        const entry = steps.get(row.step_number) ?? { step_number: row.step_number, action: row.action, success: 0, failed: 0, skipped: 0, in_flight: 0 };
+        entry[row.status] += row.n;
+        steps.set(row.step_number, entry);
+      }
+      const perStep = [...steps.values()].sort((a, b) => a.step_number - b.step_number);
+      const succeeded = perStep.reduce((sum, s) => sum + s.success, 0);
+      const failed = perStep.reduce((sum, s) => sum + s.failed, 0);
+      const executed = succeeded + failed;
+      const enrollments = { active: 0, completed: 0, exited: 0 };
+      for (const row of countEnrollmentsByStatus(db, campaignId)) enrollments[row.status] = row.n;
+      return {
+        campaign_id: campaignId,
+        total_steps_executed: executed,
+        unique_leads_contacted: countLeadsContacted(db, campaignId),
+        success_rate: executed === 0 ? 0 : succeeded / executed,
+        failure_rate: executed === 0 ? 0 : failed / executed,
+        skipped: perStep.reduce((sum, s) => sum + s.skipped, 0),
+        steps: perStep,
+        enrollments,
+      };
+    },
+
+    logs(campaignId: number, filter: LogFilter) {
+      requireCampaign(db, campaignId);
+      return listLogs(db, campaignId, filter);
+    },
+  };
+}
+
+export type CampaignService = ReturnType<typeof createCampaignService>;
+
+/** What a step needs, by action: a template of the campaign's channel, a stage, or nothing more. */
+function stepProblems(tx: Executor, fields: StepFields, channel: Channel): Problem[] {
+  switch (fields.action) {
+    case "send_message": {
+      if (fields.message_template_id == null) {
+        return [{ path: "message_template_id", message: "send_message necesita message_template_id" }];
+      }
+      const template = findTemplate(tx, fields.message_template_id);
+      if (!template) return [{ path: "message_template_id", message: `No existe la plantilla ${fields.message_template_id}` }];
+      if (template.channel !== channel) {
+        return [{ path: "message_template_id", message: `La plantilla es del canal ${template.channel} y la campaña de ${channel}` }];
+      }
+      return [];
+    }
+    case "update_stage":
+      return fields.target_stage == null ? [{ path: "target_stage", message: "update_stage necesita target_stage" }] : [];
+    case "start_call":
+      return [];
+  }
+}
+
+function templateChannelProblems(tx: Executor, steps: CampaignStep[], channel: Channel): Problem[] {
+  return steps
+    .filter((step) => step.message_template_id !== null && findTemplate(tx, step.message_template_id)?.channel !== channel)
+    .map((step) => ({ path: "channel", message: `El paso ${step.step_number} envía una plantilla de otro canal` }));
+}

@@ -1,0 +1,157 @@
+/** Use cases on a lead's own data: create, read, list, edit. Stage moves live in pipeline-service. */
+import {
+  findLead,
+  findLeadByPhone,
+  findLeadByTelegramChat,
+  insertLead,
+  insertStageHistory,
+  listLeads,
+  listStageHistory,
+  updateLeadRow,
+  type LeadFilter,
+} from "../../db/repositories/leads-repository";
+import { insertAudit } from "../../db/repositories/audit-repository";
+import type { Executor } from "../../db/executor";
+import type { Lead, NewLead } from "../../db/schema";
+import { ConflictError, NotFoundError, ValidationError, type Problem } from "../errors";
+import { stageRank } from "../domain/pipeline";
+import { refreshLeadScore } from "./lead-scoring";
+import type { Actor, ServiceDeps } from "./context";
+
+/** The lead fields a person or an agent may set directly (the stage moves through the pipeline). */
+export type LeadFields = Partial<
+  Pick<
+    NewLead,
+    | "name"
+    | "telegram_chat_id"
+    | "telegram_username"
+    | "phone"
+    | "email"
+    | "source"
+    | "budget_min"
+    | "budget_max"
+    | "currency"
+    | "location"
+    | "property_type"
+    | "bedrooms"
+    | "purpose"
+    | "timeline"
+    | "credit_type"
+    | "monthly_income"
+    | "financially_approved"
+    | "opted_out"
+    | "lost_reason"
+    | "timezone"
+    | "notes"
+  >
+>;
+
+export function createLeadService({ db, clock }: ServiceDeps) {
+  function requireLead(tx: Executor, id: number): Lead {
+    const lead = findLead(tx, id);
+    if (!lead) throw new NotFoundError("un lead", id);
+    return lead;
+  }
+
+  return {
+    requireLead: (id: number) => requireLead(db, id),
+
+    /** A new lead starts in `entrada`, with a history row saying where it came from. */
+    createLead(fields: LeadFields, actor: Actor): Lead {
+      return db.transaction((tx) => {
+        const now = clock.now();
+        assertCoherent(fields);
+        assertUniqueContact(tx, fields, null);
+        const created = insertLead(tx, {
+          ...fields,
+          pipeline_stage: "entrada",
+          furthest_stage_rank: stageRank("entrada"),
+          stage_changed_at: now,
+          last_activity_at: now,
+          created_at: now,
+          updated_at: now,
+        });
+        insertStageHistory(tx, {
+          lead_id: created.id,
+          from_stage: null,
+          to_stage: "entrada",
+          reason: fields.source ? `Lead creado (origen: ${fields.source})` : "Lead creado",
+          actor,
+          at: now,
+        });
+        const lead = refreshLeadScore(tx, created, now);
+        insertAudit(tx, { actor, action: "lead.create", entity: "lead", entity_id: lead.id, after: auditView(lead) }, now);
+        return lead;
+      });
+    },
+
+    getLeadWithHistory(id: number) {
+      const lead = requireLead(db, id);
+      return { ...lead, stage_history: listStageHistory(db, id) };
+    },
+
+    listLeads: (filter: LeadFilter) => listLeads(db, filter),
+
+    /** Applies the given fields; only what changed is audited. */
+    updateLead(id: number, fields: LeadFields, actor: Actor): Lead {
+      return db.transaction((tx) => {
+        const now = clock.now();
+        const before = requireLead(tx, id);
+        const changed = changedFields(before, fields);
+        if (Object.keys(changed).length === 0) return before;
+        assertCoherent({ ...before, ...changed });
+        assertUniqueContact(tx, changed, id);
+        const updated = refreshLeadScore(tx, updateLeadRow(tx, id, { ...changed, updated_at: now }), now);
+        const beforeView: Record<string, unknown> = {};
+        for (const key of Object.keys(changed)) beforeView[key] = before[key as keyof Lead];
+        insertAudit(
+          tx,
+          { actor, action: "lead.update", entity: "lead", entity_id: id, before: beforeView, after: changed },
+          now,
+        );
+        return updated;
+      });
+    },
+  };
+}
+
+export type LeadService = ReturnType<typeof createLeadService>;
+
+function changedFields(lead: Lead, fields: LeadFields): Record<string, unknown> {
+  const changed: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    if (lead[key as keyof Lead] !== value) changed[key] = value;
+  }
+  return changed;
+}
+
+function assertCoherent(lead: { budget_min?: number | null; budget_max?: number | null }): void {
+  if (lead.budget_min != null && lead.budget_max != null && lead.budget_min > lead.budget_max) {
+    throw new ValidationError([{ path: "budget_min", message: "budget_min no puede ser mayor que budget_max" }]);
+  }
+}
+
+/** Phone and Telegram chat identify a person: a second lead with the same one is a duplicate. */
+function assertUniqueContact(tx: Executor, fields: Record<string, unknown>, selfId: number | null): void {
+  const problems: Problem[] = [];
+  const phone = fields.phone;
+  if (typeof phone === "string") {
+    const other = findLeadByPhone(tx, phone);
+    if (other && other.id !== selfId) problems.push({ path: "phone", message: `Ya existe el lead ${other.id} con ese teléfono` });
+  }
+  const chat = fields.telegram_chat_id;
+  if (typeof chat === "number") {
+    const other = findLeadByTelegramChat(tx, chat);
+    if (other && other.id !== selfId) {
+      problems.push({ path: "telegram_chat_id", message: `Ya existe el lead ${other.id} con ese chat de Telegram` });
+    }
+  }
+  if (problems.length) throw new ConflictError("El lead ya existe", problems);
+}
+
+/** The lead as written to the audit log: the row without timestamps that say nothing new. */
+export function auditView(lead: Lead): Record<string, unknown> {
+  const { created_at: _c, updated_at: _u, ...rest } = lead;
+  return rest;
+}

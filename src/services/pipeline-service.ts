@@ -1,0 +1,187 @@
+/** Stage moves, auto-advance, stage listings and metrics. */
+import {
+  findCurrentAppointment,
+  findLead,
+  insertStageHistory,
+  listInactiveLeads,
+  listLeadsInStage,
+  readEngagement,
+  updateLeadRow,
+} from "../../db/repositories/leads-repository";
+import { aggregateStages, countReachedByRank, medianStageAgeMs } from "../../db/repositories/pipeline-metrics-repository";
+import { insertAudit } from "../../db/repositories/audit-repository";
+import type { Executor } from "../../db/executor";
+import type { Lead } from "../../db/schema";
+import { ConflictError, NotFoundError } from "../errors";
+import { decideStageMove, evaluateAutoAdvance, MAIN_PATH, stageRank, type MissingCondition } from "../domain/pipeline";
+import { PIPELINE_STAGES, type PipelineStage } from "../domain/vocabulary";
+import { refreshLeadScore } from "./lead-scoring";
+import type { Actor, ServiceDeps } from "./context";
+
+const DAY_MS = 86_400_000;
+
+export interface StageMove {
+  new_stage: PipelineStage;
+  reason?: string | null | undefined;
+  force?: boolean | undefined;
+}
+
+export interface StageChange {
+  lead: Lead;
+  from_stage: PipelineStage;
+  to_stage: PipelineStage;
+}
+
+export type StageChangeListener = (change: StageChange) => void;
+
+export type AutoAdvanceResult =
+  | { moved: true; lead: Lead; from_stage: PipelineStage; to_stage: PipelineStage; missing: [] }
+  | { moved: false; lead: Lead; from_stage: PipelineStage; to_stage: PipelineStage | null; missing: MissingCondition[] };
+
+export function createPipelineService({ db, clock }: ServiceDeps) {
+  const listeners: StageChangeListener[] = [];
+
+  function requireLead(tx: Executor, id: number): Lead {
+    const lead = findLead(tx, id);
+    if (!lead) throw new NotFoundError("un lead", id);
+    return lead;
+  }
+
+  /** Moves inside the caller's transaction: the row, history, audit and score together. */
+  function applyMove(tx: Executor, lead: Lead, move: StageMove, actor: Actor, now: Date): StageChange {
+    const decision = decideStageMove(lead.pipeline_stage, move.new_stage, move.force === true);
+    if (!decision.allowed) throw new ConflictError(decision.reason);
+    const reason = move.reason?.trim() || null;
+    const moved = updateLeadRow(tx, lead.id, {
+      pipeline_stage: move.new_stage,
+      stage_changed_at: now,
+      furthest_stage_rank: Math.max(lead.furthest_stage_rank, stageRank(move.new_stage)),
+      lost_reason: move.new_stage === "perdido" ? (reason ?? lead.lost_reason) : lead.lost_reason,
+      updated_at: now,
+    });
+    insertStageHistory(tx, {
+      lead_id: lead.id,
+      from_stage: lead.pipeline_stage,
+      to_stage: move.new_stage,
+      reason,
+      actor,
+      forced: move.force === true,
+      at: now,
+    });
+    insertAudit(
+      tx,
+      {
+        actor,
+        action: "lead.stage_change",
+        entity: "lead",
+        entity_id: lead.id,
+        before: { pipeline_stage: lead.pipeline_stage },
+        after: { pipeline_stage: move.new_stage, reason, forced: move.force === true },
+      },
+      now,
+    );
+    return { lead: refreshLeadScore(tx, moved, now), from_stage: lead.pipeline_stage, to_stage: move.new_stage };
+  }
+
+  function notify(change: StageChange): void {
+    for (const listener of listeners) listener(change);
+  }
+
+  return {
+    /** Called after a stage change has been committed (campaign triggers listen here). */
+    onStageChanged(listener: StageChangeListener): void {
+      listeners.push(listener);
+    },
+
+    moveLeadToStage(leadId: number, move: StageMove, actor: Actor): StageChange {
+      const change = db.transaction((tx) => applyMove(tx, requireLead(tx, leadId), move, actor, clock.now()));
+      notify(change);
+      return change;
+    },
+
+    /** Moves one step forward when the next stage's conditions hold; otherwise says what is missing. */
+    autoAdvance(leadId: number, actor: Actor): AutoAdvanceResult {
+      const result = db.transaction((tx): AutoAdvanceResult => {
+        const now = clock.now();
+        const lead = requireLead(tx, leadId);
+        const engagement = readEngagement(tx, leadId);
+        const evaluation = evaluateAutoAdvance(
+          lead,
+          {
+            hasReplied: engagement.inboundMessages > 0 || engagement.answeredCalls > 0,
+            appointment: findCurrentAppointment(tx, leadId, now),
+          },
+          now,
+        );
+        if (!evaluation.ready) {
+          return { moved: false, lead, from_stage: lead.pipeline_stage, to_stage: evaluation.to, missing: evaluation.missing };
+        }
+        const change = applyMove(tx, lead, { new_stage: evaluation.to, reason: "Avance automático: condiciones cumplidas" }, actor, now);
+        return { moved: true, lead: change.lead, from_stage: change.from_stage, to_stage: change.to_stage, missing: [] };
+      });
+      if (result.moved) notify({ lead: result.lead, from_stage: result.from_stage, to_stage: result.to_stage });
+      return result;
+    },
+
+    listStageLeads: (stage: PipelineStage, skip: number, limit: number) => listLeadsInStage(db, stage, skip, limit),
+
+    listInactiveLeads(stage: PipelineStage, inactivityDays: number, skip: number, limit: number) {
+      const before = new Date(clock.now().getTime() - inactivityDays * DAY_MS);
+      return { ...listInactiveLeads(db, stage, before, skip, limit), inactive_since: before };
+    },
+
+    metrics: () => computeMetrics(db, clock.now()),
+  };
+}
+
+export type PipelineService = ReturnType<typeof createPipelineService>;
+
+/**
+ * Metrics per stage and in total. "Days in stage" is measured for the leads in
+ * the stage now (how long they have been waiting there). Conversion to the next
+ * stage is a funnel: of the leads that ever reached a stage of the main path,
+ * the share that reached the next one. Win rate is won / (won + lost).
+ */
+function computeMetrics(db: Executor, now: Date) {
+  return db.transaction((tx) => {
+    const aggregates = new Map(aggregateStages(tx, now).map((row) => [row.stage, row]));
+    const reachedByRank = countReachedByRank(tx);
+    const total = [...aggregates.values()].reduce((sum, row) => sum + row.count, 0);
+    const reachedAtLeast = (rank: number) =>
+      [...reachedByRank.entries()].reduce((sum, [r, n]) => (r >= rank ? sum + n : sum), 0);
+
+    const stages = PIPELINE_STAGES.map((stage) => {
+      const row = aggregates.get(stage);
+      const count = row?.count ?? 0;
+      const median = medianStageAgeMs(tx, stage, count, now);
+      const rank = stageRank(stage);
+      const hasNext = rank >= 0 && rank < MAIN_PATH.length - 1;
+      const reached = rank >= 0 ? reachedAtLeast(rank) : count;
+      return {
+        stage,
+        count,
+        share: ratio(count, total),
+        avg_days_in_stage: row?.avg_age_ms == null ? null : round(row.avg_age_ms / DAY_MS),
+        median_days_in_stage: median === null ? null : round(median / DAY_MS),
+        reached,
+        conversion_to_next: hasNext ? ratio(reachedAtLeast(rank + 1), reached) : null,
+      };
+    });
+    const won = aggregates.get("ganado")?.count ?? 0;
+    const lost = aggregates.get("perdido")?.count ?? 0;
+    return {
+      generated_at: now,
+      totals: { leads: total, open: total - won - lost, won, lost, win_rate: ratio(won, won + lost) },
+      stages,
+    };
+  });
+}
+
+function ratio(part: number, whole: number): number | null {
+  return whole === 0 ? null : round(part / whole, 4);
+}
+
+function round(value: number, digits = 2): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

@@ -1,0 +1,136 @@
+/** Message templates: CRUD, variable extraction and preview rendering for a lead. */
+import {
+  campaignsUsingTemplate,
+  findTemplate,
+  insertTemplate,
+  listTemplates,
+  updateTemplateRow,
+} from "../../db/repositories/templates-repository";
+import { findCurrentAppointment, findLead } from "../../db/repositories/leads-repository";
+import { insertAudit } from "../../db/repositories/audit-repository";
+import type { Executor } from "../../db/executor";
+import type { MessageTemplate } from "../../db/schema";
+import { ConflictError, NotFoundError, ValidationError, type Problem } from "../errors";
+import { extractVariables, isKnownVariable, renderTemplate, templateValuesFor, TEMPLATE_VARIABLES } from "../domain/templates";
+import type { Channel } from "../domain/vocabulary";
+import type { Actor, ServiceDeps } from "./context";
+
+export interface TemplateFields {
+  name: string;
+  channel: Channel;
+  content: string;
+  agent_type?: string | null | undefined;
+  variables?: string[] | undefined;
+}
+
+export function createTemplateService({ db, clock, timeZone }: ServiceDeps) {
+  function requireTemplate(tx: Executor, id: number): MessageTemplate {
+    const template = findTemplate(tx, id);
+    if (!template) throw new NotFoundError("una plantilla", id);
+    return template;
+  }
+
+  return {
+    createTemplate(fields: TemplateFields, actor: Actor): MessageTemplate {
+      return db.transaction((tx) => {
+        const now = clock.now();
+        const variables = resolveVariables(fields.content, fields.variables);
+        const template = insertTemplate(tx, {
+          name: fields.name,
+          channel: fields.channel,
+          content: fields.content,
+          agent_type: fields.agent_type ?? null,
+          variables,
+          created_at: now,
+          updated_at: now,
+        });
+        insertAudit(tx, { actor, action: "template.create", entity: "template", entity_id: template.id, after: template }, now);
+        return template;
+      });
+    },
+
+    getTemplate: (id: number) => requireTemplate(db, id),
+    listTemplates: () => listTemplates(db),
+
+    updateTemplate(id: number, fields: Partial<TemplateFields>, actor: Actor): MessageTemplate {
+      return db.transaction((tx) => {
+        const now = clock.now();
+        const before = requireTemplate(tx, id);
+        const content = fields.content ?? before.content;
+        // New content without an explicit list re-extracts the variables, so they never go stale.
+        const variables =
+          fields.variables !== undefined || fields.content !== undefined
+            ? resolveVariables(content, fields.variables)
+            : before.variables;
+        if (fields.channel && fields.channel !== before.channel) {
+          const users = campaignsUsingTemplate(tx, id).filter((c) => c.channel !== fields.channel);
+          if (users.length) {
+            throw new ConflictError(`La plantilla la usan campañas del canal ${before.channel}: ${describe(users)}`);
+          }
+        }
+        const updated = updateTemplateRow(tx, id, {
+          ...(fields.name !== undefined && { name: fields.name }),
+          ...(fields.channel !== undefined && { channel: fields.channel }),
+          ...(fields.agent_type !== undefined && { agent_type: fields.agent_type }),
+          content,
+          variables,
+          updated_at: now,
+        });
+        insertAudit(tx, { actor, action: "template.update", entity: "template", entity_id: id, before, after: updated }, now);
+        return updated;
+      });
+    },
+
+    /** Refused while a campaign that may still run (not archived) sends it. */
+    deleteTemplate(id: number, actor: Actor): void {
+      db.transaction((tx) => {
+        const now = clock.now();
+        const template = requireTemplate(tx, id);
+        const users = campaignsUsingTemplate(tx, id);
+        if (users.length) {
+          throw new ConflictError(`No se puede borrar: la usan estas campañas: ${describe(users)}. Archívalas o cambia sus pasos primero`);
+        }
+        updateTemplateRow(tx, id, { deleted_at: now, updated_at: now });
+        insertAudit(tx, { actor, action: "template.delete", entity: "template", entity_id: id, before: template }, now);
+      });
+    },
+
+    /** What the lead would receive, without sending anything. */
+    renderForLead(id: number, leadId: number) {
+      const template = requireTemplate(db, id);
+      const lead = findLead(db, leadId);
+      if (!lead) throw new NotFoundError("un lead", leadId);
+      const appointment = findCurrentAppointment(db, leadId, clock.now());
+      const rendered = renderTemplate(template.content, templateValuesFor(lead, appointment, timeZone));
+      return { template_id: id, lead_id: leadId, channel: template.channel, content: rendered.text, missing_variables: rendered.missing };
+    },
+  };
+}
+
+export type TemplateService = ReturnType<typeof createTemplateService>;
+
+/** The declared variables (or those found in the content) after checking each is one we can fill. */
+function resolveVariables(content: string, declared: string[] | undefined): string[] {
+  const used = extractVariables(content);
+  const variables = declared ?? used;
+  const problems: Problem[] = [];
+  variables.forEach((name, index) => {
+    if (!isKnownVariable(name)) {
+      problems.push({
+        path: declared ? `variables.${index}` : "content",
+        message: `Variable desconocida {{${name}}}. Disponibles: ${Object.keys(TEMPLATE_VARIABLES).join(", ")}`,
+      });
+    }
+  });
+  for (const name of used) {
+    if (declared && !declared.includes(name)) {
+      problems.push({ path: "variables", message: `El contenido usa {{${name}}} pero no está en variables` });
+    }
+  }
+  if (problems.length) throw new ValidationError(problems);
+  return [...new Set(variables)];
+}
+
+function describe(campaigns: { id: number; name: string; status: string }[]): string {
+  return campaigns.map((c) => `#${c.id} "${c.name}" (${c.status})`).join(", ");
+}
