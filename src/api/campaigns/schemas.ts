@@ -16,13 +16,19 @@ const triggerCondition = z
   .record(z.string(), z.unknown())
   .describe('Según triggered_by: stage_change {"stage"}, lead_score {"score_min","score_max"} (0–100), inactivity {"inactivity_days"} (≥ 1)');
 
-/** Adds the trigger-condition problems to the body's own, so one 400 lists them all. */
-function checkTriggerCondition(body: { triggered_by?: (typeof CAMPAIGN_TRIGGERS)[number] | undefined; trigger_condition?: unknown }, ctx: z.RefinementCtx) {
-  if (body.triggered_by === undefined || body.trigger_condition === undefined) return;
-  for (const problem of triggerConditionProblems(body.triggered_by, body.trigger_condition)) {
+/**
+ * Adds the trigger-condition problems to the body's own, so one 400 lists them
+ * all. It runs even when other fields failed (`when`), so it must not trust the
+ * shape of what it reads.
+ */
+function checkTriggerCondition(body: { triggered_by?: unknown; trigger_condition?: unknown }, ctx: z.RefinementCtx) {
+  const trigger = CAMPAIGN_TRIGGERS.find((t) => t === body?.triggered_by);
+  if (trigger === undefined || typeof body.trigger_condition !== "object" || body.trigger_condition === null) return;
+  for (const problem of triggerConditionProblems(trigger, body.trigger_condition)) {
     ctx.addIssue({ code: "custom", message: problem.message, path: problem.path.split(".") });
   }
 }
+const alwaysCheck = { when: () => true };
 
 const campaignFields = {
   name: z.string().trim().min(1).max(200),
@@ -34,7 +40,7 @@ const campaignFields = {
 
 export const createCampaignBody = z
   .strictObject({ ...campaignFields, status: z.enum(CAMPAIGN_STATUSES).optional() })
-  .superRefine(checkTriggerCondition)
+  .superRefine(checkTriggerCondition, alwaysCheck)
   .meta({ id: "CampaignCreate" });
 
 export const updateCampaignBody = z
@@ -46,7 +52,7 @@ export const updateCampaignBody = z
     trigger_condition: triggerCondition.optional(),
     status: z.enum(CAMPAIGN_STATUSES).optional().describe("draft → active ⇄ paused → archived"),
   })
-  .superRefine(checkTriggerCondition)
+  .superRefine(checkTriggerCondition, alwaysCheck)
   .meta({ id: "CampaignUpdate" });
 
 export const createStepBody = z

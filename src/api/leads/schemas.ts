@@ -58,7 +58,6 @@ export const createLeadBody = z
 export const patchLeadBody = z
   .strictObject({
     ...optionalNullable,
-    name: editableLeadFields.name.optional(),
     currency: editableLeadFields.currency.optional(),
     financially_approved: z.boolean().optional(),
     opted_out: z.boolean().optional(),

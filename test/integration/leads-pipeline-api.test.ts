@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "./test-server";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => server.close());
+
+const DAY = 86_400_000;
+
+async function newLead(fields: Record<string, unknown> = {}) {
+  const response = await server.api("POST", "/leads", { name: "Ana López", ...fields });
+  expect(response.status).toBe(201);
+  return response.body;
+}
+
+describe("leads", () => {
+  it("a new lead starts in entrada with a history row and an audit row", async () => {
+    const lead = await newLead({ phone: "+52 55 1234 5678", source: "facebook_ads", budget_max: 3_500_000, location: "Roma Norte" });
+    expect(lead).toMatchObject({ pipeline_stage: "entrada", phone: "+525512345678", currency: "MXN", score: 24 });
+    const read = await server.api("GET", `/leads/${lead.id}`);
+    expect(read.body.stage_history).toEqual([
+      expect.objectContaining({ from_stage: null, to_stage: "entrada", actor: "api:admin", reason: "Lead creado (origen: facebook_ads)" }),
+    ]);
+    expect(server.sql("SELECT action FROM audit_logs WHERE entity = 'lead' AND entity_id = ?", lead.id)).toEqual([{ action: "lead.create" }]);
+  });
+
+  it("refuses a bad phone, a bad email and an unknown field, naming each", async () => {
+    const response = await server.api("POST", "/leads", { name: "X", phone: "5512345678", email: "no-es-correo", pipeline_stage: "ganado" });
+    expect(response.status).toBe(400);
+    const paths = response.body.details.map((d: { path: string }) => d.path);
+    expect(paths).toEqual(expect.arrayContaining(["phone", "email"]));
+    expect(response.body.details.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("refuses a second lead with the same phone (409) and writes nothing", async () => {
+    await newLead({ name: "Primero", phone: "+525511112222" });
+    const count = server.sql("SELECT COUNT(*) AS n FROM leads")[0].n;
+    const duplicate = await server.api("POST", "/leads", { name: "Segundo", phone: "+525511112222" });
+    expect(duplicate.status).toBe(409);
+    expect(duplicate.body.details[0].path).toBe("phone");
+    expect(server.sql("SELECT COUNT(*) AS n FROM leads")[0].n).toBe(count);
+  });
+
+  it("PATCH edits fields, recomputes the score and audits only what changed", async () => {
+    const lead = await newLead({ name: "Carlos" });
+    const patched = await server.api("PATCH", `/leads/${lead.id}`, { credit_type: "infonavit", monthly_income: 25_000, property_type: "casa" });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({ credit_type: "infonavit", monthly_income: 25_000, score: 6 + 8 + 8 });
+    const audit = server.sql("SELECT before, after FROM audit_logs WHERE action = 'lead.update' AND entity_id = ?", lead.id);
+    expect(JSON.parse(audit[0].after)).toEqual({ credit_type: "infonavit", monthly_income: 25_000, property_type: "casa" });
+    expect(JSON.parse(audit[0].before)).toEqual({ credit_type: null, monthly_income: null, property_type: null });
+
+    const incoherent = await server.api("PATCH", `/leads/${lead.id}`, { budget_min: 5_000_000, budget_max: 1_000_000 });
+    expect(incoherent.status).toBe(400);
+    expect((await server.api("GET", `/leads/${lead.id}`)).body.budget_min).toBeNull();
+    expect((await server.api("PATCH", `/leads/${lead.id}`, { pipeline_stage: "ganado" })).status).toBe(400);
+    expect((await server.api("PATCH", "/leads/999999", { name: "x" })).status).toBe(404);
+  });
+
+  it("lists by stage and searches by name, phone or location", async () => {
+    await newLead({ name: "Búsqueda Única", location: "Coyoacán" });
+    const byName = await server.api("GET", "/leads?q=Única");
+    expect(byName.body.items.map((l: { name: string }) => l.name)).toEqual(["Búsqueda Única"]);
+    const byLocation = await server.api("GET", "/leads?q=coyoac&stage=entrada&limit=5");
+    expect(byLocation.body).toMatchObject({ total: 1, skip: 0, limit: 5 });
+    const wildcard = await server.api("GET", "/leads?q=%25");
+    expect(wildcard.body.total).toBe(0);
+    expect((await server.api("GET", "/leads?stage=nope")).status).toBe(400);
+    expect((await server.api("GET", "/leads?limit=0")).status).toBe(400);
+  });
+});
+
+describe("pipeline moves", () => {
+  it("moves one step with the guide's body, writing history and audit", async () => {
+    const lead = await newLead({ name: "Mover" });
+    server.clock.advance(2 * DAY);
+    const moved = await server.api("POST", `/pipeline/leads/${lead.id}/move-stage`, { new_stage: "perfilamiento", reason: "Lead respondió inicial" });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ from_stage: "entrada", to_stage: "perfilamiento", lead: { pipeline_stage: "perfilamiento" } });
+    expect(moved.body.lead.stage_changed_at).toBe(server.clock.now().toISOString());
+    const history = (await server.api("GET", `/leads/${lead.id}`)).body.stage_history;
+    expect(history.at(-1)).toMatchObject({ from_stage: "entrada", to_stage: "perfilamiento", reason: "Lead respondió inicial", forced: false });
+    expect(server.sql("SELECT COUNT(*) AS n FROM audit_logs WHERE action = 'lead.stage_change' AND entity_id = ?", lead.id)[0].n).toBe(1);
+  });
+
+  it("refuses a skip or a step back without force (409, nothing written), allows it with force", async () => {
+    const lead = await newLead({ name: "Saltar" });
+    const historyBefore = server.sql("SELECT COUNT(*) AS n FROM lead_stage_history")[0].n;
+    const skip = await server.api("POST", `/pipeline/leads/${lead.id}/move-stage`, { new_stage: "agendado", reason: "x" });
+    expect(skip.status).toBe(409);
+    expect(skip.body.message).toMatch(/force/);
+    expect(server.sql("SELECT COUNT(*) AS n FROM lead_stage_history")[0].n).toBe(historyBefore);
+    expect(server.sql("SELECT pipeline_stage FROM leads WHERE id = ?", lead.id)[0].pipeline_stage).toBe("entrada");
+
+    const forced = await server.api("POST", `/pipeline/leads/${lead.id}/move-stage`, { new_stage: "agendado", reason: "Cita por teléfono", force: true });
+    expect(forced.status).toBe(200);
+    const back = await server.api("POST", `/pipeline/leads/${lead.id}/move-stage`, { new_stage: "perfilamiento" });
+    expect(back.status).toBe(409);
+  });
+
+  it("marks perdido from any open stage and keeps the reason", async () => {
+    const lead = await newLead({ name: "Perder" });
+    const lost = await server.api("POST", `/pipeline/leads/${lead.id}/move-stage`, { new_stage: "perdido", reason: "Compró con otra agencia" });
+    expect(lost.body.lead).toMatchObject({ pipeline_stage: "perdido", lost_reason: "Compró con otra agencia" });
+    expect((await server.api("POST", `/pipeline/leads/${lead.id}/move-stage`, { new_stage: "perfilamiento" })).status).toBe(409);
+  });
+
+  it("answers 404 for an unknown lead and 400 for an unknown stage", async () => {
+    expect((await server.api("POST", "/pipeline/leads/999999/move-stage", { new_stage: "perfilamiento" })).status).toBe(404);
+    const bad = await server.api("POST", "/pipeline/leads/1/move-stage", { new_stage: "cerrado" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.details[0].path).toBe("new_stage");
+  });
+});
+
+describe("auto-advance", () => {
+  it("says what is missing, then moves once the conditions hold", async () => {
+    const lead = await newLead({ name: "Auto" });
+    const notYet = await server.api("POST", `/pipeline/leads/${lead.id}/auto-advance`);
+    expect(notYet.status).toBe(200);
+    expect(notYet.body).toMatchObject({ moved: false, from_stage: "entrada", to_stage: "perfilamiento" });
+    expect(notYet.body.missing.map((m: { code: string }) => m.code)).toEqual(["first_reply"]);
+
+    // The lead writes: a stored inbound message is the first reply.
+    server.sql("INSERT INTO messages (lead_id, direction, channel, text, at) VALUES (?, 'inbound', 'telegram', 'hola', ?) RETURNING id", lead.id, server.clock.now().getTime());
+    const moved = await server.api("POST", `/pipeline/leads/${lead.id}/auto-advance`);
+    expect(moved.body).toMatchObject({ moved: true, from_stage: "entrada", to_stage: "perfilamiento", missing: [] });
+    expect(moved.body.lead.score).toBe(2 + 0);
+
+    const profile = await server.api("POST", `/pipeline/leads/${lead.id}/auto-advance`);
+    expect(profile.body.missing.map((m: { code: string }) => m.code)).toEqual(["budget", "location", "property_type"]);
+    await server.api("PATCH", `/leads/${lead.id}`, { budget_max: 3_000_000, location: "Condesa", property_type: "departamento" });
+    const qualified = await server.api("POST", `/pipeline/leads/${lead.id}/auto-advance`);
+    expect(qualified.body).toMatchObject({ moved: true, to_stage: "calificacion_financiera" });
+    expect((await server.api("GET", `/leads/${lead.id}`)).body.stage_history.at(-1).reason).toMatch(/automático/);
+  });
+});
+
+describe("stage listings, inactivity and metrics", () => {
+  it("pages a stage, finds inactive leads and reports metrics from SQL", async () => {
+    const fresh = await startTestServer();
+    try {
+      const ids: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        ids.push((await fresh.api("POST", "/leads", { name: `Lead ${i}` })).body.id);
+        fresh.clock.advance(DAY);
+      }
+      // Leads 0–2 move on to perfilamiento; lead 0 is then lost and lead 1 won (forced).
+      for (const id of ids.slice(0, 3)) await fresh.api("POST", `/pipeline/leads/${id}/move-stage`, { new_stage: "perfilamiento" });
+      await fresh.api("POST", `/pipeline/leads/${ids[0]}/move-stage`, { new_stage: "perdido", reason: "Sin presupuesto" });
+      await fresh.api("POST", `/pipeline/leads/${ids[1]}/move-stage`, { new_stage: "ganado", force: true });
+
+      const page = await fresh.api("GET", "/pipeline/stages/entrada/leads?skip=0&limit=1");
+      expect(page.body).toMatchObject({ stage: "entrada", total: 2, skip: 0, limit: 1 });
+      expect(page.body.items).toHaveLength(1);
+
+      fresh.clock.advance(8 * DAY);
+      const inactive = await fresh.api("GET", "/pipeline/stages/entrada/inactive?inactivity_days=7");
+      expect(inactive.body.total).toBe(2);
+      expect((await fresh.api("GET", "/pipeline/stages/entrada/inactive?inactivity_days=30")).body.total).toBe(0);
+      expect((await fresh.api("GET", "/pipeline/stages/entrada/inactive?inactivity_days=0")).status).toBe(400);
+
+      const metrics = (await fresh.api("GET", "/pipeline/metrics")).body;
+      expect(metrics.totals).toEqual({ leads: 5, open: 3, won: 1, lost: 1, win_rate: 0.5 });
+      const byStage = Object.fromEntries(metrics.stages.map((s: { stage: string }) => [s.stage, s]));
+      expect(byStage.entrada).toMatchObject({ count: 2, share: 0.4, reached: 5, conversion_to_next: 0.6 });
+      expect(byStage.perfilamiento).toMatchObject({ count: 1, reached: 3, conversion_to_next: round(1 / 3) });
+      expect(byStage.ganado).toMatchObject({ count: 1, conversion_to_next: null });
+      // Leads 3 and 4 entered on days 3 and 4; it is now day 13: 10 and 9 days in entrada.
+      expect(byStage.entrada.avg_days_in_stage).toBe(9.5);
+      expect(byStage.entrada.median_days_in_stage).toBe(9.5);
+      expect(byStage.agendado).toMatchObject({ count: 0, share: 0, avg_days_in_stage: null, median_days_in_stage: null });
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
+function round(value: number) {
+  return Math.round(value * 10_000) / 10_000;
+}

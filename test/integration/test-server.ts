@@ -1,0 +1,59 @@
+/** Starts the real product on an ephemeral port with a temporary SQLite file and a manual clock. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { AddressInfo } from "node:net";
+import { loadConfig } from "../../src/config";
+import { createManualClock } from "../../src/clock";
+import { buildProspecta, type Prospecta } from "../../src/prospecta";
+
+export const TEST_TOKEN = "test-admin-token-0123456789";
+
+export interface TestServer {
+  prospecta: Prospecta;
+  clock: ReturnType<typeof createManualClock>;
+  baseUrl: string;
+  /** Calls the API with the admin token; `token: null` sends none. */
+  api<T = any>(method: string, path: string, body?: unknown, options?: { token?: string | null; rawBody?: string }): Promise<{ status: number; body: T }>;
+  sql<T = any>(query: string, ...params: unknown[]): T[];
+  close(): Promise<void>;
+}
+
+export async function startTestServer(options: { seedSamples?: boolean; env?: Record<string, string> } = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), "prospecta-test-"));
+  const config = loadConfig({
+    DATABASE_URL: join(dir, "test.db"),
+    ADMIN_API_TOKEN: TEST_TOKEN,
+    LOG_LEVEL: "silent",
+    NODE_ENV: "test",
+    ...options.env,
+  });
+  const clock = createManualClock("2026-01-15T16:00:00Z");
+  const prospecta = await buildProspecta(config, { clock, seedSamples: options.seedSamples ?? false });
+  await prospecta.app.listen({ port: 0, host: "127.0.0.1" });
+  const { port } = prospecta.app.server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
+
+  return {
+    prospecta,
+    clock,
+    baseUrl,
+    async api(method, path, body, opts = {}) {
+      const headers: Record<string, string> = {};
+      const token = opts.token === undefined ? TEST_TOKEN : opts.token;
+      if (token !== null) headers.authorization = `Bearer ${token}`;
+      const payload = opts.rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
+      if (payload !== undefined) headers["content-type"] = "application/json";
+      const response = await fetch(`${baseUrl}/api/v1${path}`, { method, headers, body: payload });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : null };
+    },
+    sql(query, ...params) {
+      return prospecta.db.$client.prepare(query).all(...params) as any[];
+    },
+    async close() {
+      await prospecta.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

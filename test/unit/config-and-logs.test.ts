@@ -1,0 +1,46 @@
+import { Writable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config";
+import { createLogger, maskPhone } from "../../src/logger";
+
+describe("config", () => {
+  it("has the documented defaults", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ PORT: 3000, HOST: "0.0.0.0", DATABASE_URL: "./data/prospecta.db", TZ: "America/Mexico_City" });
+    expect(config.ADMIN_API_TOKEN).toBeUndefined();
+  });
+
+  it("stops with a message naming each bad variable", () => {
+    try {
+      loadConfig({ PORT: "abc", TZ: "Mars/Olympus" });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).message).toMatch(/PORT/);
+      expect((error as ConfigError).message).toMatch(/TZ/);
+    }
+  });
+});
+
+describe("logs", () => {
+  it("mask phone numbers and keep dates readable", () => {
+    expect(maskPhone("llamando a +5215512345678")).toBe("llamando a +52*********78");
+    expect(maskPhone("el 2026-01-15 a las 10:00")).toBe("el 2026-01-15 a las 10:00");
+  });
+
+  it("never carry the bearer token or a phone", () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const log = createLogger("info", sink);
+    log.info({ req: { headers: { authorization: "Bearer secret-token" } }, lead: { phone: "+525512345678" } }, "call to +525512345678");
+    const out = lines.join("");
+    expect(out).not.toContain("secret-token");
+    expect(out).not.toContain("525512345678");
+    expect(out).toContain("+52********78");
+  });
+});
