@@ -54,7 +54,7 @@ describe("npm start", () => {
 
       const campaigns = await (await fetch(`${first.baseUrl}/api/v1/campaigns`, { headers: { authorization: `Bearer ${token}` } })).json();
       expect(campaigns).toEqual([expect.objectContaining({ name: "Bienvenida Leads Nuevos", status: "draft" })]);
-      const templates = await (await fetch(`${first.baseUrl}/api/v1/templates`, { headers: { authorization: `Bearer ${token}` } })).json();
+      const templates = (await (await fetch(`${first.baseUrl}/api/v1/templates`, { headers: { authorization: `Bearer ${token}` } })).json()) as unknown[];
       expect(templates.length).toBeGreaterThanOrEqual(3);
     } finally {
       await first.stop();

@@ -106,7 +106,7 @@ describe("calls", () => {
 describe("docs and health", () => {
   it("serves health without a token, the OpenAPI document and the docs UI", async () => {
     expect(await (await fetch(`${server.baseUrl}/healthz`)).json()).toEqual({ status: "ok" });
-    const openapi = await (await fetch(`${server.baseUrl}/api/v1/openapi.json`)).json();
+    const openapi = (await (await fetch(`${server.baseUrl}/api/v1/openapi.json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(openapi.paths)).toEqual(
       expect.arrayContaining(["/api/v1/campaigns/{id}/steps", "/api/v1/pipeline/metrics", "/api/v1/templates/{id}/render", "/api/v1/calls/initiate"]),
     );
