@@ -36,6 +36,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     {
       level,
       redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+      serializers: { req: serializeRequest },
       formatters: {
         log: (object) => maskPhonesDeep(object) as Record<string, unknown>,
       },
@@ -48,6 +49,17 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     },
     destination,
   );
+}
+
+/** Method and path only (no headers), with the query decoded so "%2B52…" is masked like "+52…". */
+function serializeRequest(req: { method?: string; url?: string; id?: string }) {
+  let url = req.url ?? "";
+  try {
+    url = decodeURIComponent(url);
+  } catch {
+    // keep the raw URL when it is not valid percent-encoding
+  }
+  return { method: req.method, url: maskPhone(url) };
 }
 
 function maskPhonesDeep(value: unknown, depth = 0): unknown {

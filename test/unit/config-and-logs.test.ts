@@ -37,7 +37,8 @@ describe("logs", () => {
       },
     });
     const log = createLogger("info", sink);
-    log.info({ req: { headers: { authorization: "Bearer secret-token" } }, lead: { phone: "+525512345678" } }, "call to +525512345678");
+    log.info({ req: { method: "GET", url: "/api/v1/leads?q=%2B525512345678", headers: { authorization: "Bearer secret-token" } } }, "search");
+    log.info({ lead: { phone: "+525512345678" } }, "call to +525512345678");
     const out = lines.join("");
     expect(out).not.toContain("secret-token");
     expect(out).not.toContain("525512345678");
