@@ -54,6 +54,9 @@ export const leads = sqliteTable(
     monthly_income: real("monthly_income"),
     financially_approved: integer("financially_approved", { mode: "boolean" }).notNull().default(false),
     opted_out: integer("opted_out", { mode: "boolean" }).notNull().default(false),
+    /** Set when Telegram refused delivery for good (bot blocked, chat not found): campaigns stop messaging there. */
+    telegram_unreachable_at: integer("telegram_unreachable_at", { mode: "timestamp_ms" }),
+    telegram_unreachable_reason: text("telegram_unreachable_reason"),
     lost_reason: text("lost_reason"),
     timezone: text("timezone"),
     notes: text("notes"),
@@ -65,6 +68,9 @@ export const leads = sqliteTable(
     index("leads_stage_changed_idx").on(t.pipeline_stage, t.stage_changed_at, t.id),
     index("leads_stage_activity_idx").on(t.pipeline_stage, t.last_activity_at),
     index("leads_furthest_stage_idx").on(t.furthest_stage_rank),
+    // Trigger scans: lead_score and inactivity select by these without a table scan.
+    index("leads_score_idx").on(t.score),
+    index("leads_activity_idx").on(t.last_activity_at),
     uniqueIndex("leads_telegram_chat_id_uq").on(t.telegram_chat_id).where(sql`telegram_chat_id IS NOT NULL`),
     uniqueIndex("leads_phone_uq").on(t.phone).where(sql`phone IS NOT NULL`),
   ],
@@ -171,6 +177,8 @@ export const campaignEnrollments = sqliteTable(
     next_step_number: integer("next_step_number"),
     next_run_at: integer("next_run_at", { mode: "timestamp_ms" }),
     exit_reason: text("exit_reason"),
+    /** The campaign's own update_stage step moved the lead: leaving the trigger stage then is no reason to exit. */
+    moved_by_own_step: integer("moved_by_own_step", { mode: "boolean" }).notNull().default(false),
     enrolled_at: integer("enrolled_at", { mode: "timestamp_ms" }).notNull(),
     ended_at: integer("ended_at", { mode: "timestamp_ms" }),
     updated_at: updatedAt(),
@@ -200,12 +208,17 @@ export const campaignLogs = sqliteTable(
     error: text("error"),
     detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
     attempts: integer("attempts").notNull().default(0),
+    /** An in-flight step whose process died: it may or may not have gone out, so it is never retried. */
+    needs_review: integer("needs_review", { mode: "boolean" }).notNull().default(false),
+    /** When the step was claimed. */
     executed_at: integer("executed_at", { mode: "timestamp_ms" }).notNull(),
+    finished_at: integer("finished_at", { mode: "timestamp_ms" }),
   },
   (t) => [
     // The exactly-once claim: one log row per (enrollment, step), inserted before acting.
     uniqueIndex("campaign_logs_claim_uq").on(t.enrollment_id, t.step_number),
     index("campaign_logs_campaign_idx").on(t.campaign_id, t.lead_id),
+    index("campaign_logs_status_idx").on(t.status, t.executed_at),
   ],
 );
 

@@ -3,9 +3,22 @@
  * A bad value stops start-up with a message naming the variable.
  */
 import { config as loadDotenv } from "dotenv";
+import { Cron } from "croner";
 import { z } from "zod";
 
 const port = z.coerce.number().int().min(0).max(65535);
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value ? value : undefined));
+
+/** "HH:MM-HH:MM", or empty to turn quiet hours off. */
+const quietHours = z
+  .string()
+  .regex(/^$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, { message: 'formato HH:MM-HH:MM (p. ej. 21:00-09:00), o vacío para desactivar' });
+
+const cronPattern = z.string().refine(isValidCron, { message: "no es una expresión cron válida" });
 
 const timeZone = z.string().refine(isValidTimeZone, { message: "no es una zona horaria IANA válida (p. ej. America/Mexico_City)" });
 
@@ -21,6 +34,19 @@ export const configSchema = z.object({
     .or(z.literal("").transform(() => undefined)),
   TZ: timeZone.default("America/Mexico_City"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+
+  // Telegram (grammY's API client). No token: campaign messages are logged as skipped.
+  TELEGRAM_BOT_TOKEN: optionalString,
+  TELEGRAM_API_ROOT: z.url({ message: "debe ser una URL, p. ej. https://api.telegram.org" }).default("https://api.telegram.org"),
+  TELEGRAM_MAX_PER_SECOND: z.coerce.number().int().min(0, { message: "0 quita el límite" }).default(30),
+
+  // Campaigns
+  QUIET_HOURS: quietHours.default("21:00-09:00"),
+  CAMPAIGN_CRON: cronPattern.default("0 * * * *"),
+  CAMPAIGN_RUNNER_CRON: cronPattern.default("* * * * *"),
+  CAMPAIGN_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  CAMPAIGN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
+  CAMPAIGN_STEP_LEASE_SECONDS: z.coerce.number().min(1).default(600),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
@@ -49,6 +75,15 @@ function readProcessEnv(): NodeJS.ProcessEnv {
 function isValidTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isValidCron(pattern: string): boolean {
+  try {
+    new Cron(pattern, { paused: true }).stop();
     return true;
   } catch {
     return false;

@@ -34,4 +34,5 @@ process.once("SIGINT", () => void shutdown("SIGINT"));
 process.once("SIGTERM", () => void shutdown("SIGTERM"));
 
 await app.listen({ port: config.PORT, host: config.HOST });
+prospecta.startScheduler();
 logger.info({ docs: "/docs", openapi: "/api/v1/openapi.json" }, "Prospecta listening");

@@ -10,11 +10,20 @@ import type { AppConfig } from "./config";
 import { createLogger, type Logger } from "./logger";
 import { seedSampleDataOnce } from "./sample-data";
 import { createServices } from "./services";
+import { createCampaignEngine } from "./campaigns/campaign-engine";
+import { createCampaignScheduler } from "./campaigns/scheduler";
+import { createStepActions } from "./campaigns/step-actions";
+import { createStepRunner } from "./campaigns/step-runner";
+import { createTelegramSender } from "./channels/telegram-sender";
+import { parseQuietHours } from "./domain/quiet-hours";
+import { createLeadEvents } from "./services/lead-events";
 
 export interface BuildOptions {
   clock?: Clock;
   logger?: Logger;
   seedSamples?: boolean;
+  /** Base wait between retries of a transient delivery failure (tests shorten it). */
+  retryBaseMs?: number;
 }
 
 export async function buildProspecta(config: AppConfig, options: BuildOptions = {}) {
@@ -22,10 +31,52 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const db = openDatabase(config.DATABASE_URL);
   migrateDatabase(db);
-  const services = createServices({ db, clock, timeZone: config.TZ });
+  const events = createLeadEvents((error) => logger.error({ err: error }, "lead event listener failed"));
+  const services = createServices({ db, clock, timeZone: config.TZ, events });
   const seeded = options.seedSamples === false ? false : seedSampleDataOnce(db, services, clock.now());
+
+  const telegram = config.TELEGRAM_BOT_TOKEN
+    ? createTelegramSender({
+        token: config.TELEGRAM_BOT_TOKEN,
+        apiRoot: config.TELEGRAM_API_ROOT,
+        maxPerSecond: config.TELEGRAM_MAX_PER_SECOND,
+        maxRetries: config.CAMPAIGN_MAX_ATTEMPTS,
+      })
+    : null;
+  const actions = createStepActions({
+    db,
+    clock,
+    timeZone: config.TZ,
+    pipeline: services.pipeline,
+    calls: services.calls,
+    telegram,
+    maxAttempts: config.CAMPAIGN_MAX_ATTEMPTS,
+    retryBaseMs: options.retryBaseMs ?? 1000,
+    log: logger,
+  });
+  const runner = createStepRunner({
+    db,
+    clock,
+    actions,
+    quietHours: parseQuietHours(config.QUIET_HOURS),
+    timeZone: config.TZ,
+    concurrency: config.CAMPAIGN_CONCURRENCY,
+    leaseMs: config.CAMPAIGN_STEP_LEASE_SECONDS * 1000,
+    log: logger,
+  });
+  const campaignEngine = createCampaignEngine({ db, clock, runner, log: logger });
+  events.onStageEntered((event) => campaignEngine.handleStageEntered(event));
+  services.campaigns.onStatusChanged((campaign) => {
+    if (campaign.status === "active") campaignEngine.handleCampaignActivated(campaign.id);
+  });
+  const scheduler = createCampaignScheduler(
+    campaignEngine,
+    { scanCron: config.CAMPAIGN_CRON, runnerCron: config.CAMPAIGN_RUNNER_CRON, timeZone: config.TZ },
+    logger,
+  );
+
   const adminToken = resolveAdminToken(config.ADMIN_API_TOKEN, dataDirectory(config.DATABASE_URL), !isInMemory(config.DATABASE_URL));
-  const app = await buildApp({ services, adminToken: adminToken.token, logger });
+  const app = await buildApp({ services, campaignEngine, adminToken: adminToken.token, logger });
 
   return {
     app,
@@ -35,8 +86,14 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     logger,
     adminToken,
     seeded,
+    campaignEngine,
+    telegram,
+    /** Starts the cron jobs (main.ts does; tests drive the engine themselves). */
+    startScheduler: () => scheduler.start(),
     async close() {
+      scheduler.stop();
       await app.close();
+      await campaignEngine.idle();
       db.$client.close();
     },
   };

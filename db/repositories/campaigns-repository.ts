@@ -104,3 +104,26 @@ export function stepNumberTaken(db: Executor, campaignId: number, stepNumber: nu
       .get() !== undefined
   );
 }
+
+export function listActiveCampaigns(db: Executor): Campaign[] {
+  return db.select().from(campaigns).where(eq(campaigns.status, "active")).orderBy(asc(campaigns.id)).all();
+}
+
+/** Active campaigns that fire when a lead enters `stage`. */
+export function listActiveStageCampaigns(db: Executor, stage: string): Campaign[] {
+  return db
+    .select()
+    .from(campaigns)
+    .where(
+      and(
+        eq(campaigns.status, "active"),
+        eq(campaigns.triggered_by, "stage_change"),
+        sql`json_extract(${campaigns.trigger_condition}, '$.stage') = ${stage}`,
+      ),
+    )
+    .all();
+}
+
+export function findFirstStep(db: Executor, campaignId: number): CampaignStep | undefined {
+  return db.select().from(campaignSteps).where(eq(campaignSteps.campaign_id, campaignId)).orderBy(asc(campaignSteps.step_number)).get();
+}

@@ -16,6 +16,7 @@ import {
 import { z } from "zod";
 import type { Logger } from "../logger";
 import type { Services } from "../services";
+import type { CampaignEngine } from "../campaigns/campaign-engine";
 import { requireAdminToken } from "./auth";
 import { registerErrorHandler } from "./error-handler";
 import { callRoutes } from "./calls/routes";
@@ -29,11 +30,12 @@ z.config(z.locales.es());
 
 export interface AppDeps {
   services: Services;
+  campaignEngine: CampaignEngine;
   adminToken: string;
   logger: Logger;
 }
 
-export async function buildApp({ services, adminToken, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ services, campaignEngine, adminToken, logger }: AppDeps): Promise<FastifyInstance> {
   // Typed as the base logger so the app stays a plain FastifyInstance for plugins and tests.
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -65,7 +67,7 @@ export async function buildApp({ services, adminToken, logger }: AppDeps): Promi
       requireAdminToken(api, adminToken);
       await api.register(leadRoutes(services));
       await api.register(pipelineRoutes(services));
-      await api.register(campaignRoutes(services));
+      await api.register(campaignRoutes(services, campaignEngine));
       await api.register(templateRoutes(services));
       await api.register(callRoutes(services));
     },

@@ -32,6 +32,12 @@ export function triggerConditionProblems(trigger: CampaignTrigger, condition: un
   }));
 }
 
+/** A stored campaign's trigger, typed; null if its condition does not match its trigger (never, for validated rows). */
+export function parseTrigger(campaign: { triggered_by: CampaignTrigger; trigger_condition: unknown }): TriggerCondition | null {
+  const parsed = triggerConditionSchemas[campaign.triggered_by].safeParse(campaign.trigger_condition);
+  return parsed.success ? ({ triggered_by: campaign.triggered_by, trigger_condition: parsed.data } as TriggerCondition) : null;
+}
+
 const STATUS_MOVES: Record<CampaignStatus, readonly CampaignStatus[]> = {
   draft: ["active", "archived"],
   active: ["paused", "archived"],

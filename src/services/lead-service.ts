@@ -46,7 +46,7 @@ export type LeadFields = Partial<
   >
 >;
 
-export function createLeadService({ db, clock }: ServiceDeps) {
+export function createLeadService({ db, clock, events }: ServiceDeps) {
   function requireLead(tx: Executor, id: number): Lead {
     const lead = findLead(tx, id);
     if (!lead) throw new NotFoundError("un lead", id);
@@ -58,7 +58,7 @@ export function createLeadService({ db, clock }: ServiceDeps) {
 
     /** A new lead starts in `entrada`, with a history row saying where it came from. */
     createLead(fields: LeadFields, actor: Actor): Lead {
-      return db.transaction((tx) => {
+      const lead = db.transaction((tx) => {
         const now = clock.now();
         assertCoherent(fields);
         assertUniqueContact(tx, fields, null);
@@ -83,6 +83,8 @@ export function createLeadService({ db, clock }: ServiceDeps) {
         insertAudit(tx, { actor, action: "lead.create", entity: "lead", entity_id: lead.id, after: auditView(lead) }, now);
         return lead;
       });
+      events.emitStageEntered({ lead, from_stage: null, to_stage: "entrada", actor });
+      return lead;
     },
 
     getLeadWithHistory(id: number) {
@@ -101,7 +103,9 @@ export function createLeadService({ db, clock }: ServiceDeps) {
         if (Object.keys(changed).length === 0) return before;
         assertCoherent({ ...before, ...changed });
         assertUniqueContact(tx, changed, id);
-        const updated = refreshLeadScore(tx, updateLeadRow(tx, id, { ...changed, updated_at: now }), now);
+        // A new chat id is a new chance to reach the lead on Telegram.
+        const reachable = "telegram_chat_id" in changed ? { telegram_unreachable_at: null, telegram_unreachable_reason: null } : {};
+        const updated = refreshLeadScore(tx, updateLeadRow(tx, id, { ...changed, ...reachable, updated_at: now }), now);
         const beforeView: Record<string, unknown> = {};
         for (const key of Object.keys(changed)) beforeView[key] = before[key as keyof Lead];
         insertAudit(

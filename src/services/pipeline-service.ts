@@ -32,15 +32,11 @@ export interface StageChange {
   to_stage: PipelineStage;
 }
 
-export type StageChangeListener = (change: StageChange) => void;
-
 export type AutoAdvanceResult =
   | { moved: true; lead: Lead; from_stage: PipelineStage; to_stage: PipelineStage; missing: [] }
   | { moved: false; lead: Lead; from_stage: PipelineStage; to_stage: PipelineStage | null; missing: MissingCondition[] };
 
-export function createPipelineService({ db, clock }: ServiceDeps) {
-  const listeners: StageChangeListener[] = [];
-
+export function createPipelineService({ db, clock, events }: ServiceDeps) {
   function requireLead(tx: Executor, id: number): Lead {
     const lead = findLead(tx, id);
     if (!lead) throw new NotFoundError("un lead", id);
@@ -83,19 +79,14 @@ export function createPipelineService({ db, clock }: ServiceDeps) {
     return { lead: refreshLeadScore(tx, moved, now), from_stage: lead.pipeline_stage, to_stage: move.new_stage };
   }
 
-  function notify(change: StageChange): void {
-    for (const listener of listeners) listener(change);
+  function notify(change: StageChange, actor: Actor): void {
+    events.emitStageEntered({ ...change, actor });
   }
 
   return {
-    /** Called after a stage change has been committed (campaign triggers listen here). */
-    onStageChanged(listener: StageChangeListener): void {
-      listeners.push(listener);
-    },
-
     moveLeadToStage(leadId: number, move: StageMove, actor: Actor): StageChange {
       const change = db.transaction((tx) => applyMove(tx, requireLead(tx, leadId), move, actor, clock.now()));
-      notify(change);
+      notify(change, actor);
       return change;
     },
 
@@ -119,7 +110,7 @@ export function createPipelineService({ db, clock }: ServiceDeps) {
         const change = applyMove(tx, lead, { new_stage: evaluation.to, reason: "Avance automático: condiciones cumplidas" }, actor, now);
         return { moved: true, lead: change.lead, from_stage: change.from_stage, to_stage: change.to_stage, missing: [] };
       });
-      if (result.moved) notify({ lead: result.lead, from_stage: result.from_stage, to_stage: result.to_stage });
+      if (result.moved) notify({ lead: result.lead, from_stage: result.from_stage, to_stage: result.to_stage }, actor);
       return result;
     },
 

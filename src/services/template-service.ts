@@ -10,7 +10,7 @@ import { findCurrentAppointment, findLead } from "../../db/repositories/leads-re
 import { insertAudit } from "../../db/repositories/audit-repository";
 import type { Executor } from "../../db/executor";
 import type { MessageTemplate } from "../../db/schema";
-import { ConflictError, NotFoundError, ValidationError, type Problem } from "../errors";
+import { ConflictError, NotFoundError } from "../errors";
 import { extractVariables, isKnownVariable, renderTemplate, templateValuesFor, TEMPLATE_VARIABLES } from "../domain/templates";
 import type { Channel } from "../domain/vocabulary";
 import type { Actor, ServiceDeps } from "./context";
@@ -31,10 +31,10 @@ export function createTemplateService({ db, clock, timeZone }: ServiceDeps) {
   }
 
   return {
-    createTemplate(fields: TemplateFields, actor: Actor): MessageTemplate {
+    createTemplate(fields: TemplateFields, actor: Actor): MessageTemplate & { warnings: string[] } {
       return db.transaction((tx) => {
         const now = clock.now();
-        const variables = resolveVariables(fields.content, fields.variables);
+        const { variables, warnings } = resolveVariables(fields.content, fields.variables);
         const template = insertTemplate(tx, {
           name: fields.name,
           channel: fields.channel,
@@ -45,23 +45,23 @@ export function createTemplateService({ db, clock, timeZone }: ServiceDeps) {
           updated_at: now,
         });
         insertAudit(tx, { actor, action: "template.create", entity: "template", entity_id: template.id, after: template }, now);
-        return template;
+        return { ...template, warnings };
       });
     },
 
     getTemplate: (id: number) => requireTemplate(db, id),
     listTemplates: () => listTemplates(db),
 
-    updateTemplate(id: number, fields: Partial<TemplateFields>, actor: Actor): MessageTemplate {
+    updateTemplate(id: number, fields: Partial<TemplateFields>, actor: Actor): MessageTemplate & { warnings: string[] } {
       return db.transaction((tx) => {
         const now = clock.now();
         const before = requireTemplate(tx, id);
         const content = fields.content ?? before.content;
         // New content without an explicit list re-extracts the variables, so they never go stale.
-        const variables =
+        const { variables, warnings } =
           fields.variables !== undefined || fields.content !== undefined
             ? resolveVariables(content, fields.variables)
-            : before.variables;
+            : { variables: before.variables, warnings: [] };
         if (fields.channel && fields.channel !== before.channel) {
           const users = campaignsUsingTemplate(tx, id).filter((c) => c.channel !== fields.channel);
           if (users.length) {
@@ -77,7 +77,7 @@ export function createTemplateService({ db, clock, timeZone }: ServiceDeps) {
           updated_at: now,
         });
         insertAudit(tx, { actor, action: "template.update", entity: "template", entity_id: id, before, after: updated }, now);
-        return updated;
+        return { ...updated, warnings };
       });
     },
 
@@ -109,26 +109,24 @@ export function createTemplateService({ db, clock, timeZone }: ServiceDeps) {
 
 export type TemplateService = ReturnType<typeof createTemplateService>;
 
-/** The declared variables (or those found in the content) after checking each is one we can fill. */
-function resolveVariables(content: string, declared: string[] | undefined): string[] {
+/**
+ * The template's variables (declared, or found in the content) and warnings
+ * for names we cannot fill: saving still works, and such a variable renders
+ * its fallback (an empty text) so a lead never sees it raw.
+ */
+function resolveVariables(content: string, declared: string[] | undefined): { variables: string[]; warnings: string[] } {
   const used = extractVariables(content);
-  const variables = declared ?? used;
-  const problems: Problem[] = [];
-  variables.forEach((name, index) => {
+  const variables = [...new Set([...(declared ?? []), ...used])];
+  const warnings: string[] = [];
+  for (const name of variables) {
     if (!isKnownVariable(name)) {
-      problems.push({
-        path: declared ? `variables.${index}` : "content",
-        message: `Variable desconocida {{${name}}}. Disponibles: ${Object.keys(TEMPLATE_VARIABLES).join(", ")}`,
-      });
-    }
-  });
-  for (const name of used) {
-    if (declared && !declared.includes(name)) {
-      problems.push({ path: "variables", message: `El contenido usa {{${name}}} pero no está en variables` });
+      warnings.push(`Variable desconocida {{${name}}}: se mostrará vacía. Disponibles: ${Object.keys(TEMPLATE_VARIABLES).join(", ")}`);
     }
   }
-  if (problems.length) throw new ValidationError(problems);
-  return [...new Set(variables)];
+  for (const name of used) {
+    if (declared && !declared.includes(name)) warnings.push(`El contenido usa {{${name}}} pero no estaba en variables; se agregó`);
+  }
+  return { variables, warnings };
 }
 
 function describe(campaigns: { id: number; name: string; status: string }[]): string {

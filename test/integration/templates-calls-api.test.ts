@@ -27,12 +27,18 @@ describe("templates", () => {
     expect(preview.body.missing_variables).toEqual(["name", "location"]);
   });
 
-  it("refuses unknown variables, naming them", async () => {
-    const response = await server.api("POST", "/templates", { name: "Typo", channel: "telegram", content: "Hola {{nmae}}" });
-    expect(response.status).toBe(400);
-    expect(response.body.details[0].message).toMatch(/nmae/);
-    const mismatch = await server.api("POST", "/templates", { name: "X", channel: "telegram", content: "Hola {{name}}", variables: [] });
-    expect(mismatch.status).toBe(400);
+  it("saves a template with an unknown variable but warns, and never shows it raw", async () => {
+    const response = await server.api("POST", "/templates", { name: "Typo", channel: "telegram", content: "Hola {{nmae}}, ¿cómo estás?" });
+    expect(response.status).toBe(201);
+    expect(response.body.warnings).toEqual([expect.stringMatching(/nmae/)]);
+    const lead = (await server.api("POST", "/leads", { name: "Ana" })).body;
+    const preview = await server.api("POST", `/templates/${response.body.id}/render`, { lead_id: lead.id });
+    expect(preview.body.content).toBe("Hola, ¿cómo estás?");
+
+    const undeclared = await server.api("POST", "/templates", { name: "X", channel: "telegram", content: "Hola {{name}}", variables: [] });
+    expect(undeclared.body.variables).toEqual(["name"]);
+    expect(undeclared.body.warnings).toEqual([expect.stringMatching(/no estaba en variables/)]);
+    expect((await server.api("POST", "/templates", { name: "Bien", channel: "telegram", content: "Hola {{name}}" })).body.warnings).toEqual([]);
   });
 
   it("re-extracts variables when the content changes", async () => {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Services } from "../../services";
+import type { CampaignEngine } from "../../campaigns/campaign-engine";
 import { commonErrors, errorResponse, idParams } from "../common-schemas";
 import { ADMIN_ACTOR } from "../leads/routes";
 import {
@@ -10,14 +11,27 @@ import {
   createStepBody,
   logsPage,
   logsQuery,
+  runPassSchema,
   statsSchema,
   stepSchema,
   updateCampaignBody,
 } from "./schemas";
 
-export function campaignRoutes(services: Services): FastifyPluginAsyncZod {
+export function campaignRoutes(services: Services, engine: CampaignEngine): FastifyPluginAsyncZod {
   return async (app) => {
     const tags = ["campaigns"];
+
+    app.post(
+      "/campaigns/run",
+      {
+        schema: {
+          tags,
+          summary: "Ejecutar ahora una pasada completa: revisar disparadores y ejecutar pasos pendientes",
+          response: { 200: runPassSchema, 401: errorResponse },
+        },
+      },
+      async () => engine.runPass(),
+    );
 
     app.post(
       "/campaigns",

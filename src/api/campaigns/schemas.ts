@@ -136,3 +136,20 @@ export const logSchema = z
   .meta({ id: "CampaignLog" });
 
 export const logsPage = pageOf(logSchema);
+
+const count = z.number().int();
+
+export const runPassSchema = z
+  .object({
+    scan: z.object({ enrolled: count.describe("Inscripciones nuevas"), exited: count.describe("Inscripciones terminadas por dejar de cumplir") }),
+    run: z.object({
+      success: count,
+      failed: count,
+      skipped: count,
+      exited: count,
+      completed: count.describe("Inscripciones que terminaron su último paso"),
+      postponed: count.describe("Pasos que esperan a que termine el horario de silencio"),
+      recovered: count.describe("Pasos interrumpidos por una caída, marcados para revisión"),
+    }),
+  })
+  .meta({ id: "CampaignRunResult" });

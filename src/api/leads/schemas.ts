@@ -95,6 +95,8 @@ export const leadSchema = z
     monthly_income: z.number().nullable(),
     financially_approved: z.boolean(),
     opted_out: z.boolean(),
+    telegram_unreachable_at: z.date().nullable().describe("Telegram rechazó la entrega (bot bloqueado, chat inexistente)"),
+    telegram_unreachable_reason: z.string().nullable(),
     lost_reason: z.string().nullable(),
     timezone: z.string().nullable(),
     notes: z.string().nullable(),

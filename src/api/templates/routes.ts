@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Services } from "../../services";
 import { commonErrors, errorResponse, idParams } from "../common-schemas";
 import { ADMIN_ACTOR } from "../leads/routes";
-import { createTemplateBody, renderBody, renderResponse, templateSchema, updateTemplateBody } from "./schemas";
+import { createTemplateBody, renderBody, renderResponse, savedTemplateSchema, templateSchema, updateTemplateBody } from "./schemas";
 
 export function templateRoutes(services: Services): FastifyPluginAsyncZod {
   return async (app) => {
@@ -11,7 +11,7 @@ export function templateRoutes(services: Services): FastifyPluginAsyncZod {
 
     app.post(
       "/templates",
-      { schema: { tags, summary: "Crear una plantilla", body: createTemplateBody, response: { 201: templateSchema, ...commonErrors } } },
+      { schema: { tags, summary: "Crear una plantilla", body: createTemplateBody, response: { 201: savedTemplateSchema, ...commonErrors } } },
       async (request, reply) => reply.code(201).send(services.templates.createTemplate(request.body, ADMIN_ACTOR)),
     );
 
@@ -30,7 +30,7 @@ export function templateRoutes(services: Services): FastifyPluginAsyncZod {
     app.put(
       "/templates/:id",
       {
-        schema: { tags, summary: "Editar una plantilla", params: idParams, body: updateTemplateBody, response: { 200: templateSchema, 409: errorResponse, ...commonErrors } },
+        schema: { tags, summary: "Editar una plantilla", params: idParams, body: updateTemplateBody, response: { 200: savedTemplateSchema, 409: errorResponse, ...commonErrors } },
       },
       async (request) => services.templates.updateTemplate(request.params.id, request.body, ADMIN_ACTOR),
     );

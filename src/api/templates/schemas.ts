@@ -39,6 +39,10 @@ export const templateSchema = z
   })
   .meta({ id: "Template" });
 
+export const savedTemplateSchema = templateSchema
+  .extend({ warnings: z.array(z.string()).describe("Avisos: variables desconocidas o no declaradas") })
+  .meta({ id: "SavedTemplate" });
+
 export const renderResponse = z
   .object({
     template_id: z.number().int(),

@@ -1,0 +1,235 @@
+/**
+ * Runs due campaign steps, each at most once.
+ *
+ * A step is claimed before it acts: one transaction re-checks the enrollment,
+ * inserts the step's log row as `in_flight` (the unique (enrollment, step)
+ * index lets exactly one claimer win, across passes and processes) and clears
+ * the enrollment's next_run_at. Then the action runs outside any transaction
+ * (it talks to Telegram), and a second transaction records the outcome and
+ * schedules the next step. A process that dies in between leaves the log
+ * `in_flight`; after the lease it is flagged for review and the enrollment
+ * moves on, never re-sending a message that may have gone out.
+ */
+import { and, asc, eq, gt, isNull } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import type { Executor } from "../../db/executor";
+import { selectAbandonedClaims, selectDueEnrollmentIds } from "../../db/repositories/enrollments-repository";
+import { campaignEnrollments, campaignLogs, campaigns, campaignSteps, leads, type CampaignStep } from "../../db/schema";
+import type { Clock } from "../clock";
+import { parseTrigger } from "../domain/campaign-rules";
+import { enrollmentExitReason } from "../domain/enrollment-rules";
+import { isQuietTime, quietWindowEnd, type QuietWindow } from "../domain/quiet-hours";
+import type { Logger } from "../logger";
+import type { StepActions, StepContext, StepOutcome } from "./step-actions";
+
+export interface StepRunnerDeps {
+  db: Db;
+  clock: Clock;
+  actions: StepActions;
+  quietHours: QuietWindow | null;
+  timeZone: string;
+  concurrency: number;
+  leaseMs: number;
+  log: Logger;
+}
+
+export interface RunSummary {
+  success: number;
+  failed: number;
+  skipped: number;
+  exited: number;
+  completed: number;
+  postponed: number;
+  recovered: number;
+}
+
+type Claim = { kind: "run"; context: StepContext; logId: number } | { kind: "exited" | "completed" | "postponed" | "lost" };
+
+const BATCH = 500;
+
+export function createStepRunner(deps: StepRunnerDeps) {
+  const { db, clock, log } = deps;
+
+  function nextStepAfter(tx: Executor, campaignId: number, stepNumber: number): CampaignStep | undefined {
+    return tx
+      .select()
+      .from(campaignSteps)
+      .where(and(eq(campaignSteps.campaign_id, campaignId), gt(campaignSteps.step_number, stepNumber)))
+      .orderBy(asc(campaignSteps.step_number))
+      .get();
+  }
+
+  /** After a step: schedule the next one `delay_hours` from now, or complete the enrollment. */
+  function advanceEnrollment(tx: Executor, enrollmentId: number, campaignId: number, stepNumber: number, now: Date): "completed" | "scheduled" {
+    const next = nextStepAfter(tx, campaignId, stepNumber);
+    const stillActive = and(eq(campaignEnrollments.id, enrollmentId), eq(campaignEnrollments.status, "active"));
+    if (!next) {
+      tx.update(campaignEnrollments).set({ status: "completed", next_run_at: null, ended_at: now, updated_at: now }).where(stillActive).run();
+      return "completed";
+    }
+    tx.update(campaignEnrollments)
+      .set({ next_step_number: next.step_number, next_run_at: new Date(now.getTime() + Math.round(next.delay_hours * 3_600_000)), updated_at: now })
+      .where(stillActive)
+      .run();
+    return "scheduled";
+  }
+
+  function claim(enrollmentId: number): Claim {
+    return db.transaction((tx): Claim => {
+      const now = clock.now();
+      const enrollment = tx.select().from(campaignEnrollments).where(eq(campaignEnrollments.id, enrollmentId)).get();
+      // Someone else claimed or ended it since we selected it.
+      if (!enrollment || enrollment.status !== "active" || !enrollment.next_run_at || enrollment.next_run_at > now) return { kind: "lost" };
+      const campaign = tx.select().from(campaigns).where(eq(campaigns.id, enrollment.campaign_id)).get();
+      const lead = tx.select().from(leads).where(eq(leads.id, enrollment.lead_id)).get();
+      if (!campaign || campaign.status !== "active" || !lead) return { kind: "lost" };
+
+      const trigger = parseTrigger(campaign);
+      const exitReason = trigger ? enrollmentExitReason(trigger, lead, enrollment) : "La condición de la campaña no es válida";
+      if (exitReason) {
+        tx.update(campaignEnrollments)
+          .set({ status: "exited", exit_reason: exitReason, next_run_at: null, ended_at: now, updated_at: now })
+          .where(eq(campaignEnrollments.id, enrollmentId))
+          .run();
+        return { kind: "exited" };
+      }
+      const step = tx
+        .select()
+        .from(campaignSteps)
+        .where(and(eq(campaignSteps.campaign_id, campaign.id), eq(campaignSteps.step_number, enrollment.next_step_number ?? -1)))
+        .get();
+      if (!step) {
+        // The step was removed from the campaign: go on with the one after it.
+        return advanceEnrollment(tx, enrollmentId, campaign.id, enrollment.next_step_number ?? 0, now) === "completed"
+          ? { kind: "completed" }
+          : { kind: "lost" };
+      }
+      const zone = lead.timezone ?? deps.timeZone;
+      if (step.action !== "update_stage" && isQuietTime(now, zone, deps.quietHours)) {
+        tx.update(campaignEnrollments)
+          .set({ next_run_at: quietWindowEnd(now, zone, deps.quietHours), updated_at: now })
+          .where(eq(campaignEnrollments.id, enrollmentId))
+          .run();
+        return { kind: "postponed" };
+      }
+      const inserted = tx
+        .insert(campaignLogs)
+        .values({
+          campaign_id: campaign.id,
+          step_id: step.id,
+          step_number: step.step_number,
+          action: step.action,
+          enrollment_id: enrollmentId,
+          lead_id: lead.id,
+          status: "in_flight",
+          executed_at: now,
+        })
+        .onConflictDoNothing()
+        .returning({ id: campaignLogs.id })
+        .get();
+      if (!inserted) return { kind: "lost" };
+      tx.update(campaignEnrollments).set({ next_run_at: null, updated_at: now }).where(eq(campaignEnrollments.id, enrollmentId)).run();
+      return { kind: "run", logId: inserted.id, context: { campaign, step, lead, enrollmentId } };
+    });
+  }
+
+  function recordOutcome(logId: number, context: StepContext, outcome: StepOutcome): "completed" | "scheduled" {
+    return db.transaction((tx) => {
+      const now = clock.now();
+      tx.update(campaignLogs)
+        .set({
+          status: outcome.status,
+          error: outcome.status === "success" ? null : outcome.error,
+          detail: outcome.detail ?? null,
+          attempts: outcome.attempts,
+          finished_at: now,
+        })
+        .where(eq(campaignLogs.id, logId))
+        .run();
+      return advanceEnrollment(tx, context.enrollmentId, context.campaign.id, context.step.step_number, now);
+    });
+  }
+
+  async function runOne(enrollmentId: number, summary: RunSummary): Promise<void> {
+    const claimed = claim(enrollmentId);
+    if (claimed.kind !== "run") {
+      if (claimed.kind !== "lost") summary[claimed.kind]++;
+      return;
+    }
+    let outcome: StepOutcome;
+    try {
+      outcome = await deps.actions.perform(claimed.context);
+    } catch (error) {
+      log.error({ err: error, campaign_id: claimed.context.campaign.id, lead_id: claimed.context.lead.id }, "campaign step crashed");
+      outcome = { status: "failed", attempts: 1, error: error instanceof Error ? error.message : String(error) };
+    }
+    summary[outcome.status]++;
+    if (recordOutcome(claimed.logId, claimed.context, outcome) === "completed") summary.completed++;
+  }
+
+  return {
+    /** Flags steps whose process died mid-step and moves their enrollments on, without redoing them. */
+    recoverAbandoned(): number {
+      const now = clock.now();
+      const abandoned = selectAbandonedClaims(db, new Date(now.getTime() - deps.leaseMs));
+      for (const claimRow of abandoned) {
+        db.transaction((tx) => {
+          const flagged = tx
+            .update(campaignLogs)
+            .set({
+              needs_review: true,
+              error: "Interrumpido a mitad del paso (el proceso se detuvo): no se reintenta para no duplicar; revisar si llegó",
+              finished_at: now,
+            })
+            .where(and(eq(campaignLogs.id, claimRow.id), eq(campaignLogs.status, "in_flight"), eq(campaignLogs.needs_review, false)))
+            .run();
+          if (flagged.changes === 0 || claimRow.enrollment_id === null) return;
+          const enrollment = tx
+            .select()
+            .from(campaignEnrollments)
+            .where(and(eq(campaignEnrollments.id, claimRow.enrollment_id), isNull(campaignEnrollments.next_run_at)))
+            .get();
+          if (enrollment?.status === "active" && enrollment.next_step_number === claimRow.step_number) {
+            advanceEnrollment(tx, enrollment.id, claimRow.campaign_id, claimRow.step_number, now);
+          }
+        });
+        log.warn({ log_id: claimRow.id, campaign_id: claimRow.campaign_id }, "in-flight campaign step abandoned by a dead process: flagged for review");
+      }
+      return abandoned.length;
+    },
+
+    /** Runs every due step (and the ones they make due), `concurrency` at a time. */
+    async runDueSteps(): Promise<RunSummary> {
+      const summary: RunSummary = { success: 0, failed: 0, skipped: 0, exited: 0, completed: 0, postponed: 0, recovered: 0 };
+      summary.recovered = this.recoverAbandoned();
+      // Steps with no delay become due as soon as the previous one ran: loop
+      // until nothing is due, or until a batch makes no progress (every claim
+      // lost to another process), so a pass always ends.
+      for (;;) {
+        const due = selectDueEnrollmentIds(db, clock.now(), BATCH);
+        if (due.length === 0) break;
+        const before = progress(summary);
+        await runWithConcurrency(due, deps.concurrency, (id) => runOne(id, summary));
+        if (progress(summary) === before) break;
+      }
+      return summary;
+    },
+  };
+}
+
+function progress(summary: RunSummary): number {
+  return summary.success + summary.failed + summary.skipped + summary.exited + summary.completed + summary.postponed;
+}
+
+export type StepRunner = ReturnType<typeof createStepRunner>;
+
+async function runWithConcurrency<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await work(item);
+    }
+  });
+  await Promise.all(workers);
+}
