@@ -25,33 +25,20 @@ export interface ScanSummary {
 }
 
 export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineDeps) {
-  let running: Promise<RunSummary> | null = null;
-  let again = false;
+  // Runs may overlap (an event arrives while a pass waits on a slow send): the
+  // claim in the database keeps them from doing a step twice, and the runner's
+  // shared limit keeps the number of steps acting at once bounded.
+  const inProgress = new Set<Promise<RunSummary>>();
 
   function enroll(campaign: Campaign, leadId?: number): number {
     const first = findFirstStep(db, campaign.id);
     return first ? enrollMatchingLeads(db, campaign, first, clock.now(), leadId) : 0;
   }
 
-  /** Runs due steps; a call while a run is going on makes that run go once more instead of overlapping it. */
   function runDue(): Promise<RunSummary> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      const total = emptyRun();
-      try {
-        do {
-          again = false;
-          addInto(total, await runner.runDueSteps());
-        } while (again);
-        return total;
-      } finally {
-        running = null;
-      }
-    })();
-    return running;
+    const run = runner.runDueSteps().finally(() => inProgress.delete(run));
+    inProgress.add(run);
+    return run;
   }
 
   /** Fire-and-forget run after an event; failures are logged, never thrown at the caller. */
@@ -99,17 +86,9 @@ export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineD
 
     /** Resolves when no run is in progress (tests and shutdown wait on it). */
     async idle(): Promise<void> {
-      while (running) await running.catch(() => undefined);
+      while (inProgress.size > 0) await Promise.allSettled([...inProgress]);
     },
   };
 }
 
 export type CampaignEngine = ReturnType<typeof createCampaignEngine>;
-
-function emptyRun(): RunSummary {
-  return { success: 0, failed: 0, skipped: 0, exited: 0, completed: 0, postponed: 0, recovered: 0 };
-}
-
-function addInto(total: RunSummary, part: RunSummary): void {
-  for (const key of Object.keys(total) as (keyof RunSummary)[]) total[key] += part[key];
-}

@@ -1,8 +1,8 @@
 /**
  * The campaign clock: CAMPAIGN_CRON scans triggers (hourly by default, as the
  * guide says) and CAMPAIGN_RUNNER_CRON runs due steps (every minute). croner's
- * `protect` keeps a slow pass from overlapping the next one in this process;
- * the claim in the database keeps two processes from running a step twice.
+ * `protect` keeps a slow scan from overlapping the next one; the claim in the
+ * database keeps overlapping runs and other processes from running a step twice.
  */
 import { Cron } from "croner";
 import type { Logger } from "../logger";
@@ -27,9 +27,10 @@ export function createCampaignScheduler(engine: CampaignEngine, options: Campaig
 
   return {
     start(): void {
-      const common = { protect: true, timezone: options.timeZone };
-      jobs.push(new Cron(options.scanCron, { ...common, name: "campaign-scan" }, guarded("scan", () => engine.runPass())));
-      jobs.push(new Cron(options.runnerCron, { ...common, name: "campaign-runner" }, guarded("runner", () => engine.runDue())));
+      // The scan is protected from overlapping itself; runner ticks may overlap a
+      // run stuck on a slow send, so one hung request never stalls every campaign.
+      jobs.push(new Cron(options.scanCron, { protect: true, timezone: options.timeZone, name: "campaign-scan" }, guarded("scan", () => engine.runPass())));
+      jobs.push(new Cron(options.runnerCron, { timezone: options.timeZone, name: "campaign-runner" }, guarded("runner", () => engine.runDue())));
     },
     stop(): void {
       for (const job of jobs.splice(0)) job.stop();

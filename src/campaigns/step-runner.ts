@@ -49,6 +49,8 @@ const BATCH = 500;
 
 export function createStepRunner(deps: StepRunnerDeps) {
   const { db, clock, log } = deps;
+  // One limit for the whole process, however many runs overlap.
+  const slots = createSemaphore(deps.concurrency);
 
   function nextStepAfter(tx: Executor, campaignId: number, stepNumber: number): CampaignStep | undefined {
     return tx
@@ -209,7 +211,7 @@ export function createStepRunner(deps: StepRunnerDeps) {
         const due = selectDueEnrollmentIds(db, clock.now(), BATCH);
         if (due.length === 0) break;
         const before = progress(summary);
-        await runWithConcurrency(due, deps.concurrency, (id) => runOne(id, summary));
+        await Promise.all(due.map((id) => slots.use(() => runOne(id, summary))));
         if (progress(summary) === before) break;
       }
       return summary;
@@ -223,13 +225,20 @@ function progress(summary: RunSummary): number {
 
 export type StepRunner = ReturnType<typeof createStepRunner>;
 
-async function runWithConcurrency<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await work(item);
-    }
-  });
-  await Promise.all(workers);
+/** At most `limit` tasks at once; the rest wait their turn in order. */
+function createSemaphore(limit: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    async use<T>(task: () => Promise<T>): Promise<T> {
+      if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+      active++;
+      try {
+        return await task();
+      } finally {
+        active--;
+        waiting.shift()?.();
+      }
+    },
+  };
 }

@@ -1,0 +1,107 @@
+/**
+ * A process killed with SIGKILL in the middle of a campaign pass, then
+ * restarted on the same database: no message is sent twice, no step is lost,
+ * and the step that was in flight is flagged for review.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+import { startFakeTelegram } from "../fakes/telegram-bot-api";
+
+const TOKEN = "crash-test-admin-token-0123";
+const dir = mkdtempSync(join(tmpdir(), "prospecta-crash-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; baseUrl: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = output.match(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
+      if (match) resolve({ child, baseUrl: match[1]! });
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`exited with ${code}: ${output}`)));
+  });
+}
+
+async function until(check: () => boolean, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("a crash in the middle of a pass", () => {
+  it("sends no duplicate and loses no step after SIGKILL and restart", async () => {
+    const telegram = await startFakeTelegram();
+    const env = {
+      DATABASE_URL: join(dir, "crash.db"),
+      ADMIN_API_TOKEN: TOKEN,
+      TELEGRAM_BOT_TOKEN: telegram.token,
+      TELEGRAM_API_ROOT: telegram.apiRoot,
+      TELEGRAM_MAX_PER_SECOND: "0",
+      QUIET_HOURS: "",
+      CAMPAIGN_RUNNER_CRON: "* * * * * *",
+      CAMPAIGN_STEP_LEASE_SECONDS: "1",
+    };
+    const first = await startProcess(env);
+    const api = async (baseUrl: string, method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${baseUrl}/api/v1${path}`, {
+        method,
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      expect(response.status).toBeLessThan(300);
+      return (await response.json()) as { id: number };
+    };
+    try {
+      const template = await api(first.baseUrl, "POST", "/templates", { name: "Hola", channel: "telegram", content: "Hola {{first_name}}" });
+      const campaign = await api(first.baseUrl, "POST", "/campaigns", { name: "Crash", channel: "telegram", triggered_by: "stage_change", trigger_condition: { stage: "entrada" } });
+      await api(first.baseUrl, "POST", `/campaigns/${campaign.id}/steps`, { step_number: 1, action: "send_message", message_template_id: template.id, delay_hours: 0 });
+      // Step 2 is due about 2 s after step 1: after the crash and the restart.
+      await api(first.baseUrl, "POST", `/campaigns/${campaign.id}/steps`, { step_number: 2, action: "update_stage", target_stage: "perfilamiento", delay_hours: 0.0006 });
+      await api(first.baseUrl, "PUT", `/campaigns/${campaign.id}`, { status: "active" });
+
+      telegram.holdChat(3); // the send to chat 3 reaches "Telegram" but its answer never comes back
+      for (let chat = 1; chat <= 5; chat++) await api(first.baseUrl, "POST", "/leads", { name: `Lead ${chat}`, telegram_chat_id: chat });
+      await until(() => telegram.delivered().length === 4 && telegram.calls.some((c) => c.body.chat_id === 3), 5000, "four deliveries and the held one");
+      first.child.kill("SIGKILL");
+      await new Promise((resolve) => first.child.once("exit", resolve));
+
+      const second = await startProcess(env);
+      const db = new Database(env.DATABASE_URL, { readonly: true });
+      try {
+        await until(
+          () => (db.prepare("SELECT COUNT(*) AS n FROM leads WHERE pipeline_stage = 'perfilamiento'").get() as { n: number }).n === 5,
+          10_000,
+          "every lead moved by step 2",
+        );
+        const sends = telegram.calls.filter((c) => c.method === "sendMessage").map((c) => Number(c.body.chat_id));
+        expect(sends.sort()).toEqual([1, 2, 3, 4, 5]);
+        const lead3 = db.prepare("SELECT id FROM leads WHERE telegram_chat_id = 3").get() as { id: number };
+        expect(db.prepare("SELECT status, needs_review FROM campaign_logs WHERE lead_id = ? AND step_number = 1").get(lead3.id)).toEqual({
+          status: "in_flight",
+          needs_review: 1,
+        });
+        expect((db.prepare("SELECT COUNT(*) AS n FROM campaign_logs WHERE step_number = 2 AND status = 'success'").get() as { n: number }).n).toBe(5);
+      } finally {
+        db.close();
+        second.child.kill("SIGTERM");
+        await new Promise((resolve) => second.child.once("exit", resolve));
+      }
+    } finally {
+      if (first.child.exitCode === null) first.child.kill("SIGKILL");
+      await telegram.close();
+    }
+  });
+});
