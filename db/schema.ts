@@ -71,6 +71,8 @@ export const leads = sqliteTable(
     // Trigger scans: lead_score and inactivity select by these without a table scan.
     index("leads_score_idx").on(t.score),
     index("leads_activity_idx").on(t.last_activity_at),
+    // Incremental scans look only at leads changed since the previous one.
+    index("leads_updated_idx").on(t.updated_at),
     uniqueIndex("leads_telegram_chat_id_uq").on(t.telegram_chat_id).where(sql`telegram_chat_id IS NOT NULL`),
     uniqueIndex("leads_phone_uq").on(t.phone).where(sql`phone IS NOT NULL`),
   ],

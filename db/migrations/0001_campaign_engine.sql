@@ -5,4 +5,5 @@ CREATE INDEX `campaign_logs_status_idx` ON `campaign_logs` (`status`,`executed_a
 ALTER TABLE `leads` ADD `telegram_unreachable_at` integer;--> statement-breakpoint
 ALTER TABLE `leads` ADD `telegram_unreachable_reason` text;--> statement-breakpoint
 CREATE INDEX `leads_score_idx` ON `leads` (`score`);--> statement-breakpoint
-CREATE INDEX `leads_activity_idx` ON `leads` (`last_activity_at`);
+CREATE INDEX `leads_activity_idx` ON `leads` (`last_activity_at`);--> statement-breakpoint
+CREATE INDEX `leads_updated_idx` ON `leads` (`updated_at`);

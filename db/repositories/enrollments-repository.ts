@@ -17,29 +17,46 @@ export interface FirstStep {
   delay_hours: number;
 }
 
-/** The lead filter and the trigger key of a campaign's trigger, as SQL over `leads l`. */
-function triggerSql(campaign: Campaign, now: Date): { where: SQL; key: SQL } | null {
+/** Limits a scan to one lead, or to what changed since a time (an incremental scan). */
+export interface ScanScope {
+  leadId?: number | undefined;
+  changedSince?: Date | undefined;
+}
+
+/**
+ * The lead filter and the trigger key of a campaign's trigger, as SQL over
+ * `leads l`. With `changedSince`, only leads that can have started to match
+ * since then are considered, each through an index: a stage entered since,
+ * a lead updated since (its score moved), a last activity that crossed the
+ * inactivity threshold since.
+ */
+function triggerSql(campaign: Campaign, now: Date, since: Date | undefined): { where: SQL; key: SQL } | null {
   const condition = campaign.trigger_condition as Record<string, number | string>;
   switch (campaign.triggered_by) {
-    case "stage_change":
-      return { where: sql`l.pipeline_stage = ${String(condition.stage)}`, key: sql`'stage:' || l.stage_changed_at` };
-    case "lead_score":
-      return { where: sql`l.score BETWEEN ${Number(condition.score_min)} AND ${Number(condition.score_max)}`, key: sql`'score'` };
+    case "stage_change": {
+      const recent = since ? sql` AND l.stage_changed_at >= ${since.getTime()}` : sql``;
+      return { where: sql`l.pipeline_stage = ${String(condition.stage)}${recent}`, key: sql`'stage:' || l.stage_changed_at` };
+    }
+    case "lead_score": {
+      const recent = since ? sql` AND l.updated_at >= ${since.getTime()}` : sql``;
+      return { where: sql`l.score BETWEEN ${Number(condition.score_min)} AND ${Number(condition.score_max)}${recent}`, key: sql`'score'` };
+    }
     case "inactivity": {
-      const cutoff = now.getTime() - Number(condition.inactivity_days) * DAY_MS;
-      return { where: sql`l.last_activity_at < ${cutoff}`, key: sql`'inactive:' || l.last_activity_at` };
+      const span = Number(condition.inactivity_days) * DAY_MS;
+      const recent = since ? sql` AND l.last_activity_at >= ${since.getTime() - span}` : sql``;
+      return { where: sql`l.last_activity_at < ${now.getTime() - span}${recent}`, key: sql`'inactive:' || l.last_activity_at` };
     }
     default:
       return null;
   }
 }
 
-/** Enrolls every eligible lead (or just `leadId`) not yet enrolled for this trigger occurrence. Returns how many. */
-export function enrollMatchingLeads(db: Executor, campaign: Campaign, first: FirstStep, now: Date, leadId?: number): number {
-  const trigger = triggerSql(campaign, now);
+/** Enrolls every eligible lead in scope not yet enrolled for this trigger occurrence. Returns how many. */
+export function enrollMatchingLeads(db: Executor, campaign: Campaign, first: FirstStep, now: Date, scope: ScanScope = {}): number {
+  const trigger = triggerSql(campaign, now, scope.changedSince);
   if (!trigger) return 0;
   const runAt = now.getTime() + Math.round(first.delay_hours * 3_600_000);
-  const onlyLead = leadId === undefined ? sql`` : sql`AND l.id = ${leadId}`;
+  const onlyLead = scope.leadId === undefined ? sql`` : sql`AND l.id = ${scope.leadId}`;
   const result = db.run(sql`
     INSERT OR IGNORE INTO campaign_enrollments
       (campaign_id, lead_id, trigger_key, status, next_step_number, next_run_at, enrolled_at, updated_at)
@@ -54,37 +71,47 @@ export function enrollMatchingLeads(db: Executor, campaign: Campaign, first: Fir
 /**
  * Ends active enrollments whose lead no longer qualifies, by the rules of
  * src/domain/enrollment-rules.ts: opted out or closed; out of the trigger stage
- * (unless the campaign's own step moved it); active again after an inactive spell.
+ * (unless the campaign's own step moved it); active again after an inactive
+ * spell. One SELECT computes every reason in a single pass over the leads in
+ * scope (those updated since `changedSince`, as every such change bumps
+ * updated_at, or one lead); then only the few that must exit are updated.
+ * (An UPDATE … FROM with this subquery gets flattened by SQLite into a scan
+ * of all enrollments per lead, hence the two steps.)
  */
-export function exitIneligibleEnrollments(db: Executor, now: Date, leadId?: number): number {
+export function exitIneligibleEnrollments(db: Executor, now: Date, scope: ScanScope = {}): number {
   const at = now.getTime();
-  const onlyLead = leadId === undefined ? sql`` : sql`AND e.lead_id = ${leadId}`;
-  const end = (reason: string, condition: SQL) =>
+  const inScope = [
+    scope.leadId === undefined ? sql`` : sql`AND l.id = ${scope.leadId}`,
+    scope.changedSince === undefined ? sql`` : sql`AND l.updated_at >= ${scope.changedSince.getTime()}`,
+  ];
+  const exits = db.all<{ id: number; reason: string }>(sql`
+    SELECT id, reason FROM (
+      SELECT e.id AS id,
+             CASE
+               WHEN l.opted_out = 1 THEN 'El lead pidió no recibir más mensajes'
+               WHEN l.pipeline_stage IN ('ganado', 'perdido') THEN 'El lead se cerró como ' || l.pipeline_stage
+               WHEN c.triggered_by = 'stage_change' AND e.moved_by_own_step = 0
+                    AND l.pipeline_stage != json_extract(c.trigger_condition, '$.stage')
+                 THEN 'El lead salió de la etapa ' || json_extract(c.trigger_condition, '$.stage')
+               WHEN c.triggered_by = 'inactivity' AND e.trigger_key != 'inactive:' || l.last_activity_at
+                 THEN 'El lead volvió a estar activo'
+             END AS reason
+        -- CROSS JOIN makes SQLite start from the leads in scope (few, through
+        -- an index) instead of walking every active enrollment.
+        FROM leads l
+        CROSS JOIN campaign_enrollments e ON e.lead_id = l.id
+        JOIN campaigns c ON c.id = e.campaign_id
+       WHERE e.status = 'active' ${inScope[0]} ${inScope[1]})
+     WHERE reason IS NOT NULL`);
+  const idsByReason = new Map<string, number[]>();
+  for (const exit of exits) idsByReason.set(exit.reason, [...(idsByReason.get(exit.reason) ?? []), exit.id]);
+  for (const [reason, ids] of idsByReason) {
     db.run(sql`
-      UPDATE campaign_enrollments AS e
+      UPDATE campaign_enrollments
          SET status = 'exited', exit_reason = ${reason}, ended_at = ${at}, next_run_at = NULL, updated_at = ${at}
-       WHERE e.status = 'active' ${onlyLead} AND ${condition}`).changes;
-
-  return (
-    end(
-      "El lead pidió no recibir más mensajes o se cerró",
-      sql`EXISTS (SELECT 1 FROM leads l WHERE l.id = e.lead_id AND (l.opted_out = 1 OR l.pipeline_stage IN ('ganado', 'perdido')))`,
-    ) +
-    end(
-      "El lead salió de la etapa de la campaña",
-      sql`e.moved_by_own_step = 0 AND EXISTS (
-            SELECT 1 FROM campaigns c JOIN leads l ON l.id = e.lead_id
-             WHERE c.id = e.campaign_id AND c.triggered_by = 'stage_change'
-               AND l.pipeline_stage != json_extract(c.trigger_condition, '$.stage'))`,
-    ) +
-    end(
-      "El lead volvió a estar activo",
-      sql`EXISTS (
-            SELECT 1 FROM campaigns c JOIN leads l ON l.id = e.lead_id
-             WHERE c.id = e.campaign_id AND c.triggered_by = 'inactivity'
-               AND e.trigger_key != 'inactive:' || l.last_activity_at)`,
-    )
-  );
+       WHERE id IN (SELECT value FROM json_each(${JSON.stringify(ids)})) AND status = 'active'`);
+  }
+  return exits.length;
 }
 
 /** Enrollments of active campaigns whose next step is due, oldest first. */

@@ -5,12 +5,14 @@
  */
 import type { Db } from "../../db/client";
 import { findCampaign, findFirstStep, listActiveCampaigns, listActiveStageCampaigns } from "../../db/repositories/campaigns-repository";
-import { enrollMatchingLeads, exitIneligibleEnrollments } from "../../db/repositories/enrollments-repository";
+import { enrollMatchingLeads, exitIneligibleEnrollments, type ScanScope } from "../../db/repositories/enrollments-repository";
 import type { Campaign } from "../../db/schema";
 import type { Clock } from "../clock";
 import type { Logger } from "../logger";
 import type { StageEntered } from "../services/lead-events";
 import type { RunSummary, StepRunner } from "./step-runner";
+
+const SCAN_MARGIN_MS = 5 * 60_000;
 
 export interface CampaignEngineDeps {
   db: Db;
@@ -29,10 +31,14 @@ export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineD
   // claim in the database keeps them from doing a step twice, and the runner's
   // shared limit keeps the number of steps acting at once bounded.
   const inProgress = new Set<Promise<RunSummary>>();
+  // When this process last scanned: later scans look only at what changed since
+  // (minus a margin for writes that committed late). The first scan of every
+  // process, and of a campaign edited since, is a full one.
+  let lastScanAt: Date | null = null;
 
-  function enroll(campaign: Campaign, leadId?: number): number {
+  function enroll(campaign: Campaign, scope: ScanScope = {}): number {
     const first = findFirstStep(db, campaign.id);
-    return first ? enrollMatchingLeads(db, campaign, first, clock.now(), leadId) : 0;
+    return first ? enrollMatchingLeads(db, campaign, first, clock.now(), scope) : 0;
   }
 
   function runDue(): Promise<RunSummary> {
@@ -48,20 +54,27 @@ export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineD
 
   return {
     /** Enrolls every lead that matches an active campaign, and ends enrollments that no longer qualify. */
-    scanTriggers(): ScanSummary {
-      return db.transaction(() => {
-        const exited = exitIneligibleEnrollments(db, clock.now());
+    scanTriggers(options: { full?: boolean } = {}): ScanSummary {
+      const now = clock.now();
+      const since = lastScanAt && !options.full ? new Date(lastScanAt.getTime() - SCAN_MARGIN_MS) : undefined;
+      const summary = db.transaction(() => {
+        const exited = exitIneligibleEnrollments(db, now, { changedSince: since });
         let enrolled = 0;
-        for (const campaign of listActiveCampaigns(db)) enrolled += enroll(campaign);
+        for (const campaign of listActiveCampaigns(db)) {
+          const editedSince = since !== undefined && campaign.updated_at >= since;
+          enrolled += enroll(campaign, { changedSince: editedSince ? undefined : since });
+        }
         return { enrolled, exited };
       });
+      lastScanAt = now;
+      return summary;
     },
 
     /** A lead entered a stage: end enrollments it no longer qualifies for, enroll it where the stage fires. */
     handleStageEntered(event: StageEntered): void {
       db.transaction(() => {
-        exitIneligibleEnrollments(db, clock.now(), event.lead.id);
-        for (const campaign of listActiveStageCampaigns(db, event.to_stage)) enroll(campaign, event.lead.id);
+        exitIneligibleEnrollments(db, clock.now(), { leadId: event.lead.id });
+        for (const campaign of listActiveStageCampaigns(db, event.to_stage)) enroll(campaign, { leadId: event.lead.id });
       });
       kick();
     },

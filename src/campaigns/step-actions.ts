@@ -5,9 +5,8 @@
  */
 import { eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { findCurrentAppointment, updateLeadRow } from "../../db/repositories/leads-repository";
-import { insertMessage } from "../../db/repositories/messages-repository";
-import { findTemplate } from "../../db/repositories/templates-repository";
+import { updateLeadRow } from "../../db/repositories/leads-repository";
+import { createStepRunQueries } from "../../db/repositories/step-run-repository";
 import { insertAudit } from "../../db/repositories/audit-repository";
 import { campaignEnrollments, type Campaign, type CampaignStep, type Lead } from "../../db/schema";
 import { PermanentDeliveryError, TransientDeliveryError, type TextSender } from "../channels/telegram-sender";
@@ -51,6 +50,7 @@ export function campaignActor(campaignId: number): string {
 
 export function createStepActions(deps: StepActionDeps) {
   const { db, clock, log } = deps;
+  const q = createStepRunQueries(db);
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   async function sendMessage({ campaign, step, lead }: StepContext): Promise<StepOutcome> {
@@ -59,25 +59,23 @@ export function createStepActions(deps: StepActionDeps) {
     if (lead.telegram_unreachable_at) {
       return { status: "skipped", attempts: 0, error: `El lead no es alcanzable por Telegram: ${lead.telegram_unreachable_reason ?? ""}`.trim() };
     }
-    const template = step.message_template_id === null ? undefined : findTemplate(db, step.message_template_id);
+    const template = step.message_template_id === null ? undefined : q.template(step.message_template_id);
     if (!template) return { status: "failed", attempts: 0, error: `La plantilla ${step.message_template_id} ya no existe` };
 
-    const appointment = findCurrentAppointment(db, lead.id, clock.now());
+    const appointment = q.currentAppointment(lead.id, clock.now());
     const { text, missing } = renderTemplate(template.content, templateValuesFor(lead, appointment, deps.timeZone));
     const chatId = lead.telegram_chat_id;
 
     for (let attempt = 1; ; attempt++) {
       try {
         const sent = await deps.telegram.sendText(chatId, text);
-        const now = clock.now();
-        insertMessage(db, {
-          lead_id: lead.id,
-          direction: "outbound",
+        q.insertOutboundMessage({
+          leadId: lead.id,
           channel: campaign.channel,
-          agent_type: template.agent_type,
+          agentType: template.agent_type,
           text,
-          external_id: String(sent.message_id),
-          at: now,
+          externalId: String(sent.message_id),
+          at: clock.now(),
         });
         return { status: "success", attempts: attempt, detail: { template_id: template.id, message_id: sent.message_id, missing_variables: missing } };
       } catch (error) {

@@ -10,11 +10,11 @@
  * `in_flight`; after the lease it is flagged for review and the enrollment
  * moves on, never re-sending a message that may have gone out.
  */
-import { and, asc, eq, gt, isNull } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import type { Executor } from "../../db/executor";
 import { selectAbandonedClaims, selectDueEnrollmentIds } from "../../db/repositories/enrollments-repository";
-import { campaignEnrollments, campaignLogs, campaigns, campaignSteps, leads, type CampaignStep } from "../../db/schema";
+import { createStepRunQueries } from "../../db/repositories/step-run-repository";
+import { campaignLogs } from "../../db/schema";
 import type { Clock } from "../clock";
 import { parseTrigger } from "../domain/campaign-rules";
 import { enrollmentExitReason } from "../domain/enrollment-rules";
@@ -49,106 +49,75 @@ const BATCH = 500;
 
 export function createStepRunner(deps: StepRunnerDeps) {
   const { db, clock, log } = deps;
+  const q = createStepRunQueries(db);
   // One limit for the whole process, however many runs overlap.
   const slots = createSemaphore(deps.concurrency);
 
-  function nextStepAfter(tx: Executor, campaignId: number, stepNumber: number): CampaignStep | undefined {
-    return tx
-      .select()
-      .from(campaignSteps)
-      .where(and(eq(campaignSteps.campaign_id, campaignId), gt(campaignSteps.step_number, stepNumber)))
-      .orderBy(asc(campaignSteps.step_number))
-      .get();
-  }
-
   /** After a step: schedule the next one `delay_hours` from now, or complete the enrollment. */
-  function advanceEnrollment(tx: Executor, enrollmentId: number, campaignId: number, stepNumber: number, now: Date): "completed" | "scheduled" {
-    const next = nextStepAfter(tx, campaignId, stepNumber);
-    const stillActive = and(eq(campaignEnrollments.id, enrollmentId), eq(campaignEnrollments.status, "active"));
+  function advanceEnrollment(enrollmentId: number, campaignId: number, stepNumber: number, now: Date): "completed" | "scheduled" {
+    const next = q.stepAfter(campaignId, stepNumber);
     if (!next) {
-      tx.update(campaignEnrollments).set({ status: "completed", next_run_at: null, ended_at: now, updated_at: now }).where(stillActive).run();
+      q.complete(enrollmentId, now);
       return "completed";
     }
-    tx.update(campaignEnrollments)
-      .set({ next_step_number: next.step_number, next_run_at: new Date(now.getTime() + Math.round(next.delay_hours * 3_600_000)), updated_at: now })
-      .where(stillActive)
-      .run();
+    q.scheduleStep(enrollmentId, next.step_number, new Date(now.getTime() + Math.round(next.delay_hours * 3_600_000)), now);
     return "scheduled";
   }
 
   function claim(enrollmentId: number): Claim {
-    return db.transaction((tx): Claim => {
+    return db.transaction((): Claim => {
       const now = clock.now();
-      const enrollment = tx.select().from(campaignEnrollments).where(eq(campaignEnrollments.id, enrollmentId)).get();
+      const enrollment = q.enrollment(enrollmentId);
       // Someone else claimed or ended it since we selected it.
       if (!enrollment || enrollment.status !== "active" || !enrollment.next_run_at || enrollment.next_run_at > now) return { kind: "lost" };
-      const campaign = tx.select().from(campaigns).where(eq(campaigns.id, enrollment.campaign_id)).get();
-      const lead = tx.select().from(leads).where(eq(leads.id, enrollment.lead_id)).get();
+      const campaign = q.campaign(enrollment.campaign_id);
+      const lead = q.lead(enrollment.lead_id);
       if (!campaign || campaign.status !== "active" || !lead) return { kind: "lost" };
 
       const trigger = parseTrigger(campaign);
       const exitReason = trigger ? enrollmentExitReason(trigger, lead, enrollment) : "La condición de la campaña no es válida";
       if (exitReason) {
-        tx.update(campaignEnrollments)
-          .set({ status: "exited", exit_reason: exitReason, next_run_at: null, ended_at: now, updated_at: now })
-          .where(eq(campaignEnrollments.id, enrollmentId))
-          .run();
+        q.exit(enrollmentId, exitReason, now);
         return { kind: "exited" };
       }
-      const step = tx
-        .select()
-        .from(campaignSteps)
-        .where(and(eq(campaignSteps.campaign_id, campaign.id), eq(campaignSteps.step_number, enrollment.next_step_number ?? -1)))
-        .get();
+      const stepNumber = enrollment.next_step_number ?? 0;
+      const step = q.step(campaign.id, stepNumber);
       if (!step) {
         // The step was removed from the campaign: go on with the one after it.
-        return advanceEnrollment(tx, enrollmentId, campaign.id, enrollment.next_step_number ?? 0, now) === "completed"
-          ? { kind: "completed" }
-          : { kind: "lost" };
+        return advanceEnrollment(enrollmentId, campaign.id, stepNumber, now) === "completed" ? { kind: "completed" } : { kind: "lost" };
       }
       const zone = lead.timezone ?? deps.timeZone;
       if (step.action !== "update_stage" && isQuietTime(now, zone, deps.quietHours)) {
-        tx.update(campaignEnrollments)
-          .set({ next_run_at: quietWindowEnd(now, zone, deps.quietHours), updated_at: now })
-          .where(eq(campaignEnrollments.id, enrollmentId))
-          .run();
+        q.setNextRun(enrollmentId, quietWindowEnd(now, zone, deps.quietHours), now);
         return { kind: "postponed" };
       }
-      const inserted = tx
-        .insert(campaignLogs)
-        .values({
-          campaign_id: campaign.id,
-          step_id: step.id,
-          step_number: step.step_number,
-          action: step.action,
-          enrollment_id: enrollmentId,
-          lead_id: lead.id,
-          status: "in_flight",
-          executed_at: now,
-        })
-        .onConflictDoNothing()
-        .returning({ id: campaignLogs.id })
-        .get();
-      if (!inserted) return { kind: "lost" };
-      tx.update(campaignEnrollments).set({ next_run_at: null, updated_at: now }).where(eq(campaignEnrollments.id, enrollmentId)).run();
-      return { kind: "run", logId: inserted.id, context: { campaign, step, lead, enrollmentId } };
+      const claimed = q.claim({
+        campaignId: campaign.id,
+        stepId: step.id,
+        stepNumber: step.step_number,
+        action: step.action,
+        enrollmentId,
+        leadId: lead.id,
+        now,
+      });
+      if (!claimed) return { kind: "lost" };
+      q.setNextRun(enrollmentId, null, now);
+      return { kind: "run", logId: claimed.id, context: { campaign, step, lead, enrollmentId } };
     });
   }
 
   function recordOutcome(logId: number, context: StepContext, outcome: StepOutcome): "completed" | "scheduled" {
-    return db.transaction((tx) => {
+    return db.transaction(() => {
       const now = clock.now();
-      tx.update(campaignLogs)
-        .set({
-          status: outcome.status,
-          error: outcome.status === "success" ? null : outcome.error,
-          detail: outcome.detail ?? null,
-          attempts: outcome.attempts,
-          finished_at: now,
-        })
-        .where(eq(campaignLogs.id, logId))
-        .run();
-      return advanceEnrollment(tx, context.enrollmentId, context.campaign.id, context.step.step_number, now);
+      q.recordOutcome({
+        id: logId,
+        status: outcome.status,
+        error: outcome.status === "success" ? null : outcome.error,
+        detail: outcome.detail ?? null,
+        attempts: outcome.attempts,
+        now,
+      });
+      return advanceEnrollment(context.enrollmentId, context.campaign.id, context.step.step_number, now);
     });
   }
 
@@ -186,13 +155,9 @@ export function createStepRunner(deps: StepRunnerDeps) {
             .where(and(eq(campaignLogs.id, claimRow.id), eq(campaignLogs.status, "in_flight"), eq(campaignLogs.needs_review, false)))
             .run();
           if (flagged.changes === 0 || claimRow.enrollment_id === null) return;
-          const enrollment = tx
-            .select()
-            .from(campaignEnrollments)
-            .where(and(eq(campaignEnrollments.id, claimRow.enrollment_id), isNull(campaignEnrollments.next_run_at)))
-            .get();
-          if (enrollment?.status === "active" && enrollment.next_step_number === claimRow.step_number) {
-            advanceEnrollment(tx, enrollment.id, claimRow.campaign_id, claimRow.step_number, now);
+          const enrollment = q.enrollment(claimRow.enrollment_id);
+          if (enrollment?.status === "active" && enrollment.next_run_at === null && enrollment.next_step_number === claimRow.step_number) {
+            advanceEnrollment(enrollment.id, claimRow.campaign_id, claimRow.step_number, now);
           }
         });
         log.warn({ log_id: claimRow.id, campaign_id: claimRow.campaign_id }, "in-flight campaign step abandoned by a dead process: flagged for review");

@@ -24,7 +24,7 @@ export async function startTestServer(options: { seedSamples?: boolean; env?: Re
   const config = loadConfig({
     DATABASE_URL: join(dir, "test.db"),
     ADMIN_API_TOKEN: TEST_TOKEN,
-    LOG_LEVEL: "silent",
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     NODE_ENV: "test",
     ...options.env,
   });
