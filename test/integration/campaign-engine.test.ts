@@ -101,6 +101,40 @@ describe("the guide's welcome campaign", () => {
   });
 });
 
+describe("message rendering", () => {
+  it("fills the appointment date in the lead's zone and the Meet link, never a raw placeholder", async () => {
+    await start();
+    const template = (
+      await server.api("POST", "/templates", {
+        name: "Recordatorio",
+        channel: "telegram",
+        content: "Hola {{first_name}}, tu cita es el {{appointment_date}}: {{meet_link}}. Buscas {{property_type}} {{budget}}.",
+      })
+    ).body;
+    const campaign = (
+      await server.api("POST", "/campaigns", { name: "Recordatorios", channel: "telegram", triggered_by: "stage_change", trigger_condition: { stage: "perfilamiento" } })
+    ).body;
+    await server.api("POST", `/campaigns/${campaign.id}/steps`, { step_number: 1, action: "send_message", message_template_id: template.id, delay_hours: 0 });
+    await server.api("PUT", `/campaigns/${campaign.id}`, { status: "active" });
+    const lead = await createLead(1301, { name: "Ana María", budget_max: 2_500_000 });
+    const now = server.clock.now().getTime();
+    server.sql(
+      "INSERT INTO appointments (lead_id, starts_at, ends_at, meet_link, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+      lead.id,
+      Date.parse("2026-01-16T17:00:00Z"),
+      Date.parse("2026-01-16T18:00:00Z"),
+      "https://meet.google.com/abc-defg-hij",
+      now,
+      now,
+    );
+    await server.api("POST", `/pipeline/leads/${lead.id}/move-stage`, { new_stage: "perfilamiento" });
+    await telegram.waitForDelivered(1);
+    expect(telegram.delivered(1301)[0]!.text).toBe(
+      "Hola Ana, tu cita es el viernes 16 de enero, 11:00: https://meet.google.com/abc-defg-hij. Buscas propiedad hasta $2,500,000 MXN.",
+    );
+  });
+});
+
 describe("delivery failures", () => {
   it("honours 429 retry_after and delivers once", async () => {
     await start();
