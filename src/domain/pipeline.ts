@@ -6,14 +6,8 @@
  */
 import { PIPELINE_STAGES, STAGE_LABELS, type PipelineStage } from "./vocabulary";
 
-export const MAIN_PATH = [
-  "entrada",
-  "perfilamiento",
-  "calificacion_financiera",
-  "agendado",
-  "seguimiento",
-  "ganado",
-] as const satisfies readonly PipelineStage[];
+/** entrada → … → ganado: every stage but `perdido`, in order. */
+export const MAIN_PATH: readonly PipelineStage[] = PIPELINE_STAGES.filter((stage) => stage !== "perdido");
 
 export const CLOSED_STAGES: readonly PipelineStage[] = ["ganado", "perdido"];
 
@@ -27,7 +21,7 @@ export function isClosedStage(stage: PipelineStage): boolean {
 
 /** Position on the main path (entrada = 0 … ganado = 5); `perdido` is off the path: -1. */
 export function stageRank(stage: PipelineStage): number {
-  return (MAIN_PATH as readonly PipelineStage[]).indexOf(stage);
+  return MAIN_PATH.indexOf(stage);
 }
 
 export function nextStage(stage: PipelineStage): PipelineStage | null {
