@@ -53,6 +53,10 @@ export const leads = sqliteTable(
     credit_type: text("credit_type", { enum: CREDIT_TYPES }),
     monthly_income: real("monthly_income"),
     financially_approved: integer("financially_approved", { mode: "boolean" }).notNull().default(false),
+    preapproved: integer("preapproved", { mode: "boolean" }),
+    down_payment: real("down_payment"),
+    /** A person took over the chat (/asesor): the bot stays quiet until an admin releases it. */
+    handoff_at: integer("handoff_at", { mode: "timestamp_ms" }),
     opted_out: integer("opted_out", { mode: "boolean" }).notNull().default(false),
     /** Set when Telegram refused delivery for good (bot blocked, chat not found): campaigns stop messaging there. */
     telegram_unreachable_at: integer("telegram_unreachable_at", { mode: "timestamp_ms" }),

@@ -18,6 +18,12 @@ const quietHours = z
   .string()
   .regex(/^$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, { message: 'formato HH:MM-HH:MM (p. ej. 21:00-09:00), o vacío para desactivar' });
 
+/** "123, 456": Telegram user ids. */
+const idList = z
+  .string()
+  .regex(/^\s*(-?\d+\s*(,\s*-?\d+\s*)*)?$/, { message: "lista de ids numéricos de Telegram separados por comas" })
+  .transform((value) => value.split(",").map((id) => id.trim()).filter(Boolean).map(Number));
+
 const cronPattern = z.string().refine(isValidCron, { message: "no es una expresión cron válida" });
 
 const timeZone = z.string().refine(isValidTimeZone, { message: "no es una zona horaria IANA válida (p. ej. America/Mexico_City)" });
@@ -39,6 +45,8 @@ export const configSchema = z.object({
   TELEGRAM_BOT_TOKEN: optionalString,
   TELEGRAM_API_ROOT: z.url({ message: "debe ser una URL, p. ej. https://api.telegram.org" }).default("https://api.telegram.org"),
   TELEGRAM_MAX_PER_SECOND: z.coerce.number().int().min(0, { message: "0 quita el límite" }).default(30),
+  TELEGRAM_ADMIN_IDS: idList.default([]),
+  TELEGRAM_ADMIN_CHAT_ID: z.coerce.number().int().optional().or(z.literal("").transform(() => undefined)),
 
   // Campaigns
   QUIET_HOURS: quietHours.default("21:00-09:00"),

@@ -35,4 +35,5 @@ process.once("SIGTERM", () => void shutdown("SIGTERM"));
 
 await app.listen({ port: config.PORT, host: config.HOST });
 prospecta.startScheduler();
+if (await prospecta.startBot()) logger.info("Telegram bot polling");
 logger.info({ docs: "/docs", openapi: "/api/v1/openapi.json" }, "Prospecta listening");

@@ -14,7 +14,12 @@ import { createCampaignEngine } from "./campaigns/campaign-engine";
 import { createCampaignScheduler } from "./campaigns/scheduler";
 import { createStepActions } from "./campaigns/step-actions";
 import { createStepRunner } from "./campaigns/step-runner";
-import { createTelegramSender } from "./channels/telegram-sender";
+import { createTelegramSender, installTelegramLimits } from "./channels/telegram-sender";
+import { run, type RunnerHandle } from "@grammyjs/runner";
+import { createBot } from "../bot";
+import { registerCommandMenus } from "../bot/features/admin";
+import { createOfflineAgent } from "./agents/offline-agent";
+import { createConversationService } from "./services/conversation-service";
 import { parseQuietHours } from "./domain/quiet-hours";
 import { createLeadEvents } from "./services/lead-events";
 
@@ -75,6 +80,25 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     logger,
   );
 
+  const conversation = createConversationService({
+    db,
+    clock,
+    timeZone: config.TZ,
+    events,
+    leads: services.leads,
+    pipeline: services.pipeline,
+    agent: createOfflineAgent(),
+    log: logger,
+  });
+  const bot = config.TELEGRAM_BOT_TOKEN
+    ? createBot(
+        { token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT },
+        { conversation, log: logger, adminChatId: config.TELEGRAM_ADMIN_CHAT_ID ?? null, db, services, adminIds: config.TELEGRAM_ADMIN_IDS },
+      )
+    : null;
+  if (bot) installTelegramLimits(bot.api, { maxPerSecond: config.TELEGRAM_MAX_PER_SECOND, maxRetries: config.CAMPAIGN_MAX_ATTEMPTS });
+  let botRunner: RunnerHandle | null = null;
+
   const adminToken = resolveAdminToken(config.ADMIN_API_TOKEN, dataDirectory(config.DATABASE_URL), !isInMemory(config.DATABASE_URL));
   const app = await buildApp({ services, campaignEngine, adminToken: adminToken.token, logger });
 
@@ -88,10 +112,22 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     seeded,
     campaignEngine,
     telegram,
+    conversation,
+    bot,
     /** Starts the cron jobs (main.ts does; tests drive the engine themselves). */
     startScheduler: () => scheduler.start(),
+    /** Starts long polling when a bot token is set. */
+    async startBot(): Promise<boolean> {
+      if (!bot) return false;
+      await bot.init();
+      await bot.api.deleteWebhook();
+      await registerCommandMenus(bot.api, config.TELEGRAM_ADMIN_IDS);
+      botRunner = run(bot);
+      return true;
+    },
     async close() {
       scheduler.stop();
+      if (botRunner?.isRunning()) await botRunner.stop();
       await app.close();
       await campaignEngine.idle();
       db.$client.close();

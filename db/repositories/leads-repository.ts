@@ -98,7 +98,8 @@ export function readEngagement(db: Executor, leadId: number) {
     db
       .select({ n: count() })
       .from(messages)
-      .where(and(eq(messages.lead_id, leadId), eq(messages.direction, "inbound")))
+      // Commands (/start, /baja…) are not replies: a lead that only pressed Start has not answered yet.
+      .where(and(eq(messages.lead_id, leadId), eq(messages.direction, "inbound"), sql`${messages.text} NOT LIKE '/%'`))
       .get()?.n ?? 0;
   const answered =
     db

@@ -47,24 +47,7 @@ export class TransientDeliveryError extends Error {
 
 export function createTelegramSender(options: TelegramSenderOptions): TextSender & { api: Api } {
   const api = new Api(options.token, { apiRoot: options.apiRoot, timeoutSeconds: options.timeoutSeconds ?? 30 });
-  // Order matters: the throttler is installed last so it runs first, and retries
-  // made by auto-retry go back through it.
-  api.config.use(
-    autoRetry({
-      maxRetryAttempts: options.maxRetries,
-      maxDelaySeconds: options.maxRetryAfterSeconds ?? 120,
-      // A network error may hide a message that did arrive: the runner decides, not a blind resend.
-      rethrowHttpErrors: true,
-    }),
-  );
-  if (options.maxPerSecond > 0) {
-    api.config.use(
-      apiThrottler({
-        global: { reservoir: options.maxPerSecond, reservoirRefreshAmount: options.maxPerSecond, reservoirRefreshInterval: 1000 },
-        out: { maxConcurrent: 1, minTime: 1000 },
-      }),
-    );
-  }
+  installTelegramLimits(api, options);
 
   return {
     api,
@@ -77,6 +60,30 @@ export function createTelegramSender(options: TelegramSenderOptions): TextSender
       }
     },
   };
+}
+
+/**
+ * Telegram's limits on any grammY Api (the campaign sender's and the bot's):
+ * auto-retry for 429 retry_after and 5xx, then the throttler. Order matters:
+ * the throttler is installed last so it runs first, and retries go back through it.
+ */
+export function installTelegramLimits(api: Api, options: Pick<TelegramSenderOptions, "maxPerSecond" | "maxRetries" | "maxRetryAfterSeconds">): void {
+  api.config.use(
+    autoRetry({
+      maxRetryAttempts: options.maxRetries,
+      maxDelaySeconds: options.maxRetryAfterSeconds ?? 120,
+      // A network error may hide a message that did arrive: the caller decides, not a blind resend.
+      rethrowHttpErrors: true,
+    }),
+  );
+  if (options.maxPerSecond > 0) {
+    api.config.use(
+      apiThrottler({
+        global: { reservoir: options.maxPerSecond, reservoirRefreshAmount: options.maxPerSecond, reservoirRefreshInterval: 1000 },
+        out: { maxConcurrent: 1, minTime: 1000 },
+      }),
+    );
+  }
 }
 
 export function classifyTelegramError(error: unknown): Error {

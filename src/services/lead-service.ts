@@ -39,6 +39,8 @@ export type LeadFields = Partial<
     | "credit_type"
     | "monthly_income"
     | "financially_approved"
+    | "preapproved"
+    | "down_payment"
     | "opted_out"
     | "lost_reason"
     | "timezone"

@@ -6,7 +6,11 @@
  * {"ok": true, "result": …} or {"ok": false, "error_code": n, "description": "…",
  * "parameters": {"retry_after": s}} with the HTTP status equal to error_code.
  * A sent message comes back as a Message object (message_id, date in Unix
- * seconds, chat, from = the bot, text).
+ * seconds, chat, from = the bot, text). Incoming updates are queued with
+ * `pushUpdate` and served by getUpdates with its offset / limit / timeout
+ * long-polling semantics (updates below `offset` are confirmed and dropped; an
+ * empty queue waits up to `timeout` seconds). While a webhook is set,
+ * getUpdates answers 409 as Telegram does.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -34,13 +38,37 @@ export const TELEGRAM_ERRORS = {
   serverError: { error_code: 502, description: "Bad Gateway" },
 } as const;
 
+export interface DeliveredMessage {
+  chat_id: number;
+  text: string;
+  message_id: number;
+  reply_markup?: unknown;
+}
+
+export interface FakeUser {
+  id: number;
+  first_name: string;
+  last_name?: string;
+  username?: string;
+}
+
 export interface FakeTelegram {
+  /** Queues an update (update_id assigned here) for getUpdates. */
+  pushUpdate(update: Record<string, unknown>): number;
+  /** Queues a private text message from `user` (a command if it starts with "/"). */
+  userSays(user: FakeUser, text: string): number;
+  /** Queues a press on an inline button of a message the bot sent. */
+  userPresses(user: FakeUser, data: string, messageId?: number): number;
+  /** Commands set with setMyCommands, by scope type ("default", "chat:<id>", …). */
+  commands: Map<string, { command: string; description: string }[]>;
+  /** Callback queries the bot answered. */
+  answeredCallbacks: string[];
   apiRoot: string;
   token: string;
   /** Every request received, in order (including failed and held ones). */
   calls: RecordedCall[];
   /** Text messages delivered (answered ok), optionally for one chat. */
-  delivered(chatId?: number): { chat_id: number; text: string; message_id: number }[];
+  delivered(chatId?: number): DeliveredMessage[];
   /** The next `times` calls of `method` fail with `failure`. */
   failNext(method: string, failure: TelegramFailure, times?: number): void;
   /** Every sendMessage to this chat fails with `failure` from now on. */
@@ -56,12 +84,44 @@ const BOT_USER = { id: 7_000_000_001, is_bot: true, first_name: "Prospecta", use
 
 export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<FakeTelegram> {
   const calls: RecordedCall[] = [];
-  const delivered: { chat_id: number; text: string; message_id: number }[] = [];
+  const delivered: DeliveredMessage[] = [];
   const queuedFailures: { method: string; failure: TelegramFailure }[] = [];
   const chatFailures = new Map<number, TelegramFailure>();
   const heldChats = new Set<number>();
   const held: ServerResponse[] = [];
   let nextMessageId = 1;
+  const pending: Record<string, unknown>[] = [];
+  let nextUpdateId = 1;
+  let webhookUrl = "";
+  const wakePollers: (() => void)[] = [];
+  const commands = new Map<string, { command: string; description: string }[]>();
+  const answeredCallbacks: string[] = [];
+  let closed = false;
+
+  function pushUpdate(update: Record<string, unknown>): number {
+    const id = nextUpdateId++;
+    pending.push({ update_id: id, ...update });
+    for (const wake of wakePollers.splice(0)) wake();
+    return id;
+  }
+
+  async function getUpdates(body: Record<string, unknown>): Promise<Record<string, unknown>[]> {
+    const offset = Number(body.offset ?? 0);
+    const limit = Math.min(Number(body.limit ?? 100), 100);
+    const timeout = Number(body.timeout ?? 0);
+    // Updates below the offset are confirmed: Telegram forgets them.
+    while (pending.length && Number(pending[0]!.update_id) < offset) pending.shift();
+    if (pending.length === 0 && timeout > 0 && !closed) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeout * 1000);
+        wakePollers.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return pending.filter((u) => Number(u.update_id) >= offset).slice(0, limit);
+  }
 
   const server: Server = createServer(async (req, res) => {
     const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(req.url?.split("?")[0] ?? "");
@@ -75,6 +135,25 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
     if (queued >= 0) return fail(res, queuedFailures.splice(queued, 1)[0]!.failure);
 
     switch (method) {
+      case "getUpdates":
+        if (webhookUrl) {
+          return fail(res, { error_code: 409, description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first" });
+        }
+        return reply(res, 200, { ok: true, result: await getUpdates(body) });
+      case "setWebhook":
+        webhookUrl = String(body.url ?? "");
+        return reply(res, 200, { ok: true, result: true, description: "Webhook was set" });
+      case "deleteWebhook":
+        webhookUrl = "";
+        return reply(res, 200, { ok: true, result: true, description: "Webhook was deleted" });
+      case "setMyCommands": {
+        const scope = (body.scope ?? { type: "default" }) as { type: string; chat_id?: number };
+        commands.set(scope.chat_id !== undefined ? `${scope.type}:${scope.chat_id}` : scope.type, (body.commands ?? []) as { command: string; description: string }[]);
+        return reply(res, 200, { ok: true, result: true });
+      }
+      case "answerCallbackQuery":
+        answeredCallbacks.push(String(body.callback_query_id));
+        return reply(res, 200, { ok: true, result: true });
       case "getMe":
         return reply(res, 200, { ok: true, result: { ...BOT_USER, can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false } });
       case "sendMessage": {
@@ -96,7 +175,7 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
           date: Math.floor(Date.now() / 1000),
           text,
         };
-        delivered.push({ chat_id: chatId, text, message_id: message.message_id });
+        delivered.push({ chat_id: chatId, text, message_id: message.message_id, reply_markup: body.reply_markup });
         return reply(res, 200, { ok: true, result: message });
       }
       default:
@@ -108,6 +187,34 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
   const { port } = server.address() as AddressInfo;
 
   return {
+    pushUpdate,
+    userSays(user, text) {
+      const entities = text.startsWith("/") ? [{ type: "bot_command", offset: 0, length: text.split(/\s/)[0]!.length }] : undefined;
+      return pushUpdate({
+        message: {
+          message_id: nextMessageId++,
+          from: { ...user, is_bot: false, language_code: "es" },
+          chat: { id: user.id, type: "private", first_name: user.first_name, ...(user.username && { username: user.username }) },
+          date: Math.floor(Date.now() / 1000),
+          text,
+          ...(entities && { entities }),
+        },
+      });
+    },
+    userPresses(user, data, messageId) {
+      const message = delivered.filter((m) => m.chat_id === user.id).find((m) => messageId === undefined || m.message_id === messageId);
+      return pushUpdate({
+        callback_query: {
+          id: String(nextUpdateId * 1000 + 7),
+          from: { ...user, is_bot: false },
+          chat_instance: String(user.id),
+          data,
+          message: message && { message_id: message.message_id, chat: { id: user.id, type: "private" }, date: Math.floor(Date.now() / 1000), text: message.text },
+        },
+      });
+    },
+    commands,
+    answeredCallbacks,
     apiRoot: `http://127.0.0.1:${port}`,
     token,
     calls,
@@ -125,6 +232,8 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
       }
     },
     async close() {
+      closed = true;
+      for (const wake of wakePollers.splice(0)) wake();
       for (const res of held) res.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,0 +1,41 @@
+/** Everything admins can do from Telegram, behind the allow-list, and the command menus for each audience. */
+import type { Api } from "grammy";
+import { adminOnly } from "./admin-guard";
+import { adminCampaignCommands } from "./admin-campaigns";
+import type { AdminDeps } from "./admin-deps";
+import { adminPipelineCommands } from "./admin-pipeline";
+
+export const LEAD_COMMANDS = [
+  { command: "start", description: "Empezar" },
+  { command: "asesor", description: "Hablar con un asesor" },
+  { command: "baja", description: "No recibir más mensajes" },
+  { command: "alta", description: "Volver a recibir mensajes" },
+];
+
+export const ADMIN_COMMANDS = [
+  { command: "pipeline", description: "Métricas del pipeline" },
+  { command: "leads", description: "Leads de una etapa: /leads <etapa>" },
+  { command: "lead", description: "Perfil de un lead: /lead <id>" },
+  { command: "mover", description: "Mover de etapa: /mover <id> <etapa> [motivo]" },
+  { command: "liberar", description: "Devolver un chat al bot: /liberar <id>" },
+  { command: "campanas", description: "Listar campañas" },
+  { command: "campana", description: "Pasos y estadísticas: /campana <id>" },
+  { command: "activar", description: "Activar campaña: /activar <id>" },
+  { command: "pausar", description: "Pausar campaña: /pausar <id>" },
+  { command: "plantillas", description: "Listar plantillas" },
+];
+
+export function adminFeature(deps: AdminDeps) {
+  const { feature, admin } = adminOnly(deps.adminIds);
+  adminPipelineCommands(admin, deps);
+  adminCampaignCommands(admin, deps);
+  return feature;
+}
+
+/** Leads see only their commands; each admin's private chat also lists the admin ones. */
+export async function registerCommandMenus(api: Api, adminIds: readonly number[]): Promise<void> {
+  await api.setMyCommands(LEAD_COMMANDS, { scope: { type: "default" } });
+  for (const id of adminIds) {
+    await api.setMyCommands([...ADMIN_COMMANDS, ...LEAD_COMMANDS], { scope: { type: "chat", chat_id: id } });
+  }
+}

@@ -1,0 +1,16 @@
+/** Every other text from a lead: the stage's agent answers (unless a person took over the chat). */
+import { Composer } from "grammy";
+import { chatIdentity, type BotContext } from "../context";
+import type { BotDeps } from "../deps";
+
+export function leadChatFeature({ conversation }: BotDeps) {
+  const feature = new Composer<BotContext>();
+  feature.on("message:text", async (ctx) => {
+    const identity = chatIdentity(ctx);
+    if (!identity || ctx.message.text.startsWith("/")) return;
+    await ctx.replyWithChatAction("typing").catch(() => undefined);
+    const turn = await conversation.handleMessage(identity, ctx.message.text, String(ctx.message.message_id));
+    if (turn.reply) await ctx.reply(turn.reply);
+  });
+  return feature;
+}
