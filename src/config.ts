@@ -45,6 +45,12 @@ export const configSchema = z.object({
   TELEGRAM_BOT_TOKEN: optionalString,
   TELEGRAM_API_ROOT: z.url({ message: "debe ser una URL, p. ej. https://api.telegram.org" }).default("https://api.telegram.org"),
   TELEGRAM_MAX_PER_SECOND: z.coerce.number().int().min(0, { message: "0 quita el límite" }).default(30),
+  TELEGRAM_WEBHOOK_URL: z.url({ message: "debe ser la URL pública https del webhook" }).optional().or(z.literal("").transform(() => undefined)),
+  TELEGRAM_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,256}$/, { message: "1 a 256 caracteres A-Z, a-z, 0-9, _ o -" })
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
   TELEGRAM_ADMIN_IDS: idList.default([]),
   TELEGRAM_ADMIN_CHAT_ID: z.coerce.number().int().optional().or(z.literal("").transform(() => undefined)),
 
@@ -59,6 +65,15 @@ export const configSchema = z.object({
 
 export type AppConfig = z.infer<typeof configSchema>;
 
+/** Rules across variables, each problem naming the variable. */
+function crossChecks(config: AppConfig): string[] {
+  const problems: string[] = [];
+  if (config.TELEGRAM_WEBHOOK_URL && !config.TELEGRAM_WEBHOOK_SECRET) {
+    problems.push("TELEGRAM_WEBHOOK_SECRET: obligatorio cuando TELEGRAM_WEBHOOK_URL está definido");
+  }
+  return problems;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Configuración inválida:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
@@ -72,6 +87,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = readProcessEnv()): AppConfig
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
   }
+  const problems = crossChecks(parsed.data);
+  if (problems.length) throw new ConfigError(problems);
   return parsed.data;
 }
 

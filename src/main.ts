@@ -35,5 +35,6 @@ process.once("SIGTERM", () => void shutdown("SIGTERM"));
 
 await app.listen({ port: config.PORT, host: config.HOST });
 prospecta.startScheduler();
-if (await prospecta.startBot()) logger.info("Telegram bot polling");
+const botMode = await prospecta.startBot();
+if (botMode) logger.info({ mode: botMode }, "Telegram bot started");
 logger.info({ docs: "/docs", openapi: "/api/v1/openapi.json" }, "Prospecta listening");

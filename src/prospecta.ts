@@ -18,6 +18,7 @@ import { createTelegramSender, installTelegramLimits } from "./channels/telegram
 import { run, type RunnerHandle } from "@grammyjs/runner";
 import { createBot } from "../bot";
 import { registerCommandMenus } from "../bot/features/admin";
+import { mountWebhook, registerWebhook } from "../bot/webhook";
 import { createOfflineAgent } from "./agents/offline-agent";
 import { createConversationService } from "./services/conversation-service";
 import { parseQuietHours } from "./domain/quiet-hours";
@@ -101,6 +102,11 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
 
   const adminToken = resolveAdminToken(config.ADMIN_API_TOKEN, dataDirectory(config.DATABASE_URL), !isInMemory(config.DATABASE_URL));
   const app = await buildApp({ services, campaignEngine, adminToken: adminToken.token, logger });
+  const webhook =
+    bot && config.TELEGRAM_WEBHOOK_URL && config.TELEGRAM_WEBHOOK_SECRET
+      ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET }
+      : null;
+  if (bot && webhook) await mountWebhook(app, bot, webhook, logger);
 
   return {
     app,
@@ -116,14 +122,18 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     bot,
     /** Starts the cron jobs (main.ts does; tests drive the engine themselves). */
     startScheduler: () => scheduler.start(),
-    /** Starts long polling when a bot token is set. */
-    async startBot(): Promise<boolean> {
-      if (!bot) return false;
+    /** Starts the bot when a token is set: registers the webhook, or starts long polling. */
+    async startBot(): Promise<"webhook" | "polling" | null> {
+      if (!bot) return null;
       await bot.init();
-      await bot.api.deleteWebhook();
       await registerCommandMenus(bot.api, config.TELEGRAM_ADMIN_IDS);
+      if (webhook) {
+        await registerWebhook(bot, webhook);
+        return "webhook";
+      }
+      await bot.api.deleteWebhook();
       botRunner = run(bot);
-      return true;
+      return "polling";
     },
     async close() {
       scheduler.stop();

@@ -20,7 +20,7 @@ beforeAll(async () => {
       TELEGRAM_ADMIN_IDS: String(boss.id),
     },
   });
-  expect(await server.prospecta.startBot()).toBe(true);
+  expect(await server.prospecta.startBot()).toBe("polling");
 });
 afterAll(async () => {
   await server.close();
