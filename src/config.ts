@@ -54,6 +54,14 @@ export const configSchema = z.object({
   TELEGRAM_ADMIN_IDS: idList.default([]),
   TELEGRAM_ADMIN_CHAT_ID: z.coerce.number().int().optional().or(z.literal("").transform(() => undefined)),
 
+  // Agents. No key (or LLM_PROVIDER=offline): the offline agent answers.
+  LLM_PROVIDER: z.enum(["openai", "offline"]).optional(),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: z.url({ message: "debe ser una URL, p. ej. https://api.openai.com/v1" }).default("https://api.openai.com/v1"),
+  OPENAI_MODEL: z.string().min(1).default("gpt-4o-mini"),
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(500).default(15_000),
+  AGENCY_NAME: z.string().min(1).default("la inmobiliaria"),
+
   // Campaigns
   QUIET_HOURS: quietHours.default("21:00-09:00"),
   CAMPAIGN_CRON: cronPattern.default("0 * * * *"),
@@ -68,6 +76,9 @@ export type AppConfig = z.infer<typeof configSchema>;
 /** Rules across variables, each problem naming the variable. */
 function crossChecks(config: AppConfig): string[] {
   const problems: string[] = [];
+  if (config.LLM_PROVIDER === "openai" && !config.OPENAI_API_KEY) {
+    problems.push("OPENAI_API_KEY: obligatorio con LLM_PROVIDER=openai");
+  }
   if (config.TELEGRAM_WEBHOOK_URL && !config.TELEGRAM_WEBHOOK_SECRET) {
     problems.push("TELEGRAM_WEBHOOK_SECRET: obligatorio cuando TELEGRAM_WEBHOOK_URL está definido");
   }

@@ -20,6 +20,7 @@ import { createBot } from "../bot";
 import { registerCommandMenus } from "../bot/features/admin";
 import { mountWebhook, registerWebhook } from "../bot/webhook";
 import { createOfflineAgent } from "./agents/offline-agent";
+import { createLlmAgent } from "./agents/llm-agent";
 import { createConversationService } from "./services/conversation-service";
 import { parseQuietHours } from "./domain/quiet-hours";
 import { createLeadEvents } from "./services/lead-events";
@@ -88,7 +89,17 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     events,
     leads: services.leads,
     pipeline: services.pipeline,
-    agent: createOfflineAgent(),
+    agent:
+      config.OPENAI_API_KEY && config.LLM_PROVIDER !== "offline"
+        ? createLlmAgent({
+            apiKey: config.OPENAI_API_KEY,
+            baseUrl: config.OPENAI_BASE_URL,
+            model: config.OPENAI_MODEL,
+            timeoutMs: config.LLM_TIMEOUT_MS,
+            agencyName: config.AGENCY_NAME,
+            log: logger,
+          })
+        : createOfflineAgent(),
     log: logger,
   });
   const bot = config.TELEGRAM_BOT_TOKEN

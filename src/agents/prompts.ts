@@ -1,0 +1,53 @@
+/**
+ * The agents' prompts: Spanish text files in prompts/, one per agent, with
+ * {{placeholders}} documented at the top of each (the HTML comment is not
+ * sent to the model). Read once, filled per turn.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Lead } from "../../db/schema";
+import { formatBudget, formatMoney } from "../domain/templates";
+import { missingFinance, missingProfile } from "../domain/qualification";
+import { STAGE_LABELS, type AgentType } from "../domain/vocabulary";
+
+const PROMPTS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../prompts");
+const cache = new Map<AgentType, string>();
+
+function template(agent: AgentType): string {
+  let text = cache.get(agent);
+  if (text === undefined) {
+    text = readFileSync(resolve(PROMPTS_DIR, `${agent}.md`), "utf8").replace(/<!--[\s\S]*?-->\s*/, "");
+    cache.set(agent, text);
+  }
+  return text;
+}
+
+/** "campo: valor" lines of what we know, so the model never asks again. */
+export function knownFactsText(lead: Lead): string {
+  const lines = [
+    lead.name && `nombre: ${lead.name}`,
+    `etapa: ${STAGE_LABELS[lead.pipeline_stage]}`,
+    lead.property_type && `tipo de propiedad: ${lead.property_type}`,
+    lead.location && `zona: ${lead.location}`,
+    formatBudget(lead.budget_min, lead.budget_max, lead.currency) && `presupuesto: ${formatBudget(lead.budget_min, lead.budget_max, lead.currency)}`,
+    lead.purpose && `para: ${lead.purpose}`,
+    lead.bedrooms !== null && `recámaras: ${lead.bedrooms}`,
+    lead.timeline && `plazo: ${lead.timeline}`,
+    lead.credit_type && `pago: ${lead.credit_type}`,
+    lead.monthly_income !== null && `ingreso mensual: ${formatMoney(lead.monthly_income, "MXN")}`,
+    lead.down_payment !== null && `enganche: ${formatMoney(lead.down_payment, "MXN")}`,
+  ];
+  return lines.filter(Boolean).join("\n") || "(nada todavía)";
+}
+
+export function renderPrompt(agent: AgentType, lead: Lead, agencyName: string): string {
+  const missing = agent === "financiero" ? missingFinance(lead) : missingProfile(lead);
+  const values: Record<string, string> = {
+    lead_name: lead.name?.split(/\s+/)[0] ?? "sin nombre",
+    known_facts: knownFactsText(lead),
+    missing: missing.length ? missing.join(", ") : "(nada)",
+    agency_name: agencyName,
+  };
+  return template(agent).replace(/\{\{(\w+)\}\}/g, (_match, name: string) => values[name] ?? "");
+}
