@@ -35,7 +35,8 @@ export function createLlmAgent(options: LlmAgentOptions): LeadAgent {
     apiKey: options.apiKey,
     configuration: { baseURL: options.baseUrl },
     timeout: options.timeoutMs,
-    maxRetries: 1,
+    // No retries: a lead should not wait several timeouts; the offline agent answers instead.
+    maxRetries: 0,
     temperature: 0.2,
   });
   // Function calling works on every OpenAI-compatible server, not only on models with JSON-schema mode.
