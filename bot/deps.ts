@@ -1,4 +1,5 @@
 import type { Logger } from "../src/logger";
+import type { BookingService } from "../src/services/booking-service";
 import type { ConversationService } from "../src/services/conversation-service";
 
 /** What the bot's features are built from. */
@@ -7,4 +8,6 @@ export interface BotDeps {
   log: Logger;
   /** Where lead events for people (handoff, qualified, booked) are posted; null: nowhere. */
   adminChatId: number | null;
+  booking: BookingService;
+  timeZone: string;
 }

@@ -8,6 +8,7 @@ import type { BotContext } from "./context";
 import type { BotDeps } from "./deps";
 import { handoffFeature } from "./features/handoff";
 import { leadChatFeature } from "./features/lead-chat";
+import { bookingFeature } from "./features/booking";
 import { leadStartFeature } from "./features/lead-start";
 import { optOutFeature } from "./features/opt-out";
 import { adminFeature } from "./features/admin";
@@ -29,6 +30,8 @@ export function createBot(options: BotOptions, deps: BotDeps & AdminDeps): Bot<B
   features.use(leadStartFeature(deps));
   features.use(optOutFeature(deps));
   features.use(handoffFeature(deps));
-  features.use(leadChatFeature(deps));
+  const booking = { booking: deps.booking, conversation: deps.conversation, timeZone: deps.timeZone };
+  features.use(bookingFeature(booking));
+  features.use(leadChatFeature(deps, booking));
   return bot;
 }

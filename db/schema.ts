@@ -288,6 +288,9 @@ export const appointments = sqliteTable(
     calendar_event_id: text("calendar_event_id"),
     calendar_provider: text("calendar_provider"),
     notes: text("notes"),
+    /** When each reminder was claimed for sending: set once, so a reminder never goes twice. */
+    reminder_24h_at: integer("reminder_24h_at", { mode: "timestamp_ms" }),
+    reminder_1h_at: integer("reminder_1h_at", { mode: "timestamp_ms" }),
     created_at: createdAt(),
     updated_at: updatedAt(),
   },

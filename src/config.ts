@@ -62,6 +62,15 @@ export const configSchema = z.object({
   LLM_TIMEOUT_MS: z.coerce.number().int().min(500).default(15_000),
   AGENCY_NAME: z.string().min(1).default("la inmobiliaria"),
 
+  // Google Calendar. No credentials: a local calendar, no Meet link.
+  GOOGLE_CALENDAR_ID: z.string().min(1).default("primary"),
+  GOOGLE_SERVICE_ACCOUNT_KEY: optionalString.describe("JSON key of a service account (its content, or a path to the file)"),
+  GOOGLE_CLIENT_ID: optionalString,
+  GOOGLE_CLIENT_SECRET: optionalString,
+  GOOGLE_REFRESH_TOKEN: optionalString,
+  GOOGLE_API_ROOT: z.url().default("https://www.googleapis.com/"),
+  GOOGLE_OAUTH_TOKEN_URL: z.url().default("https://oauth2.googleapis.com/token"),
+
   // Campaigns
   QUIET_HOURS: quietHours.default("21:00-09:00"),
   CAMPAIGN_CRON: cronPattern.default("0 * * * *"),
@@ -78,6 +87,10 @@ function crossChecks(config: AppConfig): string[] {
   const problems: string[] = [];
   if (config.LLM_PROVIDER === "openai" && !config.OPENAI_API_KEY) {
     problems.push("OPENAI_API_KEY: obligatorio con LLM_PROVIDER=openai");
+  }
+  const oauth = [config.GOOGLE_CLIENT_ID, config.GOOGLE_CLIENT_SECRET, config.GOOGLE_REFRESH_TOKEN];
+  if (oauth.some(Boolean) && !oauth.every(Boolean)) {
+    problems.push("GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, GOOGLE_REFRESH_TOKEN: se necesitan los tres para OAuth");
   }
   if (config.TELEGRAM_WEBHOOK_URL && !config.TELEGRAM_WEBHOOK_SECRET) {
     problems.push("TELEGRAM_WEBHOOK_SECRET: obligatorio cuando TELEGRAM_WEBHOOK_URL está definido");

@@ -11,7 +11,9 @@ import { createLogger, type Logger } from "./logger";
 import { seedSampleDataOnce } from "./sample-data";
 import { createServices } from "./services";
 import { createCampaignEngine } from "./campaigns/campaign-engine";
-import { createCampaignScheduler } from "./campaigns/scheduler";
+import { createScheduler } from "./campaigns/scheduler";
+import { chooseCalendar } from "./calendar/choose-calendar";
+import { createBookingService } from "./services/booking-service";
 import { createStepActions } from "./campaigns/step-actions";
 import { createStepRunner } from "./campaigns/step-runner";
 import { createTelegramSender, installTelegramLimits } from "./channels/telegram-sender";
@@ -76,11 +78,6 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
   services.campaigns.onStatusChanged((campaign) => {
     if (campaign.status === "active") campaignEngine.handleCampaignActivated(campaign.id);
   });
-  const scheduler = createCampaignScheduler(
-    campaignEngine,
-    { scanCron: config.CAMPAIGN_CRON, runnerCron: config.CAMPAIGN_RUNNER_CRON, timeZone: config.TZ },
-    logger,
-  );
 
   const conversation = createConversationService({
     db,
@@ -102,16 +99,45 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
         : createOfflineAgent(),
     log: logger,
   });
+  const booking = createBookingService({
+    db,
+    clock,
+    timeZone: config.TZ,
+    events,
+    calendar: chooseCalendar(config, db),
+    pipeline: services.pipeline,
+    telegram,
+    log: logger,
+  });
   const bot = config.TELEGRAM_BOT_TOKEN
     ? createBot(
         { token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT },
-        { conversation, log: logger, adminChatId: config.TELEGRAM_ADMIN_CHAT_ID ?? null, db, services, adminIds: config.TELEGRAM_ADMIN_IDS },
+        {
+          conversation,
+          booking,
+          timeZone: config.TZ,
+          log: logger,
+          adminChatId: config.TELEGRAM_ADMIN_CHAT_ID ?? null,
+          db,
+          services,
+          adminIds: config.TELEGRAM_ADMIN_IDS,
+        },
       )
     : null;
   if (bot) installTelegramLimits(bot.api, { maxPerSecond: config.TELEGRAM_MAX_PER_SECOND, maxRetries: config.CAMPAIGN_MAX_ATTEMPTS });
   let botRunner: RunnerHandle | null = null;
 
   const adminToken = resolveAdminToken(config.ADMIN_API_TOKEN, dataDirectory(config.DATABASE_URL), !isInMemory(config.DATABASE_URL));
+  const scheduler = createScheduler(
+    [
+      { name: "campaign-scan", cron: config.CAMPAIGN_CRON, protect: true, run: () => campaignEngine.runPass() },
+      // Runs may overlap a run stuck on a slow send; claims keep them from doing a step twice.
+      { name: "campaign-runner", cron: config.CAMPAIGN_RUNNER_CRON, protect: false, run: () => campaignEngine.runDue() },
+      { name: "appointment-reminders", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, run: () => booking.runDueReminders() },
+    ],
+    config.TZ,
+    logger,
+  );
   const app = await buildApp({ services, campaignEngine, adminToken: adminToken.token, logger });
   const webhook =
     bot && config.TELEGRAM_WEBHOOK_URL && config.TELEGRAM_WEBHOOK_SECRET
@@ -130,6 +156,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     campaignEngine,
     telegram,
     conversation,
+    booking,
     bot,
     /** Starts the cron jobs (main.ts does; tests drive the engine themselves). */
     startScheduler: () => scheduler.start(),

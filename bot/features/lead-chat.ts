@@ -2,8 +2,9 @@
 import { Composer } from "grammy";
 import { chatIdentity, type BotContext } from "../context";
 import type { BotDeps } from "../deps";
+import { offerSlots, type BookingFeatureDeps } from "./booking";
 
-export function leadChatFeature({ conversation }: BotDeps) {
+export function leadChatFeature({ conversation }: BotDeps, booking: BookingFeatureDeps) {
   const feature = new Composer<BotContext>();
   feature.on("message:text", async (ctx) => {
     const identity = chatIdentity(ctx);
@@ -11,6 +12,7 @@ export function leadChatFeature({ conversation }: BotDeps) {
     await ctx.replyWithChatAction("typing").catch(() => undefined);
     const turn = await conversation.handleMessage(identity, ctx.message.text, String(ctx.message.message_id));
     if (turn.reply) await ctx.reply(turn.reply);
+    if (turn.offer_booking) await offerSlots(ctx, turn.lead, booking);
   });
   return feature;
 }

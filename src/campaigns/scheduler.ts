@@ -1,36 +1,35 @@
 /**
- * The campaign clock: CAMPAIGN_CRON scans triggers (hourly by default, as the
- * guide says) and CAMPAIGN_RUNNER_CRON runs due steps (every minute). croner's
- * `protect` keeps a slow scan from overlapping the next one; the claim in the
- * database keeps overlapping runs and other processes from running a step twice.
+ * The product's clock: croner jobs for the campaign scan (CAMPAIGN_CRON,
+ * hourly as the guide says), the step runner and the appointment reminders
+ * (CAMPAIGN_RUNNER_CRON, every minute). `protect` keeps a slow run of a job
+ * from overlapping its next tick; jobs whose work is claimed in the database
+ * may overlap safely.
  */
 import { Cron } from "croner";
 import type { Logger } from "../logger";
-import type { CampaignEngine } from "./campaign-engine";
 
-export interface CampaignSchedulerOptions {
-  scanCron: string;
-  runnerCron: string;
-  timeZone: string;
+export interface ScheduledJob {
+  name: string;
+  cron: string;
+  protect: boolean;
+  run: () => Promise<unknown>;
 }
 
-export function createCampaignScheduler(engine: CampaignEngine, options: CampaignSchedulerOptions, log: Logger) {
+export function createScheduler(definitions: readonly ScheduledJob[], timeZone: string, log: Logger) {
   const jobs: Cron[] = [];
-  const guarded = (name: string, work: () => Promise<unknown>) => async () => {
-    try {
-      const result = await work();
-      log.debug({ job: name, result }, "campaign job done");
-    } catch (error) {
-      log.error({ err: error, job: name }, "campaign job failed");
-    }
-  };
-
   return {
     start(): void {
-      // The scan is protected from overlapping itself; runner ticks may overlap a
-      // run stuck on a slow send, so one hung request never stalls every campaign.
-      jobs.push(new Cron(options.scanCron, { protect: true, timezone: options.timeZone, name: "campaign-scan" }, guarded("scan", () => engine.runPass())));
-      jobs.push(new Cron(options.runnerCron, { timezone: options.timeZone, name: "campaign-runner" }, guarded("runner", () => engine.runDue())));
+      for (const job of definitions) {
+        jobs.push(
+          new Cron(job.cron, { name: job.name, protect: job.protect, timezone: timeZone }, async () => {
+            try {
+              log.debug({ job: job.name, result: await job.run() }, "scheduled job done");
+            } catch (error) {
+              log.error({ err: error, job: job.name }, "scheduled job failed");
+            }
+          }),
+        );
+      }
     },
     stop(): void {
       for (const job of jobs.splice(0)) job.stop();

@@ -39,6 +39,8 @@ export interface TurnResult {
   /** Null when the bot must stay quiet (a person took over the chat). */
   reply: string | null;
   moved_to: string[];
+  /** The lead is approved and has no meeting yet: the surface offers slots. */
+  offer_booking: boolean;
 }
 
 export function createConversationService(deps: ConversationDeps) {
@@ -102,6 +104,7 @@ export function createConversationService(deps: ConversationDeps) {
 
   return {
     findOrCreateLead,
+    storeReply,
 
     /** /start [payload]: the deep-link payload is kept as the lead's source. */
     startChat(identity: ChatIdentity, payload: string | null): { lead: Lead; reply: string; created: boolean } {
@@ -169,7 +172,7 @@ export function createConversationService(deps: ConversationDeps) {
     async handleMessage(identity: ChatIdentity, text: string, externalId: string | null): Promise<TurnResult> {
       let { lead } = findOrCreateLead(identity, null);
       recordInbound(db, lead.id, text, clock.now(), externalId);
-      if (lead.handoff_at) return { lead, reply: null, moved_to: [] };
+      if (lead.handoff_at) return { lead, reply: null, moved_to: [], offer_booking: false };
 
       let facts: LeadFacts = {};
       try {
@@ -190,7 +193,8 @@ export function createConversationService(deps: ConversationDeps) {
         reply = "Gracias por tu mensaje. Tuve un problema para responder; en un momento te escribo.";
       }
       storeReply(lead, reply, agentType);
-      return { lead, reply, moved_to: moved.moved };
+      const offerBooking = agentType === "agenda" && lead.pipeline_stage === "calificacion_financiera";
+      return { lead, reply, moved_to: moved.moved, offer_booking: offerBooking };
     },
   };
 }

@@ -1,0 +1,57 @@
+/**
+ * Booking in chat: an approved lead gets three free slots as inline buttons;
+ * pressing one books it (Google Meet link when Google Calendar is configured).
+ */
+import { Composer, InlineKeyboard } from "grammy";
+import type { Lead } from "../../db/schema";
+import { formatAppointmentDate } from "../../src/domain/templates";
+import { DomainError } from "../../src/errors";
+import type { BookingService } from "../../src/services/booking-service";
+import type { ConversationService } from "../../src/services/conversation-service";
+import { chatIdentity, type BotContext } from "../context";
+
+const BOOK_PREFIX = "book:";
+
+export interface BookingFeatureDeps {
+  booking: BookingService;
+  conversation: ConversationService;
+  timeZone: string;
+}
+
+/** Sends the slot buttons; called after a turn that made the lead ready to book. */
+export async function offerSlots(ctx: BotContext, lead: Lead, deps: BookingFeatureDeps): Promise<void> {
+  const slots = await deps.booking.offerSlots(lead.id);
+  if (slots.length === 0) {
+    await ctx.reply("Ahora no encuentro horarios libres; un asesor te escribirá para acordar uno.");
+    return;
+  }
+  const keyboard = new InlineKeyboard();
+  for (const slot of slots) {
+    // Minutes since the epoch keep callback_data well under Telegram's 64 bytes.
+    keyboard.text(formatAppointmentDate(slot.start, lead.timezone ?? deps.timeZone), `${BOOK_PREFIX}${Math.round(slot.start.getTime() / 60_000)}`).row();
+  }
+  const text = "Estos son los horarios disponibles para tu cita con un asesor (hora del centro de México):";
+  deps.conversation.storeReply(lead, text, "agenda");
+  await ctx.reply(text, { reply_markup: keyboard });
+}
+
+export function bookingFeature(deps: BookingFeatureDeps) {
+  const feature = new Composer<BotContext>();
+  feature.callbackQuery(new RegExp(`^${BOOK_PREFIX}(\\d+)$`), async (ctx) => {
+    const identity = chatIdentity(ctx);
+    if (!identity) return ctx.answerCallbackQuery();
+    const start = new Date(Number(ctx.match[1]) * 60_000);
+    const { lead } = deps.conversation.findOrCreateLead(identity, null);
+    try {
+      const booked = await deps.booking.book(lead.id, start, "bot:lead");
+      await ctx.answerCallbackQuery({ text: "Cita agendada" });
+      deps.conversation.storeReply(booked.lead, booked.reply, "agenda");
+      await ctx.reply(booked.reply);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      await ctx.answerCallbackQuery({ text: error.message, show_alert: true });
+      await offerSlots(ctx, lead, deps);
+    }
+  });
+  return feature;
+}

@@ -1,0 +1,23 @@
+/** What booking needs from a calendar, whichever one the agency uses. */
+import type { Interval } from "../domain/slots";
+
+export interface CalendarEventRequest {
+  start: Date;
+  end: Date;
+  summary: string;
+  description: string;
+  /** Idempotency key for the Meet link request: the same booking never makes two conferences. */
+  requestId: string;
+}
+
+export interface CreatedEvent {
+  eventId: string;
+  /** Null when the calendar cannot make one (the local calendar). */
+  meetLink: string | null;
+}
+
+export interface CalendarPort {
+  readonly kind: "google" | "local";
+  busy(from: Date, to: Date): Promise<Interval[]>;
+  createEvent(request: CalendarEventRequest): Promise<CreatedEvent>;
+}

@@ -1,0 +1,156 @@
+/**
+ * Booking a meeting: free slots from the calendar, the event (with a Google
+ * Meet link when Google Calendar is configured), the appointment row, and the
+ * move to agendado, in that order; plus the reminders and the move to
+ * seguimiento once the meeting is over.
+ */
+import { claimReminder, insertAppointment, markAppointmentCompleted, selectDueReminders, selectEndedAppointments, type ReminderKind } from "../../db/repositories/appointments-repository";
+import { insertAudit } from "../../db/repositories/audit-repository";
+import { findCurrentAppointment, findLead } from "../../db/repositories/leads-repository";
+import { insertMessage } from "../../db/repositories/messages-repository";
+import type { Appointment, Lead } from "../../db/schema";
+import type { CalendarPort } from "../calendar/calendar-port";
+import type { TextSender } from "../channels/telegram-sender";
+import { DEFAULT_BUSINESS_HOURS, findFreeSlots, type Interval } from "../domain/slots";
+import { formatAppointmentDate } from "../domain/templates";
+import { ConflictError, NotFoundError } from "../errors";
+import type { Logger } from "../logger";
+import type { ServiceDeps } from "./context";
+import type { PipelineService } from "./pipeline-service";
+
+export const APPOINTMENT_MINUTES = 60;
+const SLOT_HORIZON_DAYS = 14;
+const MIN_LEAD_MINUTES = 120;
+
+export interface BookingDeps extends ServiceDeps {
+  calendar: CalendarPort;
+  pipeline: PipelineService;
+  /** For reminders; null when Telegram is not configured. */
+  telegram: TextSender | null;
+  log: Logger;
+}
+
+export interface Booked {
+  appointment: Appointment;
+  lead: Lead;
+  reply: string;
+}
+
+export function createBookingService(deps: BookingDeps) {
+  const { db, clock, calendar, pipeline, log } = deps;
+
+  function requireLead(id: number): Lead {
+    const lead = findLead(db, id);
+    if (!lead) throw new NotFoundError("un lead", id);
+    return lead;
+  }
+
+  async function freeSlots(count: number): Promise<Interval[]> {
+    const now = clock.now();
+    const busy = await calendar.busy(now, new Date(now.getTime() + (SLOT_HORIZON_DAYS + 1) * 86_400_000));
+    return findFreeSlots({
+      now,
+      timeZone: deps.timeZone,
+      busy,
+      count,
+      durationMinutes: APPOINTMENT_MINUTES,
+      minLeadMinutes: MIN_LEAD_MINUTES,
+      hours: DEFAULT_BUSINESS_HOURS,
+      horizonDays: SLOT_HORIZON_DAYS,
+    });
+  }
+
+  function confirmation(lead: Lead, appointment: Appointment): string {
+    const when = formatAppointmentDate(appointment.starts_at, lead.timezone ?? deps.timeZone);
+    return appointment.meet_link
+      ? `¡Listo! Tu cita con un asesor quedó para el ${when}. Enlace de Google Meet: ${appointment.meet_link}`
+      : `¡Listo! Tu cita con un asesor quedó para el ${when}. Esta cita no tiene enlace de Google Meet (el calendario de Google no está configurado); un asesor te confirmará cómo conectarte.`;
+  }
+
+  return {
+    calendarKind: calendar.kind,
+
+    /** Three free slots for an approved lead. */
+    async offerSlots(leadId: number): Promise<Interval[]> {
+      requireLead(leadId);
+      return freeSlots(3);
+    },
+
+    async book(leadId: number, start: Date, actor: string): Promise<Booked> {
+      const lead = requireLead(leadId);
+      const existing = findCurrentAppointment(db, leadId, clock.now());
+      if (existing?.status === "scheduled" && existing.ends_at > clock.now()) {
+        return { appointment: existing, lead, reply: confirmation(lead, existing) };
+      }
+      if (!lead.financially_approved) throw new ConflictError("Para agendar primero necesitamos completar tu calificación financiera");
+      const end = new Date(start.getTime() + APPOINTMENT_MINUTES * 60_000);
+      const stillFree = (await freeSlotsCovering(start, end)) && start.getTime() > clock.now().getTime();
+      if (!stillFree) throw new ConflictError("Ese horario ya no está disponible; elige otro, por favor");
+
+      const event = await calendar.createEvent({
+        start,
+        end,
+        summary: `Cita con ${lead.name ?? `lead #${lead.id}`}`,
+        description: `Lead #${lead.id} de Prospecta. Busca: ${[lead.property_type, lead.location].filter(Boolean).join(" en ") || "por definir"}.`,
+        requestId: `prospecta-${lead.id}-${start.getTime()}`,
+      });
+      const appointment = db.transaction((tx) => {
+        const now = clock.now();
+        const row = insertAppointment(tx, {
+          lead_id: lead.id,
+          starts_at: start,
+          ends_at: end,
+          status: "scheduled",
+          meet_link: event.meetLink,
+          calendar_event_id: event.eventId,
+          calendar_provider: calendar.kind,
+          created_at: now,
+          updated_at: now,
+        });
+        insertAudit(tx, { actor, action: "appointment.create", entity: "appointment", entity_id: row.id, after: { lead_id: lead.id, starts_at: start.toISOString(), meet_link: event.meetLink } }, now);
+        return row;
+      });
+      const advanced = pipeline.autoAdvance(lead.id, actor);
+      if (!advanced.moved) log.warn({ lead_id: lead.id, missing: advanced.missing.map((m) => m.code) }, "booked lead did not move to agendado");
+      return { appointment, lead: advanced.lead, reply: confirmation(advanced.lead, appointment) };
+    },
+
+    /** Sends due 24 h / 1 h reminders once each, and moves leads whose meeting ended to seguimiento. */
+    async runDueReminders(): Promise<{ reminders: number; followed_up: number }> {
+      let reminders = 0;
+      for (const kind of ["24h", "1h"] as ReminderKind[]) {
+        for (const appointment of selectDueReminders(db, kind, clock.now())) {
+          if (!claimReminder(db, appointment.id, kind, clock.now())) continue;
+          const lead = findLead(db, appointment.lead_id);
+          if (!lead || lead.opted_out || lead.telegram_chat_id === null || !deps.telegram) continue;
+          const when = formatAppointmentDate(appointment.starts_at, lead.timezone ?? deps.timeZone);
+          const text =
+            kind === "24h"
+              ? `Hola${lead.name ? ` ${lead.name.split(/\s+/)[0]}` : ""}, te recuerdo tu cita de mañana, ${when}.${appointment.meet_link ? ` Enlace: ${appointment.meet_link}` : ""}`
+              : `Tu cita empieza en una hora (${when}).${appointment.meet_link ? ` Entra aquí: ${appointment.meet_link}` : ""}`;
+          try {
+            const sent = await deps.telegram.sendText(lead.telegram_chat_id, text);
+            insertMessage(db, { lead_id: lead.id, direction: "outbound", channel: "telegram", agent_type: "agenda", text, external_id: String(sent.message_id), at: clock.now() });
+            reminders++;
+          } catch (error) {
+            log.warn({ err: error, appointment_id: appointment.id, kind }, "appointment reminder failed");
+          }
+        }
+      }
+      let followedUp = 0;
+      for (const appointment of selectEndedAppointments(db, clock.now())) {
+        markAppointmentCompleted(db, appointment.id, clock.now());
+        const lead = findLead(db, appointment.lead_id);
+        if (lead?.pipeline_stage === "agendado" && pipeline.autoAdvance(lead.id, "system:appointments").moved) followedUp++;
+      }
+      return { reminders, followed_up: followedUp };
+    },
+  };
+
+  async function freeSlotsCovering(start: Date, end: Date): Promise<boolean> {
+    const busy = await calendar.busy(start, end);
+    return busy.every((b) => !(b.start < end && start < b.end));
+  }
+}
+
+export type BookingService = ReturnType<typeof createBookingService>;

@@ -1,0 +1,160 @@
+/**
+ * A local fake of the Google Calendar API v3 and Google's OAuth token endpoint,
+ * over real HTTP, for the googleapis client pointed here by rootUrl.
+ * - POST /token: OAuth refresh_token grant (form body) → {access_token, expires_in, scope, token_type}.
+ * - POST /calendar/v3/freeBusy: {timeMin, timeMax, items[{id}]} → {kind, timeMin, timeMax, calendars{id: {busy[{start, end}]}}}.
+ * - POST /calendar/v3/calendars/{id}/events?conferenceDataVersion=1: an Event resource; with
+ *   conferenceData.createRequest it gets hangoutLink and conferenceData.entryPoints (video), the
+ *   same conference for the same requestId.
+ * Calendar calls need "Authorization: Bearer" with a token issued here, or a service-account
+ * self-signed JWT (RS256) verified with the key pair's public key.
+ */
+import { createPublicKey, createVerify, type KeyObject } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface FakeGoogleCalendarOptions {
+  calendarId: string;
+  oauth?: { clientId: string; clientSecret: string; refreshToken: string };
+  serviceAccount?: { clientEmail: string; publicKeyPem: string };
+}
+
+export interface FakeEvent {
+  id: string;
+  summary: string;
+  start: string;
+  end: string;
+  requestId: string | null;
+  meetLink: string | null;
+}
+
+export interface FakeGoogleCalendar {
+  rootUrl: string;
+  tokenUrl: string;
+  /** Busy times besides the events created here. */
+  busy: { start: string; end: string }[];
+  events: FakeEvent[];
+  requests: { method: string; path: string; auth: "oauth" | "jwt" | "none" }[];
+  close(): Promise<void>;
+}
+
+export async function startFakeGoogleCalendar(options: FakeGoogleCalendarOptions): Promise<FakeGoogleCalendar> {
+  const issued = new Set<string>();
+  const conferences = new Map<string, string>();
+  const publicKey: KeyObject | null = options.serviceAccount ? createPublicKey(options.serviceAccount.publicKeyPem) : null;
+  let counter = 0;
+
+  const fake: FakeGoogleCalendar = { rootUrl: "", tokenUrl: "", busy: [], events: [], requests: [], close: async () => undefined };
+
+  function authOf(req: IncomingMessage): "oauth" | "jwt" | "none" {
+    const token = (req.headers.authorization ?? "").replace(/^Bearer /, "");
+    if (issued.has(token)) return "oauth";
+    if (publicKey && options.serviceAccount && verifyJwt(token, publicKey, options.serviceAccount.clientEmail)) return "jwt";
+    return "none";
+  }
+
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://fake");
+    const body = await readBody(req);
+    if (req.method === "POST" && url.pathname === "/token") {
+      const form = new URLSearchParams(body);
+      const o = options.oauth;
+      if (!o || form.get("grant_type") !== "refresh_token" || form.get("client_id") !== o.clientId || form.get("client_secret") !== o.clientSecret || form.get("refresh_token") !== o.refreshToken) {
+        return send(res, 400, { error: "invalid_grant", error_description: "Bad Request" });
+      }
+      const token = `ya29.fake-${++counter}`;
+      issued.add(token);
+      return send(res, 200, { access_token: token, expires_in: 3599, scope: "https://www.googleapis.com/auth/calendar", token_type: "Bearer" });
+    }
+
+    const auth = authOf(req);
+    fake.requests.push({ method: req.method ?? "", path: url.pathname, auth });
+    if (auth === "none") {
+      return send(res, 401, { error: { code: 401, message: "Request had invalid authentication credentials.", status: "UNAUTHENTICATED" } });
+    }
+    const json = body ? (JSON.parse(body) as Record<string, any>) : {};
+
+    if (req.method === "POST" && url.pathname === "/calendar/v3/freeBusy") {
+      const items = (json.items ?? []) as { id: string }[];
+      const from = Date.parse(json.timeMin);
+      const to = Date.parse(json.timeMax);
+      const all = [...fake.busy, ...fake.events.map((e) => ({ start: e.start, end: e.end }))].filter(
+        (b) => Date.parse(b.start) < to && Date.parse(b.end) > from,
+      );
+      const calendars = Object.fromEntries(
+        items.map((item) => [item.id, item.id === options.calendarId ? { busy: all } : { busy: [], errors: [{ domain: "global", reason: "notFound" }] }]),
+      );
+      return send(res, 200, { kind: "calendar#freeBusy", timeMin: json.timeMin, timeMax: json.timeMax, calendars });
+    }
+
+    const eventsPath = /^\/calendar\/v3\/calendars\/([^/]+)\/events$/.exec(url.pathname);
+    if (req.method === "POST" && eventsPath) {
+      if (decodeURIComponent(eventsPath[1]!) !== options.calendarId) {
+        return send(res, 404, { error: { code: 404, message: "Not Found", errors: [{ domain: "global", reason: "notFound", message: "Not Found" }] } });
+      }
+      const createRequest = json.conferenceData?.createRequest as { requestId: string; conferenceSolutionKey: { type: string } } | undefined;
+      const withConference = url.searchParams.get("conferenceDataVersion") === "1" && createRequest !== undefined;
+      const id = `evt${++counter}`;
+      let meetLink: string | null = null;
+      if (withConference) {
+        meetLink = conferences.get(createRequest.requestId) ?? `https://meet.google.com/fak-${String(counter).padStart(4, "0")}-xyz`;
+        conferences.set(createRequest.requestId, meetLink);
+      }
+      const event: FakeEvent = { id, summary: json.summary, start: json.start.dateTime, end: json.end.dateTime, requestId: createRequest?.requestId ?? null, meetLink };
+      fake.events.push(event);
+      return send(res, 200, {
+        kind: "calendar#event",
+        id,
+        status: "confirmed",
+        htmlLink: `https://www.google.com/calendar/event?eid=${id}`,
+        summary: json.summary,
+        description: json.description,
+        start: json.start,
+        end: json.end,
+        ...(meetLink && {
+          hangoutLink: meetLink,
+          conferenceData: {
+            createRequest: { ...createRequest, status: { statusCode: "success" } },
+            entryPoints: [{ entryPointType: "video", uri: meetLink, label: meetLink.replace("https://", "") }],
+            conferenceSolution: { key: { type: "hangoutsMeet" }, name: "Google Meet" },
+            conferenceId: meetLink.split("/").pop(),
+          },
+        }),
+      });
+    }
+    return send(res, 404, { error: { code: 404, message: "Not Found" } });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  fake.rootUrl = `http://127.0.0.1:${port}/`;
+  fake.tokenUrl = `http://127.0.0.1:${port}/token`;
+  fake.close = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return fake;
+}
+
+/** A service-account self-signed JWT: RS256 signature, iss = the account, a calendar scope, not expired. */
+function verifyJwt(token: string, key: KeyObject, email: string): boolean {
+  const [header, payload, signature] = token.split(".");
+  if (!header || !payload || !signature) return false;
+  const verifier = createVerify("RSA-SHA256");
+  verifier.update(`${header}.${payload}`);
+  if (!verifier.verify(key, Buffer.from(signature, "base64url"))) return false;
+  const claims = JSON.parse(Buffer.from(payload, "base64url").toString()) as { iss?: string; scope?: string; aud?: string; exp?: number };
+  const scoped = (claims.scope ?? "").includes("calendar") || (claims.aud ?? "").includes("calendar");
+  return claims.iss === email && scoped && (claims.exp ?? 0) * 1000 > Date.now();
+}
+
+function send(res: ServerResponse, status: number, payload: unknown): void {
+  const body = JSON.stringify(payload);
+  res.writeHead(status, { "content-type": "application/json; charset=UTF-8", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
