@@ -12,7 +12,7 @@ import type { Logger } from "../logger";
 import type { LeadAgent } from "./lead-agent";
 import { leadFactsSchema, type LeadFacts } from "./lead-facts";
 import { createOfflineAgent } from "./offline-agent";
-import { extractLeadFacts } from "./tmp-stub-extractor";
+import { extractLeadFacts } from "./offline-extractor";
 import { knownFactsText, renderPrompt } from "./prompts";
 
 export interface LlmAgentOptions {

@@ -6,7 +6,7 @@
 import { formatBudget, formatMoney } from "../domain/templates";
 import { missingFinance, missingProfile, type FinanceField, type ProfileField } from "../domain/qualification";
 import type { LeadAgent, ReplyInput } from "./lead-agent";
-import { extractLeadFacts } from "./tmp-stub-extractor";
+import { extractLeadFacts } from "./offline-extractor";
 
 const QUESTIONS: Record<ProfileField | FinanceField, string> = {
   property_type: "¿Qué tipo de propiedad buscas: casa, departamento, terreno…?",
