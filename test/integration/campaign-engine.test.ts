@@ -229,6 +229,29 @@ describe("timing rules", () => {
   });
 });
 
+describe("calls and stage moves from campaigns", () => {
+  it("logs a start_call step as skipped while no voice provider is configured, and moves stages even in quiet hours", async () => {
+    await start();
+    server.clock.set("2026-01-16T04:00:00Z"); // 22:00 local: quiet
+    const campaign = (
+      await server.api("POST", "/campaigns", { name: "Calificación", channel: "telegram", triggered_by: "stage_change", trigger_condition: { stage: "entrada" } })
+    ).body;
+    await server.api("POST", `/campaigns/${campaign.id}/steps`, { step_number: 1, action: "update_stage", target_stage: "perfilamiento", delay_hours: 0 });
+    await server.api("POST", `/campaigns/${campaign.id}/steps`, { step_number: 2, action: "start_call", agent_type: "financiero", delay_hours: 0 });
+    await server.api("PUT", `/campaigns/${campaign.id}`, { status: "active" });
+    const lead = await createLead(1401, { phone: "+525512341401" });
+    await server.prospecta.campaignEngine.idle();
+    expect(stageOf(lead.id)).toBe("perfilamiento"); // the stage move did not wait for 09:00
+    server.clock.set("2026-01-16T15:00:00Z");
+    await server.api("POST", "/campaigns/run");
+    const logs = server.sql("SELECT step_number, status, error FROM campaign_logs WHERE lead_id = ? AND campaign_id = ? ORDER BY step_number", lead.id, campaign.id);
+    expect(logs).toEqual([
+      { step_number: 1, status: "success", error: null },
+      { step_number: 2, status: "skipped", error: expect.stringMatching(/no hay proveedor de voz configurado/) },
+    ]);
+  });
+});
+
 describe("score and inactivity triggers", () => {
   it("enrolls once by score range and once per inactive spell", async () => {
     await start();
