@@ -89,7 +89,7 @@ export function extractMoney(original: string): MoneyFacts {
     const before = text.slice(Math.max(0, amount.start - 40), amount.start);
     const after = text.slice(amount.end, amount.end + 25);
     const around = `${before} ${after}`;
-    if (DOWN_PAYMENT.test(before.slice(-30))) {
+    if (DOWN_PAYMENT.test(before.slice(-30)) || /^\s*(de|para el|para)\s+(enganche|anticipo)/.test(after)) {
       facts.down_payment = amount.value;
     } else if (INCOME_CONTEXT.test(before.slice(-30)) || (MONTHLY.test(after) && !RENT.test(around))) {
       facts.monthly_income = amount.value;
@@ -106,7 +106,8 @@ export function extractMoney(original: string): MoneyFacts {
     const between = text.slice(first.end, second.start);
     const lead = text.slice(Math.max(0, first.start - 8), first.start);
     if (second.bare) continue;
-    if (/^\s*(y|a|-|al|hasta)\s*$/.test(between) && (/(entre|de|desde)\s*$/.test(lead) || /^\s*-\s*$/.test(between))) {
+    // "12 a 15 millones": a bare first number joined to a second with its unit is a range even without "entre".
+    if (/^\s*(y|a|-|al|hasta)\s*$/.test(between) && (/(entre|de|desde)\s*$/.test(lead) || /^\s*-\s*$/.test(between) || first.bare)) {
       const low = !first.unit && second.unit ? first.value * unitFactor(second.unit) : first.value;
       facts.budget_min = Math.min(low, second.value);
       facts.budget_max = Math.max(low, second.value);

@@ -40,7 +40,9 @@ export function extractBedrooms(text: string): number | null {
 export function extractPurpose(text: string): "compra" | "renta" | null {
   const folded = fold(text);
   const rent = [...folded.matchAll(/\b(rentar|renta|arrendar|alquilar|alquiler)\b/g)].map((m) => m.index ?? 0);
-  const buy = [...folded.matchAll(/\b(comprar|compra|adquirir|invertir|credito|hipoteca|infonavit|fovissste|contado)\b/g)].map((m) => m.index ?? 0);
+  const buy = [
+    ...folded.matchAll(/\b(comprar|compra|adquirir|invertir|credito|hipoteca|infonavit|fovisss?te|cofinavit|contado|efectivo|banco|bancario|pre ?aprobad\w*|pre ?calificad\w*)\b/g),
+  ].map((m) => m.index ?? 0);
   if (rent.length === 0) return buy.length > 0 ? "compra" : null; // a credit or cash payment means buying
   // Both: the last explicit verb wins ("no quiero rentar, quiero comprar").
   const lastBuyVerb = Math.max(-1, ...buy.filter((at) => /^(comprar|compra|adquirir|invertir)\b/.test(folded.slice(at, at + 10))));
