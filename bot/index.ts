@@ -3,6 +3,7 @@
  * behind one error boundary (a bad update is logged and survived; the lead
  * gets a short apology instead of silence).
  */
+import { sequentialize } from "@grammyjs/runner";
 import { Bot } from "grammy";
 import type { BotContext } from "./context";
 import type { BotDeps } from "./deps";
@@ -21,6 +22,9 @@ export interface BotOptions {
 
 export function createBot(options: BotOptions, deps: BotDeps & AdminDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(options.token, { client: { apiRoot: options.apiRoot } });
+  // The runner handles updates concurrently; one chat's messages must still run in order
+  // (two first messages at once would both try to create the lead).
+  bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
   const features = bot.errorBoundary(async (error) => {
     deps.log.error({ err: error.error, update_id: error.ctx.update.update_id }, "bot update failed");
     await error.ctx.reply("Perdón, tuve un problema con tu mensaje. Inténtalo de nuevo en un momento.").catch(() => undefined);

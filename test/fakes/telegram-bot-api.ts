@@ -75,6 +75,8 @@ export interface FakeTelegram {
   failChat(chatId: number, failure: TelegramFailure): void;
   /** Requests to this chat are received but never answered (a process can die while waiting). */
   holdChat(chatId: number): void;
+  /** Called for every delivered message (benchmarks time replies with it). */
+  onDelivered(listener: (message: DeliveredMessage) => void): void;
   /** Resolves when `count` messages have been delivered, or rejects after `timeoutMs`. */
   waitForDelivered(count: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -96,6 +98,7 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
   const wakePollers: (() => void)[] = [];
   const commands = new Map<string, { command: string; description: string }[]>();
   const answeredCallbacks: string[] = [];
+  const deliveryListeners: ((message: DeliveredMessage) => void)[] = [];
   let closed = false;
 
   function pushUpdate(update: Record<string, unknown>): number {
@@ -175,7 +178,9 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
           date: Math.floor(Date.now() / 1000),
           text,
         };
-        delivered.push({ chat_id: chatId, text, message_id: message.message_id, reply_markup: body.reply_markup });
+        const record = { chat_id: chatId, text, message_id: message.message_id, reply_markup: body.reply_markup };
+        delivered.push(record);
+        for (const listener of deliveryListeners) listener(record);
         return reply(res, 200, { ok: true, result: message });
       }
       default:
@@ -215,6 +220,7 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
     },
     commands,
     answeredCallbacks,
+    onDelivered: (listener) => void deliveryListeners.push(listener),
     apiRoot: `http://127.0.0.1:${port}`,
     token,
     calls,
