@@ -32,7 +32,35 @@ export function openDatabase(databaseUrl: string): Db {
   // 32 MB of page cache (the default is 2 MB): trigger scans touch large indexes.
   sqlite.pragma("cache_size = -32768");
   sqlite.pragma("temp_store = MEMORY");
+  cachePreparedStatements(sqlite);
   return drizzle(sqlite, { schema }) as Db;
+}
+
+const STATEMENT_CACHE_SIZE = 1000;
+
+/**
+ * drizzle prepares every query it runs; compiling the same SQL again and again
+ * was the largest single cost of a bot message (profiled with bench:bot). The
+ * compiled statements are kept by SQL text, least recently used dropped first.
+ * A reused statement gets its default (object-rows) mode back, since drizzle
+ * switches some to raw mode.
+ */
+function cachePreparedStatements(sqlite: Database.Database): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, Database.Statement>();
+  sqlite.prepare = ((source: string) => {
+    const cached = cache.get(source);
+    if (cached) {
+      cache.delete(source);
+      cache.set(source, cached);
+      if (cached.reader) cached.raw(false);
+      return cached;
+    }
+    const statement = prepare(source);
+    cache.set(source, statement);
+    if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    return statement;
+  }) as typeof sqlite.prepare;
 }
 
 export function migrateDatabase(db: Db): void {

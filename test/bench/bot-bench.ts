@@ -4,7 +4,8 @@
  * arrives, as people do. Updates go through the fake Bot API's getUpdates to
  * grammY (runner, long polling) → offline agent → SQLite → reply to the fake,
  * with the Telegram rate limit lifted so it measures the bot, not Telegram's cap.
- * Handling time is from the update being queued to its reply arriving.
+ * Handling time is from getUpdates handing the update to the bot to its reply
+ * arriving; round trip adds the wait in the fake's queue (1,000 people typing at once).
  * Prints a summary to stderr and one JSON object as the last line of stdout.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -46,7 +47,8 @@ const prospecta = await buildProspecta(
 await prospecta.startBot();
 
 const latencies: number[] = [];
-const sentAt = new Map<number, number>();
+const roundTrips: number[] = [];
+const sentAt = new Map<number, { at: number; updateId: number }>();
 const progress = new Map<number, number>();
 let done = 0;
 let finish: () => void = () => undefined;
@@ -55,16 +57,19 @@ const finished = new Promise<void>((resolve) => (finish = resolve));
 function send(chatId: number) {
   const step = progress.get(chatId) ?? 0;
   progress.set(chatId, step + 1);
-  sentAt.set(chatId, performance.now());
-  telegram.userSays({ id: chatId, first_name: `Lead${chatId}` }, SCRIPT[step % SCRIPT.length]!);
+  const at = performance.now();
+  const updateId = telegram.userSays({ id: chatId, first_name: `Lead${chatId}` }, SCRIPT[step % SCRIPT.length]!);
+  sentAt.set(chatId, { at, updateId });
 }
 
 // The reply to a chat's message is its first delivery after sending; the rest (a slot offer) is ignored.
 telegram.onDelivered((message) => {
-  const started = sentAt.get(message.chat_id);
-  if (started === undefined) return;
+  const sent = sentAt.get(message.chat_id);
+  if (sent === undefined) return;
   sentAt.delete(message.chat_id);
-  latencies.push(performance.now() - started);
+  const now = performance.now();
+  roundTrips.push(now - sent.at);
+  latencies.push(now - (telegram.servedAt(sent.updateId) ?? sent.at));
   if (++done === CHATS * PER_CHAT) return finish();
   if ((progress.get(message.chat_id) ?? 0) < PER_CHAT) send(message.chat_id);
 });
@@ -80,7 +85,9 @@ await telegram.close();
 rmSync(dir, { recursive: true, force: true });
 
 latencies.sort((a, b) => a - b);
-const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]! * 100) / 100;
+roundTrips.sort((a, b) => a - b);
+const quantile = (values: number[], q: number) => Math.round(values[Math.min(values.length - 1, Math.floor(q * values.length))]! * 100) / 100;
+const at = (q: number) => quantile(latencies, q);
 const perSecond = Math.round((done / elapsed) * 1000);
 const result = {
   chats: CHATS,
@@ -88,6 +95,7 @@ const result = {
   elapsed_ms: Math.round(elapsed),
   messages_per_second: perSecond,
   handling_ms: { p50: at(0.5), p95: at(0.95), p99: at(0.99) },
+  round_trip_ms: { p50: quantile(roundTrips, 0.5), p99: quantile(roundTrips, 0.99) },
   peak_rss_mb: Math.round(peakRssMb),
   targets: { messages_per_second: 500, p99_ms: 50 },
   met: { messages_per_second: perSecond >= 500, p99: at(0.99) < 50 },

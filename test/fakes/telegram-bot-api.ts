@@ -75,6 +75,8 @@ export interface FakeTelegram {
   failChat(chatId: number, failure: TelegramFailure): void;
   /** Requests to this chat are received but never answered (a process can die while waiting). */
   holdChat(chatId: number): void;
+  /** When an update was first handed to the bot by getUpdates (performance.now()), if it was. */
+  servedAt(updateId: number): number | undefined;
   /** Called for every delivered message (benchmarks time replies with it). */
   onDelivered(listener: (message: DeliveredMessage) => void): void;
   /** Resolves when `count` messages have been delivered, or rejects after `timeoutMs`. */
@@ -99,6 +101,7 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
   const commands = new Map<string, { command: string; description: string }[]>();
   const answeredCallbacks: string[] = [];
   const deliveryListeners: ((message: DeliveredMessage) => void)[] = [];
+  const served = new Map<number, number>();
   let closed = false;
 
   function pushUpdate(update: Record<string, unknown>): number {
@@ -123,7 +126,10 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
         });
       });
     }
-    return pending.filter((u) => Number(u.update_id) >= offset).slice(0, limit);
+    const batch = pending.filter((u) => Number(u.update_id) >= offset).slice(0, limit);
+    const now = performance.now();
+    for (const update of batch) if (!served.has(Number(update.update_id))) served.set(Number(update.update_id), now);
+    return batch;
   }
 
   const server: Server = createServer(async (req, res) => {
@@ -154,6 +160,8 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
         commands.set(scope.chat_id !== undefined ? `${scope.type}:${scope.chat_id}` : scope.type, (body.commands ?? []) as { command: string; description: string }[]);
         return reply(res, 200, { ok: true, result: true });
       }
+      case "sendChatAction":
+        return reply(res, 200, { ok: true, result: true });
       case "answerCallbackQuery":
         answeredCallbacks.push(String(body.callback_query_id));
         return reply(res, 200, { ok: true, result: true });
@@ -221,6 +229,7 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
     commands,
     answeredCallbacks,
     onDelivered: (listener) => void deliveryListeners.push(listener),
+    servedAt: (updateId) => served.get(updateId),
     apiRoot: `http://127.0.0.1:${port}`,
     token,
     calls,
