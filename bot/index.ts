@@ -10,6 +10,7 @@ import type { BotDeps } from "./deps";
 import { handoffFeature } from "./features/handoff";
 import { leadChatFeature } from "./features/lead-chat";
 import { bookingFeature } from "./features/booking";
+import { contactFeature } from "./features/contact";
 import { leadStartFeature } from "./features/lead-start";
 import { optOutFeature } from "./features/opt-out";
 import { adminFeature } from "./features/admin";
@@ -34,8 +35,9 @@ export function createBot(options: BotOptions, deps: BotDeps & AdminDeps): Bot<B
   features.use(leadStartFeature(deps));
   features.use(optOutFeature(deps));
   features.use(handoffFeature(deps));
-  const booking = { booking: deps.booking, conversation: deps.conversation, timeZone: deps.timeZone };
+  const booking = { booking: deps.booking, conversation: deps.conversation, timeZone: deps.timeZone, adminChatId: deps.adminChatId, log: deps.log };
   features.use(bookingFeature(booking));
+  features.use(contactFeature(deps));
   features.use(leadChatFeature(deps, booking));
   return bot;
 }

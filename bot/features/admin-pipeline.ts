@@ -64,6 +64,13 @@ export function adminPipelineCommands(admin: Composer<BotContext>, { services, c
     return ctx.reply(`Lead #${id}: ${STAGE_LABELS[change.from_stage]} → ${STAGE_LABELS[change.to_stage]}`);
   });
 
+  admin.command("llamar", async (ctx) => {
+    const id = Number(ctx.match.trim());
+    if (!Number.isInteger(id) || id <= 0) return ctx.reply("Uso: /llamar <id>");
+    const result = guard(() => services.calls.initiateCall({ lead_id: id, agent_type: "perfilador" }));
+    return ctx.reply(typeof result === "string" ? result : `Llamada en curso al lead #${id}.`);
+  });
+
   admin.command("liberar", async (ctx) => {
     const id = Number(ctx.match.trim());
     if (!Number.isInteger(id) || id <= 0) return ctx.reply("Uso: /liberar <id>");

@@ -18,6 +18,7 @@ export const ADMIN_COMMANDS = [
   { command: "lead", description: "Perfil de un lead: /lead <id>" },
   { command: "mover", description: "Mover de etapa: /mover <id> <etapa> [motivo]" },
   { command: "liberar", description: "Devolver un chat al bot: /liberar <id>" },
+  { command: "llamar", description: "Llamada con IA: /llamar <id>" },
   { command: "campanas", description: "Listar campañas" },
   { command: "campana", description: "Pasos y estadísticas: /campana <id>" },
   { command: "activar", description: "Activar campaña: /activar <id>" },

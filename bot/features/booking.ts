@@ -8,7 +8,9 @@ import { formatAppointmentDate } from "../../src/domain/templates";
 import { DomainError } from "../../src/errors";
 import type { BookingService } from "../../src/services/booking-service";
 import type { ConversationService } from "../../src/services/conversation-service";
+import type { Logger } from "../../src/logger";
 import { chatIdentity, type BotContext } from "../context";
+import { leadLine, notifyAdmins } from "./admin-notify";
 
 const BOOK_PREFIX = "book:";
 
@@ -16,6 +18,8 @@ export interface BookingFeatureDeps {
   booking: BookingService;
   conversation: ConversationService;
   timeZone: string;
+  adminChatId: number | null;
+  log: Logger;
 }
 
 /** Sends the slot buttons; called after a turn that made the lead ready to book. */
@@ -47,6 +51,8 @@ export function bookingFeature(deps: BookingFeatureDeps) {
       await ctx.answerCallbackQuery({ text: "Cita agendada" });
       deps.conversation.storeReply(booked.lead, booked.reply, "agenda");
       await ctx.reply(booked.reply);
+      const when = formatAppointmentDate(booked.appointment.starts_at, deps.timeZone);
+      await notifyAdmins(ctx.api, deps.adminChatId, `📅 Cita agendada el ${when}: ${leadLine(booked.lead)}${booked.appointment.meet_link ? `\n${booked.appointment.meet_link}` : ""}`, deps.log);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       await ctx.answerCallbackQuery({ text: error.message, show_alert: true });

@@ -5,6 +5,7 @@ import { STAGE_LABELS } from "../../src/domain/vocabulary";
 import type { Lead } from "../../db/schema";
 import { chatIdentity, type BotContext } from "../context";
 import type { BotDeps } from "../deps";
+import { notifyAdmins } from "./admin-notify";
 
 const ASKS_FOR_PERSON = /(hablar|platicar|comunicarme) con (una persona|alguien|un asesor|un humano|un agente)|quiero (un|a un) asesor|p[aá]same (a|con) (un|una) (asesor|persona)/i;
 
@@ -15,12 +16,7 @@ export function handoffFeature({ conversation, adminChatId, log }: BotDeps) {
     if (!identity) return;
     const { lead, reply, already } = conversation.requestHandoff(identity, ctx.message?.text ?? "/asesor");
     await ctx.reply(reply);
-    if (already || adminChatId === null) return;
-    try {
-      await ctx.api.sendMessage(adminChatId, leadSummaryForAdmins(lead));
-    } catch (error) {
-      log.error({ err: error, lead_id: lead.id }, "could not notify admins of a handoff");
-    }
+    if (!already) await notifyAdmins(ctx.api, adminChatId, leadSummaryForAdmins(lead), log);
   };
   feature.command("asesor", handoff);
   feature.hears(ASKS_FOR_PERSON, handoff);

@@ -2,9 +2,12 @@
 import { Composer } from "grammy";
 import { chatIdentity, type BotContext } from "../context";
 import type { BotDeps } from "../deps";
+import { leadLine, notifyAdmins } from "./admin-notify";
 import { offerSlots, type BookingFeatureDeps } from "./booking";
+import { askForPhone } from "./contact";
 
-export function leadChatFeature({ conversation }: BotDeps, booking: BookingFeatureDeps) {
+export function leadChatFeature(deps: BotDeps, booking: BookingFeatureDeps) {
+  const { conversation, adminChatId, log } = deps;
   const feature = new Composer<BotContext>();
   feature.on("message:text", async (ctx) => {
     const identity = chatIdentity(ctx);
@@ -12,6 +15,10 @@ export function leadChatFeature({ conversation }: BotDeps, booking: BookingFeatu
     await ctx.replyWithChatAction("typing").catch(() => undefined);
     const turn = await conversation.handleMessage(identity, ctx.message.text, String(ctx.message.message_id));
     if (turn.reply) await ctx.reply(turn.reply);
+    if (turn.moved_to.includes("calificacion_financiera")) {
+      await notifyAdmins(ctx.api, adminChatId, `✅ Perfil completo, pasa a calificación financiera: ${leadLine(turn.lead)}`, log);
+      if (!turn.lead.phone) await askForPhone(ctx, turn.lead, deps);
+    }
     if (turn.offer_booking) await offerSlots(ctx, turn.lead, booking);
   });
   return feature;

@@ -55,8 +55,13 @@ describe("a lead on Telegram", () => {
   });
 
   it("with the budget the profile is complete: it moves to calificacion_financiera and the financiero asks how it pays", async () => {
-    const reply = await say("unos 3.5 millones");
+    const reply = await say("unos 3.5 millones", ana, 2);
     expect(lead()).toMatchObject({ budget_max: 3_500_000, pipeline_stage: "calificacion_financiera" });
+    // No phone yet: the contact-sharing button follows; the admins hear of a complete profile.
+    const ask = telegram.delivered(ana.id).at(-1)!;
+    expect(ask.text).toMatch(/compartes tu teléfono/);
+    expect(JSON.stringify(ask.reply_markup)).toMatch(/"request_contact":true/);
+    expect(telegram.delivered(ADMIN_CHAT).map((m) => m.text)).toEqual([expect.stringMatching(/^✅ Perfil completo.*#\d+ Ana López \(@ana_lopez\) · departamento, en Roma o Condesa/)]);
     expect(reply).toMatch(/\$3,500,000 MXN/);
     expect(reply).toMatch(/Infonavit|contado/);
     const history = server.sql("SELECT from_stage, to_stage, actor FROM lead_stage_history WHERE lead_id = ? ORDER BY id", lead().id);
@@ -76,11 +81,31 @@ describe("a lead on Telegram", () => {
     ]);
   });
 
+  it("saves the phone the lead shares with the button, and refuses someone else's card", async () => {
+    const contact = (userId: number, phone: string) => ({
+      message: {
+        message_id: 9_000 + userId % 100,
+        from: { ...ana, is_bot: false },
+        chat: { id: ana.id, type: "private", first_name: ana.first_name },
+        date: Math.floor(Date.now() / 1000),
+        contact: { phone_number: phone, first_name: "Ana", user_id: userId },
+      },
+    });
+    telegram.pushUpdate(contact(123, "5215599990000"));
+    await telegram.waitForDelivered(telegram.delivered().length + 1);
+    expect(telegram.delivered(ana.id).at(-1)!.text).toMatch(/no es tuyo/);
+    expect(lead().phone).toBeNull();
+    telegram.pushUpdate(contact(ana.id, "5215512345678"));
+    await telegram.waitForDelivered(telegram.delivered().length + 1);
+    expect(telegram.delivered(ana.id).at(-1)!.text).toMatch(/Guardé tu teléfono/);
+    expect(lead().phone).toBe("+5215512345678");
+  });
+
   it("stores every message both ways", async () => {
     const rows = server.sql("SELECT direction, COUNT(*) AS n FROM messages WHERE lead_id = ? GROUP BY direction ORDER BY direction", lead().id);
     expect(rows).toEqual([
-      { direction: "inbound", n: 5 }, // /start and four messages
-      { direction: "outbound", n: 6 }, // the greeting, four replies and the slot offer
+      { direction: "inbound", n: 5 }, // /start and four messages (a shared contact is stored on the lead, not as a message)
+      { direction: "outbound", n: 9 }, // greeting, four replies, phone request, slot offer, two answers to the contact
     ]);
   });
 
@@ -100,7 +125,7 @@ describe("a lead on Telegram", () => {
   it("/asesor hands the chat to a person: admins get the summary and the bot goes quiet", async () => {
     expect(await say("/asesor")).toMatch(/asesor/);
     await telegram.waitForDelivered(telegram.delivered().length);
-    const notice = telegram.delivered(ADMIN_CHAT);
+    const notice = telegram.delivered(ADMIN_CHAT).filter((m) => /asesor/.test(m.text));
     expect(notice).toHaveLength(1);
     expect(notice[0]!.text).toMatch(/pidió hablar con un asesor/);
     expect(notice[0]!.text).toMatch(/departamento, en Roma/);
@@ -134,6 +159,7 @@ describe("admins on Telegram", () => {
   it("/lead shows the profile, /liberar gives the chat back, /mover closes the deal, all audited", async () => {
     const id = lead().id;
     expect(await say(`/lead ${id}`, boss)).toMatch(/Ana López[\s\S]*Calificación financiera[\s\S]*Últimos mensajes/);
+    expect(await say(`/llamar ${id}`, boss)).toMatch(/no hay proveedor de voz configurado/);
     expect(await say(`/liberar ${id}`, boss)).toMatch(/vuelve a atender/);
     expect(lead().handoff_at).toBeNull();
     expect(await say(`/mover ${id} ganado Firmó contrato`, boss)).toMatch(/Calificación financiera → Ganado/);

@@ -47,7 +47,7 @@ describe("the LLM agent", () => {
         ? { kind: "tool", arguments: { property_type: "casa", location: "Zapopan", budget_max: 4_000_000, currency: "MXN" } }
         : { kind: "text", content: "¡Qué bien! ¿Para cuándo te gustaría mudarte?" };
     await say("/start");
-    const reply = await say("Busco casa en Zapopan de unos 4 millones");
+    const reply = await say("Busco casa en Zapopan de unos 4 millones", 2); // then the phone request
     expect(reply).toBe("¡Qué bien! ¿Para cuándo te gustaría mudarte?");
     expect(lead()).toMatchObject({ property_type: "casa", location: "Zapopan", budget_max: 4_000_000, pipeline_stage: "calificacion_financiera" });
 
