@@ -1,7 +1,8 @@
+import type { ConversationFlavor } from "@grammyjs/conversations";
 import type { Context } from "grammy";
 import type { ChatIdentity } from "../src/services/conversation-service";
 
-export type BotContext = Context;
+export type BotContext = ConversationFlavor<Context>;
 
 /** Who is writing, as the conversation service knows a chat. Only private chats are leads. */
 export function chatIdentity(ctx: BotContext): ChatIdentity | null {

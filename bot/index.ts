@@ -4,6 +4,7 @@
  * gets a short apology instead of silence).
  */
 import { sequentialize } from "@grammyjs/runner";
+import { conversations } from "@grammyjs/conversations";
 import { Bot } from "grammy";
 import type { BotContext } from "./context";
 import type { BotDeps } from "./deps";
@@ -26,6 +27,8 @@ export function createBot(options: BotOptions, deps: BotDeps & AdminDeps): Bot<B
   // The runner handles updates concurrently; one chat's messages must still run in order
   // (two first messages at once would both try to create the lead).
   bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
+  // Wizard state lives in memory: a restart drops a half-filled wizard, never data.
+  bot.use(conversations());
   const features = bot.errorBoundary(async (error) => {
     deps.log.error({ err: error.error, update_id: error.ctx.update.update_id }, "bot update failed");
     await error.ctx.reply("Perdón, tuve un problema con tu mensaje. Inténtalo de nuevo en un momento.").catch(() => undefined);

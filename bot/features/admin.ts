@@ -1,5 +1,7 @@
 /** Everything admins can do from Telegram, behind the allow-list, and the command menus for each audience. */
 import type { Api } from "grammy";
+import { createConversation } from "@grammyjs/conversations";
+import { newCampaignWizard, newTemplateWizard } from "../conversations/admin-wizards";
 import { adminOnly } from "./admin-guard";
 import { adminCampaignCommands } from "./admin-campaigns";
 import type { AdminDeps } from "./admin-deps";
@@ -24,10 +26,16 @@ export const ADMIN_COMMANDS = [
   { command: "activar", description: "Activar campaña: /activar <id>" },
   { command: "pausar", description: "Pausar campaña: /pausar <id>" },
   { command: "plantillas", description: "Listar plantillas" },
+  { command: "nueva_plantilla", description: "Crear una plantilla paso a paso" },
+  { command: "nueva_campana", description: "Crear una campaña paso a paso" },
 ];
 
 export function adminFeature(deps: AdminDeps) {
   const { feature, admin } = adminOnly(deps.adminIds);
+  admin.use(createConversation(newTemplateWizard(deps.services), "nueva_plantilla"));
+  admin.use(createConversation(newCampaignWizard(deps.services), "nueva_campana"));
+  admin.command("nueva_plantilla", (ctx) => ctx.conversation.enter("nueva_plantilla"));
+  admin.command("nueva_campana", (ctx) => ctx.conversation.enter("nueva_campana"));
   adminPipelineCommands(admin, deps);
   adminCampaignCommands(admin, deps);
   return feature;

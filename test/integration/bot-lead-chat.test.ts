@@ -156,6 +156,36 @@ describe("admins on Telegram", () => {
     expect(telegram.delivered().length).toBe(before);
   });
 
+  it("/nueva_plantilla and /nueva_campana walk an admin through creating them, checking each answer", async () => {
+    expect(await say("/nueva_plantilla", boss)).toMatch(/¿Cómo se llama\?/);
+    expect(await say("Seguimiento cita", boss)).toMatch(/Escribe el mensaje/);
+    expect(await say("Hola {{first_name}}, ¿cómo te fue en la cita?", boss)).toMatch(/¿La guardo\?/);
+    const saved = await say("sí", boss);
+    const templateId = Number(/Plantilla #(\d+) guardada/.exec(saved)![1]);
+    expect(server.sql("SELECT name, content FROM message_templates WHERE id = ?", templateId)).toEqual([
+      { name: "Seguimiento cita", content: "Hola {{first_name}}, ¿cómo te fue en la cita?" },
+    ]);
+
+    expect(await say("/nueva_campana", boss)).toMatch(/¿Cómo se llama\?/);
+    expect(await say("Post cita", boss)).toMatch(/etapa, puntuacion o inactividad/);
+    expect(await say("etapa", boss)).toMatch(/¿Al entrar a qué etapa\?/);
+    expect(await say("cerrado", boss)).toMatch(/Opción inválida|inválid|esperaba/i);
+    expect(await say("seguimiento", boss)).toMatch(/Paso 1/);
+    expect(await say("mensaje", boss)).toMatch(/¿Qué plantilla\?/);
+    expect(await say(String(templateId), boss)).toMatch(/¿Cuántas horas/);
+    expect(await say("2", boss)).toMatch(/Paso 2/);
+    expect(await say("listo", boss)).toMatch(/¿La creo como borrador\?/);
+    const created = await say("si", boss);
+    const campaignId = Number(/Campaña #(\d+) creada/.exec(created)![1]);
+    const campaign = (await server.api("GET", `/campaigns/${campaignId}`)).body;
+    expect(campaign).toMatchObject({ name: "Post cita", status: "draft", triggered_by: "stage_change", trigger_condition: { stage: "seguimiento" } });
+    expect(campaign.steps).toEqual([expect.objectContaining({ step_number: 1, action: "send_message", message_template_id: templateId, delay_hours: 2 })]);
+    expect(server.sql("SELECT actor FROM audit_logs WHERE action = 'campaign.create' AND entity_id = ?", campaignId)).toEqual([{ actor: `telegram:admin:${boss.id}` }]);
+
+    expect(await say("/nueva_plantilla", boss)).toMatch(/¿Cómo se llama\?/);
+    expect(await say("cancelar", boss)).toBe("Cancelado.");
+  });
+
   it("/lead shows the profile, /liberar gives the chat back, /mover closes the deal, all audited", async () => {
     const id = lead().id;
     expect(await say(`/lead ${id}`, boss)).toMatch(/Ana López[\s\S]*Calificación financiera[\s\S]*Últimos mensajes/);
