@@ -12,7 +12,8 @@ export function leadChatFeature(deps: BotDeps, booking: BookingFeatureDeps) {
   feature.on("message:text", async (ctx) => {
     const identity = chatIdentity(ctx);
     if (!identity || ctx.message.text.startsWith("/")) return;
-    await ctx.replyWithChatAction("typing").catch(() => undefined);
+    // Only a model takes long enough for "escribiendo…" to help; the offline agent answers at once.
+    if (conversation.agentKind === "openai") await ctx.replyWithChatAction("typing").catch(() => undefined);
     const turn = await conversation.handleMessage(identity, ctx.message.text, String(ctx.message.message_id));
     if (turn.reply) await ctx.reply(turn.reply);
     if (turn.moved_to.includes("calificacion_financiera")) {

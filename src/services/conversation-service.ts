@@ -103,6 +103,7 @@ export function createConversationService(deps: ConversationDeps) {
   }
 
   return {
+    agentKind: agent.kind,
     findOrCreateLead,
     storeReply,
 

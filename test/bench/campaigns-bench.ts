@@ -109,7 +109,9 @@ started = performance.now();
 const run = await campaignEngine.runDue();
 const runMs = performance.now() - started;
 const delivered = await new Promise<number>((resolve) => {
-  fake.once("message", (message: { delivered: number }) => resolve(message.delivered));
+  fake.on("message", (message: { type: string; delivered: number }) => {
+    if (message.type === "count") resolve(message.delivered);
+  });
   fake.send("count");
 });
 
