@@ -32,7 +32,7 @@ const KNOWN_PLACES = [
 const PLACES = KNOWN_PLACES.map((name) => ({ name, folded: fold(name) })).sort((a, b) => b.folded.length - a.folded.length);
 
 const NOT_PLACES = new Set(
-  fold("Infonavit Fovissste Cofinavit Banco Crédito Enero Febrero Marzo Abril Mayo Junio Julio Agosto Septiembre Octubre Noviembre Diciembre Hola Gracias Busco Quiero")
+  fold("Infonavit Fovissste Cofinavit Banco Crédito HSBC BBVA Banorte Santander Scotiabank Banamex Citibanamex Inbursa Enero Febrero Marzo Abril Mayo Junio Julio Agosto Septiembre Octubre Noviembre Diciembre Hola Gracias Busco Quiero")
     .split(" "),
 );
 

@@ -75,7 +75,7 @@ export function extractCreditType(text: string): CreditType | null {
 
 export function extractPreapproved(text: string): boolean | null {
   const folded = fold(text);
-  const match = /(pre ?calificad|pre ?aprobad|precalificacion|preaprobacion|pre-calificad|pre-aprobad|ya me aprobaron|ya tengo aprobado)/.exec(folded);
+  const match = /(pre ?calificad|pre ?aprobad|precalificacion|preaprobacion|pre-calificad|pre-aprobad|precalificaron|preaprobaron|ya me aprobaron|ya tengo aprobado)/.exec(folded);
   if (!match) return null;
   const before = folded.slice(Math.max(0, (match.index ?? 0) - 20), match.index ?? 0);
   return !/\b(no|aun no|todavia no|sin)\b/.test(before);
