@@ -111,9 +111,14 @@ export const messages = sqliteTable(
     agent_type: text("agent_type"),
     text: text("text").notNull(),
     external_id: text("external_id"),
+    /** The model could not read this message (error, timeout): its extraction is retried later. */
+    extraction_pending: integer("extraction_pending", { mode: "boolean" }).notNull().default(false),
     at: integer("at", { mode: "timestamp_ms" }).notNull(),
   },
-  (t) => [index("messages_lead_idx").on(t.lead_id, t.at)],
+  (t) => [
+    index("messages_lead_idx").on(t.lead_id, t.at),
+    index("messages_extraction_pending_idx").on(t.id).where(sql`extraction_pending = 1`),
+  ],
 );
 
 export const messageTemplates = sqliteTable("message_templates", {

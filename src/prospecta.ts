@@ -134,6 +134,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       // Runs may overlap a run stuck on a slow send; claims keep them from doing a step twice.
       { name: "campaign-runner", cron: config.CAMPAIGN_RUNNER_CRON, protect: false, run: () => campaignEngine.runDue() },
       { name: "appointment-reminders", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, run: () => booking.runDueReminders() },
+      { name: "extraction-retries", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, run: () => conversation.retryPendingExtractions() },
     ],
     config.TZ,
     logger,

@@ -1,4 +1,4 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq } from "drizzle-orm";
 import { leads, messages, type Message } from "../schema";
 import type { Executor } from "../executor";
 
@@ -14,4 +14,12 @@ export function recordInbound(db: Executor, leadId: number, text: string, at: Da
 
 export function lastMessages(db: Executor, leadId: number, limit: number): Message[] {
   return db.select().from(messages).where(and(eq(messages.lead_id, leadId))).orderBy(desc(messages.at), desc(messages.id)).limit(limit).all();
+}
+
+export function markExtractionPending(db: Executor, messageId: number, pending: boolean): void {
+  db.update(messages).set({ extraction_pending: pending }).where(eq(messages.id, messageId)).run();
+}
+
+export function pendingExtractions(db: Executor, limit: number): Message[] {
+  return db.select().from(messages).where(eq(messages.extraction_pending, true)).orderBy(asc(messages.id)).limit(limit).all();
 }

@@ -18,8 +18,12 @@ export interface ReplyInput {
 
 export interface LeadAgent {
   readonly kind: "offline" | "openai";
-  /** The facts stated in `text`. Never throws for a bad model answer: returns what it could check. */
-  extract(text: string, lead: Lead): Promise<LeadFacts>;
+  /**
+   * The facts stated in `text`. Never throws for a bad model answer: returns
+   * what it could check; `degraded` when the model could not be asked (error,
+   * timeout) and only the offline extractor read the message.
+   */
+  extract(text: string, lead: Lead): Promise<{ facts: LeadFacts; degraded: boolean }>;
   reply(input: ReplyInput): Promise<string>;
 }
 

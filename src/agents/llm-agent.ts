@@ -46,7 +46,7 @@ export function createLlmAgent(options: LlmAgentOptions): LeadAgent {
   return {
     kind: "openai",
 
-    async extract(text: string, lead: Lead): Promise<LeadFacts> {
+    async extract(text: string, lead: Lead): Promise<{ facts: LeadFacts; degraded: boolean }> {
       const fallback = extractLeadFacts(text);
       try {
         const raw = await extractor.invoke([
@@ -55,18 +55,19 @@ export function createLlmAgent(options: LlmAgentOptions): LeadAgent {
         ]);
         const checked = leadFactsSchema.safeParse(raw);
         if (!checked.success) {
+          // The model answered, badly: retrying would likely get the same; the offline reading stands.
           options.log.warn({ lead_id: lead.id, issues: checked.error.issues.length }, "LLM facts failed the schema; using the offline extractor");
-          return fallback;
+          return { facts: fallback, degraded: false };
         }
         // What the model missed but the deterministic extractor found is kept too.
         const merged: LeadFacts = { ...fallback };
         for (const [key, value] of Object.entries(checked.data)) {
           if (value !== null && value !== undefined) (merged as Record<string, unknown>)[key] = value;
         }
-        return merged;
+        return { facts: merged, degraded: false };
       } catch (error) {
-        options.log.warn({ err: error, lead_id: lead.id }, "LLM extraction failed; using the offline extractor");
-        return fallback;
+        options.log.warn({ err: error, lead_id: lead.id }, "LLM extraction failed; using the offline extractor, will retry");
+        return { facts: fallback, degraded: true };
       }
     },
 

@@ -24,7 +24,7 @@ export function createOfflineAgent(): LeadAgent {
   return {
     kind: "offline",
     async extract(text) {
-      return extractLeadFacts(text);
+      return { facts: extractLeadFacts(text), degraded: false };
     },
     async reply(input) {
       return [acknowledge(input), nextTurn(input)].filter(Boolean).join(" ");

@@ -4,8 +4,8 @@
  * qualifies, and compose the reply. The agent only returns facts and text;
  * every state change goes through the domain rules here.
  */
-import { findLeadByTelegramChat, updateLeadRow } from "../../db/repositories/leads-repository";
-import { insertMessage, recordInbound } from "../../db/repositories/messages-repository";
+import { findLead, findLeadByTelegramChat, updateLeadRow } from "../../db/repositories/leads-repository";
+import { insertMessage, markExtractionPending, pendingExtractions, recordInbound } from "../../db/repositories/messages-repository";
 import { insertAudit } from "../../db/repositories/audit-repository";
 import type { Lead } from "../../db/schema";
 import { agentForStage, type LeadAgent } from "../agents/lead-agent";
@@ -102,8 +102,32 @@ export function createConversationService(deps: ConversationDeps) {
     return { lead: current, moved };
   }
 
+  /** Facts in, then the moves and the approval they allow. */
+  function applyFacts(lead: Lead, facts: LeadFacts) {
+    const saved = saveFacts(lead, facts);
+    const moved = advance(saved.lead);
+    const approved = applyApproval(moved.lead);
+    return { saved, moved, approved };
+  }
+
   return {
     agentKind: agent.kind,
+
+    /** Re-reads messages the model missed (error, timeout); a message still unreadable stays pending. */
+    async retryPendingExtractions(limit = 50): Promise<{ retried: number; recovered: number }> {
+      let recovered = 0;
+      const pending = pendingExtractions(db, limit);
+      for (const message of pending) {
+        const lead = findLead(db, message.lead_id);
+        if (!lead) continue;
+        const extraction = await agent.extract(message.text, lead);
+        if (extraction.degraded) continue;
+        applyFacts(findLead(db, message.lead_id) ?? lead, extraction.facts);
+        markExtractionPending(db, message.id, false);
+        recovered++;
+      }
+      return { retried: pending.length, recovered };
+    },
     findOrCreateLead,
     storeReply,
 
@@ -172,18 +196,22 @@ export function createConversationService(deps: ConversationDeps) {
 
     async handleMessage(identity: ChatIdentity, text: string, externalId: string | null): Promise<TurnResult> {
       let { lead } = findOrCreateLead(identity, null);
-      recordInbound(db, lead.id, text, clock.now(), externalId);
+      const inbound = recordInbound(db, lead.id, text, clock.now(), externalId);
       if (lead.handoff_at) return { lead, reply: null, moved_to: [], offer_booking: false };
 
       let facts: LeadFacts = {};
       try {
-        facts = await agent.extract(text, lead);
+        const extraction = await agent.extract(text, lead);
+        facts = extraction.facts;
+        if (extraction.degraded) markExtractionPending(db, inbound.id, true);
       } catch (error) {
-        log.warn({ err: error, lead_id: lead.id }, "fact extraction failed; the message is kept");
+        log.warn({ err: error, lead_id: lead.id }, "fact extraction failed; the message is kept for a retry");
+        markExtractionPending(db, inbound.id, true);
       }
-      const saved = saveFacts(lead, facts);
-      const moved = advance(saved.lead);
-      const approved = applyApproval(moved.lead);
+      const updated = applyFacts(lead, facts);
+      const saved = updated.saved;
+      const moved = updated.moved;
+      const approved = updated.approved;
       lead = approved.lead;
       const agentType = agentForStage(lead);
       let reply: string;

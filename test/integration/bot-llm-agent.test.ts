@@ -80,8 +80,18 @@ describe("the LLM agent", () => {
     openai.answer = () => ({ kind: "hang" });
     const reply = await say("¿y tienen algo con jardín?", 2); // the answer, then the slot offer (approved, not booked yet)
     expect(reply.length).toBeGreaterThan(10);
-    expect(server.sql("SELECT text FROM messages WHERE lead_id = ? AND direction = 'inbound' ORDER BY id DESC LIMIT 1", lead().id)[0].text).toBe(
-      "¿y tienen algo con jardín?",
-    );
+    expect(server.sql("SELECT text, extraction_pending FROM messages WHERE lead_id = ? AND direction = 'inbound' ORDER BY id DESC LIMIT 1", lead().id)[0]).toEqual({
+      text: "¿y tienen algo con jardín?",
+      extraction_pending: 1,
+    });
+
+    // The model is back: the missed message is read again and what it says is kept.
+    openai.answer = (request) => (request.tools?.length ? { kind: "tool", arguments: { bedrooms: 3 } } : { kind: "text", content: "ok" });
+    // Pending: this message and the earlier unparseable answer (a model's syntax error is retried too).
+    const pending = server.sql("SELECT COUNT(*) AS n FROM messages WHERE extraction_pending = 1")[0].n;
+    expect(pending).toBe(2);
+    expect(await server.prospecta.conversation.retryPendingExtractions()).toEqual({ retried: pending, recovered: pending });
+    expect(lead().bedrooms).toBe(3);
+    expect(server.sql("SELECT COUNT(*) AS n FROM messages WHERE extraction_pending = 1")[0].n).toBe(0);
   });
 });

@@ -1,0 +1,2 @@
+ALTER TABLE `messages` ADD `extraction_pending` integer DEFAULT false NOT NULL;--> statement-breakpoint
+CREATE INDEX `messages_extraction_pending_idx` ON `messages` (`id`) WHERE extraction_pending = 1;
