@@ -20,6 +20,7 @@ export function leadChatFeature(deps: BotDeps, booking: BookingFeatureDeps) {
       await notifyAdmins(ctx.api, adminChatId, `✅ Perfil completo, pasa a calificación financiera: ${leadLine(turn.lead)}`, log);
       if (!turn.lead.phone) await askForPhone(ctx, turn.lead, deps);
     }
+    if (turn.approved_now) await notifyAdmins(ctx.api, adminChatId, `💰 Aprobado financieramente (${turn.lead.credit_type ?? "—"}): ${leadLine(turn.lead)}`, log);
     if (turn.offer_booking) await offerSlots(ctx, turn.lead, booking);
   });
   return feature;

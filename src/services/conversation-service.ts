@@ -41,6 +41,8 @@ export interface TurnResult {
   moved_to: string[];
   /** The lead is approved and has no meeting yet: the surface offers slots. */
   offer_booking: boolean;
+  /** This message made the lead financially approved. */
+  approved_now: boolean;
 }
 
 export function createConversationService(deps: ConversationDeps) {
@@ -197,7 +199,8 @@ export function createConversationService(deps: ConversationDeps) {
     async handleMessage(identity: ChatIdentity, text: string, externalId: string | null): Promise<TurnResult> {
       let { lead } = findOrCreateLead(identity, null);
       const inbound = recordInbound(db, lead.id, text, clock.now(), externalId);
-      if (lead.handoff_at) return { lead, reply: null, moved_to: [], offer_booking: false };
+      if (lead.handoff_at) return { lead, reply: null, moved_to: [], offer_booking: false, approved_now: false };
+      const wasApproved = lead.financially_approved;
 
       let facts: LeadFacts = {};
       try {
@@ -223,7 +226,7 @@ export function createConversationService(deps: ConversationDeps) {
       }
       storeReply(lead, reply, agentType);
       const offerBooking = agentType === "agenda" && lead.pipeline_stage === "calificacion_financiera";
-      return { lead, reply, moved_to: moved.moved, offer_booking: offerBooking };
+      return { lead, reply, moved_to: moved.moved, offer_booking: offerBooking, approved_now: !wasApproved && lead.financially_approved };
     },
   };
 }
