@@ -4,24 +4,17 @@
  * latency of GET /pipeline/metrics and of a stage listing page (first and deep).
  * Prints a table to stderr and one JSON object as the last line of stdout.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { cpus } from "node:os";
 import type { AddressInfo } from "node:net";
-import { loadConfig } from "../../src/config";
 import { MAIN_PATH } from "../../src/domain/pipeline";
-import { buildProspecta } from "../../src/prospecta";
+import { buildBenchProspecta } from "./bench-setup";
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 100_000);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);
-const TOKEN = "bench-token-0123456789";
+const TOKEN = "bench-token-0123456789"; // set by buildBenchProspecta
 const DAY = 86_400_000;
 
-const dir = mkdtempSync(join(tmpdir(), "prospecta-bench-api-"));
-const prospecta = await buildProspecta(
-  loadConfig({ DATABASE_URL: join(dir, "bench.db"), ADMIN_API_TOKEN: TOKEN, LOG_LEVEL: "silent" }),
-  { seedSamples: false },
-);
+const { prospecta, cleanUp } = await buildBenchProspecta("api", null);
 const sqlite = prospecta.db.$client;
 const now = Date.now();
 
@@ -96,8 +89,7 @@ started = performance.now();
 const metrics = await measure("/pipeline/metrics");
 const stagePage = await measure("/pipeline/stages/perfilamiento/leads?skip=0&limit=50");
 const stagePageDeep = await measure("/pipeline/stages/perfilamiento/leads?skip=10000&limit=50");
-await prospecta.close();
-rmSync(dir, { recursive: true, force: true });
+await cleanUp();
 
 const result = {
   leads: LEADS,

@@ -11,12 +11,8 @@
  *    handing an update to the bot to its reply arriving.
  * Prints a summary to stderr and one JSON object as the last line of stdout.
  */
-import { fork } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
-import { loadConfig } from "../../src/config";
-import { buildProspecta } from "../../src/prospecta";
+import { cpus } from "node:os";
+import { buildBenchProspecta, startFakeTelegramProcess } from "./bench-setup";
 
 const CHATS = Number(process.env.BENCH_CHATS ?? 1000);
 const PER_CHAT = Number(process.env.BENCH_MESSAGES_PER_CHAT ?? 10);
@@ -34,28 +30,10 @@ const SCRIPT = [
   "¿tienen algo con estacionamiento?",
 ];
 
-const fake = fork(join(import.meta.dirname, "../fakes/run-fake-telegram.ts"), ["777:BENCH-BOT"], {
-  execArgv: ["--import", "tsx"],
-  stdio: ["ignore", "pipe", "inherit", "ipc"],
-});
-const { apiRoot, token } = await new Promise<{ apiRoot: string; token: string }>((resolve) =>
-  fake.stdout!.once("data", (chunk: Buffer) => resolve(JSON.parse(chunk.toString()))),
-);
+const telegram = await startFakeTelegramProcess("777:BENCH-BOT");
+const fake = telegram.child;
 const epochNow = () => performance.timeOrigin + performance.now();
-
-const dir = mkdtempSync(join(tmpdir(), "prospecta-bench-bot-"));
-const prospecta = await buildProspecta(
-  loadConfig({
-    DATABASE_URL: join(dir, "bench.db"),
-    ADMIN_API_TOKEN: "bench-token-0123456789",
-    LOG_LEVEL: "silent",
-    TELEGRAM_BOT_TOKEN: token,
-    TELEGRAM_API_ROOT: apiRoot,
-    TELEGRAM_MAX_PER_SECOND: "0",
-    QUIET_HOURS: "",
-  }),
-  { seedSamples: false },
-);
+const { prospecta, cleanUp } = await buildBenchProspecta("bot", telegram);
 await prospecta.startBot();
 
 type Delivery = { type: "delivered"; chat_id: number; delivered_at: number; served_at: number | null };
@@ -125,9 +103,8 @@ while (offered < PACED) {
 await pacedFinished;
 
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
-await prospecta.close();
+await cleanUp();
 fake.kill("SIGTERM");
-rmSync(dir, { recursive: true, force: true });
 
 saturated.sort((a, b) => a - b);
 roundTrips.sort((a, b) => a - b);

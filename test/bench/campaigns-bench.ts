@@ -8,40 +8,19 @@
  * the engine, not Telegram's cap), and the peak RSS of this process.
  * Prints a table to stderr and one JSON object as the last line of stdout.
  */
-import { fork } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
-import { loadConfig } from "../../src/config";
-import { buildProspecta } from "../../src/prospecta";
+import { cpus } from "node:os";
+import { buildBenchProspecta, startFakeTelegramProcess } from "./bench-setup";
 import { PIPELINE_STAGES } from "../../src/domain/vocabulary";
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 100_000);
 const STEPS = Number(process.env.BENCH_STEPS ?? 10_000);
 const DAY = 86_400_000;
 
-const fake = fork(join(import.meta.dirname, "../fakes/run-fake-telegram.ts"), ["999:BENCH"], {
-  execArgv: ["--import", "tsx"],
-  stdio: ["ignore", "pipe", "inherit", "ipc"],
+const telegram = await startFakeTelegramProcess("999:BENCH");
+const fake = telegram.child;
+const { prospecta, cleanUp } = await buildBenchProspecta("campaigns", telegram, {
+  CAMPAIGN_CONCURRENCY: process.env.CAMPAIGN_CONCURRENCY ?? "32",
 });
-const { apiRoot, token } = await new Promise<{ apiRoot: string; token: string }>((resolve) =>
-  fake.stdout!.once("data", (chunk: Buffer) => resolve(JSON.parse(chunk.toString()))),
-);
-
-const dir = mkdtempSync(join(tmpdir(), "prospecta-bench-campaigns-"));
-const prospecta = await buildProspecta(
-  loadConfig({
-    DATABASE_URL: join(dir, "bench.db"),
-    ADMIN_API_TOKEN: "bench-token-0123456789",
-    LOG_LEVEL: "silent",
-    TELEGRAM_BOT_TOKEN: token,
-    TELEGRAM_API_ROOT: apiRoot,
-    TELEGRAM_MAX_PER_SECOND: "0",
-    QUIET_HOURS: "",
-    CAMPAIGN_CONCURRENCY: process.env.CAMPAIGN_CONCURRENCY ?? "32",
-  }),
-  { seedSamples: false },
-);
 const { db, services, campaignEngine } = prospecta;
 const sqlite = db.$client;
 const now = Date.now();
@@ -116,9 +95,8 @@ const delivered = await new Promise<number>((resolve) => {
 });
 
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
-await prospecta.close();
+await cleanUp();
 fake.kill("SIGTERM");
-rmSync(dir, { recursive: true, force: true });
 
 const stepsPerSecond = Math.round((run.success / runMs) * 1000);
 const result = {

@@ -3,7 +3,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { startFakeGoogleCalendar, type FakeGoogleCalendar } from "../fakes/google-calendar";
 import { startFakeTelegram, type FakeTelegram } from "../fakes/telegram-bot-api";
-import { startTestServer, type TestServer } from "./test-server";
+import { startTestServer, type TestServer, telegramEnv } from "./test-server";
 
 const dani = { id: 990_001, first_name: "Daniela", last_name: "Ruiz" };
 const CALENDAR = "ventas@inmobiliaria.example";
@@ -21,7 +21,7 @@ afterEach(async () => {
 async function start(env: Record<string, string>) {
   telegram = await startFakeTelegram();
   server = await startTestServer({
-    env: { TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot, TELEGRAM_MAX_PER_SECOND: "0", ...env },
+    env: { ...telegramEnv(telegram), ...env },
   });
   await server.prospecta.startBot();
 }

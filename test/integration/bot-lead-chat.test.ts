@@ -1,7 +1,7 @@
 /** The real bot, long polling the fake Telegram Bot API, talking to a lead with the offline agent. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeTelegram, type FakeTelegram } from "../fakes/telegram-bot-api";
-import { startTestServer, type TestServer } from "./test-server";
+import { startTestServer, type TestServer, telegramEnv } from "./test-server";
 
 const ADMIN_CHAT = -1001234;
 const boss = { id: 777_001, first_name: "Laura", username: "laura_asesora" };
@@ -13,9 +13,7 @@ beforeAll(async () => {
   telegram = await startFakeTelegram();
   server = await startTestServer({
     env: {
-      TELEGRAM_BOT_TOKEN: telegram.token,
-      TELEGRAM_API_ROOT: telegram.apiRoot,
-      TELEGRAM_MAX_PER_SECOND: "0",
+      ...telegramEnv(telegram),
       TELEGRAM_ADMIN_CHAT_ID: String(ADMIN_CHAT),
       TELEGRAM_ADMIN_IDS: String(boss.id),
     },

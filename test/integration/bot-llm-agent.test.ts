@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeOpenAI, type FakeOpenAI } from "../fakes/openai-chat";
 import { startFakeTelegram, type FakeTelegram } from "../fakes/telegram-bot-api";
-import { startTestServer, type TestServer } from "./test-server";
+import { startTestServer, type TestServer, telegramEnv } from "./test-server";
 
 const carla = { id: 880_001, first_name: "Carla" };
 let telegram: FakeTelegram;
@@ -14,9 +14,7 @@ beforeAll(async () => {
   openai = await startFakeOpenAI();
   server = await startTestServer({
     env: {
-      TELEGRAM_BOT_TOKEN: telegram.token,
-      TELEGRAM_API_ROOT: telegram.apiRoot,
-      TELEGRAM_MAX_PER_SECOND: "0",
+      ...telegramEnv(telegram),
       OPENAI_API_KEY: openai.apiKey,
       OPENAI_BASE_URL: openai.baseUrl,
       OPENAI_MODEL: "gpt-test",

@@ -1,7 +1,7 @@
 /** Webhook mode: Telegram POSTs updates to our server; the secret token is checked. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeTelegram, type FakeTelegram } from "../fakes/telegram-bot-api";
-import { startTestServer, type TestServer } from "./test-server";
+import { startTestServer, type TestServer, telegramEnv } from "./test-server";
 
 const SECRET = "s3cr3t_webhook-token";
 let telegram: FakeTelegram;
@@ -11,9 +11,7 @@ beforeAll(async () => {
   telegram = await startFakeTelegram();
   server = await startTestServer({
     env: {
-      TELEGRAM_BOT_TOKEN: telegram.token,
-      TELEGRAM_API_ROOT: telegram.apiRoot,
-      TELEGRAM_MAX_PER_SECOND: "0",
+      ...telegramEnv(telegram),
       TELEGRAM_WEBHOOK_URL: "https://bot.inmobiliaria.example/telegram/webhook",
       TELEGRAM_WEBHOOK_SECRET: SECRET,
     },

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startFakeTelegram, TELEGRAM_ERRORS, type FakeTelegram } from "../fakes/telegram-bot-api";
-import { startTestServer, type TestServer } from "./test-server";
+import { startTestServer, type TestServer, telegramEnv } from "./test-server";
 
 const HOUR = 3_600_000;
 let telegram: FakeTelegram;
@@ -9,7 +9,7 @@ let server: TestServer;
 async function start(env: Record<string, string> = {}) {
   server = await startTestServer({
     seedSamples: true,
-    env: { TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot, TELEGRAM_MAX_PER_SECOND: "0", ...env },
+    env: { ...telegramEnv(telegram), ...env },
   });
   return server;
 }
@@ -289,9 +289,7 @@ describe("exactly once", () => {
     const second = await startTestServer({
       env: {
         DATABASE_URL: server.prospecta.db.$client.name,
-        TELEGRAM_BOT_TOKEN: telegram.token,
-        TELEGRAM_API_ROOT: telegram.apiRoot,
-        TELEGRAM_MAX_PER_SECOND: "0",
+        ...telegramEnv(telegram),
       },
     });
     try {

@@ -9,6 +9,11 @@ import { buildProspecta, type Prospecta } from "../../src/prospecta";
 
 export const TEST_TOKEN = "test-admin-token-0123456789";
 
+/** Points the product's Telegram client at a fake Bot API, with the rate limit lifted. */
+export function telegramEnv(telegram: { token: string; apiRoot: string }): Record<string, string> {
+  return { TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot, TELEGRAM_MAX_PER_SECOND: "0" };
+}
+
 export interface TestServer {
   prospecta: Prospecta;
   clock: ReturnType<typeof createManualClock>;
