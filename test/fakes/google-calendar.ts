@@ -10,7 +10,8 @@
  * self-signed JWT (RS256) verified with the key pair's public key.
  */
 import { createPublicKey, createVerify, type KeyObject } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage } from "node:http";
+import { readBody, sendJson } from "./http";
 import type { AddressInfo } from "node:net";
 
 export interface FakeGoogleCalendarOptions {
@@ -60,17 +61,17 @@ export async function startFakeGoogleCalendar(options: FakeGoogleCalendarOptions
       const form = new URLSearchParams(body);
       const o = options.oauth;
       if (!o || form.get("grant_type") !== "refresh_token" || form.get("client_id") !== o.clientId || form.get("client_secret") !== o.clientSecret || form.get("refresh_token") !== o.refreshToken) {
-        return send(res, 400, { error: "invalid_grant", error_description: "Bad Request" });
+        return sendJson(res, 400, { error: "invalid_grant", error_description: "Bad Request" });
       }
       const token = `ya29.fake-${++counter}`;
       issued.add(token);
-      return send(res, 200, { access_token: token, expires_in: 3599, scope: "https://www.googleapis.com/auth/calendar", token_type: "Bearer" });
+      return sendJson(res, 200, { access_token: token, expires_in: 3599, scope: "https://www.googleapis.com/auth/calendar", token_type: "Bearer" });
     }
 
     const auth = authOf(req);
     fake.requests.push({ method: req.method ?? "", path: url.pathname, auth });
     if (auth === "none") {
-      return send(res, 401, { error: { code: 401, message: "Request had invalid authentication credentials.", status: "UNAUTHENTICATED" } });
+      return sendJson(res, 401, { error: { code: 401, message: "Request had invalid authentication credentials.", status: "UNAUTHENTICATED" } });
     }
     const json = body ? (JSON.parse(body) as Record<string, any>) : {};
 
@@ -84,13 +85,13 @@ export async function startFakeGoogleCalendar(options: FakeGoogleCalendarOptions
       const calendars = Object.fromEntries(
         items.map((item) => [item.id, item.id === options.calendarId ? { busy: all } : { busy: [], errors: [{ domain: "global", reason: "notFound" }] }]),
       );
-      return send(res, 200, { kind: "calendar#freeBusy", timeMin: json.timeMin, timeMax: json.timeMax, calendars });
+      return sendJson(res, 200, { kind: "calendar#freeBusy", timeMin: json.timeMin, timeMax: json.timeMax, calendars });
     }
 
     const eventsPath = /^\/calendar\/v3\/calendars\/([^/]+)\/events$/.exec(url.pathname);
     if (req.method === "POST" && eventsPath) {
       if (decodeURIComponent(eventsPath[1]!) !== options.calendarId) {
-        return send(res, 404, { error: { code: 404, message: "Not Found", errors: [{ domain: "global", reason: "notFound", message: "Not Found" }] } });
+        return sendJson(res, 404, { error: { code: 404, message: "Not Found", errors: [{ domain: "global", reason: "notFound", message: "Not Found" }] } });
       }
       const createRequest = json.conferenceData?.createRequest as { requestId: string; conferenceSolutionKey: { type: string } } | undefined;
       const withConference = url.searchParams.get("conferenceDataVersion") === "1" && createRequest !== undefined;
@@ -102,7 +103,7 @@ export async function startFakeGoogleCalendar(options: FakeGoogleCalendarOptions
       }
       const event: FakeEvent = { id, summary: json.summary, start: json.start.dateTime, end: json.end.dateTime, requestId: createRequest?.requestId ?? null, meetLink };
       fake.events.push(event);
-      return send(res, 200, {
+      return sendJson(res, 200, {
         kind: "calendar#event",
         id,
         status: "confirmed",
@@ -122,7 +123,7 @@ export async function startFakeGoogleCalendar(options: FakeGoogleCalendarOptions
         }),
       });
     }
-    return send(res, 404, { error: { code: 404, message: "Not Found" } });
+    return sendJson(res, 404, { error: { code: 404, message: "Not Found" } });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
@@ -147,14 +148,4 @@ function verifyJwt(token: string, key: KeyObject, email: string): boolean {
   return claims.iss === email && scoped && (claims.exp ?? 0) * 1000 > Date.now();
 }
 
-function send(res: ServerResponse, status: number, payload: unknown): void {
-  const body = JSON.stringify(payload);
-  res.writeHead(status, { "content-type": "application/json; charset=UTF-8", "content-length": Buffer.byteLength(body) });
-  res.end(body);
-}
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}

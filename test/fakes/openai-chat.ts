@@ -8,7 +8,8 @@
  * (finish_reason "tool_calls"); otherwise a text answer ("stop").
  * What it answers is scripted per test; errors follow the API's error shape.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
+import { readBody, sendJson } from "./http";
 import type { AddressInfo } from "node:net";
 
 export interface ChatRequest {
@@ -45,15 +46,15 @@ export async function startFakeOpenAI(apiKey = "sk-test-fake"): Promise<FakeOpen
   };
 
   const server = createServer(async (req, res) => {
-    if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) return send(res, 404, apiError("Not found", "invalid_request_error"));
+    if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) return sendJson(res, 404, apiError("Not found", "invalid_request_error"));
     if (req.headers.authorization !== `Bearer ${apiKey}`) {
-      return send(res, 401, apiError("Incorrect API key provided", "invalid_request_error", "invalid_api_key"));
+      return sendJson(res, 401, apiError("Incorrect API key provided", "invalid_request_error", "invalid_api_key"));
     }
     let request: ChatRequest;
     try {
       request = JSON.parse(await readBody(req)) as ChatRequest;
     } catch {
-      return send(res, 400, apiError("We could not parse the JSON body of your request.", "invalid_request_error"));
+      return sendJson(res, 400, apiError("We could not parse the JSON body of your request.", "invalid_request_error"));
     }
     fake.requests.push(request);
     const answer = fake.answer(request);
@@ -65,11 +66,11 @@ export async function startFakeOpenAI(apiKey = "sk-test-fake"): Promise<FakeOpen
         hanging.push(res);
         return;
       case "error":
-        return send(res, answer.status, apiError(answer.message, answer.type ?? "server_error"));
+        return sendJson(res, answer.status, apiError(answer.message, answer.type ?? "server_error"));
       case "tool": {
         const name = request.tools?.[0]?.function.name ?? "tool";
         const args = typeof answer.arguments === "string" ? answer.arguments : JSON.stringify(answer.arguments);
-        return send(res, 200, {
+        return sendJson(res, 200, {
           id,
           object: "chat.completion",
           created,
@@ -86,7 +87,7 @@ export async function startFakeOpenAI(apiKey = "sk-test-fake"): Promise<FakeOpen
         });
       }
       case "text":
-        return send(res, 200, {
+        return sendJson(res, 200, {
           id,
           object: "chat.completion",
           created,
@@ -110,14 +111,4 @@ function apiError(message: string, type: string, code: string | null = null) {
   return { error: { message, type, param: null, code } };
 }
 
-function send(res: ServerResponse, status: number, payload: unknown): void {
-  const body = JSON.stringify(payload);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-  res.end(body);
-}
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}

@@ -14,6 +14,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { readBody, sendJson } from "./http";
 
 export interface RecordedCall {
   method: string;
@@ -136,7 +137,7 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
     const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(req.url?.split("?")[0] ?? "");
     if (!match) return reply(res, 404, { ok: false, error_code: 404, description: "Not Found" });
     const [, givenToken, method] = match as unknown as [string, string, string];
-    const body = await readBody(req);
+    const body = await readParams(req);
     calls.push({ method, body, at: Date.now() });
     if (givenToken !== token) return reply(res, 401, { ok: false, error_code: 401, description: "Unauthorized" });
 
@@ -256,11 +257,7 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
   };
 }
 
-function reply(res: ServerResponse, status: number, payload: unknown): void {
-  const body = JSON.stringify(payload);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-  res.end(body);
-}
+const reply = sendJson;
 
 function fail(res: ServerResponse, failure: TelegramFailure): void {
   reply(res, failure.error_code, {
@@ -271,10 +268,8 @@ function fail(res: ServerResponse, failure: TelegramFailure): void {
   });
 }
 
-async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const raw = Buffer.concat(chunks).toString("utf8");
+async function readParams(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const raw = await readBody(req);
   if (!raw) return {};
   const type = req.headers["content-type"] ?? "";
   if (type.includes("application/json")) {
