@@ -71,6 +71,19 @@ export const configSchema = z.object({
   GOOGLE_API_ROOT: z.url().default("https://www.googleapis.com/"),
   GOOGLE_OAUTH_TOKEN_URL: z.url().default("https://oauth2.googleapis.com/token"),
 
+  // Voice (the guide's names). No provider: /calls/initiate answers 503.
+  VOICE_PROVIDER: z.enum(["twilio", "none"]).default("none"),
+  TWILIO_ACCOUNT_SID: optionalString,
+  TWILIO_AUTH_TOKEN: optionalString,
+  TWILIO_PHONE_NUMBER: optionalString,
+  WEBHOOK_BASE_URL: z.url({ message: "debe ser la URL pública https del servidor" }).optional().or(z.literal("").transform(() => undefined)),
+  TWILIO_API_BASE: z.url().optional().or(z.literal("").transform(() => undefined)),
+  OPENAI_REALTIME_URL: z.url().default("wss://api.openai.com/v1/realtime"),
+  OPENAI_REALTIME_MODEL: z.string().min(1).default("gpt-realtime"),
+  OPENAI_REALTIME_VOICE: z.string().min(1).default("marin"),
+  MAX_CONCURRENT_CALLS: z.coerce.number().int().min(1).default(20),
+  CALL_MAX_MINUTES: z.coerce.number().min(1).default(10),
+
   // Campaigns
   QUIET_HOURS: quietHours.default("21:00-09:00"),
   CAMPAIGN_CRON: cronPattern.default("0 * * * *"),
@@ -91,6 +104,11 @@ function crossChecks(config: AppConfig): string[] {
   const oauth = [config.GOOGLE_CLIENT_ID, config.GOOGLE_CLIENT_SECRET, config.GOOGLE_REFRESH_TOKEN];
   if (oauth.some(Boolean) && !oauth.every(Boolean)) {
     problems.push("GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, GOOGLE_REFRESH_TOKEN: se necesitan los tres para OAuth");
+  }
+  if (config.VOICE_PROVIDER === "twilio") {
+    for (const name of ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER", "WEBHOOK_BASE_URL"] as const) {
+      if (!config[name]) problems.push(`${name}: obligatorio con VOICE_PROVIDER=twilio`);
+    }
   }
   if (config.TELEGRAM_WEBHOOK_URL && !config.TELEGRAM_WEBHOOK_SECRET) {
     problems.push("TELEGRAM_WEBHOOK_SECRET: obligatorio cuando TELEGRAM_WEBHOOK_URL está definido");

@@ -44,3 +44,17 @@ export class UnavailableError extends DomainError {
     super(message, "service_unavailable");
   }
 }
+
+/** Too much at once (e.g. the concurrent-call limit): try again later. */
+export class TooManyError extends DomainError {
+  constructor(message: string) {
+    super(message, "too_many");
+  }
+}
+
+/** An external provider refused or failed the request. */
+export class ProviderError extends DomainError {
+  constructor(message: string) {
+    super(message, "provider_error");
+  }
+}

@@ -21,6 +21,9 @@ import { run, type RunnerHandle } from "@grammyjs/runner";
 import { createBot } from "../bot";
 import { registerCommandMenus } from "../bot/features/admin";
 import { mountWebhook, registerWebhook } from "../bot/webhook";
+import { createTwilioCallPlacer } from "../voice/calls";
+import { createTwilioClient } from "../voice/twilio-client";
+import { mountVoiceWebhooks } from "../voice/webhooks";
 import { createOfflineAgent } from "./agents/offline-agent";
 import { createLlmAgent } from "./agents/llm-agent";
 import { createConversationService } from "./services/conversation-service";
@@ -41,7 +44,19 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
   const db = openDatabase(config.DATABASE_URL);
   migrateDatabase(db);
   const events = createLeadEvents((error) => logger.error({ err: error }, "lead event listener failed"));
-  const services = createServices({ db, clock, timeZone: config.TZ, events });
+  const voiceSettings =
+    config.VOICE_PROVIDER === "twilio" && config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN && config.TWILIO_PHONE_NUMBER && config.WEBHOOK_BASE_URL
+      ? {
+          placer: createTwilioCallPlacer(
+            createTwilioClient(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, config.TWILIO_API_BASE),
+            config.TWILIO_PHONE_NUMBER,
+            config.WEBHOOK_BASE_URL,
+          ),
+          quietHours: parseQuietHours(config.QUIET_HOURS),
+          maxConcurrentCalls: config.MAX_CONCURRENT_CALLS,
+        }
+      : null;
+  const services = createServices({ db, clock, timeZone: config.TZ, events }, voiceSettings);
   const seeded = options.seedSamples === false ? false : seedSampleDataOnce(db, services, clock.now());
 
   const telegram = config.TELEGRAM_BOT_TOKEN
@@ -145,6 +160,9 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET }
       : null;
   if (bot && webhook) await mountWebhook(app, bot, webhook, logger);
+  if (voiceSettings && config.TWILIO_AUTH_TOKEN && config.WEBHOOK_BASE_URL) {
+    await mountVoiceWebhooks(app, services.calls, { authToken: config.TWILIO_AUTH_TOKEN, webhookBaseUrl: config.WEBHOOK_BASE_URL, agencyName: config.AGENCY_NAME }, logger);
+  }
 
   return {
     app,

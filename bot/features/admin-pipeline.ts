@@ -67,8 +67,13 @@ export function adminPipelineCommands(admin: Composer<BotContext>, { services, c
   admin.command("llamar", async (ctx) => {
     const id = Number(ctx.match.trim());
     if (!Number.isInteger(id) || id <= 0) return ctx.reply("Uso: /llamar <id>");
-    const result = guard(() => services.calls.initiateCall({ lead_id: id, agent_type: "perfilador" }));
-    return ctx.reply(typeof result === "string" ? result : `Llamada en curso al lead #${id}.`);
+    try {
+      const call = await services.calls.initiateCall({ lead_id: id, agent_type: "perfilador" }, adminActor(ctx));
+      return ctx.reply(`Llamando al lead #${id} (llamada #${call.id}).`);
+    } catch (error) {
+      if (error instanceof DomainError) return ctx.reply(`⚠️ ${error.message}`);
+      throw error;
+    }
   });
 
   admin.command("liberar", async (ctx) => {

@@ -1,4 +1,4 @@
-import { asc, desc, eq } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray } from "drizzle-orm";
 import { callTranscripts, voiceCalls, type VoiceCall } from "../schema";
 import type { Executor } from "../executor";
 
@@ -12,4 +12,23 @@ export function listCallsForLead(db: Executor, leadId: number): VoiceCall[] {
 
 export function listTranscript(db: Executor, callId: number) {
   return db.select().from(callTranscripts).where(eq(callTranscripts.call_id, callId)).orderBy(asc(callTranscripts.at), asc(callTranscripts.id)).all();
+}
+
+export function insertCall(db: Executor, values: typeof voiceCalls.$inferInsert): VoiceCall {
+  return db.insert(voiceCalls).values(values).returning().get();
+}
+
+export function updateCallRow(db: Executor, id: number, values: Partial<typeof voiceCalls.$inferInsert>): VoiceCall {
+  return db.update(voiceCalls).set(values).where(eq(voiceCalls.id, id)).returning().get()!;
+}
+
+export function findCallBySid(db: Executor, sid: string): VoiceCall | undefined {
+  return db.select().from(voiceCalls).where(eq(voiceCalls.provider_call_sid, sid)).get();
+}
+
+const ACTIVE = ["queued", "initiated", "ringing", "in_progress"] as const;
+
+export function countActiveCalls(db: Executor, leadId?: number): number {
+  const active = inArray(voiceCalls.status, [...ACTIVE]);
+  return db.select({ n: count() }).from(voiceCalls).where(leadId === undefined ? active : and(active, eq(voiceCalls.lead_id, leadId))).get()?.n ?? 0;
 }

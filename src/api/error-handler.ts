@@ -8,6 +8,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   not_found: 404,
   conflict: 409,
   service_unavailable: 503,
+  too_many: 429,
+  provider_error: 502,
 };
 
 export function registerErrorHandler(app: FastifyInstance): void {

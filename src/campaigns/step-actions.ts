@@ -122,10 +122,13 @@ export function createStepActions(deps: StepActionDeps) {
     }
   }
 
-  function startCall({ campaign, step, lead }: StepContext): StepOutcome {
+  async function startCall({ campaign, step, lead }: StepContext): Promise<StepOutcome> {
     try {
-      deps.calls.initiateCall({ lead_id: lead.id, campaign_id: campaign.id, agent_type: (step.agent_type ?? "perfilador") as AgentType });
-      return { status: "success", attempts: 1 };
+      const call = await deps.calls.initiateCall(
+        { lead_id: lead.id, campaign_id: campaign.id, agent_type: (step.agent_type ?? "perfilador") as AgentType },
+        campaignActor(campaign.id),
+      );
+      return { status: "success", attempts: 1, detail: { call_id: call.id, call_sid: call.provider_call_sid } };
     } catch (error) {
       if (error instanceof UnavailableError) return { status: "skipped", attempts: 1, error: error.message };
       if (error instanceof DomainError) return { status: "failed", attempts: 1, error: error.message };

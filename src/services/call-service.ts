@@ -1,14 +1,30 @@
 /**
- * Voice calls: history and details now. Placing calls needs a voice provider
- * (Twilio + OpenAI Realtime); until one is configured, initiating a call is
- * refused with a 503 that says what to configure.
+ * Voice calls: placing one (after every check a real agency needs), following
+ * its status from the provider's callbacks (never backwards), inbound calls,
+ * and the history. Without a voice provider, initiating answers 503 with what
+ * to configure.
  */
-import { findCall, listCallsForLead, listTranscript } from "../../db/repositories/calls-repository";
+import { insertAudit } from "../../db/repositories/audit-repository";
+import {
+  countActiveCalls,
+  findCall,
+  findCallBySid,
+  insertCall,
+  listCallsForLead,
+  listTranscript,
+  updateCallRow,
+} from "../../db/repositories/calls-repository";
 import { findCampaign } from "../../db/repositories/campaigns-repository";
-import { findLead } from "../../db/repositories/leads-repository";
-import { NotFoundError, UnavailableError } from "../errors";
+import { findLead, findLeadByPhone } from "../../db/repositories/leads-repository";
+import type { Lead, VoiceCall } from "../../db/schema";
+import type { CallPlacer } from "../../voice/calls";
+import { fromTwilioStatus, nextCallStatus } from "../domain/call-status";
+import { isQuietTime, quietWindowEnd, type QuietWindow } from "../domain/quiet-hours";
+import { formatAppointmentDate } from "../domain/templates";
 import type { AgentType } from "../domain/vocabulary";
+import { ConflictError, NotFoundError, ProviderError, TooManyError, UnavailableError } from "../errors";
 import type { ServiceDeps } from "./context";
+import type { LeadService } from "./lead-service";
 
 export interface CallRequest {
   lead_id: number;
@@ -22,20 +38,142 @@ export const NO_VOICE_PROVIDER_MESSAGE =
   "Las llamadas no están disponibles: no hay proveedor de voz configurado. " +
   "Define VOICE_PROVIDER=twilio, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER y WEBHOOK_BASE_URL.";
 
-export function createCallService({ db }: ServiceDeps) {
+const E164 = /^\+[1-9]\d{7,14}$/;
+
+export interface VoiceSettings {
+  placer: CallPlacer;
+  quietHours: QuietWindow | null;
+  maxConcurrentCalls: number;
+}
+
+/** What a provider's status callback says about a call. */
+export interface StatusReport {
+  callId?: number | undefined;
+  callSid: string;
+  status: string;
+  durationSeconds?: number | undefined;
+  answeredBy?: string | undefined;
+  errorMessage?: string | undefined;
+}
+
+export function createCallService({ db, clock, timeZone }: ServiceDeps, voice: VoiceSettings | null, leads: LeadService) {
+  function requireLead(id: number): Lead {
+    const lead = findLead(db, id);
+    if (!lead) throw new NotFoundError("un lead", id);
+    return lead;
+  }
+
+  /** Every reason not to dial now, in the order an admin should hear them. */
+  function assertCallable(lead: Lead, force: boolean): void {
+    if (!lead.phone || !E164.test(lead.phone)) throw new ConflictError("El lead no tiene un teléfono válido en formato E.164");
+    if (lead.opted_out) throw new ConflictError("El lead pidió no recibir llamadas (dado de baja)");
+    const zone = lead.timezone ?? timeZone;
+    const now = clock.now();
+    if (!force && voice && isQuietTime(now, zone, voice.quietHours)) {
+      const opens = formatAppointmentDate(quietWindowEnd(now, zone, voice.quietHours), zone);
+      throw new ConflictError(`Fuera del horario de llamadas del lead; se puede llamar desde el ${opens} (o usa "force": true)`);
+    }
+    if (countActiveCalls(db, lead.id) > 0) throw new ConflictError("El lead ya tiene una llamada en curso");
+    if (voice && countActiveCalls(db) >= voice.maxConcurrentCalls) {
+      throw new TooManyError(`Se alcanzó el límite de ${voice.maxConcurrentCalls} llamadas simultáneas; inténtalo en unos minutos`);
+    }
+  }
+
   return {
-    initiateCall(request: CallRequest): never {
-      if (!findLead(db, request.lead_id)) throw new NotFoundError("un lead", request.lead_id);
-      if (request.campaign_id != null && !findCampaign(db, request.campaign_id)) {
-        throw new NotFoundError("una campaña", request.campaign_id);
+    /** Places an AI call; the row is written first (queued), so callbacks always find it. */
+    async initiateCall(request: CallRequest, actor = "api:admin"): Promise<VoiceCall> {
+      const lead = requireLead(request.lead_id);
+      if (request.campaign_id != null && !findCampaign(db, request.campaign_id)) throw new NotFoundError("una campaña", request.campaign_id);
+      if (!voice) throw new UnavailableError(NO_VOICE_PROVIDER_MESSAGE);
+      assertCallable(lead, request.force === true);
+      const call = db.transaction((tx) => {
+        const now = clock.now();
+        const row = insertCall(tx, {
+          lead_id: lead.id,
+          campaign_id: request.campaign_id ?? null,
+          agent_type: request.agent_type,
+          direction: "outbound",
+          status: "queued",
+          provider: voice.placer.provider,
+          to_number: lead.phone,
+          from_number: voice.placer.fromNumber,
+          context: request.context ?? null,
+          created_at: now,
+          updated_at: now,
+        });
+        insertAudit(tx, { actor, action: "call.initiate", entity: "call", entity_id: row.id, after: { lead_id: lead.id, agent_type: request.agent_type, forced: request.force === true } }, now);
+        return row;
+      });
+      try {
+        const placed = await voice.placer.place({ callId: call.id, to: call.to_number! });
+        return updateCallRow(db, call.id, {
+          provider_call_sid: placed.sid,
+          status: nextCallStatus(call.status, fromTwilioStatus(placed.status) ?? "queued"),
+          updated_at: clock.now(),
+        });
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        updateCallRow(db, call.id, { status: "failed", failure_reason: reason.slice(0, 500), ended_at: clock.now(), updated_at: clock.now() });
+        throw new ProviderError(`El proveedor de voz rechazó la llamada: ${reason}`);
       }
-      throw new UnavailableError(NO_VOICE_PROVIDER_MESSAGE);
+    },
+
+    /** A status callback: stored only if it moves the call forward; duplicates and late events change nothing. */
+    applyStatus(report: StatusReport): VoiceCall | null {
+      const call = (report.callId !== undefined ? findCall(db, report.callId) : undefined) ?? findCallBySid(db, report.callSid);
+      if (!call || (call.provider_call_sid && call.provider_call_sid !== report.callSid)) return null;
+      const reported = fromTwilioStatus(report.status);
+      if (!reported) return call;
+      const status = nextCallStatus(call.status, reported);
+      if (status === call.status && call.provider_call_sid) return call;
+      const now = clock.now();
+      return updateCallRow(db, call.id, {
+        status,
+        provider_call_sid: report.callSid,
+        ...(status === "in_progress" && !call.started_at && { started_at: now }),
+        ...(["completed", "busy", "no_answer", "failed", "canceled"].includes(status) && {
+          ended_at: call.ended_at ?? now,
+          duration_seconds: report.durationSeconds ?? call.duration_seconds,
+        }),
+        ...(["busy", "no_answer", "failed", "canceled"].includes(status) && { failure_reason: report.errorMessage ?? status }),
+        ...(report.answeredBy && { answered_by: report.answeredBy }),
+        updated_at: now,
+      });
+    },
+
+    /** An answering machine picked up: noted on the call. */
+    recordAnsweredBy(callId: number, answeredBy: string): void {
+      if (findCall(db, callId)) updateCallRow(db, callId, { answered_by: answeredBy, updated_at: clock.now() });
+    },
+
+    /** Someone called our number: matched to a lead by phone, or a new lead from "llamada_entrante". */
+    receiveInboundCall(callSid: string, from: string, to: string): VoiceCall {
+      const existing = findCallBySid(db, callSid);
+      if (existing) return existing;
+      const phone = from.replace(/[^\d+]/g, "");
+      const lead = findLeadByPhone(db, phone) ?? leads.createLead({ phone: E164.test(phone) ? phone : null, source: "llamada_entrante" }, "voice:inbound");
+      const now = clock.now();
+      return insertCall(db, {
+        lead_id: lead.id,
+        agent_type: "perfilador",
+        direction: "inbound",
+        status: "in_progress",
+        provider: "twilio",
+        provider_call_sid: callSid,
+        to_number: to,
+        from_number: phone,
+        started_at: now,
+        created_at: now,
+        updated_at: now,
+      });
     },
 
     listCallsForLead(leadId: number) {
-      if (!findLead(db, leadId)) throw new NotFoundError("un lead", leadId);
+      requireLead(leadId);
       return listCallsForLead(db, leadId);
     },
+
+    getCall: (id: number) => findCall(db, id),
 
     getCallWithTranscript(id: number) {
       const call = findCall(db, id);

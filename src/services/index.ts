@@ -1,17 +1,18 @@
-import { createCallService } from "./call-service";
+import { createCallService, type VoiceSettings } from "./call-service";
 import { createCampaignService } from "./campaign-service";
 import { createLeadService } from "./lead-service";
 import { createPipelineService } from "./pipeline-service";
 import { createTemplateService } from "./template-service";
 import type { ServiceDeps } from "./context";
 
-export function createServices(deps: ServiceDeps) {
+export function createServices(deps: ServiceDeps, voice: VoiceSettings | null = null) {
+  const leads = createLeadService(deps);
   return {
-    leads: createLeadService(deps),
+    leads,
     pipeline: createPipelineService(deps),
     templates: createTemplateService(deps),
     campaigns: createCampaignService(deps),
-    calls: createCallService(deps),
+    calls: createCallService(deps, voice, leads),
   };
 }
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Services } from "../../services";
 import { commonErrors, errorResponse, idParams } from "../common-schemas";
-import { callSchema, callWithTranscriptSchema, initiateCallBody, leadIdParams } from "./schemas";
+import { callSchema, callWithTranscriptSchema, initiateCallBody, initiatedCallSchema, leadIdParams } from "./schemas";
 
 export function callRoutes(services: Services): FastifyPluginAsyncZod {
   return async (app) => {
@@ -15,10 +15,13 @@ export function callRoutes(services: Services): FastifyPluginAsyncZod {
           tags,
           summary: "Iniciar una llamada con IA a un lead",
           body: initiateCallBody,
-          response: { 503: errorResponse, 409: errorResponse, ...commonErrors },
+          response: { 201: initiatedCallSchema, 409: errorResponse, 429: errorResponse, 502: errorResponse, 503: errorResponse, ...commonErrors },
         },
       },
-      async (request) => services.calls.initiateCall(request.body),
+      async (request, reply) => {
+        const call = await services.calls.initiateCall(request.body);
+        return reply.code(201).send({ ...call, call_id: call.id, call_sid: call.provider_call_sid });
+      },
     );
 
     app.get(

@@ -41,3 +41,7 @@ export const callWithTranscriptSchema = callSchema
     transcript: z.array(z.object({ id: z.number().int(), speaker: z.enum(["agent", "lead"]), text: z.string(), at: z.date() })),
   })
   .meta({ id: "VoiceCallWithTranscript" });
+
+export const initiatedCallSchema = callSchema
+  .extend({ call_id: z.number().int(), call_sid: z.string().nullable().describe("CallSid de Twilio") })
+  .meta({ id: "InitiatedCall" });
