@@ -24,6 +24,9 @@ import { mountWebhook, registerWebhook } from "../bot/webhook";
 import { createTwilioCallPlacer } from "../voice/calls";
 import { createTwilioClient } from "../voice/twilio-client";
 import { mountVoiceWebhooks } from "../voice/webhooks";
+import { attachStreamServer } from "../voice/stream-server";
+import type { WebSocketServer } from "ws";
+import { createCallResultsService } from "./services/call-results-service";
 import { createOfflineAgent } from "./agents/offline-agent";
 import { createLlmAgent } from "./agents/llm-agent";
 import { createConversationService } from "./services/conversation-service";
@@ -160,8 +163,24 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET }
       : null;
   if (bot && webhook) await mountWebhook(app, bot, webhook, logger);
+  const callResults = createCallResultsService({ db, clock, timeZone: config.TZ, events }, services.leads, services.pipeline);
+  let streams: WebSocketServer | null = null;
   if (voiceSettings && config.TWILIO_AUTH_TOKEN && config.WEBHOOK_BASE_URL) {
     await mountVoiceWebhooks(app, services.calls, { authToken: config.TWILIO_AUTH_TOKEN, webhookBaseUrl: config.WEBHOOK_BASE_URL, agencyName: config.AGENCY_NAME }, logger);
+    streams = attachStreamServer(app.server, {
+      db,
+      calls: services.calls,
+      results: callResults,
+      realtime: {
+        url: config.OPENAI_REALTIME_URL,
+        model: config.OPENAI_REALTIME_MODEL,
+        voice: config.OPENAI_REALTIME_VOICE,
+        apiKey: config.OPENAI_API_KEY ?? "",
+        maxCallMinutes: config.CALL_MAX_MINUTES,
+      },
+      agencyName: config.AGENCY_NAME,
+      log: logger,
+    });
   }
 
   return {
@@ -192,8 +211,11 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       botRunner = run(bot);
       return "polling";
     },
+    callResults,
     async close() {
       scheduler.stop();
+      for (const client of streams?.clients ?? []) client.terminate();
+      streams?.close();
       if (botRunner?.isRunning()) await botRunner.stop();
       await app.close();
       await campaignEngine.idle();

@@ -32,3 +32,7 @@ export function countActiveCalls(db: Executor, leadId?: number): number {
   const active = inArray(voiceCalls.status, [...ACTIVE]);
   return db.select({ n: count() }).from(voiceCalls).where(leadId === undefined ? active : and(active, eq(voiceCalls.lead_id, leadId))).get()?.n ?? 0;
 }
+
+export function insertTranscript(db: Executor, values: typeof callTranscripts.$inferInsert): void {
+  db.insert(callTranscripts).values(values).run();
+}

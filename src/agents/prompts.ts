@@ -12,13 +12,13 @@ import { missingFinance, missingProfile } from "../domain/qualification";
 import { STAGE_LABELS, type AgentType } from "../domain/vocabulary";
 
 const PROMPTS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../prompts");
-const cache = new Map<AgentType, string>();
+const cache = new Map<string, string>();
 
-function template(agent: AgentType): string {
-  let text = cache.get(agent);
+function template(name: string): string {
+  let text = cache.get(name);
   if (text === undefined) {
-    text = readFileSync(resolve(PROMPTS_DIR, `${agent}.md`), "utf8").replace(/<!--[\s\S]*?-->\s*/, "");
-    cache.set(agent, text);
+    text = readFileSync(resolve(PROMPTS_DIR, `${name}.md`), "utf8").replace(/<!--[\s\S]*?-->\s*/, "");
+    cache.set(name, text);
   }
   return text;
 }
@@ -41,7 +41,16 @@ export function knownFactsText(lead: Lead): string {
   return lines.filter(Boolean).join("\n") || "(nada todavía)";
 }
 
+/** The voice variant: the phone-call preamble, then the agent's own prompt. */
+export function renderVoicePrompt(agent: AgentType, lead: Lead, agencyName: string): string {
+  return fill(template("llamada"), lead, agent, agencyName) + renderPrompt(agent, lead, agencyName);
+}
+
 export function renderPrompt(agent: AgentType, lead: Lead, agencyName: string): string {
+  return fill(template(agent), lead, agent, agencyName);
+}
+
+function fill(text: string, lead: Lead, agent: AgentType, agencyName: string): string {
   const missing = agent === "financiero" ? missingFinance(lead) : missingProfile(lead);
   const values: Record<string, string> = {
     lead_name: lead.name?.split(/\s+/)[0] ?? "sin nombre",
@@ -49,5 +58,5 @@ export function renderPrompt(agent: AgentType, lead: Lead, agencyName: string): 
     missing: missing.length ? missing.join(", ") : "(nada)",
     agency_name: agencyName,
   };
-  return template(agent).replace(/\{\{(\w+)\}\}/g, (_match, name: string) => values[name] ?? "");
+  return text.replace(/\{\{(\w+)\}\}/g, (_match, name: string) => values[name] ?? "");
 }

@@ -1,0 +1,87 @@
+/**
+ * What a call leaves behind: its transcript as it happens, and at the end a
+ * summary, the facts (merged into the lead, never wiping known ones) and the
+ * stage move the rules allow.
+ */
+import { findCall, insertTranscript, listTranscript, updateCallRow } from "../../db/repositories/calls-repository";
+import { findLead } from "../../db/repositories/leads-repository";
+import { insertAudit } from "../../db/repositories/audit-repository";
+import type { VoiceCall } from "../../db/schema";
+import { leadFactsSchema, type LeadFacts } from "../agents/lead-facts";
+import { extractLeadFacts } from "../agents/offline-extractor";
+import { mergeFacts } from "../domain/fact-merge";
+import { isProfileComplete } from "../domain/qualification";
+import type { ServiceDeps } from "./context";
+import type { LeadFields, LeadService } from "./lead-service";
+import type { PipelineService } from "./pipeline-service";
+
+const ACTOR = "voice:call";
+
+export function createCallResultsService({ db, clock }: ServiceDeps, leads: LeadService, pipeline: PipelineService) {
+  /** Facts into the lead: checked by the chat's schema, merged, and the moves they allow. */
+  function applyFacts(leadId: number, facts: LeadFacts): Record<string, unknown> {
+    const lead = findLead(db, leadId);
+    if (!lead) return {};
+    const checked = leadFactsSchema.safeParse(facts);
+    if (!checked.success) return {};
+    const learned = mergeFacts(lead, checked.data);
+    if (Object.keys(learned).length) leads.updateLead(leadId, learned as LeadFields, ACTOR);
+    return learned;
+  }
+
+  return {
+    recordUtterance(callId: number, speaker: "agent" | "lead", text: string): void {
+      if (text.trim()) insertTranscript(db, { call_id: callId, speaker, text: text.trim(), at: clock.now() });
+    },
+
+    /** `guardar_datos` from the voice agent. Returns what was saved (for the model's function output). */
+    saveFacts(callId: number, facts: unknown): Record<string, unknown> {
+      const call = findCall(db, callId);
+      const parsed = leadFactsSchema.safeParse(facts);
+      if (!call || !parsed.success) return {};
+      return applyFacts(call.lead_id, parsed.data);
+    },
+
+    markStreaming(callId: number): void {
+      const call = findCall(db, callId);
+      if (call && !call.started_at) updateCallRow(db, callId, { started_at: clock.now(), updated_at: clock.now() });
+    },
+
+    /** The call is over (stream stopped, dropped, or timed out): summary, facts, stage. Idempotent. */
+    finalize(callId: number, endReason: string): VoiceCall | null {
+      const call = findCall(db, callId);
+      if (!call || call.summary) return call ?? null;
+      const transcript = listTranscript(db, callId);
+      const leadSaid = transcript.filter((u) => u.speaker === "lead").map((u) => u.text).join(" ");
+      const facts = extractLeadFacts(leadSaid);
+      const learned = applyFacts(call.lead_id, facts);
+      // A call that was answered is a first contact; a complete profile moves on too (at most these two steps).
+      for (let step = 0; step < 2; step++) {
+        const lead = findLead(db, call.lead_id);
+        if (!lead || !(lead.pipeline_stage === "entrada" || (lead.pipeline_stage === "perfilamiento" && isProfileComplete(lead)))) break;
+        if (!pipeline.autoAdvance(lead.id, ACTOR).moved) break;
+      }
+      const summary = summarize(transcript.length, leadSaid, { ...facts }, endReason);
+      const now = clock.now();
+      const updated = updateCallRow(db, callId, {
+        summary,
+        extracted: { ...facts },
+        ended_at: call.ended_at ?? now,
+        updated_at: now,
+      });
+      insertAudit(db, { actor: ACTOR, action: "call.finalized", entity: "call", entity_id: callId, after: { end_reason: endReason, learned } }, now);
+      return updated;
+    },
+  };
+}
+
+export type CallResultsService = ReturnType<typeof createCallResultsService>;
+
+/** The offline summary: what the lead said it wants, in one Spanish paragraph. */
+function summarize(utterances: number, leadSaid: string, facts: Record<string, unknown>, endReason: string): string {
+  const parts = Object.entries(facts)
+    .filter(([, value]) => value !== null && value !== undefined)
+    .map(([key, value]) => `${key}: ${String(value)}`);
+  const said = leadSaid ? ` El lead dijo: «${leadSaid.slice(0, 300)}${leadSaid.length > 300 ? "…" : ""}».` : " El lead no dijo nada que se entendiera.";
+  return `Llamada de ${utterances} intervenciones (${endReason}).${said}${parts.length ? ` Datos: ${parts.join(", ")}.` : ""}`;
+}

@@ -1,0 +1,155 @@
+/** A call through /voice/stream: a Twilio Media Streams client ⇄ our bridge ⇄ a fake OpenAI Realtime server. */
+import twilio from "twilio";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectMediaStream } from "../fakes/media-streams-client";
+import { startFakeRealtime, type FakeRealtime } from "../fakes/openai-realtime";
+import { startFakeTwilio, type FakeTwilio } from "../fakes/twilio-rest";
+import { startTestServer, type TestServer } from "./test-server";
+
+const WEBHOOK_BASE = "https://voz.inmobiliaria.example";
+let twilioFake: FakeTwilio;
+let realtime: FakeRealtime;
+let server: TestServer;
+
+beforeAll(async () => {
+  twilioFake = await startFakeTwilio();
+  realtime = await startFakeRealtime();
+  server = await startTestServer({
+    env: {
+      VOICE_PROVIDER: "twilio",
+      TWILIO_ACCOUNT_SID: twilioFake.accountSid,
+      TWILIO_AUTH_TOKEN: twilioFake.authToken,
+      TWILIO_PHONE_NUMBER: "+525500000000",
+      WEBHOOK_BASE_URL: WEBHOOK_BASE,
+      TWILIO_API_BASE: twilioFake.apiBase,
+      OPENAI_API_KEY: realtime.apiKey,
+      OPENAI_REALTIME_URL: realtime.url,
+      LLM_PROVIDER: "offline",
+    },
+  });
+});
+afterAll(async () => {
+  await server.close();
+  await realtime.close();
+  await twilioFake.close();
+});
+
+const until = async (check: () => boolean, what: string, timeoutMs = 3000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+};
+
+async function placeCall(phone: string, agent = "perfilador") {
+  const lead = (await server.api("POST", "/leads", { name: "Marta Díaz", phone })).body as { id: number };
+  const call = (await server.api("POST", "/calls/initiate", { lead_id: lead.id, agent_type: agent })).body as { call_id: number; call_sid: string };
+  // Twilio reports the call answered.
+  const params = { CallSid: call.call_sid, CallStatus: "in-progress" };
+  const path = `/voice/status?call_id=${call.call_id}`;
+  await fetch(`${server.baseUrl}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": twilio.getExpectedTwilioSignature(twilioFake.authToken, `${WEBHOOK_BASE}${path}`, params) },
+    body: new URLSearchParams(params).toString(),
+  });
+  return { leadId: lead.id, ...call };
+}
+
+const streamUrl = () => `${server.baseUrl.replace("http", "ws")}/voice/stream`;
+
+describe("the voice bridge", () => {
+  it("runs a whole call: greeting first, caller audio never dropped, transcript, saved facts, summary and stage move", async () => {
+    const call = await placeCall("+525566660001");
+    const before = realtime.received.length;
+    const twilioSide = await connectMediaStream(streamUrl());
+    twilioSide.start(call.call_id, "perfilador", call.call_sid);
+    twilioSide.speak(3); // the caller says "¿bueno?" while the model's socket is still opening
+    await until(() => twilioSide.received.filter((m) => m.event === "media").length === 5, "the greeting audio");
+
+    const sent = realtime.received.slice(before).map((e) => e.type);
+    expect(sent.slice(0, 5)).toEqual(["session.update", "input_audio_buffer.append", "input_audio_buffer.append", "input_audio_buffer.append", "response.create"]);
+    const session = realtime.received[before]!.session;
+    expect(session.audio.input.format.type).toBe("audio/pcmu");
+    expect(session.audio.output.format.type).toBe("audio/pcmu");
+    expect(session.audio.input.transcription.language).toBe("es");
+    expect(session.instructions).toMatch(/llamada telefónica con Marta/);
+    expect(session.tools.map((t: { name: string }) => t.name)).toEqual(["guardar_datos", "colgar"]);
+    const media = twilioSide.received.filter((m) => m.event === "media");
+    expect(media.every((m) => m.streamSid === twilioSide.streamSid)).toBe(true);
+    expect(twilioSide.received.filter((m) => m.event === "mark")).toHaveLength(5);
+
+    twilioSide.speak(10);
+    await until(() => realtime.appendedAudio().length >= 13, "caller audio");
+    realtime.emit({ type: "conversation.item.input_audio_transcription.completed", item_id: "item_u1", content_index: 0, transcript: "Busco casa en Zapopan de unos 4 millones" });
+    realtime.emit({ type: "response.function_call_arguments.done", response_id: "resp_x", item_id: "item_f", output_index: 0, call_id: "call_1", name: "guardar_datos", arguments: JSON.stringify({ property_type: "casa", location: "Zapopan", budget_max: 4000000, estado: "aprobado" }) });
+    await until(() => realtime.received.some((e) => e.type === "conversation.item.create"), "the function output");
+    const output = realtime.received.find((e) => e.type === "conversation.item.create")!;
+    expect(output.item).toMatchObject({ type: "function_call_output", call_id: "call_1" });
+    expect(JSON.parse(output.item.output)).toMatchObject({ ok: true });
+
+    twilioSide.stop(call.call_sid);
+    await twilioSide.closed;
+    await until(() => server.sql("SELECT summary FROM voice_calls WHERE id = ?", call.call_id)[0].summary !== null, "the summary");
+    const detail = (await server.api("GET", `/calls/${call.call_id}`)).body;
+    expect(detail.transcript.map((t: { speaker: string; text: string }) => [t.speaker, t.text])).toEqual([
+      ["agent", "Hola, te llamo de la inmobiliaria. ¿Es buen momento?"],
+      ["lead", "Busco casa en Zapopan de unos 4 millones"],
+      ["agent", "Hola, te llamo de la inmobiliaria. ¿Es buen momento?"],
+    ]);
+    expect(detail.summary).toMatch(/Zapopan/);
+    expect(detail.extracted).toMatchObject({ location: "Zapopan", budget_max: 4_000_000, property_type: "casa" });
+    const lead = (await server.api("GET", `/leads/${call.leadId}`)).body;
+    expect(lead).toMatchObject({ property_type: "casa", location: "Zapopan", budget_max: 4_000_000, pipeline_stage: "calificacion_financiera" });
+    expect(lead.stage_history.map((h: { actor: string }) => h.actor).slice(1)).toEqual(["voice:call", "voice:call"]);
+  });
+
+  it("barge-in clears Twilio's audio and truncates at what the caller heard, never more", async () => {
+    const call = await placeCall("+525566660002");
+    const twilioSide = await connectMediaStream(streamUrl());
+    twilioSide.start(call.call_id, "perfilador", call.call_sid);
+    await until(() => twilioSide.received.filter((m) => m.event === "mark").length === 5, "the greeting");
+    twilioSide.ackMarks(2); // 40 ms of the 100 ms sent were played
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const truncatesBefore = realtime.received.filter((e) => e.type === "conversation.item.truncate").length;
+    realtime.emit({ type: "input_audio_buffer.speech_started", audio_start_ms: 500, item_id: "item_u" });
+    await until(() => twilioSide.received.some((m) => m.event === "clear"), "clear");
+    await until(() => realtime.received.filter((e) => e.type === "conversation.item.truncate").length > truncatesBefore, "truncate");
+    const truncate = realtime.received.filter((e) => e.type === "conversation.item.truncate").at(-1)!;
+    expect(truncate).toMatchObject({ content_index: 0, audio_end_ms: 40 });
+
+    // Nothing playing (all heard): speaking again truncates nothing.
+    realtime.emit({ type: "response.output_audio.delta", response_id: "r9", item_id: "item_9", output_index: 0, content_index: 0, delta: Buffer.alloc(160, 0xff).toString("base64") });
+    await until(() => twilioSide.received.filter((m) => m.event === "mark").length === 6, "one more mark");
+    twilioSide.ackMarks();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const count = realtime.received.filter((e) => e.type === "conversation.item.truncate").length;
+    realtime.emit({ type: "input_audio_buffer.speech_started", audio_start_ms: 900, item_id: "item_u2" });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(realtime.received.filter((e) => e.type === "conversation.item.truncate").length).toBe(count);
+    twilioSide.stop(call.call_sid);
+    await twilioSide.closed;
+  });
+
+  it("closes a stream for a call we did not place", async () => {
+    const twilioSide = await connectMediaStream(streamUrl());
+    twilioSide.start(999_999, "perfilador", "CAnotours");
+    expect((await twilioSide.closed).code).toBe(1008);
+  });
+
+  it("keeps the partial transcript and finalises the call when the model drops mid-call", async () => {
+    const call = await placeCall("+525566660003");
+    const twilioSide = await connectMediaStream(streamUrl());
+    twilioSide.start(call.call_id, "financiero", call.call_sid);
+    await until(() => twilioSide.received.filter((m) => m.event === "media").length === 5, "the greeting");
+    realtime.emit({ type: "conversation.item.input_audio_transcription.completed", item_id: "item_u", content_index: 0, transcript: "Gano unos 40 mil al mes" });
+    await until(() => server.sql("SELECT COUNT(*) AS n FROM call_transcripts WHERE call_id = ?", call.call_id)[0].n === 2, "the caller's words");
+    realtime.drop();
+    await twilioSide.closed;
+    await until(() => server.sql("SELECT summary FROM voice_calls WHERE id = ?", call.call_id)[0].summary !== null, "finalisation");
+    const detail = (await server.api("GET", `/calls/${call.call_id}`)).body;
+    expect(detail.summary).toMatch(/conexión con el modelo perdida/);
+    expect(detail.extracted).toMatchObject({ monthly_income: 40_000 });
+    expect((await server.api("GET", `/leads/${call.leadId}`)).body.monthly_income).toBe(40_000);
+  });
+});
