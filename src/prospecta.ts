@@ -20,6 +20,7 @@ import { createTelegramSender, installTelegramLimits } from "./channels/telegram
 import { run, type RunnerHandle } from "@grammyjs/runner";
 import { createBot } from "../bot";
 import { registerCommandMenus } from "../bot/features/admin";
+import { leadLine, notifyAdmins } from "../bot/features/admin-notify";
 import { mountWebhook, registerWebhook } from "../bot/webhook";
 import { createTwilioCallPlacer } from "../voice/calls";
 import { createTwilioClient } from "../voice/twilio-client";
@@ -165,6 +166,13 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
   if (bot && webhook) await mountWebhook(app, bot, webhook, logger);
   const callResults = createCallResultsService({ db, clock, timeZone: config.TZ, events }, services.leads, services.pipeline);
   let streams: WebSocketServer | null = null;
+  const adminChatId = config.TELEGRAM_ADMIN_CHAT_ID ?? null;
+  if (bot && adminChatId !== null) {
+    callResults.onCallFinalized((call) => {
+      const lead = services.leads.requireLead(call.lead_id);
+      void notifyAdmins(bot.api, adminChatId, `📞 Llamada #${call.id} terminada: ${leadLine(lead)}\n${call.summary ?? ""}`, logger);
+    });
+  }
   if (voiceSettings && config.TWILIO_AUTH_TOKEN && config.WEBHOOK_BASE_URL) {
     await mountVoiceWebhooks(app, services.calls, { authToken: config.TWILIO_AUTH_TOKEN, webhookBaseUrl: config.WEBHOOK_BASE_URL, agencyName: config.AGENCY_NAME }, logger);
     streams = attachStreamServer(app.server, {

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
 import { callTranscripts, voiceCalls, type VoiceCall } from "../schema";
 import type { Executor } from "../executor";
 
@@ -35,4 +35,10 @@ export function countActiveCalls(db: Executor, leadId?: number): number {
 
 export function insertTranscript(db: Executor, values: typeof callTranscripts.$inferInsert): void {
   db.insert(callTranscripts).values(values).run();
+}
+
+/** Adds the call's outcome to the detail of the campaign log whose step placed it. */
+export function recordCampaignCallOutcome(db: Executor, callId: number, outcome: Record<string, unknown>): void {
+  db.run(sql`UPDATE campaign_logs SET detail = json_set(COALESCE(detail, '{}'), '$.call_outcome', json(${JSON.stringify(outcome)}))
+              WHERE action = 'start_call' AND json_extract(detail, '$.call_id') = ${callId}`);
 }

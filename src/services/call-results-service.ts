@@ -3,7 +3,7 @@
  * summary, the facts (merged into the lead, never wiping known ones) and the
  * stage move the rules allow.
  */
-import { findCall, insertTranscript, listTranscript, updateCallRow } from "../../db/repositories/calls-repository";
+import { findCall, insertTranscript, listTranscript, recordCampaignCallOutcome, updateCallRow } from "../../db/repositories/calls-repository";
 import { findLead } from "../../db/repositories/leads-repository";
 import { insertAudit } from "../../db/repositories/audit-repository";
 import type { VoiceCall } from "../../db/schema";
@@ -17,7 +17,11 @@ import type { PipelineService } from "./pipeline-service";
 
 const ACTOR = "voice:call";
 
+export type CallFinalizedListener = (call: VoiceCall) => void;
+
 export function createCallResultsService({ db, clock }: ServiceDeps, leads: LeadService, pipeline: PipelineService) {
+  const listeners: CallFinalizedListener[] = [];
+
   /** Facts into the lead: checked by the chat's schema, merged, and the moves they allow. */
   function applyFacts(leadId: number, facts: LeadFacts): Record<string, unknown> {
     const lead = findLead(db, leadId);
@@ -30,6 +34,11 @@ export function createCallResultsService({ db, clock }: ServiceDeps, leads: Lead
   }
 
   return {
+    /** Called once per call after it was finalised (the bot tells the admins). */
+    onCallFinalized(listener: CallFinalizedListener): void {
+      listeners.push(listener);
+    },
+
     recordUtterance(callId: number, speaker: "agent" | "lead", text: string): void {
       if (text.trim()) insertTranscript(db, { call_id: callId, speaker, text: text.trim(), at: clock.now() });
     },
@@ -70,6 +79,15 @@ export function createCallResultsService({ db, clock }: ServiceDeps, leads: Lead
         updated_at: now,
       });
       insertAudit(db, { actor: ACTOR, action: "call.finalized", entity: "call", entity_id: callId, after: { end_reason: endReason, learned } }, now);
+      // The campaign step that placed the call gets its outcome next to it.
+      if (call.campaign_id !== null) recordCampaignCallOutcome(db, callId, { end_reason: endReason, summary, learned: Object.keys(learned) });
+      for (const listener of listeners) {
+        try {
+          listener(updated);
+        } catch {
+          // a listener's failure (e.g. Telegram down) never undoes the call's results
+        }
+      }
       return updated;
     },
   };

@@ -131,6 +131,32 @@ describe("the voice bridge", () => {
     await twilioSide.closed;
   });
 
+  it("a campaign's start_call step places the call and its log gets the call's outcome", async () => {
+    const campaign = (
+      await server.api("POST", "/campaigns", { name: "Calificación por llamada", channel: "telegram", triggered_by: "stage_change", trigger_condition: { stage: "perfilamiento" } })
+    ).body;
+    await server.api("POST", `/campaigns/${campaign.id}/steps`, { step_number: 1, action: "start_call", agent_type: "financiero", delay_hours: 0 });
+    await server.api("PUT", `/campaigns/${campaign.id}`, { status: "active" });
+    const lead = (await server.api("POST", "/leads", { name: "Raúl", phone: "+525566660009" })).body;
+    await server.api("POST", `/pipeline/leads/${lead.id}/move-stage`, { new_stage: "perfilamiento" });
+    await server.prospecta.campaignEngine.idle();
+    const [log] = server.sql("SELECT status, detail FROM campaign_logs WHERE campaign_id = ? AND lead_id = ?", campaign.id, lead.id);
+    expect(log.status).toBe("success");
+    const { call_id: callId, call_sid: callSid } = JSON.parse(log.detail);
+    expect(twilioFake.calls.at(-1)!.params.get("To")).toBe("+525566660009");
+
+    const twilioSide = await connectMediaStream(streamUrl());
+    twilioSide.start(callId, "financiero", callSid);
+    await until(() => twilioSide.received.filter((m) => m.event === "media").length === 5, "the greeting");
+    realtime.emit({ type: "conversation.item.input_audio_transcription.completed", item_id: "i", content_index: 0, transcript: "Tengo crédito Infonavit" });
+    await until(() => server.sql("SELECT COUNT(*) AS n FROM call_transcripts WHERE call_id = ?", callId)[0].n === 2, "the words");
+    twilioSide.stop(callSid);
+    await twilioSide.closed;
+    await until(() => server.sql("SELECT summary FROM voice_calls WHERE id = ?", callId)[0].summary !== null, "finalisation");
+    const outcome = JSON.parse(server.sql("SELECT detail FROM campaign_logs WHERE campaign_id = ? AND lead_id = ?", campaign.id, lead.id)[0].detail).call_outcome;
+    expect(outcome).toMatchObject({ end_reason: "el cliente colgó", learned: expect.arrayContaining(["credit_type"]) });
+  });
+
   it("closes a stream for a call we did not place", async () => {
     const twilioSide = await connectMediaStream(streamUrl());
     twilioSide.start(999_999, "perfilador", "CAnotours");
