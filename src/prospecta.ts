@@ -175,7 +175,9 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
   }
   if (voiceSettings && config.TWILIO_AUTH_TOKEN && config.WEBHOOK_BASE_URL) {
     await mountVoiceWebhooks(app, services.calls, { authToken: config.TWILIO_AUTH_TOKEN, webhookBaseUrl: config.WEBHOOK_BASE_URL, agencyName: config.AGENCY_NAME }, logger);
+    const placer = voiceSettings.placer;
     streams = attachStreamServer(app.server, {
+      sayAndHangUp: (callSid, message) => placer.sayAndHangUp(callSid, message),
       db,
       calls: services.calls,
       results: callResults,

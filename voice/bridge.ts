@@ -27,10 +27,15 @@ export interface BridgeDeps {
   realtime: RealtimeSettings;
   results: CallResultsService;
   log: Logger;
+  /** Speaks a last message on the call and hangs up, without the model (it may be gone). */
+  sayAndHangUp(callSid: string, message: string): Promise<void>;
 }
+
+export const APOLOGY = "Una disculpa, tuvimos un problema técnico. Te contactaremos por mensaje. ¡Gracias!";
 
 export interface BridgeCall {
   callId: number;
+  callSid: string;
   streamSid: string;
   instructions: string;
 }
@@ -113,8 +118,9 @@ export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps)
   realtime.on("error", (error) => log.warn({ err: error.message, ...context }, "Realtime connection error"));
   realtime.on("close", () => {
     if (finished) return;
-    // The model is gone: a short apology would need it; end the call and keep what was said.
+    // The model is gone: Twilio itself says a short apology and hangs up; what was said is kept.
     log.warn(context, "Realtime connection lost mid-call");
+    deps.sayAndHangUp(call.callSid, APOLOGY).catch((error) => log.error({ err: error, ...context }, "could not end the call with an apology"));
     finish("conexión con el modelo perdida");
   });
 

@@ -1,4 +1,5 @@
 /** Placing outbound calls through the twilio client: TwiML and status callbacks point back at us. */
+import twilio from "twilio";
 import type { TwilioClient } from "./twilio-client";
 
 export interface PlaceCallRequest {
@@ -10,6 +11,8 @@ export interface CallPlacer {
   readonly provider: "twilio";
   readonly fromNumber: string;
   place(request: PlaceCallRequest): Promise<{ sid: string; status: string }>;
+  /** Replaces what the call is doing with a short spoken message and a hang-up. */
+  sayAndHangUp(sid: string, message: string): Promise<void>;
 }
 
 export function createTwilioCallPlacer(client: TwilioClient, fromNumber: string, webhookBaseUrl: string): CallPlacer {
@@ -30,6 +33,12 @@ export function createTwilioCallPlacer(client: TwilioClient, fromNumber: string,
         machineDetection: "Enable",
       });
       return { sid: call.sid, status: call.status };
+    },
+    async sayAndHangUp(sid, message) {
+      const response = new twilio.twiml.VoiceResponse();
+      response.say({ language: "es-MX" }, message);
+      response.hangup();
+      await client.calls(sid).update({ twiml: response.toString() });
     },
   };
 }

@@ -19,6 +19,8 @@ export interface PlacedCall {
 }
 
 export interface FakeTwilio {
+  /** Updates to live calls (POST …/Calls/{Sid}.json): the TwiML or Status sent. */
+  updates: { sid: string; params: URLSearchParams }[];
   apiBase: string;
   accountSid: string;
   authToken: string;
@@ -29,7 +31,7 @@ export interface FakeTwilio {
 }
 
 export async function startFakeTwilio(accountSid = "AC00000000000000000000000000000001", authToken = "fake-twilio-auth-token"): Promise<FakeTwilio> {
-  const fake: FakeTwilio = { apiBase: "", accountSid, authToken, calls: [], rejectNumbers: new Set(), close: async () => undefined };
+  const fake: FakeTwilio = { apiBase: "", accountSid, authToken, calls: [], updates: [], rejectNumbers: new Set(), close: async () => undefined };
   const twilioError = (code: number, message: string, status: number) => ({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
 
   const server = createServer(async (req, res) => {
@@ -37,6 +39,13 @@ export async function startFakeTwilio(accountSid = "AC00000000000000000000000000
     const body = await readBody(req);
     const expected = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString("base64")}`;
     if (req.headers.authorization !== expected) return sendJson(res, 401, twilioError(20003, "Authenticate", 401));
+    const update = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\/(CA[0-9a-f]+)\.json$/.exec(path);
+    if (req.method === "POST" && update) {
+      const placed = fake.calls.find((c) => c.sid === update[2]);
+      if (!placed) return sendJson(res, 404, twilioError(20404, "The requested resource was not found", 404));
+      fake.updates.push({ sid: update[2]!, params: new URLSearchParams(body) });
+      return sendJson(res, 200, { sid: update[2], account_sid: accountSid, status: "in-progress", to: placed.params.get("To"), from: placed.params.get("From") });
+    }
     const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\.json$/.exec(path);
     if (req.method !== "POST" || !match) return sendJson(res, 404, twilioError(20404, "The requested resource was not found", 404));
     if (match[1] !== accountSid) return sendJson(res, 403, twilioError(20003, "Authenticate", 403));

@@ -175,6 +175,9 @@ describe("the voice bridge", () => {
     await until(() => server.sql("SELECT summary FROM voice_calls WHERE id = ?", call.call_id)[0].summary !== null, "finalisation");
     const detail = (await server.api("GET", `/calls/${call.call_id}`)).body;
     expect(detail.summary).toMatch(/conexión con el modelo perdida/);
+    // Twilio was asked to apologise and hang up, since the model can no longer speak.
+    await until(() => twilioFake.updates.some((u) => u.sid === call.call_sid), "the apology");
+    expect(twilioFake.updates.find((u) => u.sid === call.call_sid)!.params.get("Twiml")).toMatch(/<Say language="es-MX">Una disculpa.*<Hangup\/>/);
     expect(detail.extracted).toMatchObject({ monthly_income: 40_000 });
     expect((await server.api("GET", `/leads/${call.leadId}`)).body.monthly_income).toBe(40_000);
   });
