@@ -28,6 +28,7 @@ import { mountVoiceWebhooks } from "../voice/webhooks";
 import { attachStreamServer } from "../voice/stream-server";
 import type { WebSocketServer } from "ws";
 import { createCallResultsService } from "./services/call-results-service";
+import { createLlmCallSummarizer, createOfflineCallSummarizer } from "./agents/call-summarizer";
 import { createOfflineAgent } from "./agents/offline-agent";
 import { createLlmAgent } from "./agents/llm-agent";
 import { createConversationService } from "./services/conversation-service";
@@ -164,7 +165,11 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET }
       : null;
   if (bot && webhook) await mountWebhook(app, bot, webhook, logger);
-  const callResults = createCallResultsService({ db, clock, timeZone: config.TZ, events }, services.leads, services.pipeline);
+  const callSummarizer =
+    config.OPENAI_API_KEY && config.LLM_PROVIDER !== "offline"
+      ? createLlmCallSummarizer({ apiKey: config.OPENAI_API_KEY, baseUrl: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, timeoutMs: config.LLM_TIMEOUT_MS, log: logger })
+      : createOfflineCallSummarizer();
+  const callResults = createCallResultsService({ db, clock, timeZone: config.TZ, events }, services.leads, services.pipeline, callSummarizer);
   let streams: WebSocketServer | null = null;
   const adminChatId = config.TELEGRAM_ADMIN_CHAT_ID ?? null;
   if (bot && adminChatId !== null) {

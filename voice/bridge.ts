@@ -75,11 +75,7 @@ export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps)
     if (finished) return;
     finished = true;
     clearTimeout(maxDuration);
-    try {
-      results.finalize(call.callId, reason);
-    } catch (error) {
-      log.error({ err: error, ...context }, "call finalisation failed");
-    }
+    results.finalize(call.callId, reason).catch((error) => log.error({ err: error, ...context }, "call finalisation failed"));
     if (realtime.readyState === WebSocket.OPEN || realtime.readyState === WebSocket.CONNECTING) realtime.close();
     if (twilio.readyState === WebSocket.OPEN) twilio.close();
   }

@@ -8,7 +8,7 @@ import { findLead } from "../../db/repositories/leads-repository";
 import { insertAudit } from "../../db/repositories/audit-repository";
 import type { VoiceCall } from "../../db/schema";
 import { leadFactsSchema, type LeadFacts } from "../agents/lead-facts";
-import { extractLeadFacts } from "../agents/offline-extractor";
+import type { CallSummarizer } from "../agents/call-summarizer";
 import { mergeFacts } from "../domain/fact-merge";
 import { isProfileComplete } from "../domain/qualification";
 import type { ServiceDeps } from "./context";
@@ -19,8 +19,9 @@ const ACTOR = "voice:call";
 
 export type CallFinalizedListener = (call: VoiceCall) => void;
 
-export function createCallResultsService({ db, clock }: ServiceDeps, leads: LeadService, pipeline: PipelineService) {
+export function createCallResultsService({ db, clock }: ServiceDeps, leads: LeadService, pipeline: PipelineService, summarizer: CallSummarizer) {
   const listeners: CallFinalizedListener[] = [];
+  const finalizing = new Set<number>();
 
   /** Facts into the lead: checked by the chat's schema, merged, and the moves they allow. */
   function applyFacts(leadId: number, facts: LeadFacts): Record<string, unknown> {
@@ -56,50 +57,39 @@ export function createCallResultsService({ db, clock }: ServiceDeps, leads: Lead
       if (call && !call.started_at) updateCallRow(db, callId, { started_at: clock.now(), updated_at: clock.now() });
     },
 
-    /** The call is over (stream stopped, dropped, or timed out): summary, facts, stage. Idempotent. */
-    finalize(callId: number, endReason: string): VoiceCall | null {
+    /** The call is over (stream stopped, dropped, or timed out): summary, facts, stage. Runs once per call. */
+    async finalize(callId: number, endReason: string): Promise<VoiceCall | null> {
       const call = findCall(db, callId);
-      if (!call || call.summary) return call ?? null;
-      const transcript = listTranscript(db, callId);
-      const leadSaid = transcript.filter((u) => u.speaker === "lead").map((u) => u.text).join(" ");
-      const facts = extractLeadFacts(leadSaid);
-      const learned = applyFacts(call.lead_id, facts);
-      // A call that was answered is a first contact; a complete profile moves on too (at most these two steps).
-      for (let step = 0; step < 2; step++) {
-        const lead = findLead(db, call.lead_id);
-        if (!lead || !(lead.pipeline_stage === "entrada" || (lead.pipeline_stage === "perfilamiento" && isProfileComplete(lead)))) break;
-        if (!pipeline.autoAdvance(lead.id, ACTOR).moved) break;
-      }
-      const summary = summarize(transcript.length, leadSaid, { ...facts }, endReason);
-      const now = clock.now();
-      const updated = updateCallRow(db, callId, {
-        summary,
-        extracted: { ...facts },
-        ended_at: call.ended_at ?? now,
-        updated_at: now,
-      });
-      insertAudit(db, { actor: ACTOR, action: "call.finalized", entity: "call", entity_id: callId, after: { end_reason: endReason, learned } }, now);
-      // The campaign step that placed the call gets its outcome next to it.
-      if (call.campaign_id !== null) recordCampaignCallOutcome(db, callId, { end_reason: endReason, summary, learned: Object.keys(learned) });
-      for (const listener of listeners) {
-        try {
-          listener(updated);
-        } catch {
-          // a listener's failure (e.g. Telegram down) never undoes the call's results
+      if (!call || call.summary || finalizing.has(callId)) return call ?? null;
+      finalizing.add(callId);
+      try {
+        const transcript = listTranscript(db, callId);
+        const { summary, facts } = await summarizer.summarize(transcript, endReason);
+        const learned = applyFacts(call.lead_id, facts);
+        // A call that was answered is a first contact; a complete profile moves on too (at most these two steps).
+        for (let step = 0; step < 2; step++) {
+          const lead = findLead(db, call.lead_id);
+          if (!lead || !(lead.pipeline_stage === "entrada" || (lead.pipeline_stage === "perfilamiento" && isProfileComplete(lead)))) break;
+          if (!pipeline.autoAdvance(lead.id, ACTOR).moved) break;
         }
+        const now = clock.now();
+        const updated = updateCallRow(db, callId, { summary, extracted: { ...facts }, ended_at: call.ended_at ?? now, updated_at: now });
+        insertAudit(db, { actor: ACTOR, action: "call.finalized", entity: "call", entity_id: callId, after: { end_reason: endReason, learned } }, now);
+        // The campaign step that placed the call gets its outcome next to it.
+        if (call.campaign_id !== null) recordCampaignCallOutcome(db, callId, { end_reason: endReason, summary, learned: Object.keys(learned) });
+        for (const listener of listeners) {
+          try {
+            listener(updated);
+          } catch {
+            // a listener's failure (e.g. Telegram down) never undoes the call's results
+          }
+        }
+        return updated;
+      } finally {
+        finalizing.delete(callId);
       }
-      return updated;
     },
   };
 }
 
 export type CallResultsService = ReturnType<typeof createCallResultsService>;
-
-/** The offline summary: what the lead said it wants, in one Spanish paragraph. */
-function summarize(utterances: number, leadSaid: string, facts: Record<string, unknown>, endReason: string): string {
-  const parts = Object.entries(facts)
-    .filter(([, value]) => value !== null && value !== undefined)
-    .map(([key, value]) => `${key}: ${String(value)}`);
-  const said = leadSaid ? ` El lead dijo: «${leadSaid.slice(0, 300)}${leadSaid.length > 300 ? "…" : ""}».` : " El lead no dijo nada que se entendiera.";
-  return `Llamada de ${utterances} intervenciones (${endReason}).${said}${parts.length ? ` Datos: ${parts.join(", ")}.` : ""}`;
-}
