@@ -183,6 +183,8 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     const placer = voiceSettings.placer;
     streams = attachStreamServer(app.server, {
       sayAndHangUp: (callSid, message) => placer.sayAndHangUp(callSid, message),
+      booking,
+      timeZone: config.TZ,
       db,
       calls: services.calls,
       results: callResults,

@@ -10,6 +10,7 @@
 import WebSocket from "ws";
 import { z } from "zod";
 import { leadFactsSchema } from "../src/agents/lead-facts";
+import { formatAppointmentDate } from "../src/domain/templates";
 import type { Logger } from "../src/logger";
 import type { CallResultsService } from "../src/services/call-results-service";
 import { parseRealtimeEvent, type RealtimeClientEvent, type RealtimeServerEvent, type RealtimeTool } from "./openai-realtime-protocol";
@@ -29,12 +30,19 @@ export interface BridgeDeps {
   log: Logger;
   /** Speaks a last message on the call and hangs up, without the model (it may be gone). */
   sayAndHangUp(callSid: string, message: string): Promise<void>;
+  /** The chat's booking: free slots and booking one. */
+  booking: {
+    offerSlots(leadId: number): Promise<{ start: Date }[]>;
+    book(leadId: number, start: Date, actor: string): Promise<{ appointment: { starts_at: Date; meet_link: string | null } }>;
+  };
+  timeZone: string;
 }
 
 export const APOLOGY = "Una disculpa, tuvimos un problema técnico. Te contactaremos por mensaje. ¡Gracias!";
 
 export interface BridgeCall {
   callId: number;
+  leadId: number;
   callSid: string;
   streamSid: string;
   instructions: string;
@@ -46,6 +54,18 @@ const TOOLS: RealtimeTool[] = [
     name: "guardar_datos",
     description: "Guarda lo que el cliente dijo sobre la propiedad que busca y cómo la pagaría.",
     parameters: z.toJSONSchema(leadFactsSchema) as Record<string, unknown>,
+  },
+  {
+    type: "function",
+    name: "ofrecer_horarios",
+    description: "Consulta tres horarios libres para una cita con un asesor. Devuelve cada uno con su hora legible y su valor 'inicio'.",
+    parameters: { type: "object", properties: {} },
+  },
+  {
+    type: "function",
+    name: "agendar_cita",
+    description: "Agenda la cita en el horario que el cliente eligió (el valor 'inicio' de ofrecer_horarios).",
+    parameters: { type: "object", properties: { inicio: { type: "string", description: "Fecha y hora ISO 8601 del horario elegido" } }, required: ["inicio"] },
   },
   { type: "function", name: "colgar", description: "Termina la llamada después de despedirte.", parameters: { type: "object", properties: {} } },
 ];
@@ -185,15 +205,39 @@ export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps)
       setTimeout(() => finish("el agente terminó la llamada"), 1_500);
       return;
     }
-    let output: Record<string, unknown> = { ok: false };
-    if (name === "guardar_datos") {
+    void runTool(name, args)
+      .catch((error: unknown) => ({ ok: false, error: error instanceof Error ? error.message : "error" }))
+      .then((output) => {
+        toRealtime({ type: "conversation.item.create", item: { type: "function_call_output", call_id: callId, output: JSON.stringify(output) } });
+        toRealtime({ type: "response.create" });
+      });
+  }
+
+  /** The tools' work; what they return is what the model reads. */
+  async function runTool(name: string, args: string): Promise<Record<string, unknown>> {
+    const parsed = (() => {
       try {
-        output = { ok: true, guardado: results.saveFacts(call.callId, JSON.parse(args)) };
+        return JSON.parse(args || "{}") as Record<string, unknown>;
       } catch {
-        output = { ok: false, error: "argumentos inválidos" };
+        return null;
       }
+    })();
+    if (parsed === null) return { ok: false, error: "argumentos inválidos" };
+    switch (name) {
+      case "guardar_datos":
+        return { ok: true, guardado: results.saveFacts(call.callId, parsed) };
+      case "ofrecer_horarios": {
+        const slots = await deps.booking.offerSlots(call.leadId);
+        return { ok: true, horarios: slots.map((s) => ({ inicio: s.start.toISOString(), legible: formatAppointmentDate(s.start, deps.timeZone) })) };
+      }
+      case "agendar_cita": {
+        const start = new Date(String(parsed.inicio));
+        if (Number.isNaN(start.getTime())) return { ok: false, error: "inicio no es una fecha" };
+        const booked = await deps.booking.book(call.leadId, start, "voice:call");
+        return { ok: true, cita: formatAppointmentDate(booked.appointment.starts_at, deps.timeZone), enlace_por_mensaje: booked.appointment.meet_link !== null };
+      }
+      default:
+        return { ok: false, error: `función desconocida ${name}` };
     }
-    toRealtime({ type: "conversation.item.create", item: { type: "function_call_output", call_id: callId, output: JSON.stringify(output) } });
-    toRealtime({ type: "response.create" });
   }
 }

@@ -13,11 +13,10 @@ import type { AgentType } from "../src/domain/vocabulary";
 import type { Logger } from "../src/logger";
 import type { CallService } from "../src/services/call-service";
 import type { CallResultsService } from "../src/services/call-results-service";
-import { runBridge, type RealtimeSettings } from "./bridge";
+import { runBridge, type BridgeDeps, type RealtimeSettings } from "./bridge";
 import { parseTwilioMessage } from "./twilio-protocol";
 
-export interface StreamServerDeps {
-  sayAndHangUp(callSid: string, message: string): Promise<void>;
+export interface StreamServerDeps extends Pick<BridgeDeps, "sayAndHangUp" | "booking" | "timeZone"> {
   db: Db;
   calls: CallService;
   results: CallResultsService;
@@ -59,7 +58,7 @@ export function attachStreamServer(server: Server, deps: StreamServerDeps): WebS
       if (!lead) return ws.close(POLICY_VIOLATION, "unknown lead");
       deps.results.markStreaming(call.id);
       const agent = (message.start.customParameters.agent ?? call.agent_type) as AgentType;
-      runBridge(ws, { callId: call.id, callSid: message.start.callSid, streamSid: message.start.streamSid, instructions: renderVoicePrompt(agent, lead, deps.agencyName) }, deps);
+      runBridge(ws, { callId: call.id, leadId: lead.id, callSid: message.start.callSid, streamSid: message.start.streamSid, instructions: renderVoicePrompt(agent, lead, deps.agencyName) }, deps);
       // Frames that raced ahead of `start` are replayed into the bridge.
       for (const frame of early) ws.emit("message", Buffer.from(frame));
     };

@@ -74,7 +74,7 @@ describe("the voice bridge", () => {
     expect(session.audio.output.format.type).toBe("audio/pcmu");
     expect(session.audio.input.transcription.language).toBe("es");
     expect(session.instructions).toMatch(/llamada telefónica con Marta/);
-    expect(session.tools.map((t: { name: string }) => t.name)).toEqual(["guardar_datos", "colgar"]);
+    expect(session.tools.map((t: { name: string }) => t.name)).toEqual(["guardar_datos", "ofrecer_horarios", "agendar_cita", "colgar"]);
     const media = twilioSide.received.filter((m) => m.event === "media");
     expect(media.every((m) => m.streamSid === twilioSide.streamSid)).toBe(true);
     expect(twilioSide.received.filter((m) => m.event === "mark")).toHaveLength(5);
@@ -155,6 +155,31 @@ describe("the voice bridge", () => {
     await until(() => server.sql("SELECT summary FROM voice_calls WHERE id = ?", callId)[0].summary !== null, "finalisation");
     const outcome = JSON.parse(server.sql("SELECT detail FROM campaign_logs WHERE campaign_id = ? AND lead_id = ?", campaign.id, lead.id)[0].detail).call_outcome;
     expect(outcome).toMatchObject({ end_reason: "el cliente colgó", learned: expect.arrayContaining(["credit_type"]) });
+  });
+
+  it("offers free slots and books the appointment from the call, with the chat's booking", async () => {
+    const call = await placeCall("+525566660010", "financiero");
+    await server.api("PATCH", `/leads/${call.leadId}`, { credit_type: "contado", financially_approved: true });
+    await server.api("POST", `/pipeline/leads/${call.leadId}/move-stage`, { new_stage: "calificacion_financiera", force: true });
+    const twilioSide = await connectMediaStream(streamUrl());
+    twilioSide.start(call.call_id, "financiero", call.call_sid);
+    await until(() => twilioSide.received.filter((m) => m.event === "media").length === 5, "the greeting");
+
+    const outputs = () => realtime.received.filter((e) => e.type === "conversation.item.create");
+    const before = outputs().length;
+    realtime.emit({ type: "response.function_call_arguments.done", response_id: "r", item_id: "f1", output_index: 0, call_id: "slots_1", name: "ofrecer_horarios", arguments: "{}" });
+    await until(() => outputs().length > before, "the slots");
+    const offered = JSON.parse(outputs().at(-1)!.item.output);
+    expect(offered.horarios).toHaveLength(3);
+    expect(offered.horarios[0].legible).toMatch(/de enero, \d\d:\d\d$/);
+
+    realtime.emit({ type: "response.function_call_arguments.done", response_id: "r", item_id: "f2", output_index: 0, call_id: "book_1", name: "agendar_cita", arguments: JSON.stringify({ inicio: offered.horarios[1].inicio }) });
+    await until(() => outputs().length > before + 1, "the booking");
+    expect(JSON.parse(outputs().at(-1)!.item.output)).toMatchObject({ ok: true, cita: offered.horarios[1].legible });
+    expect(server.sql("SELECT starts_at FROM appointments WHERE lead_id = ?", call.leadId)).toEqual([{ starts_at: Date.parse(offered.horarios[1].inicio) }]);
+    expect((await server.api("GET", `/leads/${call.leadId}`)).body.pipeline_stage).toBe("agendado");
+    twilioSide.stop(call.call_sid);
+    await twilioSide.closed;
   });
 
   it("closes a stream for a call we did not place", async () => {
