@@ -82,7 +82,7 @@ export const configSchema = z.object({
   OPENAI_REALTIME_MODEL: z.string().min(1).default("gpt-realtime"),
   OPENAI_REALTIME_VOICE: z.string().min(1).default("marin"),
   MAX_CONCURRENT_CALLS: z.coerce.number().int().min(1).default(20),
-  CALL_MAX_MINUTES: z.coerce.number().min(1).default(10),
+  CALL_MAX_MINUTES: z.coerce.number().positive().default(10),
 
   // Campaigns
   QUIET_HOURS: quietHours.default("21:00-09:00"),

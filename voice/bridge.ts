@@ -100,10 +100,12 @@ export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps)
     if (twilio.readyState === WebSocket.OPEN) twilio.close();
   }
 
+  const maxMs = deps.realtime.maxCallMinutes * 60_000;
   const maxDuration = setTimeout(() => {
     toRealtime({ type: "response.create", response: { instructions: "Se acabó el tiempo de la llamada: despídete amablemente en una frase." } });
-    setTimeout(() => finish("tiempo máximo"), 8_000);
-  }, deps.realtime.maxCallMinutes * 60_000);
+    // Time for the goodbye to play (a few seconds, less on very short test limits).
+    setTimeout(() => finish("tiempo máximo"), Math.min(8_000, maxMs));
+  }, maxMs);
 
   realtime.on("open", () => {
     toRealtime({

@@ -16,6 +16,8 @@ export interface MediaStreamsClient {
   /** Echo the marks received so far, as Twilio does once their audio has played. */
   ackMarks(count?: number): void;
   stop(callSid: string): void;
+  /** Sends any text as a frame (tests of malformed input). */
+  sendRaw(text: string): void;
 }
 
 export async function connectMediaStream(url: string): Promise<MediaStreamsClient> {
@@ -63,6 +65,9 @@ export async function connectMediaStream(url: string): Promise<MediaStreamsClien
       const marks = received.filter((m) => m.event === "mark");
       const until = count === undefined ? marks.length : Math.min(marks.length, acked + count);
       for (; acked < until; acked++) send({ event: "mark", sequenceNumber: String(sequence++), streamSid, mark: { name: marks[acked]!.mark.name } });
+    },
+    sendRaw(text) {
+      if (ws.readyState === WebSocket.OPEN) ws.send(text);
     },
     stop(callSid) {
       send({ event: "stop", sequenceNumber: String(sequence++), streamSid, stop: { accountSid: "AC00000000000000000000000000000001", callSid } });

@@ -207,3 +207,41 @@ describe("the voice bridge", () => {
     expect((await server.api("GET", `/leads/${call.leadId}`)).body.monthly_income).toBe(40_000);
   });
 });
+
+describe("the voice bridge at its limits", () => {
+  it("skips a bad frame without dropping the call, and closes politely at CALL_MAX_MINUTES", async () => {
+    const limited = await startTestServer({
+      env: {
+        VOICE_PROVIDER: "twilio",
+        TWILIO_ACCOUNT_SID: twilioFake.accountSid,
+        TWILIO_AUTH_TOKEN: twilioFake.authToken,
+        TWILIO_PHONE_NUMBER: "+525500000000",
+        WEBHOOK_BASE_URL: WEBHOOK_BASE,
+        TWILIO_API_BASE: twilioFake.apiBase,
+        OPENAI_API_KEY: realtime.apiKey,
+        OPENAI_REALTIME_URL: realtime.url,
+        LLM_PROVIDER: "offline",
+        CALL_MAX_MINUTES: "0.01", // 600 ms
+      },
+    });
+    try {
+      const lead = (await limited.api("POST", "/leads", { name: "Corta", phone: "+525566669999" })).body;
+      const call = (await limited.api("POST", "/calls/initiate", { lead_id: lead.id, agent_type: "perfilador" })).body;
+      const twilioSide = await connectMediaStream(`${limited.baseUrl.replace("http", "ws")}/voice/stream`);
+      twilioSide.start(call.call_id, "perfilador", call.call_sid);
+      await until(() => twilioSide.received.filter((m) => m.event === "media").length >= 5, "the greeting");
+      const appended = realtime.appendedAudio().length;
+      // A frame that is not JSON, and one that is not a Media Streams event: logged and skipped.
+      twilioSide.sendRaw("{not json");
+      twilioSide.sendRaw(JSON.stringify({ event: "nonsense" }));
+      twilioSide.speak(1);
+      await until(() => realtime.appendedAudio().length === appended + 1, "audio after the bad frames");
+      await until(() => realtime.received.some((e) => e.type === "response.create" && /Se acabó el tiempo/.test(e.response?.instructions ?? "")), "the polite close");
+      await twilioSide.closed;
+      await until(() => limited.sql("SELECT summary FROM voice_calls WHERE id = ?", call.call_id)[0].summary !== null, "finalisation");
+      expect(limited.sql("SELECT summary FROM voice_calls WHERE id = ?", call.call_id)[0].summary).toMatch(/tiempo máximo/);
+    } finally {
+      await limited.close();
+    }
+  });
+});
