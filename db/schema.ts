@@ -274,6 +274,8 @@ export const callTranscripts = sqliteTable(
       .references(() => voiceCalls.id, { onDelete: "cascade" }),
     speaker: text("speaker", { enum: ["agent", "lead"] }).notNull(),
     text: text("text").notNull(),
+    /** Milliseconds since the call's audio started. */
+    offset_ms: integer("offset_ms"),
     at: integer("at", { mode: "timestamp_ms" }).notNull(),
   },
   (t) => [index("call_transcripts_call_idx").on(t.call_id, t.at)],

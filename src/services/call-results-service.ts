@@ -41,7 +41,10 @@ export function createCallResultsService({ db, clock }: ServiceDeps, leads: Lead
     },
 
     recordUtterance(callId: number, speaker: "agent" | "lead", text: string): void {
-      if (text.trim()) insertTranscript(db, { call_id: callId, speaker, text: text.trim(), at: clock.now() });
+      if (!text.trim()) return;
+      const now = clock.now();
+      const started = findCall(db, callId)?.started_at;
+      insertTranscript(db, { call_id: callId, speaker, text: text.trim(), offset_ms: started ? Math.max(0, now.getTime() - started.getTime()) : null, at: now });
     },
 
     /** `guardar_datos` from the voice agent. Returns what was saved (for the model's function output). */

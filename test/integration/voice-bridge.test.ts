@@ -97,6 +97,7 @@ describe("the voice bridge", () => {
       ["lead", "Busco casa en Zapopan de unos 4 millones"],
       ["agent", "Hola, te llamo de la inmobiliaria. ¿Es buen momento?"],
     ]);
+    expect(detail.transcript.every((t: { offset_ms: unknown }) => typeof t.offset_ms === "number")).toBe(true);
     expect(detail.summary).toMatch(/Zapopan/);
     expect(detail.extracted).toMatchObject({ location: "Zapopan", budget_max: 4_000_000, property_type: "casa" });
     const lead = (await server.api("GET", `/leads/${call.leadId}`)).body;

@@ -38,7 +38,9 @@ export const callSchema = z
 
 export const callWithTranscriptSchema = callSchema
   .extend({
-    transcript: z.array(z.object({ id: z.number().int(), speaker: z.enum(["agent", "lead"]), text: z.string(), at: z.date() })),
+    transcript: z.array(
+      z.object({ id: z.number().int(), speaker: z.enum(["agent", "lead"]), text: z.string(), offset_ms: z.number().int().nullable(), at: z.date() }),
+    ),
   })
   .meta({ id: "VoiceCallWithTranscript" });
 
