@@ -125,13 +125,20 @@ export class ConfigError extends Error {
 
 /** Parses `env` (by default process.env after loading `.env`); throws ConfigError naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = readProcessEnv()): AppConfig {
-  const parsed = configSchema.safeParse(env);
+  const parsed = configSchema.safeParse(withoutEmptyValues(env));
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`));
   }
   const problems = crossChecks(parsed.data);
   if (problems.length) throw new ConfigError(problems);
   return parsed.data;
+}
+
+/** Variables whose empty value means something; any other empty variable counts as unset (as in .env.example). */
+const EMPTY_MEANS_OFF = new Set(["QUIET_HOURS"]);
+
+function withoutEmptyValues(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([key, value]) => value !== "" || EMPTY_MEANS_OFF.has(key)));
 }
 
 function readProcessEnv(): NodeJS.ProcessEnv {

@@ -10,6 +10,13 @@ describe("config", () => {
     expect(config.ADMIN_API_TOKEN).toBeUndefined();
   });
 
+  it("reads .env.example as it is: empty values are unset, except QUIET_HOURS where empty turns them off", () => {
+    const config = loadConfig({ LLM_PROVIDER: "", TELEGRAM_ADMIN_IDS: "", PORT: "", QUIET_HOURS: "" });
+    expect(config.LLM_PROVIDER).toBeUndefined();
+    expect(config).toMatchObject({ TELEGRAM_ADMIN_IDS: [], PORT: 3000, QUIET_HOURS: "" });
+    expect(loadConfig({}).QUIET_HOURS).toBe("21:00-09:00");
+  });
+
   it("stops with a message naming each bad variable", () => {
     try {
       loadConfig({ PORT: "abc", TZ: "Mars/Olympus" });
