@@ -9,6 +9,7 @@ import { insertAudit } from "../../db/repositories/audit-repository";
 import type { VoiceCall } from "../../db/schema";
 import { leadFactsSchema, type LeadFacts } from "../agents/lead-facts";
 import type { CallSummarizer } from "../agents/call-summarizer";
+import { applyApprovalRule } from "./approval";
 import { mergeFacts } from "../domain/fact-merge";
 import { isProfileComplete } from "../domain/qualification";
 import type { ServiceDeps } from "./context";
@@ -75,6 +76,9 @@ export function createCallResultsService({ db, clock }: ServiceDeps, leads: Lead
           if (!lead || !(lead.pipeline_stage === "entrada" || (lead.pipeline_stage === "perfilamiento" && isProfileComplete(lead)))) break;
           if (!pipeline.autoAdvance(lead.id, ACTOR).moved) break;
         }
+        // What the lead said about paying may decide its approval, as in chat.
+        const current = findLead(db, call.lead_id);
+        if (current) applyApprovalRule(db, clock, current);
         const now = clock.now();
         const updated = updateCallRow(db, callId, { summary, extracted: { ...facts }, ended_at: call.ended_at ?? now, updated_at: now });
         insertAudit(db, { actor: ACTOR, action: "call.finalized", entity: "call", entity_id: callId, after: { end_reason: endReason, learned } }, now);

@@ -11,14 +11,14 @@ import type { Lead } from "../../db/schema";
 import { agentForStage, type LeadAgent } from "../agents/lead-agent";
 import type { LeadFacts } from "../agents/lead-facts";
 import { mergeFacts } from "../domain/fact-merge";
-import { decideApproval, isProfileComplete, type ApprovalDecision } from "../domain/qualification";
+import { isProfileComplete, type ApprovalDecision } from "../domain/qualification";
+import { applyApprovalRule } from "./approval";
 import type { Logger } from "../logger";
 import type { ServiceDeps } from "./context";
 import type { LeadFields, LeadService } from "./lead-service";
 import type { PipelineService } from "./pipeline-service";
 
 export const LEAD_ACTOR = "bot:lead";
-const APPROVAL_ACTOR = "system:approval";
 
 export interface ChatIdentity {
   chatId: number;
@@ -72,20 +72,7 @@ export function createConversationService(deps: ConversationDeps) {
 
   /** Applies the approval rule once the financiero has what it needs. */
   function applyApproval(lead: Lead): { lead: Lead; approval: ApprovalDecision | null } {
-    if (lead.pipeline_stage !== "calificacion_financiera") return { lead, approval: null };
-    const approval = decideApproval(lead);
-    if (!approval.decided || approval.approved === lead.financially_approved) return { lead, approval };
-    const updated = db.transaction((tx) => {
-      const now = clock.now();
-      const row = updateLeadRow(tx, lead.id, { financially_approved: approval.approved, updated_at: now });
-      insertAudit(
-        tx,
-        { actor: APPROVAL_ACTOR, action: "lead.financial_approval", entity: "lead", entity_id: lead.id, after: { ...approval } },
-        now,
-      );
-      return row;
-    });
-    return { lead: updated, approval };
+    return applyApprovalRule(db, clock, lead);
   }
 
   /** Moves the lead as far as its facts allow (first reply, then a complete profile). */

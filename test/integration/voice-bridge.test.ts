@@ -183,6 +183,20 @@ describe("the voice bridge", () => {
     await twilioSide.closed;
   });
 
+  it("what the lead says on the call can approve it, by the same rule as the chat", async () => {
+    const call = await placeCall("+525566660011", "financiero");
+    await server.api("POST", `/pipeline/leads/${call.leadId}/move-stage`, { new_stage: "calificacion_financiera", force: true });
+    const twilioSide = await connectMediaStream(streamUrl());
+    twilioSide.start(call.call_id, "financiero", call.call_sid);
+    await until(() => twilioSide.received.filter((m) => m.event === "media").length === 5, "the greeting");
+    realtime.emit({ type: "conversation.item.input_audio_transcription.completed", item_id: "i", content_index: 0, transcript: "Lo pagaría de contado" });
+    await until(() => server.sql("SELECT COUNT(*) AS n FROM call_transcripts WHERE call_id = ?", call.call_id)[0].n === 2, "the words");
+    twilioSide.stop(call.call_sid);
+    await twilioSide.closed;
+    await until(() => server.sql("SELECT financially_approved FROM leads WHERE id = ?", call.leadId)[0].financially_approved === 1, "the approval");
+    expect(server.sql("SELECT actor FROM audit_logs WHERE action = 'lead.financial_approval' AND entity_id = ?", call.leadId)).toEqual([{ actor: "system:approval" }]);
+  });
+
   it("closes a stream for a call we did not place", async () => {
     const twilioSide = await connectMediaStream(streamUrl());
     twilioSide.start(999_999, "perfilador", "CAnotours");
