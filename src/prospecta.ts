@@ -25,8 +25,7 @@ import { mountWebhook, registerWebhook } from "../bot/webhook";
 import { createTwilioCallPlacer } from "../voice/calls";
 import { createTwilioClient } from "../voice/twilio-client";
 import { mountVoiceWebhooks } from "../voice/webhooks";
-import { attachStreamServer } from "../voice/stream-server";
-import type { WebSocketServer } from "ws";
+import { attachStreamServer, type StreamServer } from "../voice/stream-server";
 import { createCallResultsService } from "./services/call-results-service";
 import { createLlmCallSummarizer, createOfflineCallSummarizer } from "./agents/call-summarizer";
 import { createOfflineAgent } from "./agents/offline-agent";
@@ -170,7 +169,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       ? createLlmCallSummarizer({ apiKey: config.OPENAI_API_KEY, baseUrl: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, timeoutMs: config.LLM_TIMEOUT_MS, log: logger })
       : createOfflineCallSummarizer();
   const callResults = createCallResultsService({ db, clock, timeZone: config.TZ, events }, services.leads, services.pipeline, callSummarizer);
-  let streams: WebSocketServer | null = null;
+  let streams: StreamServer | null = null;
   const adminChatId = config.TELEGRAM_ADMIN_CHAT_ID ?? null;
   if (bot && adminChatId !== null) {
     callResults.onCallFinalized((call) => {
@@ -229,11 +228,11 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       return "polling";
     },
     callResults,
+    /** Stops taking work (cron, Telegram updates, HTTP), ends calls politely, lets claimed steps finish, closes the database. */
     async close() {
       scheduler.stop();
-      for (const client of streams?.clients ?? []) client.terminate();
-      streams?.close();
       if (botRunner?.isRunning()) await botRunner.stop();
+      await streams?.shutdown();
       await app.close();
       await campaignEngine.idle();
       db.$client.close();

@@ -70,7 +70,15 @@ const TOOLS: RealtimeTool[] = [
   { type: "function", name: "colgar", description: "Termina la llamada después de despedirte.", parameters: { type: "object", properties: {} } },
 ];
 
-export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps): void {
+/** A running call, so a shutdown can end it politely. */
+export interface BridgeHandle {
+  callSid: string;
+  finish(reason: string): void;
+  /** Resolves once the call's results are stored. */
+  finalized(): Promise<unknown>;
+}
+
+export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps): BridgeHandle {
   const { log, results } = deps;
   const context = { call_id: call.callId };
   const pendingAudio: string[] = [];
@@ -79,6 +87,7 @@ export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps)
   // The agent's item now playing: how much audio was sent and how much the caller has heard.
   let playing: { itemId: string; sentMs: number; heardMs: number } | null = null;
   let markCounter = 0;
+  let finalized: Promise<unknown> = Promise.resolve();
 
   const realtime = new WebSocket(`${deps.realtime.url}?model=${encodeURIComponent(deps.realtime.model)}`, {
     headers: { Authorization: `Bearer ${deps.realtime.apiKey}` },
@@ -95,7 +104,7 @@ export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps)
     if (finished) return;
     finished = true;
     clearTimeout(maxDuration);
-    results.finalize(call.callId, reason).catch((error) => log.error({ err: error, ...context }, "call finalisation failed"));
+    finalized = results.finalize(call.callId, reason).catch((error) => log.error({ err: error, ...context }, "call finalisation failed"));
     if (realtime.readyState === WebSocket.OPEN || realtime.readyState === WebSocket.CONNECTING) realtime.close();
     if (twilio.readyState === WebSocket.OPEN) twilio.close();
   }
@@ -214,6 +223,8 @@ export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps)
         toRealtime({ type: "response.create" });
       });
   }
+
+  return { callSid: call.callSid, finish, finalized: () => finalized };
 
   /** The tools' work; what they return is what the model reads. */
   async function runTool(name: string, args: string): Promise<Record<string, unknown>> {

@@ -13,7 +13,7 @@ import type { AgentType } from "../src/domain/vocabulary";
 import type { Logger } from "../src/logger";
 import type { CallService } from "../src/services/call-service";
 import type { CallResultsService } from "../src/services/call-results-service";
-import { runBridge, type BridgeDeps, type RealtimeSettings } from "./bridge";
+import { runBridge, type BridgeDeps, type BridgeHandle, type RealtimeSettings } from "./bridge";
 import { parseTwilioMessage } from "./twilio-protocol";
 
 export interface StreamServerDeps extends Pick<BridgeDeps, "sayAndHangUp" | "booking" | "timeZone"> {
@@ -29,8 +29,16 @@ const START_TIMEOUT_MS = 10_000;
 /** WebSocket close code for a policy violation: not a stream we expect. */
 const POLICY_VIOLATION = 1008;
 
-export function attachStreamServer(server: Server, deps: StreamServerDeps): WebSocketServer {
+export interface StreamServer {
+  /** Ends every call in progress politely (a last spoken line from Twilio), finalising each, and closes the server. */
+  shutdown(): Promise<void>;
+}
+
+const SHUTDOWN_LINE = "Tenemos que terminar la llamada por ahora. Te contactaremos pronto. ¡Gracias!";
+
+export function attachStreamServer(server: Server, deps: StreamServerDeps): StreamServer {
   const wss = new WebSocketServer({ noServer: true });
+  const active = new Set<BridgeHandle>();
   server.on("upgrade", (request, socket, head) => {
     if (new URL(request.url ?? "/", "http://local").pathname !== "/voice/stream") return;
     wss.handleUpgrade(request, socket, head, (ws) => accept(ws));
@@ -58,7 +66,9 @@ export function attachStreamServer(server: Server, deps: StreamServerDeps): WebS
       if (!lead) return ws.close(POLICY_VIOLATION, "unknown lead");
       deps.results.markStreaming(call.id);
       const agent = (message.start.customParameters.agent ?? call.agent_type) as AgentType;
-      runBridge(ws, { callId: call.id, leadId: lead.id, callSid: message.start.callSid, streamSid: message.start.streamSid, instructions: renderVoicePrompt(agent, lead, deps.agencyName) }, deps);
+      const handle = runBridge(ws, { callId: call.id, leadId: lead.id, callSid: message.start.callSid, streamSid: message.start.streamSid, instructions: renderVoicePrompt(agent, lead, deps.agencyName) }, deps);
+      active.add(handle);
+      ws.once("close", () => active.delete(handle));
       // Frames that raced ahead of `start` are replayed into the bridge.
       for (const frame of early) ws.emit("message", Buffer.from(frame));
     };
@@ -66,5 +76,17 @@ export function attachStreamServer(server: Server, deps: StreamServerDeps): WebS
     ws.on("close", () => clearTimeout(timer));
   }
 
-  return wss;
+  return {
+    async shutdown() {
+      await Promise.allSettled(
+        [...active].map(async (handle) => {
+          await deps.sayAndHangUp(handle.callSid, SHUTDOWN_LINE).catch((error) => deps.log.warn({ err: error }, "could not end a call politely"));
+          handle.finish("servidor detenido");
+          await handle.finalized();
+        }),
+      );
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
 }

@@ -12,7 +12,8 @@ interface Started {
   output: string;
   baseUrl: string | null;
   exitCode: number | null;
-  stop(): Promise<void>;
+  /** SIGTERM; resolves with the exit code. */
+  stop(): Promise<number | null>;
 }
 
 /** Runs src/main.ts until it listens (or exits), with a clean environment plus `env`. */
@@ -24,9 +25,9 @@ function start(env: Record<string, string>): Promise<Started> {
   let output = "";
   return new Promise((resolve) => {
     const stop = () =>
-      new Promise<void>((done) => {
-        if (child.exitCode !== null) return done();
-        child.once("exit", () => done());
+      new Promise<number | null>((done) => {
+        if (child.exitCode !== null) return done(child.exitCode);
+        child.once("exit", (code) => done(code));
         child.kill("SIGTERM");
       });
     const onData = (chunk: Buffer) => {
@@ -57,7 +58,10 @@ describe("npm start", () => {
       const templates = (await (await fetch(`${first.baseUrl}/api/v1/templates`, { headers: { authorization: `Bearer ${token}` } })).json()) as unknown[];
       expect(templates.length).toBeGreaterThanOrEqual(3);
     } finally {
-      await first.stop();
+      // SIGTERM: a clean exit, well within the 10 s limit.
+      const started = Date.now();
+      expect(await first.stop()).toBe(0);
+      expect(Date.now() - started).toBeLessThan(10_000);
     }
 
     const second = await start({ DATABASE_URL: databaseUrl });

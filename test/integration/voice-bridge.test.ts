@@ -1,4 +1,7 @@
 /** A call through /voice/stream: a Twilio Media Streams client ⇄ our bridge ⇄ a fake OpenAI Realtime server. */
+import { rmSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
 import twilio from "twilio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectMediaStream } from "../fakes/media-streams-client";
@@ -224,6 +227,36 @@ describe("the voice bridge", () => {
 });
 
 describe("the voice bridge at its limits", () => {
+  it("a shutdown ends calls in progress politely and keeps their results", async () => {
+    const own = await startTestServer({
+      env: {
+        VOICE_PROVIDER: "twilio",
+        TWILIO_ACCOUNT_SID: twilioFake.accountSid,
+        TWILIO_AUTH_TOKEN: twilioFake.authToken,
+        TWILIO_PHONE_NUMBER: "+525500000000",
+        WEBHOOK_BASE_URL: WEBHOOK_BASE,
+        TWILIO_API_BASE: twilioFake.apiBase,
+        OPENAI_API_KEY: realtime.apiKey,
+        OPENAI_REALTIME_URL: realtime.url,
+        LLM_PROVIDER: "offline",
+      },
+    });
+    const lead = (await own.api("POST", "/leads", { name: "Apagado", phone: "+525566668888" })).body;
+    const call = (await own.api("POST", "/calls/initiate", { lead_id: lead.id, agent_type: "perfilador" })).body;
+    const twilioSide = await connectMediaStream(`${own.baseUrl.replace("http", "ws")}/voice/stream`);
+    twilioSide.start(call.call_id, "perfilador", call.call_sid);
+    await until(() => twilioSide.received.filter((m) => m.event === "media").length >= 5, "the greeting");
+    const file = own.prospecta.db.$client.name;
+    await own.prospecta.close(); // what SIGTERM runs
+    await twilioSide.closed;
+    expect(twilioFake.updates.find((u) => u.sid === call.call_sid)?.params.get("Twiml")).toMatch(/Tenemos que terminar la llamada/);
+    const copy = new Database(file, { readonly: true });
+    expect((copy.prepare("SELECT summary FROM voice_calls WHERE id = ?").get(call.call_id) as { summary: string }).summary).toMatch(/servidor detenido/);
+    copy.close();
+    rmSync(dirname(file), { recursive: true, force: true });
+  });
+
+
   it("skips a bad frame without dropping the call, and closes politely at CALL_MAX_MINUTES", async () => {
     const limited = await startTestServer({
       env: {
