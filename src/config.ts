@@ -39,6 +39,8 @@ export const configSchema = z.object({
     .optional()
     .or(z.literal("").transform(() => undefined)),
   TZ: timeZone.default("America/Mexico_City"),
+  /** A second token for GET /metrics only, so a Prometheus server needs no admin rights. */
+  METRICS_TOKEN: z.string().min(16, { message: "debe tener al menos 16 caracteres" }).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 
   // Telegram (grammY's API client). No token: campaign messages are logged as skipped.

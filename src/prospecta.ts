@@ -33,6 +33,7 @@ import { createLlmAgent } from "./agents/llm-agent";
 import { createConversationService } from "./services/conversation-service";
 import { parseQuietHours } from "./domain/quiet-hours";
 import { createLeadEvents } from "./services/lead-events";
+import { createMetrics } from "./observability/metrics";
 
 export interface BuildOptions {
   clock?: Clock;
@@ -47,6 +48,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const db = openDatabase(config.DATABASE_URL);
   migrateDatabase(db);
+  const metrics = createMetrics(db);
   const events = createLeadEvents((error) => logger.error({ err: error }, "lead event listener failed"));
   const voiceSettings =
     config.VOICE_PROVIDER === "twilio" && config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN && config.TWILIO_PHONE_NUMBER && config.WEBHOOK_BASE_URL
@@ -114,6 +116,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
             timeoutMs: config.LLM_TIMEOUT_MS,
             agencyName: config.AGENCY_NAME,
             log: logger,
+            observer: metrics.llm,
           })
         : createOfflineAgent(),
     log: logger,
@@ -158,7 +161,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     config.TZ,
     logger,
   );
-  const app = await buildApp({ services, campaignEngine, adminToken: adminToken.token, logger });
+  const app = await buildApp({ services, campaignEngine, adminToken: adminToken.token, logger, metrics: metrics.registry, metricsToken: config.METRICS_TOKEN });
   const webhook =
     bot && config.TELEGRAM_WEBHOOK_URL && config.TELEGRAM_WEBHOOK_SECRET
       ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET }
@@ -166,7 +169,14 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
   if (bot && webhook) await mountWebhook(app, bot, webhook, logger);
   const callSummarizer =
     config.OPENAI_API_KEY && config.LLM_PROVIDER !== "offline"
-      ? createLlmCallSummarizer({ apiKey: config.OPENAI_API_KEY, baseUrl: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, timeoutMs: config.LLM_TIMEOUT_MS, log: logger })
+      ? createLlmCallSummarizer({
+          apiKey: config.OPENAI_API_KEY,
+          baseUrl: config.OPENAI_BASE_URL,
+          model: config.OPENAI_MODEL,
+          timeoutMs: config.LLM_TIMEOUT_MS,
+          log: logger,
+          observer: metrics.llm,
+        })
       : createOfflineCallSummarizer();
   const callResults = createCallResultsService({ db, clock, timeZone: config.TZ, events }, services.leads, services.pipeline, callSummarizer);
   let streams: StreamServer | null = null;

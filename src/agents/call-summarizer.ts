@@ -8,6 +8,7 @@ import { ChatOpenAI } from "@langchain/openai";
 import type { Logger } from "../logger";
 import { leadFactsSchema, type LeadFacts } from "./lead-facts";
 import { extractLeadFacts } from "./offline-extractor";
+import { timed, type LlmObserver } from "../observability/metrics";
 
 export interface Utterance {
   speaker: "agent" | "lead";
@@ -38,6 +39,7 @@ export function createOfflineCallSummarizer(): CallSummarizer {
 }
 
 export interface LlmSummarizerOptions {
+  observer?: LlmObserver;
   apiKey: string;
   baseUrl: string;
   model: string;
@@ -54,7 +56,7 @@ export function createLlmCallSummarizer(options: LlmSummarizerOptions): CallSumm
       const fallback = await offline.summarize(transcript, endReason);
       const text = transcript.map((u) => `${u.speaker === "agent" ? "Agente" : "Cliente"}: ${u.text}`).join("\n");
       try {
-        const [answer, raw] = await Promise.all([
+        const [answer, raw] = await timed(options.observer, "call_summary", () => Promise.all([
           model.invoke([
             { role: "system", content: "Resume en español, en 2 a 4 frases, esta llamada de una inmobiliaria: qué busca el cliente, cómo pagaría y qué sigue." },
             { role: "user", content: `${text}\n\n(Terminó: ${endReason})` },
@@ -63,7 +65,7 @@ export function createLlmCallSummarizer(options: LlmSummarizerOptions): CallSumm
             { role: "system", content: "Extrae solo lo que el cliente dijo sobre la propiedad que busca y cómo la pagaría. Montos en números." },
             { role: "user", content: transcript.filter((u) => u.speaker === "lead").map((u) => u.text).join("\n") },
           ]),
-        ]);
+        ]));
         const checked = leadFactsSchema.safeParse(raw);
         const summary = typeof answer.content === "string" && answer.content.trim() ? answer.content.trim() : fallback.summary;
         // What the model missed but the deterministic extractor found is kept too.

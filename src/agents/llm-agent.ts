@@ -14,8 +14,10 @@ import { leadFactsSchema, type LeadFacts } from "./lead-facts";
 import { createOfflineAgent } from "./offline-agent";
 import { extractLeadFacts } from "./offline-extractor";
 import { knownFactsText, renderPrompt } from "./prompts";
+import { timed, type LlmObserver } from "../observability/metrics";
 
 export interface LlmAgentOptions {
+  observer?: LlmObserver;
   apiKey: string;
   baseUrl: string;
   model: string;
@@ -49,10 +51,10 @@ export function createLlmAgent(options: LlmAgentOptions): LeadAgent {
     async extract(text: string, lead: Lead): Promise<{ facts: LeadFacts; degraded: boolean }> {
       const fallback = extractLeadFacts(text);
       try {
-        const raw = await extractor.invoke([
+        const raw = await timed(options.observer, "extraction", () => extractor.invoke([
           { role: "system", content: `${EXTRACTION_INSTRUCTIONS}\n\nLo que ya sabemos:\n${knownFactsText(lead)}` },
           { role: "user", content: text },
-        ]);
+        ]));
         const checked = leadFactsSchema.safeParse(raw);
         if (!checked.success) {
           // The model answered, badly: retrying would likely get the same; the offline reading stands.
@@ -73,10 +75,12 @@ export function createLlmAgent(options: LlmAgentOptions): LeadAgent {
 
     async reply(input) {
       try {
-        const answer = await model.invoke([
-          { role: "system", content: renderPrompt(input.agent, input.lead, options.agencyName) },
-          { role: "user", content: input.text },
-        ]);
+        const answer = await timed(options.observer, "reply", () =>
+          model.invoke([
+            { role: "system", content: renderPrompt(input.agent, input.lead, options.agencyName) },
+            { role: "user", content: input.text },
+          ]),
+        );
         const text = typeof answer.content === "string" ? answer.content.trim() : "";
         if (text) return text;
       } catch (error) {

@@ -14,6 +14,7 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import { z } from "zod";
+import type { Registry } from "prom-client";
 import type { Logger } from "../logger";
 import type { Services } from "../services";
 import type { CampaignEngine } from "../campaigns/campaign-engine";
@@ -29,13 +30,15 @@ import { templateRoutes } from "./templates/routes";
 z.config(z.locales.es());
 
 export interface AppDeps {
+  metrics: Registry;
+  metricsToken: string | undefined;
   services: Services;
   campaignEngine: CampaignEngine;
   adminToken: string;
   logger: Logger;
 }
 
-export async function buildApp({ services, campaignEngine, adminToken, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ services, campaignEngine, adminToken, logger, metrics, metricsToken }: AppDeps): Promise<FastifyInstance> {
   // Typed as the base logger so the app stays a plain FastifyInstance for plugins and tests.
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -61,6 +64,12 @@ export async function buildApp({ services, campaignEngine, adminToken, logger }:
   app.get("/healthz", health, async () => ({ status: "ok" }));
   app.get("/api/v1/healthz", health, async () => ({ status: "ok" }));
   app.get("/api/v1/openapi.json", health, async () => app.swagger());
+
+  // Prometheus scrapes here with the admin token or METRICS_TOKEN.
+  await app.register(async (scrape) => {
+    requireAdminToken(scrape, adminToken, metricsToken);
+    scrape.get("/metrics", { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  });
 
   await app.register(
     async (api) => {

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeOpenAI, type FakeOpenAI } from "../fakes/openai-chat";
 import { startFakeTelegram, type FakeTelegram } from "../fakes/telegram-bot-api";
-import { startTestServer, type TestServer, telegramEnv } from "./test-server";
+import { startTestServer, TEST_TOKEN, type TestServer, telegramEnv } from "./test-server";
 
 const carla = { id: 880_001, first_name: "Carla" };
 let telegram: FakeTelegram;
@@ -49,6 +49,9 @@ describe("the LLM agent", () => {
     expect(reply).toBe("¡Qué bien! ¿Para cuándo te gustaría mudarte?");
     expect(lead()).toMatchObject({ property_type: "casa", location: "Zapopan", budget_max: 4_000_000, pipeline_stage: "calificacion_financiera" });
 
+    const metrics = await (await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).text();
+    expect(metrics).toMatch(/prospecta_llm_calls_total\{use="extraction",outcome="ok"\} [1-9]/);
+    expect(metrics).toMatch(/prospecta_llm_calls_total\{use="reply",outcome="ok"\} [1-9]/);
     const extraction = openai.requests.find((r) => r.tools?.length)!;
     expect(extraction.model).toBe("gpt-test");
     expect(extraction.tools![0]!.function.name).toBe("lead_facts");
