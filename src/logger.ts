@@ -20,6 +20,9 @@ const REDACTED_PATHS = [
 ];
 
 // A "+" followed by digits (E.164, maybe spaced), or a bare run of 10–15 digits; dates and ids stay readable.
+const BOT_TOKEN_IN_TEXT = /bot\d{5,}:[A-Za-z0-9_-]{10,}/g;
+const API_KEY_IN_TEXT = /sk-[A-Za-z0-9_-]{10,}/g;
+
 const PHONE_PATTERN = /\+\d[\d\s().-]{6,}\d|\b\d{10,15}\b/g;
 
 /** Keeps the country code and the last two digits: "+5215512345678" → "+52*********78". */
@@ -41,6 +44,9 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         log: (object) => maskPhonesDeep(object) as Record<string, unknown>,
       },
       hooks: {
+        // Last line of defence, on the final JSON: secrets inside error messages and
+        // causes (e.g. a Bot API URL with the token in a network error) are cut.
+        streamWrite: (line) => line.replace(BOT_TOKEN_IN_TEXT, "bot[redacted]").replace(API_KEY_IN_TEXT, "sk-[redacted]"),
         logMethod(args, method) {
           const masked = args.map((arg) => (typeof arg === "string" ? maskPhone(arg) : arg));
           return method.apply(this, masked as Parameters<typeof method>);

@@ -35,6 +35,23 @@ describe("logs", () => {
     expect(maskPhone("el 2026-01-15 a las 10:00")).toBe("el 2026-01-15 a las 10:00");
   });
 
+  it("cut a bot token or an API key even inside an error's message and cause", () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const log = createLogger("info", sink);
+    const cause = new Error("request to https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage failed");
+    log.error({ err: new Error("Network request failed with key sk-proj-abcdefghijklmnop", { cause }) }, "send failed");
+    const out = lines.join("");
+    expect(out).not.toContain("AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw");
+    expect(out).not.toContain("sk-proj-abcdefghijklmnop");
+    expect(out).toContain("bot[redacted]");
+  });
+
   it("never carry the bearer token or a phone", () => {
     const lines: string[] = [];
     const sink = new Writable({
