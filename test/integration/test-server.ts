@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { loadConfig } from "../../src/config";
 import { createManualClock } from "../../src/clock";
 import { buildProspecta, type Prospecta } from "../../src/prospecta";
+import type { Logger } from "../../src/logger";
 
 export const TEST_TOKEN = "test-admin-token-0123456789";
 
@@ -24,7 +25,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(options: { seedSamples?: boolean; env?: Record<string, string> } = {}): Promise<TestServer> {
+export async function startTestServer(options: { seedSamples?: boolean; env?: Record<string, string>; logger?: Logger } = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), "prospecta-test-"));
   const config = loadConfig({
     DATABASE_URL: join(dir, "test.db"),
@@ -34,7 +35,7 @@ export async function startTestServer(options: { seedSamples?: boolean; env?: Re
     ...options.env,
   });
   const clock = createManualClock("2026-01-15T16:00:00Z");
-  const prospecta = await buildProspecta(config, { clock, seedSamples: options.seedSamples ?? false });
+  const prospecta = await buildProspecta(config, { clock, seedSamples: options.seedSamples ?? false, ...(options.logger && { logger: options.logger }) });
   await prospecta.app.listen({ port: 0, host: "127.0.0.1" });
   const { port } = prospecta.app.server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
