@@ -23,5 +23,15 @@ export function leadChatFeature(deps: BotDeps, booking: BookingFeatureDeps) {
     if (turn.approved_now) await notifyAdmins(ctx.api, adminChatId, `💰 Aprobado financieramente (${turn.lead.credit_type ?? "—"}): ${leadLine(turn.lead)}`, log);
     if (turn.offer_booking) await offerSlots(ctx, turn.lead, booking);
   });
+  // Audio and images are not read yet: say so instead of leaving the lead waiting.
+  feature.on(["message:voice", "message:audio", "message:photo", "message:video", "message:document"], async (ctx) => {
+    const identity = chatIdentity(ctx);
+    if (!identity) return;
+    const { lead } = conversation.findOrCreateLead(identity, null);
+    if (lead.handoff_at) return;
+    const reply = "Por ahora solo puedo leer mensajes de texto. ¿Me lo escribes, por favor?";
+    conversation.storeReply(lead, reply, "perfilador");
+    await ctx.reply(reply);
+  });
   return feature;
 }
