@@ -1,0 +1,169 @@
+/**
+ * `npm run demo`: the guide's whole journey, narrated in the terminal, with no
+ * keys and no network: the product runs on a temporary database against the
+ * local fakes (Telegram, Twilio, OpenAI Realtime, Google Calendar) and a clock
+ * that jumps ahead where the story waits hours or days.
+ */
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createManualClock } from "../../src/clock";
+import { loadConfig } from "../../src/config";
+import { STAGE_LABELS, type PipelineStage } from "../../src/domain/vocabulary";
+import { createLogger } from "../../src/logger";
+import { buildProspecta } from "../../src/prospecta";
+import { startFakeGoogleCalendar } from "../fakes/google-calendar";
+import { connectMediaStream } from "../fakes/media-streams-client";
+import { startFakeRealtime } from "../fakes/openai-realtime";
+import { startFakeTelegram } from "../fakes/telegram-bot-api";
+import { startFakeTwilio } from "../fakes/twilio-rest";
+
+const HOUR = 3_600_000;
+const lead = { id: 700_001, first_name: "Valeria", last_name: "Soto" };
+const admin = { id: 700_099, first_name: "Laura" };
+const say = (who: string, text: string) => console.log(`   ${who}: ${text.replace(/\n/g, "\n      ")}`);
+const step = (title: string) => console.log(`\n▶ ${title}`);
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+async function until(check: () => boolean, what: string) {
+  for (let i = 0; i < 500; i++) {
+    if (check()) return;
+    await pause(10);
+  }
+  throw new Error(`la demo se quedó esperando: ${what}`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), "prospecta-demo-"));
+const telegram = await startFakeTelegram();
+const realtime = await startFakeRealtime();
+const twilio = await startFakeTwilio();
+const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+const calendarId = "ventas@inmobiliaria.example";
+const clientEmail = "demo@agencia.iam.gserviceaccount.com";
+const google = await startFakeGoogleCalendar({ calendarId, serviceAccount: { clientEmail, publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString() } });
+const clock = createManualClock("2026-01-15T16:00:00Z"); // jueves 10:00 en la Ciudad de México
+const prospecta = await buildProspecta(
+  loadConfig({
+    DATABASE_URL: join(dir, "demo.db"),
+    ADMIN_API_TOKEN: "demo-admin-token-0123456789",
+    TELEGRAM_BOT_TOKEN: telegram.token,
+    TELEGRAM_API_ROOT: telegram.apiRoot,
+    TELEGRAM_MAX_PER_SECOND: "0",
+    TELEGRAM_ADMIN_IDS: String(admin.id),
+    TELEGRAM_ADMIN_CHAT_ID: "-100700",
+    LLM_PROVIDER: "offline",
+    OPENAI_API_KEY: realtime.apiKey,
+    OPENAI_REALTIME_URL: realtime.url,
+    VOICE_PROVIDER: "twilio",
+    TWILIO_ACCOUNT_SID: twilio.accountSid,
+    TWILIO_AUTH_TOKEN: twilio.authToken,
+    TWILIO_PHONE_NUMBER: "+525500000000",
+    WEBHOOK_BASE_URL: "https://demo.local",
+    TWILIO_API_BASE: twilio.apiBase,
+    GOOGLE_CALENDAR_ID: calendarId,
+    GOOGLE_SERVICE_ACCOUNT_KEY: JSON.stringify({ client_email: clientEmail, private_key: privateKey.export({ type: "pkcs8", format: "pem" }).toString() }),
+    GOOGLE_API_ROOT: google.rootUrl,
+  }),
+  { clock, logger: createLogger("silent") },
+);
+await prospecta.app.listen({ port: 0, host: "127.0.0.1" });
+await prospecta.startBot();
+const { services, campaignEngine, booking, db } = prospecta;
+const row = () => db.$client.prepare("SELECT * FROM leads WHERE telegram_chat_id = ?").get(lead.id) as Record<string, any>;
+const stage = () => STAGE_LABELS[row().pipeline_stage as PipelineStage];
+let seen = 0;
+async function showLeadInbox(minimum: number) {
+  await until(() => telegram.delivered(lead.id).length >= seen + minimum, "mensajes al lead");
+  await campaignEngine.idle();
+  await pause(50);
+  for (const message of telegram.delivered(lead.id).slice(seen)) say("Bot → Valeria", message.text);
+  seen = telegram.delivered(lead.id).length;
+}
+async function leadWrites(text: string, answers: number) {
+  say("Valeria", text);
+  telegram.userSays(lead, text);
+  await showLeadInbox(answers);
+}
+
+try {
+  step("La agencia activa la campaña de ejemplo «Bienvenida Leads Nuevos» y una de calificación por llamada");
+  services.campaigns.updateCampaign(1, { status: "active" }, "demo");
+  const call = services.campaigns.createCampaign({ name: "Calificación por llamada", channel: "telegram", triggered_by: "stage_change", trigger_condition: { stage: "calificacion_financiera" } }, "demo");
+  services.campaigns.addStep(call.id, { step_number: 1, action: "start_call", agent_type: "financiero", delay_hours: 0.5 }, "demo");
+  services.campaigns.updateCampaign(call.id, { status: "active" }, "demo");
+
+  step("1. Un lead llega desde un anuncio de Facebook y abre el bot");
+  await leadWrites("/start fb_ads_roma", 2);
+  console.log(`   Etapa: ${stage()} · origen: ${row().source}`);
+
+  step("2. Un día después la campaña lo mueve a perfilamiento");
+  clock.advance(24 * HOUR);
+  await campaignEngine.runPass();
+  console.log(`   Etapa: ${stage()}`);
+
+  step("3. El lead cuenta qué busca: el agente extrae y avanza solo");
+  await leadWrites("Busco un depa en la Roma o la Condesa, unos 3.5 millones", 2);
+  telegram.pushUpdate({ message: { message_id: 1, from: { ...lead, is_bot: false }, chat: { id: lead.id, type: "private" }, date: 1_768_500_000, contact: { phone_number: "5215512349876", first_name: "Valeria", user_id: lead.id } } });
+  say("Valeria", "(comparte su teléfono con el botón)");
+  await showLeadInbox(1);
+  console.log(`   Etapa: ${stage()} · perfil: ${row().property_type}, ${row().location}, hasta ${row().budget_max} · tel. guardado`);
+
+  step("4. Media hora después la campaña de calificación llama (Twilio + OpenAI Realtime)");
+  clock.advance(HOUR);
+  await campaignEngine.runPass();
+  const placed = db.$client.prepare("SELECT * FROM voice_calls WHERE lead_id = ?").get(row().id) as Record<string, any>;
+  services.calls.applyStatus({ callId: placed.id, callSid: placed.provider_call_sid, status: "in-progress" });
+  const port = (prospecta.app.server.address() as { port: number }).port;
+  const phone = await connectMediaStream(`ws://127.0.0.1:${port}/voice/stream`);
+  phone.start(placed.id, "financiero", placed.provider_call_sid);
+  await until(() => phone.received.some((m) => m.event === "media"), "el saludo del agente de voz");
+  phone.speak(25);
+  realtime.emit({ type: "conversation.item.input_audio_transcription.completed", item_id: "u1", content_index: 0, transcript: "Sí, lo pagaría de contado" });
+  await pause(100);
+  phone.stop(placed.provider_call_sid);
+  await phone.closed;
+  await until(() => row().financially_approved === 1, "la aprobación");
+  const detail = services.calls.getCallWithTranscript(placed.id);
+  for (const line of detail.transcript) say(line.speaker === "agent" ? "Agente de voz" : "Valeria (voz)", line.text);
+  console.log(`   Resumen: ${detail.summary}`);
+  console.log(`   Aprobada financieramente: sí (regla: pago de contado)`);
+
+  step("5. Valeria pide horarios, elige uno y se crea la cita con Google Meet");
+  await leadWrites("¿Qué horarios tienen?", 2);
+  const offer = telegram.delivered(lead.id).at(-1)!;
+  const buttons = (offer.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }).inline_keyboard.flat();
+  say("Valeria", `(toca «${buttons[0]!.text}»)`);
+  telegram.userPresses(lead, buttons[0]!.callback_data, offer.message_id);
+  await showLeadInbox(1);
+  console.log(`   Etapa: ${stage()}`);
+
+  step("6. Recordatorios 24 h y 1 h antes; tras la reunión, seguimiento");
+  const appointment = db.$client.prepare("SELECT * FROM appointments WHERE lead_id = ?").get(row().id) as { starts_at: number; ends_at: number };
+  clock.set(new Date(appointment.starts_at - 23 * HOUR));
+  await booking.runDueReminders();
+  clock.set(new Date(appointment.starts_at - 30 * 60_000));
+  await booking.runDueReminders();
+  await showLeadInbox(2);
+  clock.set(new Date(appointment.ends_at + 60_000));
+  await booking.runDueReminders();
+  console.log(`   Etapa: ${stage()}`);
+
+  step("7. Una asesora cierra la venta desde Telegram");
+  const before = telegram.delivered(admin.id).length;
+  say("Laura (admin)", `/mover ${row().id} ganado Firmó la promesa de compra`);
+  telegram.userSays(admin, `/mover ${row().id} ganado Firmó la promesa de compra`);
+  await until(() => telegram.delivered(admin.id).length > before, "la respuesta al admin");
+  say("Bot → Laura", telegram.delivered(admin.id).at(-1)!.text);
+  console.log("\n   Avisos que recibió el grupo de asesores:");
+  for (const notice of telegram.delivered(-100_700)) say("Bot → asesores", notice.text);
+
+  step("Métricas del pipeline");
+  const metrics = services.pipeline.metrics();
+  for (const s of metrics.stages) console.log(`   ${STAGE_LABELS[s.stage].padEnd(24)} ${String(s.count).padStart(3)}`);
+  console.log(`   Ganados: ${metrics.totals.won} · tasa de cierre: ${metrics.totals.win_rate === null ? "—" : `${Math.round(metrics.totals.win_rate * 100)}%`}`);
+  console.log("\nListo: todo esto corrió en esta máquina, sin llaves ni red.");
+} finally {
+  await prospecta.close();
+  await Promise.all([telegram.close(), realtime.close(), twilio.close(), google.close()]);
+  rmSync(dir, { recursive: true, force: true });
+}
