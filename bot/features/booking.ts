@@ -22,9 +22,19 @@ export interface BookingFeatureDeps {
   log: Logger;
 }
 
-/** Sends the slot buttons; called after a turn that made the lead ready to book. */
+const CALENDAR_DOWN = "No pude consultar la agenda en este momento. Escríbeme «horarios» en unos minutos y te comparto opciones.";
+
+/** Sends the slot buttons; called after a turn that made the lead ready to book. A calendar failure gets a plain answer. */
 export async function offerSlots(ctx: BotContext, lead: Lead, deps: BookingFeatureDeps): Promise<void> {
-  const slots = await deps.booking.offerSlots(lead.id);
+  let slots: Awaited<ReturnType<BookingService["offerSlots"]>>;
+  try {
+    slots = await deps.booking.offerSlots(lead.id);
+  } catch (error) {
+    deps.log.error({ err: error, lead_id: lead.id }, "calendar unavailable while offering slots");
+    deps.conversation.storeReply(lead, CALENDAR_DOWN, "agenda");
+    await ctx.reply(CALENDAR_DOWN);
+    return;
+  }
   if (slots.length === 0) {
     await ctx.reply("Ahora no encuentro horarios libres; un asesor te escribirá para acordar uno.");
     return;
@@ -54,9 +64,14 @@ export function bookingFeature(deps: BookingFeatureDeps) {
       const when = formatAppointmentDate(booked.appointment.starts_at, deps.timeZone);
       await notifyAdmins(ctx.api, deps.adminChatId, `📅 Cita agendada el ${when}: ${leadLine(booked.lead)}${booked.appointment.meet_link ? `\n${booked.appointment.meet_link}` : ""}`, deps.log);
     } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
-      await ctx.answerCallbackQuery({ text: error.message, show_alert: true });
-      await offerSlots(ctx, lead, deps);
+      if (error instanceof DomainError) {
+        await ctx.answerCallbackQuery({ text: error.message, show_alert: true });
+        await offerSlots(ctx, lead, deps);
+        return;
+      }
+      // The calendar failed: nothing was booked; the lead can press again or ask later.
+      deps.log.error({ err: error, lead_id: lead.id }, "calendar unavailable while booking");
+      await ctx.answerCallbackQuery({ text: "No pude agendar en este momento; inténtalo de nuevo en unos minutos.", show_alert: true });
     }
   });
   return feature;

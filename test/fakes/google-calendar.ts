@@ -36,6 +36,8 @@ export interface FakeGoogleCalendar {
   busy: { start: string; end: string }[];
   events: FakeEvent[];
   requests: { method: string; path: string; auth: "oauth" | "jwt" | "none" }[];
+  /** While true, every Calendar call answers 503 (backendError), as Google does during an outage. */
+  down: boolean;
   close(): Promise<void>;
 }
 
@@ -45,7 +47,7 @@ export async function startFakeGoogleCalendar(options: FakeGoogleCalendarOptions
   const publicKey: KeyObject | null = options.serviceAccount ? createPublicKey(options.serviceAccount.publicKeyPem) : null;
   let counter = 0;
 
-  const fake: FakeGoogleCalendar = { rootUrl: "", tokenUrl: "", busy: [], events: [], requests: [], close: async () => undefined };
+  const fake: FakeGoogleCalendar = { rootUrl: "", tokenUrl: "", busy: [], events: [], requests: [], down: false, close: async () => undefined };
 
   function authOf(req: IncomingMessage): "oauth" | "jwt" | "none" {
     const token = (req.headers.authorization ?? "").replace(/^Bearer /, "");
@@ -72,6 +74,9 @@ export async function startFakeGoogleCalendar(options: FakeGoogleCalendarOptions
     fake.requests.push({ method: req.method ?? "", path: url.pathname, auth });
     if (auth === "none") {
       return sendJson(res, 401, { error: { code: 401, message: "Request had invalid authentication credentials.", status: "UNAUTHENTICATED" } });
+    }
+    if (fake.down) {
+      return sendJson(res, 503, { error: { code: 503, message: "The service is currently unavailable.", errors: [{ domain: "global", reason: "backendError", message: "Backend Error" }] } });
     }
     const json = body ? (JSON.parse(body) as Record<string, any>) : {};
 

@@ -92,6 +92,35 @@ describe("booking in chat", () => {
     expect(lead().pipeline_stage).toBe("seguimiento");
   });
 
+  it("a Google outage gets a plain answer, books nothing, and booking works again once it is back", async () => {
+    const oauth = { clientId: "client-2", clientSecret: "secret-2", refreshToken: "refresh-2" };
+    google = await startFakeGoogleCalendar({ calendarId: CALENDAR, oauth });
+    await start({
+      GOOGLE_CALENDAR_ID: CALENDAR,
+      GOOGLE_CLIENT_ID: oauth.clientId,
+      GOOGLE_CLIENT_SECRET: oauth.clientSecret,
+      GOOGLE_REFRESH_TOKEN: oauth.refreshToken,
+      GOOGLE_API_ROOT: google.rootUrl,
+      GOOGLE_OAUTH_TOKEN_URL: google.tokenUrl,
+    });
+    const slots = await qualify();
+    google.down = true;
+    const before = telegram.answeredCallbacks.length;
+    telegram.userPresses(dani, buttons(slots)[0]!.callback_data, slots.message_id);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(telegram.answeredCallbacks.length).toBe(before + 1);
+    expect(server.sql("SELECT COUNT(*) AS n FROM appointments")[0].n).toBe(0);
+    expect(lead().pipeline_stage).toBe("calificacion_financiera");
+    const [answer] = await act(() => telegram.userSays(dani, "¿me das otros horarios?"), 2).then((m) => m.slice(1));
+    expect(answer!.text).toMatch(/No pude consultar la agenda/);
+
+    google.down = false;
+    const [, offer] = await act(() => telegram.userSays(dani, "horarios"), 2);
+    const [confirmation] = await act(() => telegram.userPresses(dani, buttons(offer!)[0]!.callback_data, offer!.message_id));
+    expect(confirmation!.text).toMatch(/meet\.google\.com/);
+    expect(lead().pipeline_stage).toBe("agendado");
+  });
+
   it("authenticates a service account with a self-signed JWT", async () => {
     const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
     const clientEmail = "prospecta@agencia.iam.gserviceaccount.com";

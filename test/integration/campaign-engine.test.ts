@@ -149,6 +149,18 @@ describe("delivery failures", () => {
     expect(server.sql("SELECT status FROM campaign_logs")).toEqual([{ status: "success" }]);
   });
 
+  it("a Telegram 5xx is retried and the message delivered once", async () => {
+    await start();
+    telegram.failNext("sendMessage", TELEGRAM_ERRORS.serverError);
+    await activateWelcome();
+    await createLead(702);
+    await telegram.waitForDelivered(1, 10_000);
+    await server.prospecta.campaignEngine.idle();
+    expect(telegram.calls.filter((c) => c.method === "sendMessage")).toHaveLength(2);
+    expect(telegram.delivered(702)).toHaveLength(1);
+    expect(server.sql("SELECT status FROM campaign_logs")).toEqual([{ status: "success" }]);
+  });
+
   it("a blocked bot (403) fails the step, marks the lead unreachable and goes on", async () => {
     await start();
     telegram.failChat(801, TELEGRAM_ERRORS.blocked);
