@@ -157,6 +157,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       { name: "campaign-runner", cron: config.CAMPAIGN_RUNNER_CRON, protect: false, run: () => campaignEngine.runDue() },
       { name: "appointment-reminders", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, run: () => booking.runDueReminders() },
       { name: "extraction-retries", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, run: () => conversation.retryPendingExtractions() },
+      { name: "abandoned-calls", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, run: () => callResults.finalizeAbandoned(config.CALL_MAX_MINUTES) },
     ],
     config.TZ,
     logger,

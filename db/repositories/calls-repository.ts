@@ -42,3 +42,15 @@ export function recordCampaignCallOutcome(db: Executor, callId: number, outcome:
   db.run(sql`UPDATE campaign_logs SET detail = json_set(COALESCE(detail, '{}'), '$.call_outcome', json(${JSON.stringify(outcome)}))
               WHERE action = 'start_call' AND json_extract(detail, '$.call_id') = ${callId}`);
 }
+
+/**
+ * Calls whose audio started but were never finalised, and that no process can
+ * still be streaming: started longer ago than the longest call allows.
+ */
+export function selectAbandonedCalls(db: Executor, startedBefore: Date): VoiceCall[] {
+  return db
+    .select()
+    .from(voiceCalls)
+    .where(sql`${voiceCalls.started_at} IS NOT NULL AND ${voiceCalls.summary} IS NULL AND ${voiceCalls.started_at} < ${startedBefore.getTime()}`)
+    .all();
+}

@@ -3,7 +3,7 @@
  * summary, the facts (merged into the lead, never wiping known ones) and the
  * stage move the rules allow.
  */
-import { findCall, insertTranscript, listTranscript, recordCampaignCallOutcome, updateCallRow } from "../../db/repositories/calls-repository";
+import { findCall, insertTranscript, listTranscript, recordCampaignCallOutcome, selectAbandonedCalls, updateCallRow } from "../../db/repositories/calls-repository";
 import { findLead } from "../../db/repositories/leads-repository";
 import { insertAudit } from "../../db/repositories/audit-repository";
 import type { VoiceCall } from "../../db/schema";
@@ -59,6 +59,19 @@ export function createCallResultsService({ db, clock }: ServiceDeps, leads: Lead
     markStreaming(callId: number): void {
       const call = findCall(db, callId);
       if (call && !call.started_at) updateCallRow(db, callId, { started_at: clock.now(), updated_at: clock.now() });
+    },
+
+    /**
+     * Finalises calls a dead process left behind (killed mid-call): any call
+     * started longer ago than the longest call allows and still without results.
+     */
+    async finalizeAbandoned(maxCallMinutes: number): Promise<number> {
+      // The longest call, plus the time its polite close may take (a short limit gets a short grace).
+      const maxMs = maxCallMinutes * 60_000;
+      const cutoff = new Date(clock.now().getTime() - maxMs - Math.min(15_000, maxMs));
+      const abandoned = selectAbandonedCalls(db, cutoff);
+      for (const call of abandoned) await this.finalize(call.id, "proceso interrumpido");
+      return abandoned.length;
     },
 
     /** The call is over (stream stopped, dropped, or timed out): summary, facts, stage. Runs once per call. */

@@ -1,0 +1,90 @@
+/** A process killed with SIGKILL in the middle of a call: after restart the call is finalised with what was said. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+import { connectMediaStream } from "../fakes/media-streams-client";
+import { startFakeRealtime } from "../fakes/openai-realtime";
+import { startFakeTwilio } from "../fakes/twilio-rest";
+
+const TOKEN = "call-crash-admin-token-0123";
+const dir = mkdtempSync(join(tmpdir(), "prospecta-call-crash-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; baseUrl: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = output.match(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
+      if (match) resolve({ child, baseUrl: match[1]! });
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`exited with ${code}: ${output}`)));
+  });
+}
+
+describe("a crash in the middle of a call", () => {
+  it("finalises the call after a restart, keeping the transcript and the facts", async () => {
+    const twilio = await startFakeTwilio();
+    const realtime = await startFakeRealtime();
+    const env = {
+      DATABASE_URL: join(dir, "crash.db"),
+      ADMIN_API_TOKEN: TOKEN,
+      QUIET_HOURS: "",
+      VOICE_PROVIDER: "twilio",
+      TWILIO_ACCOUNT_SID: twilio.accountSid,
+      TWILIO_AUTH_TOKEN: twilio.authToken,
+      TWILIO_PHONE_NUMBER: "+525500000000",
+      WEBHOOK_BASE_URL: "https://voz.example",
+      TWILIO_API_BASE: twilio.apiBase,
+      OPENAI_API_KEY: realtime.apiKey,
+      OPENAI_REALTIME_URL: realtime.url,
+      LLM_PROVIDER: "offline",
+      CALL_MAX_MINUTES: "0.05", // 3 s: long enough to kill the call mid-way, short enough to be abandoned soon after
+      CAMPAIGN_RUNNER_CRON: "* * * * * *",
+    };
+    const api = async (baseUrl: string, method: string, path: string, body?: unknown) =>
+      (await (await fetch(`${baseUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })).json()) as Record<string, any>;
+    const first = await startProcess(env);
+    try {
+      const lead = await api(first.baseUrl, "POST", "/leads", { name: "Caída", phone: "+525544443333" });
+      const call = await api(first.baseUrl, "POST", "/calls/initiate", { lead_id: lead.id, agent_type: "financiero" });
+      const phone = await connectMediaStream(`${first.baseUrl.replace("http", "ws")}/voice/stream`);
+      phone.start(call.call_id, "financiero", call.call_sid);
+      for (let i = 0; i < 200 && !phone.received.some((m) => m.event === "media"); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      realtime.emit({ type: "conversation.item.input_audio_transcription.completed", item_id: "u", content_index: 0, transcript: "Gano como 55 mil al mes" });
+      const db = new Database(env.DATABASE_URL, { readonly: true });
+      for (let i = 0; i < 200 && (db.prepare("SELECT COUNT(*) AS n FROM call_transcripts").get() as { n: number }).n < 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      first.child.kill("SIGKILL");
+      await new Promise((resolve) => first.child.once("exit", resolve));
+      expect((db.prepare("SELECT summary FROM voice_calls WHERE id = ?").get(call.call_id) as { summary: string | null }).summary).toBeNull();
+
+      const second = await startProcess(env);
+      try {
+        let summary: string | null = null;
+        for (let i = 0; i < 1500 && !summary; i++) {
+          summary = (db.prepare("SELECT summary FROM voice_calls WHERE id = ?").get(call.call_id) as { summary: string | null }).summary;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        expect(summary).toMatch(/proceso interrumpido/);
+        expect((db.prepare("SELECT monthly_income FROM leads WHERE id = ?").get(lead.id) as { monthly_income: number }).monthly_income).toBe(55_000);
+      } finally {
+        db.close();
+        second.child.kill("SIGTERM");
+        await new Promise((resolve) => second.child.once("exit", resolve));
+      }
+    } finally {
+      if (first.child.exitCode === null) first.child.kill("SIGKILL");
+      await realtime.close();
+      await twilio.close();
+    }
+  });
+});
