@@ -200,6 +200,24 @@ describe("the voice bridge", () => {
     expect(server.sql("SELECT actor FROM audit_logs WHERE action = 'lead.financial_approval' AND entity_id = ?", call.leadId)).toEqual([{ actor: "system:approval" }]);
   });
 
+  it("a connection that sends garbage is closed without touching a call in progress", async () => {
+    const call = await placeCall("+525566660012");
+    const good = await connectMediaStream(streamUrl());
+    good.start(call.call_id, "perfilador", call.call_sid);
+    await until(() => good.received.filter((m) => m.event === "media").length === 5, "the greeting");
+
+    const junk = await connectMediaStream(streamUrl());
+    junk.sendRaw("\u0000\u0001 not json at all");
+    junk.sendRaw(JSON.stringify({ event: "start", start: { customParameters: {} } }));
+    expect((await junk.closed).code).toBe(1008);
+
+    const appended = realtime.appendedAudio().length;
+    good.speak(3);
+    await until(() => realtime.appendedAudio().length === appended + 3, "the good call's audio");
+    good.stop(call.call_sid);
+    await good.closed;
+  });
+
   it("closes a stream for a call we did not place", async () => {
     const twilioSide = await connectMediaStream(streamUrl());
     twilioSide.start(999_999, "perfilador", "CAnotours");
