@@ -1,10 +1,10 @@
 /** A process killed with SIGKILL in the middle of a call: after restart the call is finalised with what was said. */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
+import { startProductProcess } from "./product-process";
 import { connectMediaStream } from "../fakes/media-streams-client";
 import { startFakeRealtime } from "../fakes/openai-realtime";
 import { startFakeTwilio } from "../fakes/twilio-rest";
@@ -13,23 +13,6 @@ const TOKEN = "call-crash-admin-token-0123";
 const dir = mkdtempSync(join(tmpdir(), "prospecta-call-crash-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; baseUrl: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = output.match(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
-      if (match) resolve({ child, baseUrl: match[1]! });
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`exited with ${code}: ${output}`)));
-  });
-}
 
 describe("a crash in the middle of a call", () => {
   it("finalises the call after a restart, keeping the transcript and the facts", async () => {
@@ -53,7 +36,7 @@ describe("a crash in the middle of a call", () => {
     };
     const api = async (baseUrl: string, method: string, path: string, body?: unknown) =>
       (await (await fetch(`${baseUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) })).json()) as Record<string, any>;
-    const first = await startProcess(env);
+    const first = await startProductProcess(env);
     try {
       const lead = await api(first.baseUrl, "POST", "/leads", { name: "Caída", phone: "+525544443333" });
       const call = await api(first.baseUrl, "POST", "/calls/initiate", { lead_id: lead.id, agent_type: "financiero" });
@@ -67,7 +50,7 @@ describe("a crash in the middle of a call", () => {
       await new Promise((resolve) => first.child.once("exit", resolve));
       expect((db.prepare("SELECT summary FROM voice_calls WHERE id = ?").get(call.call_id) as { summary: string | null }).summary).toBeNull();
 
-      const second = await startProcess(env);
+      const second = await startProductProcess(env);
       try {
         let summary: string | null = null;
         for (let i = 0; i < 1500 && !summary; i++) {

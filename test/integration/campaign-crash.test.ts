@@ -3,35 +3,18 @@
  * restarted on the same database: no message is sent twice, no step is lost,
  * and the step that was in flight is flagged for review.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
+import { startProductProcess } from "./product-process";
 import { startFakeTelegram } from "../fakes/telegram-bot-api";
 
 const TOKEN = "crash-test-admin-token-0123";
 const dir = mkdtempSync(join(tmpdir(), "prospecta-crash-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; baseUrl: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = output.match(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
-      if (match) resolve({ child, baseUrl: match[1]! });
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`exited with ${code}: ${output}`)));
-  });
-}
 
 async function until(check: () => boolean, timeoutMs: number, what: string) {
   const deadline = Date.now() + timeoutMs;
@@ -54,7 +37,7 @@ describe("a crash in the middle of a pass", () => {
       CAMPAIGN_RUNNER_CRON: "* * * * * *",
       CAMPAIGN_STEP_LEASE_SECONDS: "1",
     };
-    const first = await startProcess(env);
+    const first = await startProductProcess(env);
     const api = async (baseUrl: string, method: string, path: string, body?: unknown) => {
       const response = await fetch(`${baseUrl}/api/v1${path}`, {
         method,
@@ -78,7 +61,7 @@ describe("a crash in the middle of a pass", () => {
       first.child.kill("SIGKILL");
       await new Promise((resolve) => first.child.once("exit", resolve));
 
-      const second = await startProcess(env);
+      const second = await startProductProcess(env);
       const db = new Database(env.DATABASE_URL, { readonly: true });
       try {
         await until(
