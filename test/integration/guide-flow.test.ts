@@ -5,8 +5,10 @@
  * follow-up, and an admin closing the deal.
  */
 import { generateKeyPairSync } from "node:crypto";
+import { Writable } from "node:stream";
 import twilio from "twilio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/logger";
 import { startFakeGoogleCalendar, type FakeGoogleCalendar } from "../fakes/google-calendar";
 import { connectMediaStream } from "../fakes/media-streams-client";
 import { startFakeRealtime, type FakeRealtime } from "../fakes/openai-realtime";
@@ -26,6 +28,7 @@ let realtime: FakeRealtime;
 let twilioFake: FakeTwilio;
 let google: FakeGoogleCalendar;
 let server: TestServer;
+const logLines: string[] = [];
 
 beforeAll(async () => {
   telegram = await startFakeTelegram();
@@ -36,6 +39,7 @@ beforeAll(async () => {
   google = await startFakeGoogleCalendar({ calendarId: CALENDAR, serviceAccount: { clientEmail, publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString() } });
   server = await startTestServer({
     seedSamples: true,
+    logger: createLogger("debug", new Writable({ write: (chunk, _encoding, done) => (logLines.push(String(chunk)), done()) })),
     env: {
       ...telegramEnv(telegram),
       TELEGRAM_ADMIN_IDS: String(admin.id),
@@ -191,5 +195,12 @@ describe("Ejemplo Completo de Flujo", () => {
     expect(twilioFake.calls).toHaveLength(1);
     const scrape = await (await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).text();
     expect(scrape).toMatch(/prospecta_leads\{stage="ganado"\} 1/);
+
+    // The logs of the whole story: ids, never secrets or the lead's phone.
+    const logs = logLines.join("");
+    expect(logs).toContain("call_id");
+    for (const secret of [telegram.token.split(":")[1]!, realtime.apiKey, twilioFake.authToken, TEST_TOKEN, "5215512349876", "5512349876"]) {
+      expect(logs, secret).not.toContain(secret);
+    }
   });
 });
