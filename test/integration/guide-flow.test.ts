@@ -14,10 +14,10 @@ import { connectMediaStream } from "../fakes/media-streams-client";
 import { startFakeRealtime, type FakeRealtime } from "../fakes/openai-realtime";
 import { startFakeTelegram, type FakeTelegram } from "../fakes/telegram-bot-api";
 import { startFakeTwilio, type FakeTwilio } from "../fakes/twilio-rest";
-import { startTestServer, TEST_TOKEN, telegramEnv, type TestServer } from "./test-server";
+import { startTestServer, TEST_TOKEN, TEST_WEBHOOK_BASE, telegramEnv, type TestServer, voiceEnv } from "./test-server";
 
 const HOUR = 3_600_000;
-const WEBHOOK_BASE = "https://voz.inmobiliaria.example";
+const WEBHOOK_BASE = TEST_WEBHOOK_BASE;
 const CALENDAR = "ventas@inmobiliaria.example";
 const ADMIN_CHAT = -100_777;
 const lead = { id: 660_001, first_name: "Valeria", last_name: "Soto", username: "valesoto" };
@@ -44,15 +44,7 @@ beforeAll(async () => {
       ...telegramEnv(telegram),
       TELEGRAM_ADMIN_IDS: String(admin.id),
       TELEGRAM_ADMIN_CHAT_ID: String(ADMIN_CHAT),
-      OPENAI_API_KEY: realtime.apiKey,
-      OPENAI_REALTIME_URL: realtime.url,
-      LLM_PROVIDER: "offline",
-      VOICE_PROVIDER: "twilio",
-      TWILIO_ACCOUNT_SID: twilioFake.accountSid,
-      TWILIO_AUTH_TOKEN: twilioFake.authToken,
-      TWILIO_PHONE_NUMBER: "+525500000000",
-      WEBHOOK_BASE_URL: WEBHOOK_BASE,
-      TWILIO_API_BASE: twilioFake.apiBase,
+      ...voiceEnv(twilioFake, realtime),
       GOOGLE_CALENDAR_ID: CALENDAR,
       GOOGLE_SERVICE_ACCOUNT_KEY: JSON.stringify({ client_email: clientEmail, private_key: privateKey.export({ type: "pkcs8", format: "pem" }).toString() }),
       GOOGLE_API_ROOT: google.rootUrl,

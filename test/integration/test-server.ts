@@ -10,6 +10,26 @@ import type { Logger } from "../../src/logger";
 
 export const TEST_TOKEN = "test-admin-token-0123456789";
 
+export const TEST_WEBHOOK_BASE = "https://voz.inmobiliaria.example";
+
+/** Voice on: Twilio and the Realtime model pointed at their fakes (the chat agent stays offline). */
+export function voiceEnv(
+  twilio: { accountSid: string; authToken: string; apiBase: string },
+  realtime: { apiKey: string; url: string },
+): Record<string, string> {
+  return {
+    VOICE_PROVIDER: "twilio",
+    TWILIO_ACCOUNT_SID: twilio.accountSid,
+    TWILIO_AUTH_TOKEN: twilio.authToken,
+    TWILIO_PHONE_NUMBER: "+525500000000",
+    WEBHOOK_BASE_URL: TEST_WEBHOOK_BASE,
+    TWILIO_API_BASE: twilio.apiBase,
+    OPENAI_API_KEY: realtime.apiKey,
+    OPENAI_REALTIME_URL: realtime.url,
+    LLM_PROVIDER: "offline",
+  };
+}
+
 /** Points the product's Telegram client at a fake Bot API, with the rate limit lifted. */
 export function telegramEnv(telegram: { token: string; apiRoot: string }): Record<string, string> {
   return { TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot, TELEGRAM_MAX_PER_SECOND: "0" };

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectMediaStream } from "../fakes/media-streams-client";
 import { startFakeRealtime, type FakeRealtime } from "../fakes/openai-realtime";
 import { startFakeTwilio, type FakeTwilio } from "../fakes/twilio-rest";
-import { startTestServer, type TestServer } from "./test-server";
+import { startTestServer, TEST_WEBHOOK_BASE, type TestServer, voiceEnv } from "./test-server";
 
-const WEBHOOK_BASE = "https://voz.inmobiliaria.example";
+const WEBHOOK_BASE = TEST_WEBHOOK_BASE;
 let twilioFake: FakeTwilio;
 let realtime: FakeRealtime;
 let server: TestServer;
@@ -19,15 +19,7 @@ beforeAll(async () => {
   realtime = await startFakeRealtime();
   server = await startTestServer({
     env: {
-      VOICE_PROVIDER: "twilio",
-      TWILIO_ACCOUNT_SID: twilioFake.accountSid,
-      TWILIO_AUTH_TOKEN: twilioFake.authToken,
-      TWILIO_PHONE_NUMBER: "+525500000000",
-      WEBHOOK_BASE_URL: WEBHOOK_BASE,
-      TWILIO_API_BASE: twilioFake.apiBase,
-      OPENAI_API_KEY: realtime.apiKey,
-      OPENAI_REALTIME_URL: realtime.url,
-      LLM_PROVIDER: "offline",
+      ...voiceEnv(twilioFake, realtime),
     },
   });
 });
@@ -248,15 +240,7 @@ describe("the voice bridge at its limits", () => {
   it("a shutdown ends calls in progress politely and keeps their results", async () => {
     const own = await startTestServer({
       env: {
-        VOICE_PROVIDER: "twilio",
-        TWILIO_ACCOUNT_SID: twilioFake.accountSid,
-        TWILIO_AUTH_TOKEN: twilioFake.authToken,
-        TWILIO_PHONE_NUMBER: "+525500000000",
-        WEBHOOK_BASE_URL: WEBHOOK_BASE,
-        TWILIO_API_BASE: twilioFake.apiBase,
-        OPENAI_API_KEY: realtime.apiKey,
-        OPENAI_REALTIME_URL: realtime.url,
-        LLM_PROVIDER: "offline",
+        ...voiceEnv(twilioFake, realtime),
       },
     });
     const lead = (await own.api("POST", "/leads", { name: "Apagado", phone: "+525566668888" })).body;
@@ -278,15 +262,7 @@ describe("the voice bridge at its limits", () => {
   it("skips a bad frame without dropping the call, and closes politely at CALL_MAX_MINUTES", async () => {
     const limited = await startTestServer({
       env: {
-        VOICE_PROVIDER: "twilio",
-        TWILIO_ACCOUNT_SID: twilioFake.accountSid,
-        TWILIO_AUTH_TOKEN: twilioFake.authToken,
-        TWILIO_PHONE_NUMBER: "+525500000000",
-        WEBHOOK_BASE_URL: WEBHOOK_BASE,
-        TWILIO_API_BASE: twilioFake.apiBase,
-        OPENAI_API_KEY: realtime.apiKey,
-        OPENAI_REALTIME_URL: realtime.url,
-        LLM_PROVIDER: "offline",
+        ...voiceEnv(twilioFake, realtime),
         CALL_MAX_MINUTES: "0.01", // 600 ms
       },
     });
