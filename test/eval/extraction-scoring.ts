@@ -1,8 +1,8 @@
 /**
  * Precision and recall of the offline extractor on labelled lead messages.
  * A field counts as found when the message's label has it and the extractor
- * returned the same value: numbers exactly, places leniently (case and
- * accents aside, or one name containing the other). "budget" is the pair
+ * returned the same value: numbers exactly, places leniently (case, accents,
+ * punctuation, word order and articles aside, or one name containing the other). "budget" is the pair
  * (budget_min, budget_max) as one field.
  */
 import { extractLeadFacts } from "../../src/agents/offline-extractor";
@@ -38,12 +38,23 @@ function valueOf(facts: Record<string, unknown>, field: Field): unknown {
   return facts[field] ?? undefined;
 }
 
+// Words that change how a place is written, not which place it is ("la Roma", "Chapultepec de Guadalajara").
+const PLACE_FILLERS = new Set(["de", "del", "la", "el", "los", "las", "en", "y", "o", "colonia", "col"]);
+
+function placeWords(place: string): Set<string> {
+  return new Set(fold(place).replace(/[^a-z0-9 ]/g, " ").split(/\s+/).filter((word) => word && !PLACE_FILLERS.has(word)));
+}
+
+/** One place set of words within the other: "Polanco" matches "Polanco, CDMX", "Providencia, Guadalajara" matches "Guadalajara, Providencia". */
+function samePlace(expected: string, actual: string): boolean {
+  const a = placeWords(expected);
+  const b = placeWords(actual);
+  const within = (small: Set<string>, big: Set<string>) => small.size > 0 && [...small].every((word) => big.has(word));
+  return within(a, b) || within(b, a);
+}
+
 function same(field: Field, expected: unknown, actual: unknown): boolean {
-  if (field === "location" && typeof expected === "string" && typeof actual === "string") {
-    const a = fold(expected).replace(/[^a-z0-9 ]/g, "");
-    const b = fold(actual).replace(/[^a-z0-9 ]/g, "");
-    return a === b || a.includes(b) || b.includes(a);
-  }
+  if (field === "location" && typeof expected === "string" && typeof actual === "string") return samePlace(expected, actual);
   return expected === actual;
 }
 

@@ -5,11 +5,14 @@ export function fold(text: string): string {
 
 const NUMBER_WORDS: Record<string, number> = {
   un: 1, uno: 1, una: 1, dos: 2, tres: 3, cuatro: 4, cinco: 5, seis: 6, siete: 7, ocho: 8, nueve: 9, diez: 10,
-  once: 11, doce: 12, quince: 15, veinte: 20, treinta: 30, cuarenta: 40, cincuenta: 50, sesenta: 60,
-  setenta: 70, ochenta: 80, noventa: 90, cien: 100, doscientos: 200, trescientos: 300, quinientos: 500,
+  once: 11, doce: 12, trece: 13, catorce: 14, quince: 15, dieciseis: 16, diecisiete: 17, dieciocho: 18,
+  diecinueve: 19, veinte: 20, veinticinco: 25, treinta: 30, cuarenta: 40, cincuenta: 50, sesenta: 60,
+  setenta: 70, ochenta: 80, noventa: 90, cien: 100, doscientos: 200, trescientos: 300, cuatrocientos: 400,
+  quinientos: 500, seiscientos: 600, setecientos: 700, ochocientos: 800, novecientos: 900,
 };
 
-export const NUMBER_WORD_PATTERN = Object.keys(NUMBER_WORDS).sort((a, b) => b.length - a.length).join("|");
+/** Alternation of the number words, longest first, wrapped in word boundaries ("dos" must not match "todos"). */
+export const NUMBER_WORD_PATTERN = `\\b(?:${Object.keys(NUMBER_WORDS).sort((a, b) => b.length - a.length).join("|")})\\b`;
 
 /** "3", "3.5", "3,5", "3,500,000", "tres" → a number (null if not one). */
 export function parseNumber(token: string): number | null {
@@ -20,4 +23,10 @@ export function parseNumber(token: string): number | null {
   if (/^\d{1,3}([.,]\d{3})+$/.test(clean)) return Number(clean.replace(/[.,]/g, ""));
   const value = Number(clean.replace(",", "."));
   return Number.isFinite(value) ? value : null;
+}
+
+/** "dos" → "2", so a timeline reads "2 meses" however the lead wrote it. */
+export function numberAsDigits(token: string): string {
+  const value = parseNumber(token);
+  return value === null ? token : String(value);
 }

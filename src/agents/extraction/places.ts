@@ -2,46 +2,42 @@
  * Where the lead wants to live: known neighbourhoods, municipalities and
  * cities (matched without accents, shown with them), or a capitalised name
  * after "en", "por", "zona", "colonia"… Several places keep the lead's own
- * joiner: "en la Roma o la Condesa" → "Roma o Condesa".
+ * joiner: "en la Roma o la Condesa" → "Roma o Condesa". Places the lead
+ * rules out ("no en Ecatepec") or comes from ("soy de Monterrey") are not
+ * where they want to live, when another place is named.
  */
+import { KNOWN_PLACES } from "./known-places";
 import { fold } from "./normalize";
 
-const KNOWN_PLACES = [
-  // Ciudad de México
-  "Roma", "Roma Norte", "Roma Sur", "Condesa", "Hipódromo", "Polanco", "Del Valle", "Narvarte", "Coyoacán", "Santa Fe", "Nápoles",
-  "Escandón", "Juárez", "Centro Histórico", "Tlalpan", "Pedregal", "Lomas de Chapultepec", "Las Lomas", "San Ángel", "Xochimilco",
-  "Azcapotzalco", "Benito Juárez", "Cuauhtémoc", "Miguel Hidalgo", "Álvaro Obregón", "Iztapalapa", "Coapa", "Lindavista", "Mixcoac",
-  "Portales", "Doctores", "Tacubaya", "Anzures", "Cuajimalpa", "Insurgentes", "Villa Coapa", "Granada", "Tlatelolco",
-  "CDMX", "Ciudad de México", "DF",
-  // Estado de México
-  "Interlomas", "Satélite", "Ciudad Satélite", "Naucalpan", "Huixquilucan", "Tlalnepantla", "Ecatepec", "Metepec", "Toluca",
-  "Atizapán", "Cuautitlán Izcalli", "Tecámac", "Coacalco", "Bosque Real",
-  // Jalisco
-  "Guadalajara", "Zapopan", "Tlaquepaque", "Tlajomulco", "Providencia", "Chapalita", "Puerta de Hierro", "Valle Real",
-  // Nuevo León
-  "Monterrey", "San Pedro Garza García", "San Pedro", "Cumbres", "Apodaca", "Santa Catarina", "Escobedo", "Guadalupe", "Carretera Nacional",
-  // Bajío y centro
-  "Querétaro", "Juriquilla", "El Marqués", "Corregidora", "Puebla", "Cholula", "Angelópolis", "León", "Aguascalientes",
-  "San Luis Potosí", "Morelia", "Cuernavaca", "Pachuca", "San Miguel de Allende",
-  // Sureste y norte
-  "Mérida", "Cancún", "Playa del Carmen", "Tulum", "Puerto Morelos", "Tijuana", "Mexicali", "Hermosillo", "Chihuahua",
-  "Saltillo", "Torreón", "Veracruz", "Boca del Río", "Oaxaca", "Mazatlán", "Puerto Vallarta", "Los Cabos", "La Paz",
-];
+interface PlaceMention {
+  name: string;
+  start: number;
+  end: number;
+}
 
 // Longest first, so "Roma Norte" wins over "Roma" and "San Pedro Garza García" over "San Pedro".
 const PLACES = KNOWN_PLACES.map((name) => ({ name, folded: fold(name) })).sort((a, b) => b.folded.length - a.folded.length);
 
+// Capitalised words that follow "en" without being a place: banks, credits, months, days, greetings, employers.
 const NOT_PLACES = new Set(
-  fold("Infonavit Fovissste Cofinavit Banco Crédito HSBC BBVA Banorte Santander Scotiabank Banamex Citibanamex Inbursa Enero Febrero Marzo Abril Mayo Junio Julio Agosto Septiembre Octubre Noviembre Diciembre Hola Gracias Busco Quiero")
-    .split(" "),
+  fold(
+    "Infonavit Fovissste Cofinavit Banco Crédito HSBC BBVA Banorte Santander Scotiabank Banamex Citibanamex Inbursa Pemex CFE IMSS ISSSTE " +
+      "Enero Febrero Marzo Abril Mayo Junio Julio Agosto Septiembre Octubre Noviembre Diciembre " +
+      "Lunes Martes Miércoles Jueves Viernes Sábado Domingo Hola Gracias Busco Quiero Renta Venta Efectivo Contado WhatsApp Facebook " +
+      "Casa Casita Depa Depto Departamento Terreno Lote Local Oficina Bodega Hasta Presupuesto",
+  ).split(" "),
 );
 
-function knownPlaces(text: string): { name: string; start: number; end: number }[] {
-  const folded = fold(text);
-  const found: { name: string; start: number; end: number }[] = [];
-  for (const place of PLACES) {
-    const pattern = new RegExp(`(^|[^a-z0-9])${place.folded.replace(/ /g, "\\s+")}(?=$|[^a-z0-9])`, "g");
-    for (const match of folded.matchAll(pattern)) {
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/ /g, "\\s+");
+}
+
+const MATCHERS = PLACES.map((place) => ({ ...place, pattern: new RegExp(`(^|[^a-z0-9])${escape(place.folded)}(?=$|[^a-z0-9])`, "g") }));
+
+function knownPlaces(folded: string): PlaceMention[] {
+  const found: PlaceMention[] = [];
+  for (const place of MATCHERS) {
+    for (const match of folded.matchAll(place.pattern)) {
       const start = (match.index ?? 0) + match[1]!.length;
       const end = (match.index ?? 0) + match[0].length;
       if (found.some((f) => start < f.end && f.start < end)) continue;
@@ -51,23 +47,65 @@ function knownPlaces(text: string): { name: string; start: number; end: number }
   return found.sort((a, b) => a.start - b.start);
 }
 
-const GENERIC = /(?:\ben|\bpor|\bzona|\bcerca de|\bcolonia|\bcol\.|\brumbo a|\bhacia)\s+(?:la |el |los |las )?((?:[A-ZÁÉÍÓÚÑ][\wáéíóúñü]+)(?:\s+(?:de |del |la |las |los )?[A-ZÁÉÍÓÚÑ][\wáéíóúñü]+)*)/g;
+const CUE = `(?:\\ben|\\bpor|\\bzona(?: de)?|\\bcerca de(?:l)?|\\bcolonia|\\bcol\\.?|\\bfracc?(?:ionamiento)?\\.?|\\brumbo (?:a|de)|\\bhacia|\\b(?:depa|depto|casa|terreno|lote|el|la) de)`;
+const GENERIC = new RegExp(
+  `${CUE}\\s+(?:la |el |los |las )?((?:[A-ZÁÉÍÓÚÑ][\\wáéíóúñü.]*)(?:\\s+(?:de |del |la |las |los )?[A-ZÁÉÍÓÚÑ][\\wáéíóúñü]+)*)`,
+  "g",
+);
 
-export function extractLocation(text: string): string | null {
-  const places = knownPlaces(text);
-  if (places.length > 0) {
-    const folded = fold(text);
-    let result = places[0]!.name;
-    for (let i = 1; i < places.length; i++) {
-      const between = folded.slice(places[i - 1]!.end, places[i]!.start);
-      const joiner = /\bo\b/.test(between) ? " o " : /\by\b/.test(between) ? " y " : ", ";
-      result += joiner + places[i]!.name;
-    }
-    return result;
-  }
+function genericPlaces(text: string): PlaceMention[] {
+  const found: PlaceMention[] = [];
   for (const match of text.matchAll(GENERIC)) {
     const name = match[1]!;
-    if (!NOT_PLACES.has(fold(name.split(/\s+/)[0]!))) return name;
+    if (NOT_PLACES.has(fold(name.split(/\s+/)[0]!))) continue;
+    const start = (match.index ?? 0) + match[0].length - name.length;
+    found.push({ name, start, end: start + name.length });
   }
-  return null;
+  return found;
+}
+
+const RULED_OUT = /\bno\s+((busco|buscamos|quiero|queremos|me interesa|en|por)\s+)*(en\s+|por\s+)?(la\s+|el\s+)?$/;
+const ORIGIN = /\b(soy de|somos de|vivo en|vivimos en|estoy en|estamos en|trabajo en|me mudo de|salgo de)\s+(la\s+|el\s+)?$/;
+
+/** Drops places the lead rules out, and where they come from when they also say where they want to go. */
+function wantedPlaces(folded: string, places: PlaceMention[]): PlaceMention[] {
+  const kept = places.filter((place) => !RULED_OUT.test(folded.slice(Math.max(0, place.start - 30), place.start)));
+  const wanted = kept.filter((place) => !ORIGIN.test(folded.slice(Math.max(0, place.start - 20), place.start)));
+  return wanted.length > 0 ? wanted : kept;
+}
+
+function joinPlaces(folded: string, places: PlaceMention[]): string {
+  let result = places[0]!.name;
+  for (let i = 1; i < places.length; i++) {
+    const between = folded.slice(places[i - 1]!.end, places[i]!.start);
+    const joiner = /\bo\b/.test(between) ? " o " : /\by\b/.test(between) ? " y " : ", ";
+    result += joiner + places[i]!.name;
+  }
+  return result;
+}
+
+const CAPITALISED_TAIL = /^(?:\s+(?:de |del |la |las |los )?[A-ZÁÉÍÓÚÑ][\wáéíóúñü]+)+/;
+
+/** "Lomas Altas" is not "Lomas": a known name followed by more capitalised words keeps them. */
+function withCapitalisedTail(text: string, places: PlaceMention[]): PlaceMention[] {
+  return places.map((place) => {
+    const tail = CAPITALISED_TAIL.exec(text.slice(place.end))?.[0];
+    if (!tail) return place;
+    const end = place.end + tail.length;
+    const clashes = places.some((other) => other.start >= place.end && other.start < end);
+    const words = fold(tail).trim().split(/\s+/);
+    if (clashes || words.some((word) => NOT_PLACES.has(word))) return place;
+    return { name: place.name + tail.replace(/\s+/g, " "), start: place.start, end };
+  });
+}
+
+export function extractLocation(original: string): string | null {
+  // Composed accents keep folded and original offsets aligned (fold drops only the combining marks).
+  const text = original.normalize("NFC");
+  const folded = fold(text);
+  // A known place is trusted anywhere; an unknown one only after a place cue, written with a capital.
+  const known = wantedPlaces(folded, withCapitalisedTail(text, knownPlaces(folded)));
+  if (known.length > 0) return joinPlaces(folded, known);
+  const generic = wantedPlaces(folded, genericPlaces(text));
+  return generic.length > 0 ? joinPlaces(folded, generic) : null;
 }
