@@ -29,6 +29,18 @@ describe("config", () => {
   });
 });
 
+/** A real logger writing into memory. */
+function capturedLogger() {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { log: createLogger("info", sink), lines };
+}
+
 describe("logs", () => {
   it("mask phone numbers and keep dates readable", () => {
     expect(maskPhone("llamando a +5215512345678")).toBe("llamando a +52*********78");
@@ -36,14 +48,7 @@ describe("logs", () => {
   });
 
   it("cut a bot token or an API key even inside an error's message and cause", () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
-    const log = createLogger("info", sink);
+    const { log, lines } = capturedLogger();
     const cause = new Error("request to https://api.telegram.org/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage failed");
     log.error({ err: new Error("Network request failed with key sk-proj-abcdefghijklmnop", { cause }) }, "send failed");
     const out = lines.join("");
@@ -53,14 +58,7 @@ describe("logs", () => {
   });
 
   it("never carry the bearer token or a phone", () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
-    const log = createLogger("info", sink);
+    const { log, lines } = capturedLogger();
     log.info({ req: { method: "GET", url: "/api/v1/leads?q=%2B525512345678", headers: { authorization: "Bearer secret-token" } } }, "search");
     log.info({ lead: { phone: "+525512345678" } }, "call to +525512345678");
     const out = lines.join("");
