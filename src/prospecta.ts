@@ -34,6 +34,7 @@ import { createConversationService } from "./services/conversation-service";
 import { parseQuietHours } from "./domain/quiet-hours";
 import { createLeadEvents } from "./services/lead-events";
 import { createMetrics } from "./observability/metrics";
+import { createDispatchGuard } from "./observability/dispatch-guard";
 
 export interface BuildOptions {
   clock?: Clock;
@@ -49,6 +50,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
   const db = openDatabase(config.DATABASE_URL);
   migrateDatabase(db);
   const metrics = createMetrics(db);
+  const guard = createDispatchGuard(logger, metrics.failures);
   const events = createLeadEvents((error) => logger.error({ err: error }, "lead event listener failed"));
   const voiceSettings =
     config.VOICE_PROVIDER === "twilio" && config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN && config.TWILIO_PHONE_NUMBER && config.WEBHOOK_BASE_URL
@@ -160,6 +162,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       { name: "abandoned-calls", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, run: () => callResults.finalizeAbandoned(config.CALL_MAX_MINUTES) },
     ],
     config.TZ,
+    guard,
     logger,
   );
   const app = await buildApp({ services, campaignEngine, adminToken: adminToken.token, logger, metrics: metrics.registry, metricsToken: config.METRICS_TOKEN });
@@ -216,6 +219,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     services,
     clock,
     logger,
+    guard,
     adminToken,
     seeded,
     campaignEngine,

@@ -7,6 +7,7 @@
  */
 import { Cron } from "croner";
 import type { Logger } from "../logger";
+import type { DispatchGuard } from "../observability/dispatch-guard";
 
 export interface ScheduledJob {
   name: string;
@@ -15,7 +16,7 @@ export interface ScheduledJob {
   run: () => Promise<unknown>;
 }
 
-export function createScheduler(definitions: readonly ScheduledJob[], timeZone: string, log: Logger) {
+export function createScheduler(definitions: readonly ScheduledJob[], timeZone: string, guard: DispatchGuard, log: Logger) {
   const jobs: Cron[] = [];
   return {
     start(): void {
@@ -25,7 +26,7 @@ export function createScheduler(definitions: readonly ScheduledJob[], timeZone: 
             try {
               log.debug({ job: job.name, result: await job.run() }, "scheduled job done");
             } catch (error) {
-              log.error({ err: error, job: job.name }, "scheduled job failed");
+              guard.failed("scheduled_job", { job: job.name }, error);
             }
           }),
         );

@@ -7,6 +7,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import type { FailureCounter } from "./dispatch-guard";
 
 export interface LlmObserver {
   /** One model call: which use, how it ended, how long it took. */
@@ -25,6 +26,14 @@ export function createMetrics(db: Db) {
     buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20],
     registers: [registry],
   });
+
+  const handlerFailures = new Counter({
+    name: "prospecta_handler_failures_total",
+    help: "Inbound handlers that threw and were skipped, by surface (frames, events, webhooks, updates, jobs)",
+    labelNames: ["surface"],
+    registers: [registry],
+  });
+  const failures: FailureCounter = { count: (surface) => handlerFailures.inc({ surface }) };
 
   /** A gauge whose values come from one SQL query at each scrape. */
   function fromDatabase(name: string, help: string, labelNames: string[], query: ReturnType<typeof sql>) {
@@ -54,7 +63,7 @@ export function createMetrics(db: Db) {
       llmLatency.observe({ use }, seconds);
     },
   };
-  return { registry, llm };
+  return { registry, llm, failures };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
