@@ -1,4 +1,5 @@
 import type { Logger } from "../src/logger";
+import type { DispatchGuard } from "../src/observability/dispatch-guard";
 import type { BookingService } from "../src/services/booking-service";
 import type { ConversationService } from "../src/services/conversation-service";
 
@@ -10,4 +11,6 @@ export interface BotDeps {
   adminChatId: number | null;
   booking: BookingService;
   timeZone: string;
+  /** Where a failed update is logged and counted (prospecta_handler_failures_total). */
+  guard: DispatchGuard;
 }

@@ -1,11 +1,12 @@
 /**
- * createBot(deps): the Telegram bot, composed of one Composer per feature,
- * behind one error boundary (a bad update is logged and survived; the lead
- * gets a short apology instead of silence).
+ * composeBot(bot, deps): the Telegram bot's features, one Composer each, on
+ * the bare bot built earlier (bare-bot.ts), behind one error boundary: a bad
+ * update goes to the dispatch guard (logged with its id, counted) and the lead
+ * gets a short apology instead of silence.
  */
 import { sequentialize } from "@grammyjs/runner";
 import { conversations } from "@grammyjs/conversations";
-import { Bot } from "grammy";
+import type { Bot } from "grammy";
 import type { BotContext } from "./context";
 import type { BotDeps } from "./deps";
 import { handoffFeature } from "./features/handoff";
@@ -17,21 +18,19 @@ import { optOutFeature } from "./features/opt-out";
 import { adminFeature } from "./features/admin";
 import type { AdminDeps } from "./features/admin-deps";
 
-export interface BotOptions {
-  token: string;
-  apiRoot: string;
-}
-
-export function createBot(options: BotOptions, deps: BotDeps & AdminDeps): Bot<BotContext> {
-  const bot = new Bot<BotContext>(options.token, { client: { apiRoot: options.apiRoot } });
+export function composeBot(bot: Bot<BotContext>, deps: BotDeps & AdminDeps): Bot<BotContext> {
   // The runner handles updates concurrently; one chat's messages must still run in order
   // (two first messages at once would both try to create the lead).
   bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
   // Wizard state lives in memory: a restart drops a half-filled wizard, never data.
   bot.use(conversations());
   const features = bot.errorBoundary(async (error) => {
-    deps.log.error({ err: error.error, update_id: error.ctx.update.update_id }, "bot update failed");
-    await error.ctx.reply("Perdón, tuve un problema con tu mensaje. Inténtalo de nuevo en un momento.").catch(() => undefined);
+    const updateId = error.ctx.update.update_id;
+    deps.guard.failed("telegram_update", { update_id: updateId }, error.error);
+    // An update without a chat (or Telegram down) cannot get the apology; that is no new failure.
+    await error.ctx
+      .reply("Perdón, tuve un problema con tu mensaje. Inténtalo de nuevo en un momento.")
+      .catch((replyError: unknown) => deps.log.debug({ err: replyError, update_id: updateId }, "apology for a failed update not sent"));
   });
   // Admin commands first: for admins they answer; for anyone else they fall through.
   features.use(adminFeature(deps));

@@ -255,6 +255,8 @@ export const voiceCalls = sqliteTable(
     summary: text("summary"),
     extracted: text("extracted", { mode: "json" }).$type<Record<string, unknown>>(),
     started_at: integer("started_at", { mode: "timestamp_ms" }),
+    /** When a media stream was accepted for the call: a second stream naming it is refused. */
+    stream_claimed_at: integer("stream_claimed_at", { mode: "timestamp_ms" }),
     ended_at: integer("ended_at", { mode: "timestamp_ms" }),
     created_at: createdAt(),
     updated_at: updatedAt(),
@@ -276,6 +278,10 @@ export const callTranscripts = sqliteTable(
     text: text("text").notNull(),
     /** Milliseconds since the call's audio started. */
     offset_ms: integer("offset_ms"),
+    /** The Realtime conversation item the line belongs to (an interrupted agent line is cut to what was heard). */
+    item_id: text("item_id"),
+    /** Order in which the line was spoken on the call (item order); transcription may finish in another order. */
+    position: integer("position"),
     at: integer("at", { mode: "timestamp_ms" }).notNull(),
   },
   (t) => [index("call_transcripts_call_idx").on(t.call_id, t.at)],

@@ -16,16 +16,18 @@ import { chooseCalendar } from "./calendar/choose-calendar";
 import { createBookingService } from "./services/booking-service";
 import { createStepActions } from "./campaigns/step-actions";
 import { createStepRunner } from "./campaigns/step-runner";
-import { createTelegramSender, installTelegramLimits } from "./channels/telegram-sender";
+import { createTelegramSender } from "./channels/telegram-sender";
 import { run, type RunnerHandle } from "@grammyjs/runner";
-import { createBot } from "../bot";
+import { composeBot } from "../bot";
+import { createBareBot } from "../bot/bare-bot";
 import { registerCommandMenus } from "../bot/features/admin";
 import { leadLine, notifyAdmins } from "../bot/features/admin-notify";
 import { mountWebhook, registerWebhook } from "../bot/webhook";
 import { createTwilioCallPlacer } from "../voice/calls";
 import { createTwilioClient } from "../voice/twilio-client";
 import { mountVoiceWebhooks } from "../voice/webhooks";
-import { attachStreamServer, type StreamServer } from "../voice/stream-server";
+import { attachStreamServer, type StreamLimits, type StreamServer } from "../voice/stream-server";
+import { streamUrlFor } from "../voice/twiml";
 import { createCallResultsService } from "./services/call-results-service";
 import { createLlmCallSummarizer, createOfflineCallSummarizer } from "./agents/call-summarizer";
 import { createOfflineAgent } from "./agents/offline-agent";
@@ -40,8 +42,10 @@ export interface BuildOptions {
   clock?: Clock;
   logger?: Logger;
   seedSamples?: boolean;
-  /** Base wait between retries of a transient delivery failure (tests shorten it). */
+  /** Base wait between retries of a Telegram call that certainly did not arrive (tests shorten it). */
   retryBaseMs?: number;
+  /** Per-connection limits of /voice/stream (tests shorten the start timeout). */
+  streamLimits?: Partial<StreamLimits>;
 }
 
 export async function buildProspecta(config: AppConfig, options: BuildOptions = {}) {
@@ -67,14 +71,21 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
   const services = createServices({ db, clock, timeZone: config.TZ, events }, voiceSettings);
   const seeded = options.seedSamples === false ? false : seedSampleDataOnce(db, services, clock.now());
 
-  const telegram = config.TELEGRAM_BOT_TOKEN
-    ? createTelegramSender({
+  // One Telegram Api for the process: the bot's. Campaigns, reminders and admin
+  // notices send through it too, so one throttler and one retry layer see every message.
+  const bareBot = config.TELEGRAM_BOT_TOKEN
+    ? createBareBot({
         token: config.TELEGRAM_BOT_TOKEN,
         apiRoot: config.TELEGRAM_API_ROOT,
-        maxPerSecond: config.TELEGRAM_MAX_PER_SECOND,
-        maxRetries: config.CAMPAIGN_MAX_ATTEMPTS,
+        limits: {
+          maxPerSecond: config.TELEGRAM_MAX_PER_SECOND,
+          maxAttempts: config.CAMPAIGN_MAX_ATTEMPTS,
+          retryBaseMs: options.retryBaseMs ?? 1000,
+          log: logger,
+        },
       })
     : null;
+  const telegram = bareBot ? createTelegramSender(bareBot.api) : null;
   const actions = createStepActions({
     db,
     clock,
@@ -82,8 +93,6 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     pipeline: services.pipeline,
     calls: services.calls,
     telegram,
-    maxAttempts: config.CAMPAIGN_MAX_ATTEMPTS,
-    retryBaseMs: options.retryBaseMs ?? 1000,
     log: logger,
   });
   const runner = createStepRunner({
@@ -133,22 +142,19 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     telegram,
     log: logger,
   });
-  const bot = config.TELEGRAM_BOT_TOKEN
-    ? createBot(
-        { token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT },
-        {
-          conversation,
-          booking,
-          timeZone: config.TZ,
-          log: logger,
-          adminChatId: config.TELEGRAM_ADMIN_CHAT_ID ?? null,
-          db,
-          services,
-          adminIds: config.TELEGRAM_ADMIN_IDS,
-        },
-      )
+  const bot = bareBot
+    ? composeBot(bareBot, {
+        conversation,
+        booking,
+        timeZone: config.TZ,
+        log: logger,
+        guard,
+        adminChatId: config.TELEGRAM_ADMIN_CHAT_ID ?? null,
+        db,
+        services,
+        adminIds: config.TELEGRAM_ADMIN_IDS,
+      })
     : null;
-  if (bot) installTelegramLimits(bot.api, { maxPerSecond: config.TELEGRAM_MAX_PER_SECOND, maxRetries: config.CAMPAIGN_MAX_ATTEMPTS });
   let botRunner: RunnerHandle | null = null;
 
   const adminToken = resolveAdminToken(config.ADMIN_API_TOKEN, dataDirectory(config.DATABASE_URL), !isInMemory(config.DATABASE_URL));
@@ -170,7 +176,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     bot && config.TELEGRAM_WEBHOOK_URL && config.TELEGRAM_WEBHOOK_SECRET
       ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET }
       : null;
-  if (bot && webhook) await mountWebhook(app, bot, webhook, logger);
+  if (bot && webhook) await mountWebhook(app, bot, webhook, guard);
   const callSummarizer =
     config.OPENAI_API_KEY && config.LLM_PROVIDER !== "offline"
       ? createLlmCallSummarizer({
@@ -194,12 +200,17 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
   if (voiceSettings && config.TWILIO_AUTH_TOKEN && config.WEBHOOK_BASE_URL) {
     await mountVoiceWebhooks(app, services.calls, { authToken: config.TWILIO_AUTH_TOKEN, webhookBaseUrl: config.WEBHOOK_BASE_URL, agencyName: config.AGENCY_NAME }, logger);
     const placer = voiceSettings.placer;
+    if (!config.WEBHOOK_BASE_URL.startsWith("https://")) {
+      logger.warn({ webhook_base_url: config.WEBHOOK_BASE_URL }, "WEBHOOK_BASE_URL is not https: Twilio accepts only wss:// stream URLs and https webhooks, so real calls will fail");
+    }
     streams = attachStreamServer(app.server, {
       sayAndHangUp: (callSid, message) => placer.sayAndHangUp(callSid, message),
       booking,
       timeZone: config.TZ,
-      db,
-      calls: services.calls,
+      guard,
+      accountSid: config.TWILIO_ACCOUNT_SID ?? "",
+      streamPath: new URL(streamUrlFor(config.WEBHOOK_BASE_URL)).pathname,
+      ...(options.streamLimits && { limits: options.streamLimits }),
       results: callResults,
       realtime: {
         url: config.OPENAI_REALTIME_URL,

@@ -1,20 +1,28 @@
 /**
  * One call: the Twilio Media Stream ⇄ an OpenAI Realtime session, as a switch
- * over events. μ-law 8 kHz both ways, so audio passes through untouched.
- * - Caller audio that arrives before the Realtime socket is open is buffered, never dropped.
+ * over events, each handled behind the dispatch guard. μ-law 8 kHz both ways,
+ * so audio passes through untouched.
+ * - Caller audio that arrives before the Realtime socket is open is buffered (up to a bound).
  * - Every model audio delta goes to Twilio followed by a mark; Twilio echoes a
  *   mark once that audio was played, which tells how much the caller heard.
  * - Barge-in: when the caller starts speaking while the agent talks, Twilio's
- *   buffer is cleared and the model's item truncated at what was heard.
+ *   buffer is cleared, the model's item truncated at what was heard, and the
+ *   stored agent line cut to the same point.
+ * - Responses go through the response gate: one active response at a time, as
+ *   the real server requires (a tool's follow-up waits for the response that
+ *   called it to finish).
  */
 import WebSocket from "ws";
-import { z } from "zod";
-import { leadFactsSchema } from "../src/agents/lead-facts";
 import { formatAppointmentDate } from "../src/domain/templates";
+import { DomainError } from "../src/errors";
 import type { Logger } from "../src/logger";
+import type { DispatchGuard } from "../src/observability/dispatch-guard";
 import type { CallResultsService } from "../src/services/call-results-service";
-import { parseRealtimeEvent, type RealtimeClientEvent, type RealtimeServerEvent, type RealtimeTool } from "./openai-realtime-protocol";
-import { mulawMillis, parseTwilioMessage, type TwilioOutbound } from "./twilio-protocol";
+import { createCallTranscript } from "./call-transcript";
+import { parseRealtimeEvent, type RealtimeClientEvent, type RealtimeServerEvent } from "./openai-realtime-protocol";
+import { createResponseGate, type ResponseRequest } from "./response-gate";
+import { mulawMillis, type TwilioInbound, type TwilioOutbound } from "./twilio-protocol";
+import { parseVoiceToolCall, VOICE_TOOLS, type VoiceToolCall } from "./voice-tools";
 
 export interface RealtimeSettings {
   url: string;
@@ -26,9 +34,10 @@ export interface RealtimeSettings {
 
 export interface BridgeDeps {
   realtime: RealtimeSettings;
-  results: CallResultsService;
+  results: Pick<CallResultsService, "recordUtterance" | "replaceUtterance" | "saveFacts" | "finalize">;
   log: Logger;
-  /** Speaks a last message on the call and hangs up, without the model (it may be gone). */
+  guard: DispatchGuard;
+  /** Speaks a last message on the call and hangs up, without the model (it may be gone). Resolves once Twilio accepted it. */
   sayAndHangUp(callSid: string, message: string): Promise<void>;
   /** The chat's booking: free slots and booking one. */
   booking: {
@@ -39,6 +48,12 @@ export interface BridgeDeps {
 }
 
 export const APOLOGY = "Una disculpa, tuvimos un problema técnico. Te contactaremos por mensaje. ¡Gracias!";
+const GOODBYE = "Se acabó el tiempo de la llamada: despídete amablemente en una frase.";
+const MODEL_LOST = "conexión con el modelo perdida";
+/** Caller audio kept while the model's socket opens: beyond this the oldest is dropped. */
+const MAX_PENDING_AUDIO_MS = 15_000;
+/** How long Twilio may take to accept the apology before we let the stream go anyway. */
+const APOLOGY_TIMEOUT_MS = 10_000;
 
 export interface BridgeCall {
   callId: number;
@@ -48,49 +63,35 @@ export interface BridgeCall {
   instructions: string;
 }
 
-const TOOLS: RealtimeTool[] = [
-  {
-    type: "function",
-    name: "guardar_datos",
-    description: "Guarda lo que el cliente dijo sobre la propiedad que busca y cómo la pagaría.",
-    parameters: z.toJSONSchema(leadFactsSchema) as Record<string, unknown>,
-  },
-  {
-    type: "function",
-    name: "ofrecer_horarios",
-    description: "Consulta tres horarios libres para una cita con un asesor. Devuelve cada uno con su hora legible y su valor 'inicio'.",
-    parameters: { type: "object", properties: {} },
-  },
-  {
-    type: "function",
-    name: "agendar_cita",
-    description: "Agenda la cita en el horario que el cliente eligió (el valor 'inicio' de ofrecer_horarios).",
-    parameters: { type: "object", properties: { inicio: { type: "string", description: "Fecha y hora ISO 8601 del horario elegido" } }, required: ["inicio"] },
-  },
-  { type: "function", name: "colgar", description: "Termina la llamada después de despedirte.", parameters: { type: "object", properties: {} } },
-];
-
-/** A running call, so a shutdown can end it politely. */
+/** A running call: the stream server feeds it Twilio's messages; a shutdown can end it politely. */
 export interface BridgeHandle {
   callSid: string;
+  handleTwilio(message: TwilioInbound): void;
   finish(reason: string): void;
   /** Resolves once the call's results are stored. */
   finalized(): Promise<unknown>;
 }
 
 export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps): BridgeHandle {
-  const { log, results } = deps;
+  const { log, results, guard } = deps;
   const context = { call_id: call.callId };
   const pendingAudio: string[] = [];
+  let pendingAudioMs = 0;
   let realtimeReady = false;
   let finished = false;
-  // The agent's item now playing: how much audio was sent and how much the caller has heard.
-  let playing: { itemId: string; sentMs: number; heardMs: number } | null = null;
+  /** Set when the end is decided (model lost, time up) before the stream actually closes. */
+  let endReason: string | null = null;
+  // The agent's item now playing: its response, how much audio was sent and how much the caller has heard.
+  let playing: { itemId: string; responseId: string; sentMs: number; heardMs: number } | null = null;
   let markCounter = 0;
   let finalized: Promise<unknown> = Promise.resolve();
+  let goodbye: { awaitingResponse: boolean; responseId: string | null } | null = null;
+  let hardStop: NodeJS.Timeout | undefined;
 
   const realtime = new WebSocket(`${deps.realtime.url}?model=${encodeURIComponent(deps.realtime.model)}`, {
     headers: { Authorization: `Bearer ${deps.realtime.apiKey}` },
+    // Audio deltas are a few KB; a frame beyond this is no event we could use.
+    maxPayload: 16 * 1024 * 1024,
   });
 
   const toTwilio = (message: TwilioOutbound) => {
@@ -99,21 +100,38 @@ export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps)
   const toRealtime = (event: RealtimeClientEvent) => {
     if (realtime.readyState === WebSocket.OPEN) realtime.send(JSON.stringify(event));
   };
+  const transcript = createCallTranscript({
+    record: (line) => results.recordUtterance(call.callId, line),
+    replace: (itemId, text) => results.replaceUtterance(call.callId, itemId, text),
+  });
+  const gate = createResponseGate((request: ResponseRequest) => {
+    if (goodbye && request.instructions === GOODBYE) goodbye.awaitingResponse = true;
+    toRealtime(request.instructions ? { type: "response.create", response: { instructions: request.instructions } } : { type: "response.create" });
+  });
 
   function finish(reason: string): void {
     if (finished) return;
     finished = true;
     clearTimeout(maxDuration);
-    finalized = results.finalize(call.callId, reason).catch((error) => log.error({ err: error, ...context }, "call finalisation failed"));
+    clearTimeout(hardStop);
+    finalized = results.finalize(call.callId, endReason ?? reason).catch((error) => log.error({ err: error, ...context }, "call finalisation failed"));
     if (realtime.readyState === WebSocket.OPEN || realtime.readyState === WebSocket.CONNECTING) realtime.close();
     if (twilio.readyState === WebSocket.OPEN) twilio.close();
   }
 
+  /** Finish once the audio already sent has played (Twilio echoes marks), or at the hard stop. */
+  function finishAfterPlayback(reason: string): void {
+    const unplayed = playing ? Math.max(0, playing.sentMs - playing.heardMs) : 0;
+    setTimeout(() => finish(reason), Math.min(unplayed + 300, 10_000));
+  }
+
   const maxMs = deps.realtime.maxCallMinutes * 60_000;
   const maxDuration = setTimeout(() => {
-    toRealtime({ type: "response.create", response: { instructions: "Se acabó el tiempo de la llamada: despídete amablemente en una frase." } });
-    // Time for the goodbye to play (a few seconds, less on very short test limits).
-    setTimeout(() => finish("tiempo máximo"), Math.min(8_000, maxMs));
+    endReason = "tiempo máximo";
+    goodbye = { awaitingResponse: false, responseId: null };
+    gate.request({ instructions: GOODBYE });
+    // However the goodbye goes, the call ends (a few seconds, less on very short test limits).
+    hardStop = setTimeout(() => finish("tiempo máximo"), Math.min(15_000, maxMs));
   }, maxMs);
 
   realtime.on("open", () => {
@@ -128,129 +146,175 @@ export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps)
           input: { format: { type: "audio/pcmu" }, turn_detection: { type: "server_vad" }, transcription: { model: "gpt-4o-transcribe", language: "es" } },
           output: { format: { type: "audio/pcmu" }, voice: deps.realtime.voice },
         },
-        tools: TOOLS,
+        tools: VOICE_TOOLS,
       },
     });
     realtimeReady = true;
     for (const audio of pendingAudio.splice(0)) toRealtime({ type: "input_audio_buffer.append", audio });
     // The agent speaks first.
-    toRealtime({ type: "response.create" });
+    gate.request();
   });
 
-  realtime.on("message", (data) => {
-    const event = parseRealtimeEvent(data.toString());
-    if (!event) return log.warn(context, "unreadable Realtime event skipped");
-    handleRealtime(event);
+  realtime.on("message", (data: WebSocket.RawData, isBinary: boolean) => {
+    guard.run("realtime", context, () => {
+      // The Realtime API sends JSON text frames only.
+      if (isBinary) return log.warn(context, "binary Realtime frame skipped");
+      const parsed = parseRealtimeEvent(data.toString());
+      if (parsed.kind === "invalid") return log.warn({ ...context, type: parsed.name, problems: parsed.problems }, "invalid Realtime event skipped");
+      if (parsed.kind === "message") handleRealtime(parsed.message);
+    });
   });
   realtime.on("error", (error) => log.warn({ err: error.message, ...context }, "Realtime connection error"));
   realtime.on("close", () => {
-    if (finished) return;
+    if (finished || endReason === MODEL_LOST) return;
     // The model is gone: Twilio itself says a short apology and hangs up; what was said is kept.
+    // Twilio plays a live update only while the call is in progress, and our closing the stream
+    // ends the call: the update must be accepted before we let the stream go.
+    endReason = MODEL_LOST;
     log.warn(context, "Realtime connection lost mid-call");
-    deps.sayAndHangUp(call.callSid, APOLOGY).catch((error) => log.error({ err: error, ...context }, "could not end the call with an apology"));
-    finish("conexión con el modelo perdida");
+    void withTimeout(deps.sayAndHangUp(call.callSid, APOLOGY), APOLOGY_TIMEOUT_MS)
+      .catch((error) => log.error({ err: error, ...context }, "could not end the call with an apology"))
+      .finally(() => finish(MODEL_LOST));
   });
 
-  twilio.on("message", (data) => {
-    const message = parseTwilioMessage(data.toString());
-    if (!message) return log.warn(context, "unreadable Media Streams frame skipped");
+  twilio.on("close", () => finish("stream cerrado"));
+
+  function handleTwilio(message: TwilioInbound): void {
     switch (message.event) {
       case "media":
-        if (message.media.track && message.media.track !== "inbound") return;
-        if (realtimeReady) toRealtime({ type: "input_audio_buffer.append", audio: message.media.payload });
-        else pendingAudio.push(message.media.payload);
-        return;
+        return handleCallerAudio(message.media.track, message.media.payload);
       case "mark":
-        handleMark(message.mark.name);
-        return;
+        return handleMark(message.mark.name);
       case "stop":
-        finish("el cliente colgó");
-        return;
+        return finish("el cliente colgó");
       default:
         return;
     }
-  });
-  twilio.on("close", () => finish("stream cerrado"));
+  }
+
+  function handleCallerAudio(track: string, payload: string): void {
+    if (track !== "inbound") return;
+    const ms = mulawMillis(payload);
+    transcript.callerAudio(ms);
+    if (realtimeReady) return toRealtime({ type: "input_audio_buffer.append", audio: payload });
+    pendingAudio.push(payload);
+    pendingAudioMs += ms;
+    while (pendingAudioMs > MAX_PENDING_AUDIO_MS && pendingAudio.length > 1) pendingAudioMs -= mulawMillis(pendingAudio.shift()!);
+  }
 
   function handleMark(name: string): void {
     const [itemId, ms] = name.split("|");
-    if (playing && playing.itemId === itemId) playing.heardMs = Math.max(playing.heardMs, Math.min(Number(ms), playing.sentMs));
+    const heard = Number(ms);
+    if (playing && playing.itemId === itemId && Number.isFinite(heard)) playing.heardMs = Math.max(playing.heardMs, Math.min(heard, playing.sentMs));
   }
 
   function handleRealtime(event: RealtimeServerEvent): void {
     switch (event.type) {
-      case "response.output_audio.delta": {
-        if (!playing || playing.itemId !== event.item_id) playing = { itemId: event.item_id, sentMs: 0, heardMs: 0 };
-        playing.sentMs += mulawMillis(event.delta);
-        toTwilio({ event: "media", streamSid: call.streamSid, media: { payload: event.delta } });
-        toTwilio({ event: "mark", streamSid: call.streamSid, mark: { name: `${event.item_id}|${playing.sentMs}|${++markCounter}` } });
+      case "response.created":
+        if (goodbye?.awaitingResponse) goodbye = { awaitingResponse: false, responseId: event.response.id };
+        return gate.created(event.response.id);
+      case "response.done":
+        gate.done(event.response.id);
+        if (goodbye?.responseId === event.response.id) finishAfterPlayback("tiempo máximo");
         return;
-      }
+      case "response.output_audio.delta":
+        return handleAgentAudio(event.response_id, event.item_id, event.delta);
       case "input_audio_buffer.speech_started":
-        if (playing && playing.heardMs < playing.sentMs) {
-          toTwilio({ event: "clear", streamSid: call.streamSid });
-          toRealtime({ type: "conversation.item.truncate", item_id: playing.itemId, content_index: 0, audio_end_ms: Math.floor(playing.heardMs) });
-        }
-        playing = null;
-        return;
+        transcript.callerSpeechStarted(event.item_id, event.audio_start_ms);
+        return handleBargeIn();
+      case "conversation.item.added":
+        return transcript.itemAdded(event.item.id);
       case "conversation.item.input_audio_transcription.completed":
-        results.recordUtterance(call.callId, "lead", event.transcript);
-        return;
+        return transcript.callerSaid(event.item_id, event.transcript);
       case "response.output_audio_transcript.done":
-        results.recordUtterance(call.callId, "agent", event.transcript);
-        return;
+        return transcript.agentSaid(event.item_id, event.transcript);
       case "response.function_call_arguments.done":
-        handleFunctionCall(event.name, event.call_id, event.arguments);
-        return;
+        return handleToolCall(event.name, event.call_id, event.arguments);
       case "error":
+        if (event.error.code === "conversation_already_has_active_response") gate.refused();
         log.warn({ code: event.error.code, type: event.error.type, ...context }, "Realtime error event");
         return;
-      default:
+      case "session.created":
+      case "session.updated":
         return;
     }
   }
 
-  function handleFunctionCall(name: string, callId: string, args: string): void {
-    if (name === "colgar") {
+  function handleAgentAudio(responseId: string, itemId: string, delta: string): void {
+    // Audio of an item the caller already cut off is never played.
+    if (transcript.isTruncated(itemId)) return;
+    const ms = mulawMillis(delta);
+    transcript.agentAudio(itemId, ms);
+    if (!playing || playing.itemId !== itemId) playing = { itemId, responseId, sentMs: 0, heardMs: 0 };
+    playing.sentMs += ms;
+    toTwilio({ event: "media", streamSid: call.streamSid, media: { payload: delta } });
+    toTwilio({ event: "mark", streamSid: call.streamSid, mark: { name: `${itemId}|${playing.sentMs}|${++markCounter}` } });
+  }
+
+  function handleBargeIn(): void {
+    // Cut when audio is still queued at Twilio, or when the response is still being generated
+    // (the server stops it; whatever else it produced for this item was never heard).
+    if (playing && (playing.heardMs < playing.sentMs || gate.activeResponse() === playing.responseId)) {
+      const heardMs = Math.floor(playing.heardMs);
+      toTwilio({ event: "clear", streamSid: call.streamSid });
+      toRealtime({ type: "conversation.item.truncate", item_id: playing.itemId, content_index: 0, audio_end_ms: heardMs });
+      transcript.truncated(playing.itemId, heardMs);
+    }
+    playing = null;
+  }
+
+  function handleToolCall(name: string, callId: string, args: string): void {
+    const parsed = parseVoiceToolCall(name, args);
+    if (!parsed.ok) {
+      // The model hears what was wrong and can try again; nothing was done.
+      log.warn({ ...context, tool: name.slice(0, 64), problem: parsed.problem }, "voice tool called with invalid arguments");
+      sendToolOutput(callId, { ok: false, error: parsed.problem });
+      return gate.request();
+    }
+    if (parsed.call.name === "colgar") {
       // Let the goodbye play, then hang up.
       setTimeout(() => finish("el agente terminó la llamada"), 1_500);
       return;
     }
-    void runTool(name, args)
-      .catch((error: unknown) => ({ ok: false, error: error instanceof Error ? error.message : "error" }))
+    gate.toolStarted();
+    void runTool(parsed.call)
+      .catch((error: unknown) => {
+        if (!(error instanceof DomainError)) guard.failed("voice_tool", { ...context, tool: parsed.call.name }, error);
+        return { ok: false, error: error instanceof DomainError ? error.message : "no se pudo completar, intenta de nuevo" };
+      })
       .then((output) => {
-        toRealtime({ type: "conversation.item.create", item: { type: "function_call_output", call_id: callId, output: JSON.stringify(output) } });
-        toRealtime({ type: "response.create" });
+        sendToolOutput(callId, output);
+        gate.request();
+        gate.toolFinished();
       });
   }
 
-  return { callSid: call.callSid, finish, finalized: () => finalized };
+  function sendToolOutput(callId: string, output: Record<string, unknown>): void {
+    toRealtime({ type: "conversation.item.create", item: { type: "function_call_output", call_id: callId, output: JSON.stringify(output) } });
+  }
 
   /** The tools' work; what they return is what the model reads. */
-  async function runTool(name: string, args: string): Promise<Record<string, unknown>> {
-    const parsed = (() => {
-      try {
-        return JSON.parse(args || "{}") as Record<string, unknown>;
-      } catch {
-        return null;
-      }
-    })();
-    if (parsed === null) return { ok: false, error: "argumentos inválidos" };
-    switch (name) {
+  async function runTool(toolCall: Exclude<VoiceToolCall, { name: "colgar" }>): Promise<Record<string, unknown>> {
+    switch (toolCall.name) {
       case "guardar_datos":
-        return { ok: true, guardado: results.saveFacts(call.callId, parsed) };
+        return { ok: true, guardado: results.saveFacts(call.callId, toolCall.args) };
       case "ofrecer_horarios": {
         const slots = await deps.booking.offerSlots(call.leadId);
         return { ok: true, horarios: slots.map((s) => ({ inicio: s.start.toISOString(), legible: formatAppointmentDate(s.start, deps.timeZone) })) };
       }
       case "agendar_cita": {
-        const start = new Date(String(parsed.inicio));
-        if (Number.isNaN(start.getTime())) return { ok: false, error: "inicio no es una fecha" };
-        const booked = await deps.booking.book(call.leadId, start, "voice:call");
+        const booked = await deps.booking.book(call.leadId, new Date(toolCall.args.inicio), "voice:call");
         return { ok: true, cita: formatAppointmentDate(booked.appointment.starts_at, deps.timeZone), enlace_por_mensaje: booked.appointment.meet_link !== null };
       }
-      default:
-        return { ok: false, error: `función desconocida ${name}` };
     }
   }
+
+  return { callSid: call.callSid, handleTwilio, finish, finalized: () => finalized };
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    work.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
 }

@@ -1,31 +1,56 @@
 /**
  * The Media Streams WebSocket at /voice/stream, on the API's own HTTP server.
- * A stream is accepted only when its `start` names a call we placed or
- * answered that is still in progress; anything else is closed.
+ * Anyone on the internet can open it, so each connection is held to limits
+ * before and after it proves to be Twilio's:
+ * - frames larger than `maxFrameBytes` close the socket (Twilio's are a few hundred bytes);
+ * - the first message after `connected` must be a `start`, within `startTimeoutMs`;
+ * - the `start` must name, by call id, CallSid and account, a call we placed
+ *   or answered that is in progress and not already streaming;
+ * - a connection sending more frames than a call ever does (a token bucket per
+ *   socket) is cut, so one flood cannot starve the live calls;
+ * - at most `maxPendingConnections` sockets may wait for their `start`.
+ * Every frame is parsed by the Media Streams schema and dispatched behind the guard.
  */
-import type { Server } from "node:http";
-import { WebSocketServer, type WebSocket } from "ws";
-import { findLead } from "../db/repositories/leads-repository";
-import type { Db } from "../db/client";
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import { renderVoicePrompt } from "../src/agents/prompts";
-import { isTerminal } from "../src/domain/call-status";
-import type { AgentType } from "../src/domain/vocabulary";
+import { agentTypeOrDefault } from "../src/domain/vocabulary";
 import type { Logger } from "../src/logger";
-import type { CallService } from "../src/services/call-service";
 import type { CallResultsService } from "../src/services/call-results-service";
 import { runBridge, type BridgeDeps, type BridgeHandle, type RealtimeSettings } from "./bridge";
-import { parseTwilioMessage } from "./twilio-protocol";
+import { parseTwilioMessage, type TwilioStart } from "./twilio-protocol";
 
-export interface StreamServerDeps extends Pick<BridgeDeps, "sayAndHangUp" | "booking" | "timeZone"> {
-  db: Db;
-  calls: CallService;
-  results: CallResultsService;
-  realtime: RealtimeSettings;
-  agencyName: string;
-  log: Logger;
+export interface StreamLimits {
+  maxFrameBytes: number;
+  startTimeoutMs: number;
+  /** Sustained frames per second on one socket (Twilio: 50 media + up to 50 mark echoes). */
+  framesPerSecond: number;
+  /** Frames one socket may send at once above the sustained rate (a network hiccup delivers a backlog). */
+  burstFrames: number;
+  maxPendingConnections: number;
 }
 
-const START_TIMEOUT_MS = 10_000;
+export const DEFAULT_STREAM_LIMITS: StreamLimits = {
+  maxFrameBytes: 16 * 1024,
+  startTimeoutMs: 5_000,
+  framesPerSecond: 200,
+  burstFrames: 1_000,
+  maxPendingConnections: 64,
+};
+
+export interface StreamServerDeps extends Pick<BridgeDeps, "sayAndHangUp" | "booking" | "timeZone" | "guard"> {
+  results: CallResultsService;
+  realtime: RealtimeSettings;
+  /** Our Twilio account: a stream from another account is not ours. */
+  accountSid: string;
+  agencyName: string;
+  log: Logger;
+  /** The path of the public stream URL (with WEBHOOK_BASE_URL's prefix), accepted besides /voice/stream. */
+  streamPath?: string;
+  limits?: Partial<StreamLimits>;
+}
+
 /** WebSocket close code for a policy violation: not a stream we expect. */
 const POLICY_VIOLATION = 1008;
 
@@ -37,43 +62,107 @@ export interface StreamServer {
 const SHUTDOWN_LINE = "Tenemos que terminar la llamada por ahora. Te contactaremos pronto. ¡Gracias!";
 
 export function attachStreamServer(server: Server, deps: StreamServerDeps): StreamServer {
-  const wss = new WebSocketServer({ noServer: true });
+  const limits = { ...DEFAULT_STREAM_LIMITS, ...deps.limits };
+  const { log, guard } = deps;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes });
   const active = new Set<BridgeHandle>();
-  server.on("upgrade", (request, socket, head) => {
-    if (new URL(request.url ?? "/", "http://local").pathname !== "/voice/stream") return;
+  let pending = 0;
+  wss.on("error", (error) => log.warn({ err: error.message }, "Media Streams server error"));
+
+  // Behind a proxy that keeps WEBHOOK_BASE_URL's path prefix, the stream arrives under it.
+  const paths = new Set(["/voice/stream", deps.streamPath ?? "/voice/stream"]);
+  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!paths.has(new URL(request.url ?? "/", "http://local").pathname)) return void socket.destroy();
+    if (pending >= limits.maxPendingConnections) {
+      log.warn({ pending }, "too many Media Streams connections waiting for start; refused");
+      socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n");
+      return;
+    }
     wss.handleUpgrade(request, socket, head, (ws) => accept(ws));
   });
 
   function accept(ws: WebSocket): void {
-    const timer = setTimeout(() => ws.close(POLICY_VIOLATION, "no start"), START_TIMEOUT_MS);
-    const early: string[] = [];
-    const onMessage = (data: Buffer) => {
-      const raw = data.toString();
-      const message = parseTwilioMessage(raw);
-      if (!message) return deps.log.warn("unreadable Media Streams frame before start skipped");
-      if (message.event === "connected") return;
-      if (message.event !== "start") return void early.push(raw);
-      clearTimeout(timer);
-      ws.off("message", onMessage);
-      const callId = Number(message.start.customParameters.call_id);
-      const call = Number.isInteger(callId) ? deps.calls.getCall(callId) : undefined;
-      const ours = call && (!call.provider_call_sid || call.provider_call_sid === message.start.callSid);
-      if (!call || !ours || isTerminal(call.status)) {
-        deps.log.warn({ call_id: Number.isInteger(callId) ? callId : null }, "media stream for an unknown or finished call closed");
-        return ws.close(POLICY_VIOLATION, "unknown call");
-      }
-      const lead = findLead(deps.db, call.lead_id);
-      if (!lead) return ws.close(POLICY_VIOLATION, "unknown lead");
-      deps.results.markStreaming(call.id);
-      const agent = (message.start.customParameters.agent ?? call.agent_type) as AgentType;
-      const handle = runBridge(ws, { callId: call.id, leadId: lead.id, callSid: message.start.callSid, streamSid: message.start.streamSid, instructions: renderVoicePrompt(agent, lead, deps.agencyName) }, deps);
-      active.add(handle);
-      ws.once("close", () => active.delete(handle));
-      // Frames that raced ahead of `start` are replayed into the bridge.
-      for (const frame of early) ws.emit("message", Buffer.from(frame));
+    pending++;
+    let state: "waiting" | "streaming" | "closed" = "waiting";
+    let bridge: BridgeHandle | null = null;
+    let bridgeCallId: number | null = null;
+    const allowance = createFrameAllowance(limits.framesPerSecond, limits.burstFrames);
+    const leaveWaiting = () => {
+      if (state === "waiting") pending--;
     };
-    ws.on("message", onMessage);
-    ws.on("close", () => clearTimeout(timer));
+    const refuse = (reason: string, context: Record<string, unknown> = {}) => {
+      if (state === "closed") return;
+      leaveWaiting();
+      state = "closed";
+      clearTimeout(startTimer);
+      log.warn({ ...context, reason }, "Media Streams connection closed");
+      ws.close(POLICY_VIOLATION, reason);
+      // A client that ignores the close handshake is cut shortly after.
+      setTimeout(() => ws.terminate(), 2_000).unref();
+    };
+    const startTimer = setTimeout(() => refuse("no start"), limits.startTimeoutMs);
+
+    ws.on("error", (error) => log.warn({ err: error.message }, "Media Streams socket error"));
+    ws.on("close", () => {
+      leaveWaiting();
+      state = "closed";
+      clearTimeout(startTimer);
+      if (bridge) active.delete(bridge);
+    });
+    ws.on("message", (data: RawData, isBinary: boolean) => {
+      if (state === "closed") return;
+      if (!allowance.take()) {
+        log.warn({ call_id: bridgeCallId }, "Media Streams flood: connection cut");
+        state = "closed";
+        leaveWaiting();
+        bridge?.finish("stream inundado");
+        return void ws.terminate();
+      }
+      guard.run("media_stream", { call_id: bridgeCallId }, () => (state === "waiting" ? onWaitingFrame(data, isBinary) : onStreamingFrame(data, isBinary)));
+    });
+
+    function onWaitingFrame(data: RawData, isBinary: boolean): void {
+      if (isBinary) return refuse("binary frame");
+      const parsed = parseTwilioMessage(data.toString());
+      if (parsed.kind === "message" && parsed.message.event === "connected") return;
+      if (parsed.kind !== "message" || parsed.message.event !== "start") return refuse("start expected first", { problems: parsed.kind === "invalid" ? parsed.problems : undefined });
+      startStream(parsed.message);
+    }
+
+    function onStreamingFrame(data: RawData, isBinary: boolean): void {
+      if (!bridge) return;
+      const context = { call_id: bridgeCallId };
+      if (isBinary) return log.warn(context, "binary Media Streams frame skipped");
+      const parsed = parseTwilioMessage(data.toString());
+      if (parsed.kind === "invalid") return log.warn({ ...context, event: parsed.name, problems: parsed.problems }, "invalid Media Streams frame skipped");
+      if (parsed.kind === "message") bridge.handleTwilio(parsed.message);
+    }
+
+    function startStream(message: TwilioStart): void {
+      const { start } = message;
+      const callId = Number(start.customParameters.call_id);
+      const context = { call_id: Number.isSafeInteger(callId) ? callId : null };
+      if (start.streamSid !== message.streamSid) return refuse("streamSid mismatch", context);
+      if (start.accountSid !== deps.accountSid) return refuse("another account", context);
+      const opened = Number.isSafeInteger(callId) && callId > 0 ? deps.results.openStream(callId, start.callSid) : null;
+      if (!opened) return refuse("unknown, finished or already streaming call", context);
+      clearTimeout(startTimer);
+      leaveWaiting();
+      state = "streaming";
+      bridgeCallId = opened.call.id;
+      bridge = runBridge(
+        ws,
+        {
+          callId: opened.call.id,
+          leadId: opened.lead.id,
+          callSid: start.callSid,
+          streamSid: start.streamSid,
+          instructions: renderVoicePrompt(agentTypeOrDefault(opened.call.agent_type), opened.lead, deps.agencyName),
+        },
+        deps,
+      );
+      active.add(bridge);
+    }
   }
 
   return {
@@ -87,6 +176,22 @@ export function attachStreamServer(server: Server, deps: StreamServerDeps): Stre
       );
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+/** A token bucket: `perSecond` frames sustained, `burst` at once. */
+function createFrameAllowance(perSecond: number, burst: number) {
+  let tokens = burst;
+  let last = performance.now();
+  return {
+    take(): boolean {
+      const now = performance.now();
+      tokens = Math.min(burst, tokens + ((now - last) / 1000) * perSecond);
+      last = now;
+      if (tokens < 1) return false;
+      tokens -= 1;
+      return true;
     },
   };
 }

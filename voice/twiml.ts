@@ -24,9 +24,17 @@ export function hangupTwiml(): string {
   return response.toString();
 }
 
-/** wss://host/voice/stream from the public https base. */
+/**
+ * wss://host/prefix/voice/stream from the public base, keeping any path prefix
+ * (https://example.com/prospecta/ → wss://example.com/prospecta/voice/stream).
+ * Twilio accepts only wss: an http base gives ws, which works with local fakes only.
+ */
 export function streamUrlFor(webhookBaseUrl: string): string {
-  const url = new URL("/voice/stream", webhookBaseUrl);
+  const base = new URL(webhookBaseUrl);
+  if (!base.pathname.endsWith("/")) base.pathname += "/";
+  const url = new URL("voice/stream", base);
   url.protocol = url.protocol === "http:" ? "ws:" : "wss:";
+  url.search = "";
+  url.hash = "";
   return url.toString();
 }

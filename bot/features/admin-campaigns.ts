@@ -4,6 +4,7 @@ import type { BotContext } from "../context";
 import { adminActor } from "./admin-guard";
 import type { AdminDeps } from "./admin-deps";
 import { guard } from "./admin-pipeline";
+import { parseIdArgument } from "./command-args";
 
 const STATUS_LABELS = { draft: "borrador", active: "activa", paused: "pausada", archived: "archivada" } as const;
 const ACTION_LABELS = { send_message: "enviar mensaje", update_stage: "mover etapa", start_call: "llamada IA" } as const;
@@ -16,8 +17,8 @@ export function adminCampaignCommands(admin: Composer<BotContext>, { services }:
   });
 
   admin.command("campana", async (ctx) => {
-    const id = Number(ctx.match.trim());
-    if (!Number.isInteger(id) || id <= 0) return ctx.reply("Uso: /campana <id>");
+    const id = parseIdArgument(ctx.match);
+    if (id === null) return ctx.reply("Uso: /campana <id>");
     const campaign = guard(() => services.campaigns.getCampaignWithSteps(id));
     if (typeof campaign === "string") return ctx.reply(campaign);
     const stats = services.campaigns.stats(id);
@@ -30,7 +31,7 @@ export function adminCampaignCommands(admin: Composer<BotContext>, { services }:
         `#${campaign.id} ${campaign.name} · ${STATUS_LABELS[campaign.status]}`,
         `Disparador: ${campaign.triggered_by} ${JSON.stringify(campaign.trigger_condition)}`,
         ...steps,
-        `Pasos ejecutados: ${stats.total_steps_executed} · leads contactados: ${stats.unique_leads_contacted} · éxito ${Math.round(stats.success_rate * 100)}%`,
+        `Pasos ejecutados: ${stats.total_steps_executed} · leads contactados: ${stats.unique_leads_contacted} · éxito ${Math.round(stats.success_rate * 100)}%${stats.needs_review ? ` · por revisar ${stats.needs_review} (puede que hayan llegado o no)` : ""}`,
       ].join("\n"),
     );
   });
@@ -40,8 +41,8 @@ export function adminCampaignCommands(admin: Composer<BotContext>, { services }:
     ["pausar", "paused", "pausada"],
   ] as const) {
     admin.command(command, async (ctx) => {
-      const id = Number(ctx.match.trim());
-      if (!Number.isInteger(id) || id <= 0) return ctx.reply(`Uso: /${command} <id>`);
+      const id = parseIdArgument(ctx.match);
+      if (id === null) return ctx.reply(`Uso: /${command} <id>`);
       const result = guard(() => services.campaigns.updateCampaign(id, { status }, adminActor(ctx)));
       return ctx.reply(typeof result === "string" ? result : `Campaña #${id} ${done}.`);
     });

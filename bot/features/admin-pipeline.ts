@@ -8,6 +8,7 @@ import { DomainError } from "../../src/errors";
 import type { BotContext } from "../context";
 import { adminActor } from "./admin-guard";
 import type { AdminDeps } from "./admin-deps";
+import { parseIdArgument } from "./command-args";
 
 export function adminPipelineCommands(admin: Composer<BotContext>, { services, conversation, db }: AdminDeps): void {
   admin.command("pipeline", async (ctx) => {
@@ -29,8 +30,8 @@ export function adminPipelineCommands(admin: Composer<BotContext>, { services, c
   });
 
   admin.command("lead", async (ctx) => {
-    const id = Number(ctx.match.trim());
-    if (!Number.isInteger(id) || id <= 0) return ctx.reply("Uso: /lead <id>");
+    const id = parseIdArgument(ctx.match);
+    if (id === null) return ctx.reply("Uso: /lead <id>");
     const lead = guard(() => services.leads.getLeadWithHistory(id));
     if (typeof lead === "string") return ctx.reply(lead);
     const calls = services.calls.listCallsForLead(id);
@@ -54,8 +55,8 @@ export function adminPipelineCommands(admin: Composer<BotContext>, { services, c
 
   admin.command("mover", async (ctx) => {
     const [idText, stage, ...reason] = ctx.match.trim().split(/\s+/);
-    const id = Number(idText);
-    if (!Number.isInteger(id) || !stage || !isPipelineStage(stage)) {
+    const id = parseIdArgument(idText);
+    if (id === null || !stage || !isPipelineStage(stage)) {
       return ctx.reply(`Uso: /mover <id> <etapa> [motivo]. Etapas: ${PIPELINE_STAGES.join(", ")}`);
     }
     // An admin's explicit move may skip or go back: it is forced and says so in the history.
@@ -65,8 +66,8 @@ export function adminPipelineCommands(admin: Composer<BotContext>, { services, c
   });
 
   admin.command("llamar", async (ctx) => {
-    const id = Number(ctx.match.trim());
-    if (!Number.isInteger(id) || id <= 0) return ctx.reply("Uso: /llamar <id>");
+    const id = parseIdArgument(ctx.match);
+    if (id === null) return ctx.reply("Uso: /llamar <id>");
     try {
       const call = await services.calls.initiateCall({ lead_id: id, agent_type: "perfilador" }, adminActor(ctx));
       return ctx.reply(`Llamando al lead #${id} (llamada #${call.id}).`);
@@ -77,8 +78,8 @@ export function adminPipelineCommands(admin: Composer<BotContext>, { services, c
   });
 
   admin.command("liberar", async (ctx) => {
-    const id = Number(ctx.match.trim());
-    if (!Number.isInteger(id) || id <= 0) return ctx.reply("Uso: /liberar <id>");
+    const id = parseIdArgument(ctx.match);
+    if (id === null) return ctx.reply("Uso: /liberar <id>");
     const lead = guard(() => conversation.releaseHandoff(id, adminActor(ctx)));
     return ctx.reply(typeof lead === "string" ? lead : `El bot vuelve a atender a #${id} ${lead.name ?? ""}`.trim());
   });

@@ -3,6 +3,7 @@
  * pressing one books it (Google Meet link when Google Calendar is configured).
  */
 import { Composer, InlineKeyboard } from "grammy";
+import { z } from "zod";
 import type { Lead } from "../../db/schema";
 import { formatAppointmentDate } from "../../src/domain/templates";
 import { DomainError } from "../../src/errors";
@@ -21,6 +22,16 @@ export interface BookingFeatureDeps {
   adminChatId: number | null;
   log: Logger;
 }
+
+/**
+ * A slot button's data as offerSlots writes it: the prefix and the start in
+ * minutes since the epoch. Callback data is whatever the client sends back,
+ * so anything else (another format, an absurd number) is no slot at all.
+ */
+const slotButton = z
+  .string()
+  .regex(new RegExp(`^${BOOK_PREFIX}\\d{1,10}$`))
+  .transform((data) => new Date(Number(data.slice(BOOK_PREFIX.length)) * 60_000));
 
 const CALENDAR_DOWN = "No pude consultar la agenda en este momento. Escríbeme «horarios» en unos minutos y te comparto opciones.";
 
@@ -51,10 +62,12 @@ export async function offerSlots(ctx: BotContext, lead: Lead, deps: BookingFeatu
 
 export function bookingFeature(deps: BookingFeatureDeps) {
   const feature = new Composer<BotContext>();
-  feature.callbackQuery(new RegExp(`^${BOOK_PREFIX}(\\d+)$`), async (ctx) => {
+  feature.callbackQuery(new RegExp(`^${BOOK_PREFIX}`), async (ctx) => {
     const identity = chatIdentity(ctx);
+    const slot = slotButton.safeParse(ctx.callbackQuery.data);
     if (!identity) return ctx.answerCallbackQuery();
-    const start = new Date(Number(ctx.match[1]) * 60_000);
+    if (!slot.success) return ctx.answerCallbackQuery({ text: "Ese botón ya no es válido; pídeme «horarios» y te comparto opciones.", show_alert: true });
+    const start = slot.data;
     const { lead } = deps.conversation.findOrCreateLead(identity, null);
     try {
       const booked = await deps.booking.book(lead.id, start, "bot:lead");

@@ -4,12 +4,27 @@
  * saved in E.164.
  */
 import { Composer, Keyboard } from "grammy";
+import { z } from "zod";
 import type { Lead } from "../../db/schema";
 import { DomainError } from "../../src/errors";
 import { LEAD_ACTOR } from "../../src/services/conversation-service";
 import { chatIdentity, type BotContext } from "../context";
 import type { BotDeps } from "../deps";
 import type { AdminDeps } from "./admin-deps";
+
+/**
+ * A shared contact (https://core.telegram.org/bots/api#contact), as far as we
+ * use it: the number becomes the lead's phone for calls, so it must be a
+ * plausible international number (8–15 digits, "+" and spacing aside) and
+ * not just any text a client put there.
+ */
+const sharedContact = z.object({
+  phone_number: z
+    .string()
+    .transform((value) => value.replace(/[\s().+-]/g, ""))
+    .pipe(z.string().regex(/^[1-9]\d{7,14}$/)),
+  user_id: z.number().int().optional(),
+});
 
 export async function askForPhone(ctx: BotContext, lead: Lead, { conversation }: BotDeps): Promise<void> {
   const text = "Para que un asesor pueda llamarte, ¿me compartes tu teléfono? Toca el botón de abajo.";
@@ -27,13 +42,17 @@ export function contactFeature(deps: BotDeps & AdminDeps) {
       deps.conversation.storeReply(lead, text, "financiero");
       await ctx.reply(text, removeKeyboard ? { reply_markup: { remove_keyboard: true } } : {});
     };
-    // Only the lead's own number: a forwarded card of someone else is not consent.
-    if (ctx.message.contact.user_id !== undefined && ctx.message.contact.user_id !== ctx.from.id) {
-      return answer("Ese contacto no es tuyo; comparte tu propio número con el botón, por favor.");
+    const contact = sharedContact.safeParse(ctx.message.contact);
+    // Only the lead's own number: a forwarded card of someone else (or one naming no one) is not consent.
+    if (!contact.success || contact.data.user_id === undefined || contact.data.user_id !== ctx.from.id) {
+      return answer(
+        contact.success
+          ? "Ese contacto no es tuyo; comparte tu propio número con el botón, por favor."
+          : "No pude leer ese número; compártelo con el botón o escríbelo con lada, por ejemplo +52 55 1234 5678.",
+      );
     }
-    const digits = ctx.message.contact.phone_number.replace(/\D/g, "");
     try {
-      deps.services.leads.updateLead(lead.id, { phone: `+${digits}` }, LEAD_ACTOR);
+      deps.services.leads.updateLead(lead.id, { phone: `+${contact.data.phone_number}` }, LEAD_ACTOR);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       return answer("No pude guardar ese número; escríbelo con lada, por ejemplo +52 55 1234 5678.");

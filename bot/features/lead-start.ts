@@ -1,15 +1,22 @@
 /** /start [payload]: finds or creates the lead by chat; a deep-link payload (an ad, a campaign) becomes its source. */
 import { Composer } from "grammy";
+import { z } from "zod";
 import { chatIdentity, type BotContext } from "../context";
 import type { BotDeps } from "../deps";
+
+/**
+ * A deep-link payload as Telegram carries it (https://core.telegram.org/bots/features#deep-linking):
+ * 1–64 of A–Z, a–z, 0–9, _ and -. Anything else was typed after /start by hand and names no source.
+ */
+const deepLinkPayload = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 
 export function leadStartFeature({ conversation }: BotDeps) {
   const feature = new Composer<BotContext>();
   feature.command("start", async (ctx) => {
     const identity = chatIdentity(ctx);
     if (!identity) return;
-    const payload = ctx.match.trim() || null;
-    const { reply } = conversation.startChat(identity, payload);
+    const payload = deepLinkPayload.safeParse(ctx.match.trim());
+    const { reply } = conversation.startChat(identity, payload.success ? payload.data : null);
     await ctx.reply(reply);
   });
   return feature;

@@ -10,8 +10,14 @@ export function listCallsForLead(db: Executor, leadId: number): VoiceCall[] {
   return db.select().from(voiceCalls).where(eq(voiceCalls.lead_id, leadId)).orderBy(desc(voiceCalls.created_at), desc(voiceCalls.id)).all();
 }
 
+/** In the order the lines were spoken: item order where the bridge knew it, then time of writing. */
 export function listTranscript(db: Executor, callId: number) {
-  return db.select().from(callTranscripts).where(eq(callTranscripts.call_id, callId)).orderBy(asc(callTranscripts.at), asc(callTranscripts.id)).all();
+  return db
+    .select()
+    .from(callTranscripts)
+    .where(eq(callTranscripts.call_id, callId))
+    .orderBy(sql`${callTranscripts.position} IS NULL`, asc(callTranscripts.position), asc(callTranscripts.at), asc(callTranscripts.id))
+    .all();
 }
 
 export function insertCall(db: Executor, values: typeof voiceCalls.$inferInsert): VoiceCall {
@@ -35,6 +41,34 @@ export function countActiveCalls(db: Executor, leadId?: number): number {
 
 export function insertTranscript(db: Executor, values: typeof callTranscripts.$inferInsert): void {
   db.insert(callTranscripts).values(values).run();
+}
+
+/** An interrupted agent line keeps only what the caller heard; null deletes it (nothing was heard). */
+export function replaceTranscriptText(db: Executor, callId: number, itemId: string, text: string | null): void {
+  const line = and(eq(callTranscripts.call_id, callId), eq(callTranscripts.item_id, itemId));
+  if (text === null) db.delete(callTranscripts).where(line).run();
+  else db.update(callTranscripts).set({ text }).where(line).run();
+}
+
+/**
+ * Claims a call's media stream: only a call we placed or answered, with this
+ * CallSid, not finished and not already streaming. One UPDATE, so two
+ * connections naming the same call cannot both win.
+ */
+export function claimCallStream(db: Executor, callId: number, callSid: string, now: Date): VoiceCall | undefined {
+  return db
+    .update(voiceCalls)
+    .set({ stream_claimed_at: now, started_at: sql`COALESCE(${voiceCalls.started_at}, ${now.getTime()})`, updated_at: now })
+    .where(
+      and(
+        eq(voiceCalls.id, callId),
+        eq(voiceCalls.provider_call_sid, callSid),
+        sql`${voiceCalls.stream_claimed_at} IS NULL`,
+        inArray(voiceCalls.status, [...ACTIVE]),
+      ),
+    )
+    .returning()
+    .get();
 }
 
 /** Adds the call's outcome to the detail of the campaign log whose step placed it. */

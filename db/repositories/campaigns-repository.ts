@@ -32,6 +32,7 @@ export function insertStep(db: Executor, values: NewStep): CampaignStep {
 export interface LogFilter {
   lead_id?: number | undefined;
   status?: (typeof campaignLogs.$inferSelect)["status"] | undefined;
+  needs_review?: boolean | undefined;
   skip: number;
   limit: number;
 }
@@ -40,6 +41,7 @@ export function listLogs(db: Executor, campaignId: number, filter: LogFilter) {
   const conditions: SQL[] = [eq(campaignLogs.campaign_id, campaignId)];
   if (filter.lead_id !== undefined) conditions.push(eq(campaignLogs.lead_id, filter.lead_id));
   if (filter.status !== undefined) conditions.push(eq(campaignLogs.status, filter.status));
+  if (filter.needs_review !== undefined) conditions.push(eq(campaignLogs.needs_review, filter.needs_review));
   const where = and(...conditions);
   const items = db
     .select()
@@ -53,18 +55,19 @@ export function listLogs(db: Executor, campaignId: number, filter: LogFilter) {
   return { items, total };
 }
 
-/** Log counts per step and status, for the stats endpoint. */
+/** Log counts per step, status and review flag, for the stats endpoint. */
 export function countLogsByStepAndStatus(db: Executor, campaignId: number) {
   return db
     .select({
       step_number: campaignLogs.step_number,
       action: campaignLogs.action,
       status: campaignLogs.status,
+      needs_review: campaignLogs.needs_review,
       n: count(),
     })
     .from(campaignLogs)
     .where(eq(campaignLogs.campaign_id, campaignId))
-    .groupBy(campaignLogs.step_number, campaignLogs.action, campaignLogs.status)
+    .groupBy(campaignLogs.step_number, campaignLogs.action, campaignLogs.status, campaignLogs.needs_review)
     .all();
 }
 

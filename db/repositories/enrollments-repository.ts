@@ -6,9 +6,9 @@
  * what makes "once per stage entry / spell / lead" hold, even with two
  * processes scanning at the same time.
  */
-import { sql, type SQL } from "drizzle-orm";
+import { eq, sql, type SQL } from "drizzle-orm";
 import type { Executor } from "../executor";
-import type { Campaign } from "../schema";
+import { campaignEnrollments, type Campaign } from "../schema";
 
 const DAY_MS = 86_400_000;
 
@@ -131,4 +131,13 @@ export function selectAbandonedClaims(db: Executor, claimedBefore: Date) {
   return db.all<{ id: number; enrollment_id: number | null; campaign_id: number; step_number: number }>(sql`
     SELECT id, enrollment_id, campaign_id, step_number FROM campaign_logs
      WHERE status = 'in_flight' AND needs_review = 0 AND executed_at < ${claimedBefore.getTime()}`);
+}
+
+/**
+ * The campaign's own update_stage step is moving the lead: leaving the trigger
+ * stage is then no reason to exit. Run it in the move's transaction, so the
+ * flag exists exactly when the move does.
+ */
+export function markMovedByOwnStep(tx: Executor, enrollmentId: number, now: Date): void {
+  tx.update(campaignEnrollments).set({ moved_by_own_step: true, updated_at: now }).where(eq(campaignEnrollments.id, enrollmentId)).run();
 }

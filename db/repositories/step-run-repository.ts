@@ -65,8 +65,14 @@ export function createStepRunQueries(db: Db) {
     .prepare();
   const recordOutcome = db
     .update(campaignLogs)
-    .set({ status: raw("status"), error: raw("error"), detail: raw("detail"), attempts: raw("attempts"), finished_at: raw("now") })
+    .set({ status: raw("status"), error: raw("error"), detail: raw("detail"), attempts: raw("attempts"), needs_review: raw("needsReview"), finished_at: raw("now") })
     .where(eq(campaignLogs.id, p("id")))
+    .prepare();
+  // Only a claim still in flight and not yet flagged: a step that finished meanwhile keeps its outcome.
+  const flagAbandoned = db
+    .update(campaignLogs)
+    .set({ needs_review: true, error: raw("error"), finished_at: raw("now") })
+    .where(and(eq(campaignLogs.id, p("id")), eq(campaignLogs.status, "in_flight"), eq(campaignLogs.needs_review, false)))
     .prepare();
   const templateById = db
     .select()
@@ -116,8 +122,16 @@ export function createStepRunQueries(db: Db) {
       scheduleStep.run({ id, stepNumber, nextRunAt: nextRunAt.getTime(), now: now.getTime() }),
     complete: (id: number, now: Date) => complete.run({ id, now: now.getTime() }),
     exit: (id: number, reason: string, now: Date) => exit.run({ id, reason, now: now.getTime() }),
-    recordOutcome: (values: { id: number; status: string; error: string | null; detail: Record<string, unknown> | null; attempts: number; now: Date }) =>
-      recordOutcome.run({ ...values, detail: values.detail === null ? null : JSON.stringify(values.detail), now: values.now.getTime() }),
+    /** `needsReview`: the step may or may not have acted (its status stays in_flight); a person checks, nothing redoes it. */
+    recordOutcome: (values: { id: number; status: string; error: string | null; detail: Record<string, unknown> | null; attempts: number; needsReview: boolean; now: Date }) =>
+      recordOutcome.run({
+        ...values,
+        detail: values.detail === null ? null : JSON.stringify(values.detail),
+        needsReview: values.needsReview ? 1 : 0,
+        now: values.now.getTime(),
+      }),
+    /** Flags a claim whose process died mid-step; false when it was no longer in flight or already flagged. */
+    flagAbandoned: (id: number, error: string, now: Date) => flagAbandoned.run({ id, error, now: now.getTime() }).changes > 0,
     template: (id: number) => templateById.get({ id }),
     /** As findCurrentAppointment: the next scheduled one, else the latest not cancelled. */
     currentAppointment: (leadId: number, now: Date) =>

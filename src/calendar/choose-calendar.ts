@@ -6,18 +6,23 @@ import { ConfigError } from "../config";
 import type { CalendarPort } from "./calendar-port";
 import { createGoogleCalendar, type GoogleAuthConfig } from "./google-calendar";
 import { createLocalCalendar } from "./local-calendar";
+import { serviceAccountKeySchema } from "./google-calendar-responses";
+
+function parseJsonOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
 
 function googleAuth(config: AppConfig): GoogleAuthConfig | null {
   if (config.GOOGLE_SERVICE_ACCOUNT_KEY) {
     const raw = config.GOOGLE_SERVICE_ACCOUNT_KEY.trim();
     const text = raw.startsWith("{") ? raw : existsSync(raw) ? readFileSync(raw, "utf8") : raw;
-    try {
-      const key = JSON.parse(text) as { client_email?: string; private_key?: string };
-      if (!key.client_email || !key.private_key) throw new Error("missing fields");
-      return { kind: "service_account", clientEmail: key.client_email, privateKey: key.private_key };
-    } catch {
-      throw new ConfigError(["GOOGLE_SERVICE_ACCOUNT_KEY: no es una clave JSON de cuenta de servicio (client_email, private_key)"]);
-    }
+    const key = serviceAccountKeySchema.safeParse(parseJsonOrNull(text));
+    if (!key.success) throw new ConfigError(["GOOGLE_SERVICE_ACCOUNT_KEY: no es una clave JSON de cuenta de servicio (client_email, private_key)"]);
+    return { kind: "service_account", clientEmail: key.data.client_email, privateKey: key.data.private_key };
   }
   if (config.GOOGLE_CLIENT_ID && config.GOOGLE_CLIENT_SECRET && config.GOOGLE_REFRESH_TOKEN) {
     return {

@@ -9,6 +9,7 @@ import { JWT, OAuth2Client } from "google-auth-library";
 // Only the Calendar API: the googleapis index loads every Google API (~0.5 s at start).
 import { calendar_v3 } from "googleapis/build/src/apis/calendar";
 import type { CalendarPort } from "./calendar-port";
+import { freeBusyCalendarSchema, insertedEventSchema } from "./google-calendar-responses";
 
 export const CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar";
 
@@ -44,9 +45,11 @@ export function createGoogleCalendar(options: GoogleCalendarOptions): CalendarPo
       const { data } = await api.freebusy.query({
         requestBody: { timeMin: from.toISOString(), timeMax: to.toISOString(), timeZone: options.timeZone, items: [{ id: options.calendarId }] },
       });
-      const calendar = data.calendars?.[options.calendarId];
-      if (calendar?.errors?.length) throw new Error(`Google Calendar: ${calendar.errors.map((e) => e.reason).join(", ")}`);
-      return (calendar?.busy ?? []).flatMap((b) => (b.start && b.end ? [{ start: new Date(b.start), end: new Date(b.end) }] : []));
+      const calendar = freeBusyCalendarSchema.safeParse(data.calendars?.[options.calendarId] ?? {});
+      // An answer we cannot read is an outage for the caller (the chat says so), never a guess at free time.
+      if (!calendar.success) throw new Error("Google Calendar: respuesta de free/busy ilegible");
+      if (calendar.data.errors?.length) throw new Error(`Google Calendar: ${calendar.data.errors.map((e) => e.reason).join(", ")}`);
+      return calendar.data.busy.map((b) => ({ start: new Date(b.start), end: new Date(b.end) }));
     },
     async createEvent(request) {
       const { data } = await api.events.insert({
@@ -60,8 +63,11 @@ export function createGoogleCalendar(options: GoogleCalendarOptions): CalendarPo
           conferenceData: { createRequest: { requestId: request.requestId, conferenceSolutionKey: { type: "hangoutsMeet" } } },
         },
       });
-      const video = data.conferenceData?.entryPoints?.find((entry) => entry.entryPointType === "video")?.uri;
-      return { eventId: data.id ?? request.requestId, meetLink: data.hangoutLink ?? video ?? null };
+      const event = insertedEventSchema.safeParse(data);
+      // The event exists at Google once insert answered; an unreadable answer keeps our request id and no link.
+      if (!event.success) return { eventId: request.requestId, meetLink: null };
+      const video = event.data.conferenceData?.entryPoints?.find((entry) => entry.entryPointType === "video")?.uri;
+      return { eventId: event.data.id ?? request.requestId, meetLink: event.data.hangoutLink ?? video ?? null };
     },
   };
 }

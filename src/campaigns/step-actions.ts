@@ -3,13 +3,13 @@
  * ask for an AI call. Each returns an outcome for the log; none throws for an
  * expected failure.
  */
-import { eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import { markMovedByOwnStep } from "../../db/repositories/enrollments-repository";
 import { updateLeadRow } from "../../db/repositories/leads-repository";
 import { createStepRunQueries } from "../../db/repositories/step-run-repository";
 import { insertAudit } from "../../db/repositories/audit-repository";
-import { campaignEnrollments, type Campaign, type CampaignStep, type Lead } from "../../db/schema";
-import { PermanentDeliveryError, TransientDeliveryError, type TextSender } from "../channels/telegram-sender";
+import type { Campaign, CampaignStep, Lead } from "../../db/schema";
+import { PermanentDeliveryError, TransientDeliveryError, UnknownDeliveryError, type SentMessage, type TextSender } from "../channels/telegram-sender";
 import type { Clock } from "../clock";
 import { renderTemplate, templateValuesFor } from "../domain/templates";
 import { DomainError, UnavailableError } from "../errors";
@@ -21,7 +21,9 @@ import type { AgentType } from "../domain/vocabulary";
 export type StepOutcome =
   | { status: "success"; attempts: number; detail?: Record<string, unknown> }
   | { status: "skipped"; attempts: number; error: string; detail?: Record<string, unknown> }
-  | { status: "failed"; attempts: number; error: string; detail?: Record<string, unknown> };
+  | { status: "failed"; attempts: number; error: string; detail?: Record<string, unknown> }
+  /** It may or may not have happened (a message whose delivery is unknown): flagged for a person, never redone. */
+  | { status: "needs_review"; attempts: number; error: string; detail?: Record<string, unknown> };
 
 export interface StepContext {
   campaign: Campaign;
@@ -36,11 +38,8 @@ export interface StepActionDeps {
   timeZone: string;
   pipeline: PipelineService;
   calls: CallService;
-  /** Null when TELEGRAM_BOT_TOKEN is not set. */
+  /** Null when TELEGRAM_BOT_TOKEN is not set. Retries what certainly did not arrive; steps never resend. */
   telegram: TextSender | null;
-  /** Attempts for a transient failure (network, 5xx left over after auto-retry). */
-  maxAttempts: number;
-  retryBaseMs: number;
   log: Logger;
 }
 
@@ -51,7 +50,6 @@ export function campaignActor(campaignId: number): string {
 export function createStepActions(deps: StepActionDeps) {
   const { db, clock, log } = deps;
   const q = createStepRunQueries(db);
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   async function sendMessage({ campaign, step, lead }: StepContext): Promise<StepOutcome> {
     if (!deps.telegram) return { status: "skipped", attempts: 0, error: "Telegram no está configurado (TELEGRAM_BOT_TOKEN)" };
@@ -66,32 +64,41 @@ export function createStepActions(deps: StepActionDeps) {
     const { text, missing } = renderTemplate(template.content, templateValuesFor(lead, appointment, deps.timeZone));
     const chatId = lead.telegram_chat_id;
 
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const sent = await deps.telegram.sendText(chatId, text);
-        q.insertOutboundMessage({
-          leadId: lead.id,
-          channel: campaign.channel,
-          agentType: template.agent_type,
-          text,
-          externalId: String(sent.message_id),
-          at: clock.now(),
-        });
-        return { status: "success", attempts: attempt, detail: { template_id: template.id, message_id: sent.message_id, missing_variables: missing } };
-      } catch (error) {
-        if (error instanceof PermanentDeliveryError) {
-          if (error.chatUnreachable) markTelegramUnreachable(lead, error.message);
-          return { status: "failed", attempts: attempt, error: error.message };
-        }
-        if (error instanceof TransientDeliveryError && attempt < deps.maxAttempts) {
-          const wait = deps.retryBaseMs * 2 ** (attempt - 1);
-          log.warn({ lead_id: lead.id, campaign_id: campaign.id, attempt, wait_ms: wait, err: error.message }, "transient delivery failure, retrying");
-          await sleep(wait);
-          continue;
-        }
-        return { status: "failed", attempts: attempt, error: error instanceof Error ? error.message : String(error) };
-      }
+    // One send: the Telegram client already retried what certainly did not arrive (429, 5xx, no connection).
+    let sent: SentMessage;
+    try {
+      sent = await deps.telegram.sendText(chatId, text);
+    } catch (error) {
+      return failedSend(error, { campaign, step, lead }, template.id);
     }
+    q.insertOutboundMessage({
+      leadId: lead.id,
+      channel: campaign.channel,
+      agentType: template.agent_type,
+      text,
+      externalId: String(sent.message_id),
+      at: clock.now(),
+    });
+    return { status: "success", attempts: sent.attempts, detail: { template_id: template.id, message_id: sent.message_id, missing_variables: missing } };
+  }
+
+  function failedSend(error: unknown, { campaign, step, lead }: Omit<StepContext, "enrollmentId">, templateId: number): StepOutcome {
+    if (error instanceof PermanentDeliveryError) {
+      if (error.chatUnreachable) markTelegramUnreachable(lead, error.message);
+      return { status: "failed", attempts: error.attempts, error: error.message };
+    }
+    if (error instanceof UnknownDeliveryError) {
+      log.warn({ lead_id: lead.id, campaign_id: campaign.id, step_number: step.step_number, err: error.message }, "campaign message delivery unknown: flagged for review");
+      return {
+        status: "needs_review",
+        attempts: error.attempts,
+        error: `${error.message}: puede que el mensaje haya llegado o no; no se reintenta para no duplicar; revisar si llegó`,
+        detail: { template_id: templateId },
+      };
+    }
+    if (error instanceof TransientDeliveryError) return { status: "failed", attempts: error.attempts, error: error.message };
+    // Not a delivery answer at all (a bug, the client shutting down): the runner logs it and records the step as failed.
+    throw error;
   }
 
   function markTelegramUnreachable(lead: Lead, reason: string): void {
@@ -106,17 +113,18 @@ export function createStepActions(deps: StepActionDeps) {
     const target = step.target_stage;
     if (target === null) return { status: "failed", attempts: 1, error: "El paso no tiene target_stage" };
     if (lead.pipeline_stage === target) return { status: "skipped", attempts: 1, error: `El lead ya está en ${target}` };
-    // Marked before the move, so the stage-change sweep does not end this enrollment for a move it made itself.
-    db.update(campaignEnrollments).set({ moved_by_own_step: true }).where(eq(campaignEnrollments.id, enrollmentId)).run();
     try {
+      // The flag and the move commit together: the stage-change sweep that the
+      // move triggers must not end this enrollment for a move it made itself,
+      // and a move that is refused (or a crash before commit) leaves neither.
       deps.pipeline.moveLeadToStage(
         lead.id,
         { new_stage: target, reason: `Campaña «${campaign.name}», paso ${step.step_number}` },
         campaignActor(campaign.id),
+        { inSameTransaction: (tx) => markMovedByOwnStep(tx, enrollmentId, clock.now()) },
       );
       return { status: "success", attempts: 1, detail: { from_stage: lead.pipeline_stage, to_stage: target } };
     } catch (error) {
-      db.update(campaignEnrollments).set({ moved_by_own_step: false }).where(eq(campaignEnrollments.id, enrollmentId)).run();
       if (error instanceof DomainError) return { status: "failed", attempts: 1, error: error.message };
       throw error;
     }

@@ -8,13 +8,13 @@
  * (it talks to Telegram), and a second transaction records the outcome and
  * schedules the next step. A process that dies in between leaves the log
  * `in_flight`; after the lease it is flagged for review and the enrollment
- * moves on, never re-sending a message that may have gone out.
+ * moves on, never re-sending a message that may have gone out. A send whose
+ * delivery is unknown (Telegram took the request, the answer never came) is
+ * recorded the same way at once: in_flight, needs_review, and the next step.
  */
-import { and, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { selectAbandonedClaims, selectDueEnrollmentIds } from "../../db/repositories/enrollments-repository";
 import { createStepRunQueries } from "../../db/repositories/step-run-repository";
-import { campaignLogs } from "../../db/schema";
 import type { Clock } from "../clock";
 import { parseTrigger } from "../domain/campaign-rules";
 import { enrollmentExitReason } from "../domain/enrollment-rules";
@@ -37,6 +37,8 @@ export interface RunSummary {
   success: number;
   failed: number;
   skipped: number;
+  /** Steps that may or may not have acted (a message whose delivery is unknown): flagged for review, not redone. */
+  needs_review: number;
   exited: number;
   completed: number;
   postponed: number;
@@ -109,12 +111,15 @@ export function createStepRunner(deps: StepRunnerDeps) {
   function recordOutcome(logId: number, context: StepContext, outcome: StepOutcome): "completed" | "scheduled" {
     return db.transaction(() => {
       const now = clock.now();
+      // An unknown outcome is recorded as the crash case is: still in_flight, flagged for review.
+      const needsReview = outcome.status === "needs_review";
       q.recordOutcome({
         id: logId,
-        status: outcome.status,
+        status: needsReview ? "in_flight" : outcome.status,
         error: outcome.status === "success" ? null : outcome.error,
         detail: outcome.detail ?? null,
         attempts: outcome.attempts,
+        needsReview,
         now,
       });
       return advanceEnrollment(context.enrollmentId, context.campaign.id, context.step.step_number, now);
@@ -144,17 +149,9 @@ export function createStepRunner(deps: StepRunnerDeps) {
       const now = clock.now();
       const abandoned = selectAbandonedClaims(db, new Date(now.getTime() - deps.leaseMs));
       for (const claimRow of abandoned) {
-        db.transaction((tx) => {
-          const flagged = tx
-            .update(campaignLogs)
-            .set({
-              needs_review: true,
-              error: "Interrumpido a mitad del paso (el proceso se detuvo): no se reintenta para no duplicar; revisar si llegó",
-              finished_at: now,
-            })
-            .where(and(eq(campaignLogs.id, claimRow.id), eq(campaignLogs.status, "in_flight"), eq(campaignLogs.needs_review, false)))
-            .run();
-          if (flagged.changes === 0 || claimRow.enrollment_id === null) return;
+        db.transaction(() => {
+          const flagged = q.flagAbandoned(claimRow.id, "Interrumpido a mitad del paso (el proceso se detuvo): no se reintenta para no duplicar; revisar si llegó", now);
+          if (!flagged || claimRow.enrollment_id === null) return;
           const enrollment = q.enrollment(claimRow.enrollment_id);
           if (enrollment?.status === "active" && enrollment.next_run_at === null && enrollment.next_step_number === claimRow.step_number) {
             advanceEnrollment(enrollment.id, claimRow.campaign_id, claimRow.step_number, now);
@@ -167,7 +164,7 @@ export function createStepRunner(deps: StepRunnerDeps) {
 
     /** Runs every due step (and the ones they make due), `concurrency` at a time. */
     async runDueSteps(): Promise<RunSummary> {
-      const summary: RunSummary = { success: 0, failed: 0, skipped: 0, exited: 0, completed: 0, postponed: 0, recovered: 0 };
+      const summary: RunSummary = { success: 0, failed: 0, skipped: 0, needs_review: 0, exited: 0, completed: 0, postponed: 0, recovered: 0 };
       summary.recovered = this.recoverAbandoned();
       // Steps with no delay become due as soon as the previous one ran: loop
       // until nothing is due, or until a batch makes no progress (every claim
@@ -185,7 +182,7 @@ export function createStepRunner(deps: StepRunnerDeps) {
 }
 
 function progress(summary: RunSummary): number {
-  return summary.success + summary.failed + summary.skipped + summary.exited + summary.completed + summary.postponed;
+  return summary.success + summary.failed + summary.skipped + summary.needs_review + summary.exited + summary.completed + summary.postponed;
 }
 
 export type StepRunner = ReturnType<typeof createStepRunner>;

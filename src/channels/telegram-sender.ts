@@ -1,36 +1,31 @@
 /**
- * Sends text to a Telegram chat through grammY's API client, within Telegram's
- * limits (throttler: TELEGRAM_MAX_PER_SECOND overall, 1 message/s per chat) and
- * retrying what Telegram asks us to retry (auto-retry: 429 retry_after, 5xx).
- * Errors come out classified: permanent (the user blocked the bot, the chat is
- * gone) or transient (try again later).
+ * Sends text to a Telegram chat through the process's one grammY Api (the
+ * bot's), whose limits and retries are installed once (telegram-limits.ts).
+ * Errors come out classified by what the caller may do next:
+ * - permanent: will fail again (the user blocked the bot, the chat is gone);
+ * - transient: certainly not delivered, and the retry layer already gave up;
+ * - unknown: the request may have reached Telegram; never send it again blindly.
  */
-import { autoRetry } from "@grammyjs/auto-retry";
-import { apiThrottler } from "@grammyjs/transformer-throttler";
-import { Api, GrammyError, HttpError } from "grammy";
-
-export interface TelegramSenderOptions {
-  token: string;
-  apiRoot: string;
-  /** Overall messages per second; 0 lifts the limit (self-hosted Bot API, benchmarks). */
-  maxPerSecond: number;
-  /** How many times auto-retry repeats a 429/5xx before giving up. */
-  maxRetries: number;
-  /** The longest retry_after we are willing to wait inside one step. */
-  maxRetryAfterSeconds?: number;
-  timeoutSeconds?: number;
-}
+import { GrammyError, HttpError, type Api } from "grammy";
+import { attemptsMade, networkCode, neverReachedTelegram } from "./telegram-retry";
 
 export interface SentMessage {
   message_id: number;
+  /** Attempts the retry layer made (1 when the first one went through). */
+  attempts: number;
 }
 
 export interface TextSender {
   sendText(chatId: number, text: string): Promise<SentMessage>;
 }
 
+abstract class DeliveryError extends Error {
+  /** Attempts the retry layer made before this outcome. */
+  attempts = 1;
+}
+
 /** Delivery failed and will fail again. `chatUnreachable`: the chat itself is gone or blocked us. */
-export class PermanentDeliveryError extends Error {
+export class PermanentDeliveryError extends DeliveryError {
   override name = "PermanentDeliveryError";
   constructor(
     message: string,
@@ -40,50 +35,33 @@ export class PermanentDeliveryError extends Error {
   }
 }
 
-/** Delivery failed for now (rate limit, server or network trouble). */
-export class TransientDeliveryError extends Error {
+/** Not delivered, for sure (rate limit, server trouble, no connection), after the retries allowed. */
+export class TransientDeliveryError extends DeliveryError {
   override name = "TransientDeliveryError";
 }
 
-export function createTelegramSender(options: TelegramSenderOptions): TextSender & { api: Api } {
-  const api = new Api(options.token, { apiRoot: options.apiRoot, timeoutSeconds: options.timeoutSeconds ?? 30 });
-  installTelegramLimits(api, options);
+/** The request may have reached Telegram (connection cut, timeout): the message may or may not have arrived. */
+export class UnknownDeliveryError extends DeliveryError {
+  override name = "UnknownDeliveryError";
+}
 
+/** A TextSender over `api`: pass the bot's Api, so every message shares one throttler and one retry layer. */
+export function createTelegramSender(api: Api): TextSender & { api: Api } {
   return {
     api,
     async sendText(chatId, text) {
+      // Our own payload object, so the retry layer's attempt count can be read back from it.
+      const payload = { chat_id: chatId, text };
       try {
-        const message = await api.sendMessage(chatId, text);
-        return { message_id: message.message_id };
+        const message = await api.raw.sendMessage(payload);
+        return { message_id: message.message_id, attempts: attemptsMade(payload) };
       } catch (error) {
-        throw classifyTelegramError(error);
+        const classified = classifyTelegramError(error);
+        if (classified instanceof DeliveryError) classified.attempts = attemptsMade(payload);
+        throw classified;
       }
     },
   };
-}
-
-/**
- * Telegram's limits on any grammY Api (the campaign sender's and the bot's):
- * auto-retry for 429 retry_after and 5xx, then the throttler. Order matters:
- * the throttler is installed last so it runs first, and retries go back through it.
- */
-export function installTelegramLimits(api: Api, options: Pick<TelegramSenderOptions, "maxPerSecond" | "maxRetries" | "maxRetryAfterSeconds">): void {
-  api.config.use(
-    autoRetry({
-      maxRetryAttempts: options.maxRetries,
-      maxDelaySeconds: options.maxRetryAfterSeconds ?? 120,
-      // A network error may hide a message that did arrive: the caller decides, not a blind resend.
-      rethrowHttpErrors: true,
-    }),
-  );
-  if (options.maxPerSecond > 0) {
-    api.config.use(
-      apiThrottler({
-        global: { reservoir: options.maxPerSecond, reservoirRefreshAmount: options.maxPerSecond, reservoirRefreshInterval: 1000 },
-        out: { maxConcurrent: 1, minTime: 1000 },
-      }),
-    );
-  }
 }
 
 export function classifyTelegramError(error: unknown): Error {
@@ -95,6 +73,11 @@ export function classifyTelegramError(error: unknown): Error {
     if (error.error_code === 429 || error.error_code >= 500) return new TransientDeliveryError(description);
     return new PermanentDeliveryError(description, false);
   }
-  if (error instanceof HttpError) return new TransientDeliveryError(`Red: ${error.message}`);
+  if (error instanceof HttpError) {
+    const code = networkCode(error);
+    return neverReachedTelegram(error.error)
+      ? new TransientDeliveryError(`Sin conexión con Telegram (${code}): el mensaje no salió`)
+      : new UnknownDeliveryError(`Telegram no confirmó el envío (${code})`);
+  }
   return error instanceof Error ? error : new Error(String(error));
 }

@@ -33,6 +33,11 @@ export type Channel = (typeof CHANNELS)[number];
 export const AGENT_TYPES = ["perfilador", "financiero", "agenda", "seguimiento"] as const;
 export type AgentType = (typeof AGENT_TYPES)[number];
 
+/** A stored agent name as the type; an unknown one (an old row, a hand edit) falls back to the perfilador. */
+export function agentTypeOrDefault(value: string | null | undefined): AgentType {
+  return (AGENT_TYPES as readonly string[]).includes(value ?? "") ? (value as AgentType) : "perfilador";
+}
+
 export const MESSAGE_DIRECTIONS = ["inbound", "outbound"] as const;
 
 export const CAMPAIGN_TRIGGERS = ["stage_change", "lead_score", "inactivity"] as const;

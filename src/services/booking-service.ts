@@ -10,7 +10,7 @@ import { findCurrentAppointment, findLead } from "../../db/repositories/leads-re
 import { insertMessage } from "../../db/repositories/messages-repository";
 import type { Appointment, Lead } from "../../db/schema";
 import type { CalendarPort } from "../calendar/calendar-port";
-import type { TextSender } from "../channels/telegram-sender";
+import { UnknownDeliveryError, type TextSender } from "../channels/telegram-sender";
 import { DEFAULT_BUSINESS_HOURS, findFreeSlots, type Interval } from "../domain/slots";
 import { formatAppointmentDate } from "../domain/templates";
 import { ConflictError, NotFoundError } from "../errors";
@@ -115,7 +115,11 @@ export function createBookingService(deps: BookingDeps) {
       return { appointment, lead: advanced.lead, reply: confirmation(advanced.lead, appointment) };
     },
 
-    /** Sends due 24 h / 1 h reminders once each, and moves leads whose meeting ended to seguimiento. */
+    /**
+     * Sends due 24 h / 1 h reminders at most once each (claimed before sending,
+     * so never resent; the Telegram client retries only what certainly did not
+     * arrive), and moves leads whose meeting ended to seguimiento.
+     */
     async runDueReminders(): Promise<{ reminders: number; followed_up: number }> {
       let reminders = 0;
       for (const kind of ["24h", "1h"] as ReminderKind[]) {
@@ -133,7 +137,8 @@ export function createBookingService(deps: BookingDeps) {
             insertMessage(db, { lead_id: lead.id, direction: "outbound", channel: "telegram", agent_type: "agenda", text, external_id: String(sent.message_id), at: clock.now() });
             reminders++;
           } catch (error) {
-            log.warn({ err: error, appointment_id: appointment.id, kind }, "appointment reminder failed");
+            if (error instanceof UnknownDeliveryError) flagReminderForReview(appointment, kind, error);
+            else log.warn({ err: error, appointment_id: appointment.id, kind }, "appointment reminder failed");
           }
         }
       }
@@ -146,6 +151,17 @@ export function createBookingService(deps: BookingDeps) {
       return { reminders, followed_up: followedUp };
     },
   };
+
+  /** The reminder may or may not have arrived: left claimed (never resent) and written down for a person to check. */
+  function flagReminderForReview(appointment: Appointment, kind: ReminderKind, error: UnknownDeliveryError): void {
+    const reason = `${error.message}: puede que el recordatorio haya llegado o no; no se reenvía para no duplicar; revisar si llegó`;
+    insertAudit(
+      db,
+      { actor: "system:reminders", action: "appointment.reminder_needs_review", entity: "appointment", entity_id: appointment.id, after: { kind, reason } },
+      clock.now(),
+    );
+    log.warn({ appointment_id: appointment.id, lead_id: appointment.lead_id, kind, err: error.message }, "appointment reminder delivery unknown: flagged for review");
+  }
 
   async function freeSlotsCovering(start: Date, end: Date): Promise<boolean> {
     const busy = await calendar.busy(start, end);

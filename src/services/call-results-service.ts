@@ -3,10 +3,19 @@
  * summary, the facts (merged into the lead, never wiping known ones) and the
  * stage move the rules allow.
  */
-import { findCall, insertTranscript, listTranscript, recordCampaignCallOutcome, selectAbandonedCalls, updateCallRow } from "../../db/repositories/calls-repository";
+import {
+  claimCallStream,
+  findCall,
+  insertTranscript,
+  listTranscript,
+  recordCampaignCallOutcome,
+  replaceTranscriptText,
+  selectAbandonedCalls,
+  updateCallRow,
+} from "../../db/repositories/calls-repository";
 import { findLead } from "../../db/repositories/leads-repository";
 import { insertAudit } from "../../db/repositories/audit-repository";
-import type { VoiceCall } from "../../db/schema";
+import type { Lead, VoiceCall } from "../../db/schema";
 import { leadFactsSchema, type LeadFacts } from "../agents/lead-facts";
 import type { CallSummarizer } from "../agents/call-summarizer";
 import { applyApprovalRule } from "./approval";
@@ -41,11 +50,19 @@ export function createCallResultsService({ db, clock }: ServiceDeps, leads: Lead
       listeners.push(listener);
     },
 
-    recordUtterance(callId: number, speaker: "agent" | "lead", text: string): void {
-      if (!text.trim()) return;
+    /** One line as it was spoken: its item, its place in the conversation and its offset in the call's audio. */
+    recordUtterance(callId: number, line: { speaker: "agent" | "lead"; text: string; itemId?: string; position?: number; offsetMs?: number }): void {
+      const text = line.text.trim();
+      if (!text) return;
       const now = clock.now();
-      const started = findCall(db, callId)?.started_at;
-      insertTranscript(db, { call_id: callId, speaker, text: text.trim(), offset_ms: started ? Math.max(0, now.getTime() - started.getTime()) : null, at: now });
+      const started = line.offsetMs === undefined ? findCall(db, callId)?.started_at : undefined;
+      const offset = line.offsetMs ?? (started ? Math.max(0, now.getTime() - started.getTime()) : null);
+      insertTranscript(db, { call_id: callId, speaker: line.speaker, text, offset_ms: offset, item_id: line.itemId ?? null, position: line.position ?? null, at: now });
+    },
+
+    /** The caller interrupted: the agent's line keeps what was heard (null: nothing was). */
+    replaceUtterance(callId: number, itemId: string, text: string | null): void {
+      replaceTranscriptText(db, callId, itemId, text);
     },
 
     /** `guardar_datos` from the voice agent. Returns what was saved (for the model's function output). */
@@ -56,9 +73,17 @@ export function createCallResultsService({ db, clock }: ServiceDeps, leads: Lead
       return applyFacts(call.lead_id, parsed.data);
     },
 
-    markStreaming(callId: number): void {
-      const call = findCall(db, callId);
-      if (call && !call.started_at) updateCallRow(db, callId, { started_at: clock.now(), updated_at: clock.now() });
+    /**
+     * A Media Stream's `start` names a call: accepted only for a call we placed
+     * or answered, with the same CallSid, still in progress and not already
+     * streaming. The claim and the call's start time are one write.
+     */
+    openStream(callId: number, callSid: string): { call: VoiceCall; lead: Lead } | null {
+      return db.transaction((tx) => {
+        const call = claimCallStream(tx, callId, callSid, clock.now());
+        const lead = call && findLead(tx, call.lead_id);
+        return call && lead ? { call, lead } : null;
+      });
     },
 
     /**

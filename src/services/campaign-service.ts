@@ -170,10 +170,11 @@ export function createCampaignService({ db, clock }: ServiceDeps) {
     stats(campaignId: number) {
       requireCampaign(db, campaignId);
       const rows = countLogsByStepAndStatus(db, campaignId);
-      const steps = new Map<number, { step_number: number; action: string; success: number; failed: number; skipped: number; in_flight: number }>();
+      const steps = new Map<number, { step_number: number; action: string; success: number; failed: number; skipped: number; in_flight: number; needs_review: number }>();
       for (const row of rows) {
-        const entry = steps.get(row.step_number) ?? { step_number: row.step_number, action: row.action, success: 0, failed: 0, skipped: 0, in_flight: 0 };
+        const entry = steps.get(row.step_number) ?? { step_number: row.step_number, action: row.action, success: 0, failed: 0, skipped: 0, in_flight: 0, needs_review: 0 };
         entry[row.status] += row.n;
+        if (row.needs_review) entry.needs_review += row.n;
         steps.set(row.step_number, entry);
       }
       const perStep = [...steps.values()].sort((a, b) => a.step_number - b.step_number);
@@ -189,6 +190,8 @@ export function createCampaignService({ db, clock }: ServiceDeps) {
         success_rate: executed === 0 ? 0 : succeeded / executed,
         failure_rate: executed === 0 ? 0 : failed / executed,
         skipped: perStep.reduce((sum, s) => sum + s.skipped, 0),
+        // May or may not have happened (a message whose delivery is unknown, a crash mid-step): a person checks.
+        needs_review: perStep.reduce((sum, s) => sum + s.needs_review, 0),
         steps: perStep,
         enrollments,
       };

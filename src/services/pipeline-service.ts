@@ -84,8 +84,17 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
   }
 
   return {
-    moveLeadToStage(leadId: number, move: StageMove, actor: Actor): StageChange {
-      const change = db.transaction((tx) => applyMove(tx, requireLead(tx, leadId), move, actor, clock.now()));
+    /**
+     * Moves a lead, in one transaction with its history and audit rows.
+     * `inSameTransaction` writes the caller's own rows in that transaction,
+     * after the move: both commit, or (a refused move, a throw) neither does.
+     */
+    moveLeadToStage(leadId: number, move: StageMove, actor: Actor, options: { inSameTransaction?: (tx: Executor, change: StageChange) => void } = {}): StageChange {
+      const change = db.transaction((tx) => {
+        const moved = applyMove(tx, requireLead(tx, leadId), move, actor, clock.now());
+        options.inSameTransaction?.(tx, moved);
+        return moved;
+      });
       notify(change, actor);
       return change;
     },

@@ -11,6 +11,11 @@
  * long-polling semantics (updates below `offset` are confirmed and dropped; an
  * empty queue waits up to `timeout` seconds). While a webhook is set,
  * getUpdates answers 409 as Telegram does.
+ *
+ * Network failures, as a client meets them: a request that reaches Telegram
+ * and is acted on, but whose answer never arrives (the connection is cut:
+ * the client cannot know the message went out), and a server that is not
+ * there at all (connections refused: nothing was sent).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -76,6 +81,14 @@ export interface FakeTelegram {
   failChat(chatId: number, failure: TelegramFailure): void;
   /** Requests to this chat are received but never answered (a process can die while waiting). */
   holdChat(chatId: number): void;
+  /** Stops holding this chat: the held sendMessage requests are delivered and answered, in order. */
+  releaseChat(chatId: number): void;
+  /** The next `times` sendMessage requests are delivered, then their connection is cut without an answer. */
+  deliverThenCut(times?: number): void;
+  /** Stops listening: new connections are refused (ECONNREFUSED) and idle kept-alive ones closed, until acceptConnections. */
+  refuseConnections(): Promise<void>;
+  /** Listens again on the same port. */
+  acceptConnections(): Promise<void>;
   /** When an update was first handed to the bot by getUpdates (performance.now()), if it was. */
   servedAt(updateId: number): number | undefined;
   /** Called for every delivered message (benchmarks time replies with it). */
@@ -93,7 +106,8 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
   const queuedFailures: { method: string; failure: TelegramFailure }[] = [];
   const chatFailures = new Map<number, TelegramFailure>();
   const heldChats = new Set<number>();
-  const held: ServerResponse[] = [];
+  const held: { res: ServerResponse; chatId: number; text: string; replyMarkup: unknown }[] = [];
+  let cutsLeft = 0;
   let nextMessageId = 1;
   const pending: Record<string, unknown>[] = [];
   let nextUpdateId = 1;
@@ -104,6 +118,21 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
   const deliveryListeners: ((message: DeliveredMessage) => void)[] = [];
   const served = new Map<number, number>();
   let closed = false;
+
+  /** Records a message as Telegram would have sent it, and returns its Message object. */
+  function deliver(chatId: number, text: string, replyMarkup: unknown) {
+    const message = {
+      message_id: nextMessageId++,
+      from: BOT_USER,
+      chat: { id: chatId, type: "private", first_name: "Lead" },
+      date: Math.floor(Date.now() / 1000),
+      text,
+    };
+    const record = { chat_id: chatId, text, message_id: message.message_id, reply_markup: replyMarkup };
+    delivered.push(record);
+    for (const listener of deliveryListeners) listener(record);
+    return message;
+  }
 
   function pushUpdate(update: Record<string, unknown>): number {
     const id = nextUpdateId++;
@@ -177,19 +206,16 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
         const chatFailure = chatFailures.get(chatId);
         if (chatFailure) return fail(res, chatFailure);
         if (heldChats.has(chatId)) {
-          held.push(res);
+          held.push({ res, chatId, text, replyMarkup: body.reply_markup });
           return;
         }
-        const message = {
-          message_id: nextMessageId++,
-          from: BOT_USER,
-          chat: { id: chatId, type: "private", first_name: "Lead" },
-          date: Math.floor(Date.now() / 1000),
-          text,
-        };
-        const record = { chat_id: chatId, text, message_id: message.message_id, reply_markup: body.reply_markup };
-        delivered.push(record);
-        for (const listener of deliveryListeners) listener(record);
+        const message = deliver(chatId, text, body.reply_markup);
+        if (cutsLeft > 0) {
+          // The message is out, but the client only sees its connection drop (ECONNRESET, "socket hang up").
+          cutsLeft--;
+          res.socket?.destroy();
+          return;
+        }
         return reply(res, 200, { ok: true, result: message });
       }
       default:
@@ -199,6 +225,7 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
+  let listening = true;
 
   return {
     pushUpdate,
@@ -240,6 +267,34 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
     },
     failChat: (chatId, failure) => void chatFailures.set(chatId, failure),
     holdChat: (chatId) => void heldChats.add(chatId),
+    releaseChat(chatId) {
+      heldChats.delete(chatId);
+      for (const entry of held.filter((h) => h.chatId === chatId)) {
+        held.splice(held.indexOf(entry), 1);
+        reply(entry.res, 200, { ok: true, result: deliver(entry.chatId, entry.text, entry.replyMarkup) });
+      }
+    },
+    deliverThenCut(times = 1) {
+      cutsLeft += times;
+    },
+    async refuseConnections() {
+      if (!listening) return;
+      listening = false;
+      // close() only stops accepting; kept-alive idle sockets would still carry requests, so they go too.
+      server.close();
+      server.closeIdleConnections();
+    },
+    async acceptConnections() {
+      if (listening) return;
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, "127.0.0.1", () => {
+          server.off("error", reject);
+          resolve();
+        });
+      });
+      listening = true;
+    },
     async waitForDelivered(count, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
       while (delivered.length < count) {
@@ -250,9 +305,10 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
     async close() {
       closed = true;
       for (const wake of wakePollers.splice(0)) wake();
-      for (const res of held) res.destroy();
+      for (const { res } of held) res.destroy();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // A server already refusing connections has nothing left to close.
+      await new Promise<void>((resolve) => (listening ? server.close(() => resolve()) : resolve()));
     },
   };
 }

@@ -7,6 +7,11 @@
  * MachineDetection…). Answers 201 with a Call resource (snake_case fields,
  * status "queued", direction "outbound-api"), or Twilio's error shape
  * {code, message, more_info, status} (20003 Authenticate, 21211 invalid To).
+ * POST …/Calls/{Sid}.json with Twiml (a live-call update) is accepted only
+ * while the call is in progress (else 21220, as Twilio answers); it replaces
+ * the running <Connect><Stream>, so Twilio sends `stop` and closes the media
+ * stream. When our server closes a media stream first, the <Connect> verb ends
+ * and, with no TwiML after it, so does the call.
  */
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
@@ -16,11 +21,25 @@ import { readBody, sendJson } from "./http";
 export interface PlacedCall {
   sid: string;
   params: URLSearchParams;
+  status: "queued" | "in-progress" | "completed";
+}
+
+/** Twilio's side of a media stream, so the fake can end it the way Twilio does. */
+export interface AttachedStream {
+  hangUp(): void;
 }
 
 export interface FakeTwilio {
-  /** Updates to live calls (POST …/Calls/{Sid}.json): the TwiML or Status sent. */
+  /** Accepted updates to live calls (POST …/Calls/{Sid}.json): the TwiML or Status sent. */
   updates: { sid: string; params: URLSearchParams }[];
+  /** Updates Twilio refused because the call was no longer in progress (error 21220). */
+  refusedUpdates: { sid: string; params: URLSearchParams }[];
+  /** The callee picks up. */
+  answer(sid: string): void;
+  /** A media stream for this call is open (the Media Streams client registers itself). */
+  attachStream(sid: string, stream: AttachedStream): void;
+  /** Our server closed the call's media stream: the <Connect> verb ends, and with it the call. */
+  streamClosedByServer(sid: string): void;
   apiBase: string;
   accountSid: string;
   authToken: string;
@@ -31,7 +50,28 @@ export interface FakeTwilio {
 }
 
 export async function startFakeTwilio(accountSid = "AC00000000000000000000000000000001", authToken = "fake-twilio-auth-token"): Promise<FakeTwilio> {
-  const fake: FakeTwilio = { apiBase: "", accountSid, authToken, calls: [], updates: [], rejectNumbers: new Set(), close: async () => undefined };
+  const streams = new Map<string, AttachedStream>();
+  const find = (sid: string) => fake.calls.find((c) => c.sid === sid);
+  const fake: FakeTwilio = {
+    apiBase: "",
+    accountSid,
+    authToken,
+    calls: [],
+    updates: [],
+    refusedUpdates: [],
+    rejectNumbers: new Set(),
+    answer: (sid) => {
+      const call = find(sid);
+      if (call && call.status === "queued") call.status = "in-progress";
+    },
+    attachStream: (sid, stream) => void streams.set(sid, stream),
+    streamClosedByServer: (sid) => {
+      streams.delete(sid);
+      const call = find(sid);
+      if (call) call.status = "completed";
+    },
+    close: async () => undefined,
+  };
   const twilioError = (code: number, message: string, status: number) => ({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
 
   const server = createServer(async (req, res) => {
@@ -41,10 +81,20 @@ export async function startFakeTwilio(accountSid = "AC00000000000000000000000000
     if (req.headers.authorization !== expected) return sendJson(res, 401, twilioError(20003, "Authenticate", 401));
     const update = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\/(CA[0-9a-f]+)\.json$/.exec(path);
     if (req.method === "POST" && update) {
-      const placed = fake.calls.find((c) => c.sid === update[2]);
+      const placed = find(update[2]!);
       if (!placed) return sendJson(res, 404, twilioError(20404, "The requested resource was not found", 404));
-      fake.updates.push({ sid: update[2]!, params: new URLSearchParams(body) });
-      return sendJson(res, 200, { sid: update[2], account_sid: accountSid, status: "in-progress", to: placed.params.get("To"), from: placed.params.get("From") });
+      const params = new URLSearchParams(body);
+      if (placed.status !== "in-progress") {
+        fake.refusedUpdates.push({ sid: placed.sid, params });
+        return sendJson(res, 400, twilioError(21220, "Call is not in-progress. Cannot redirect.", 400));
+      }
+      fake.updates.push({ sid: placed.sid, params });
+      sendJson(res, 200, { sid: placed.sid, account_sid: accountSid, status: "in-progress", to: placed.params.get("To"), from: placed.params.get("From") });
+      // New TwiML replaces the <Connect><Stream>: Twilio stops the stream, then plays what it was given.
+      const stream = streams.get(placed.sid);
+      streams.delete(placed.sid);
+      stream?.hangUp();
+      return;
     }
     const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\.json$/.exec(path);
     if (req.method !== "POST" || !match) return sendJson(res, 404, twilioError(20404, "The requested resource was not found", 404));
@@ -58,7 +108,7 @@ export async function startFakeTwilio(accountSid = "AC00000000000000000000000000
       return sendJson(res, 400, twilioError(21205, "Url parameter is required.", 400));
     }
     const sid = `CA${randomBytes(16).toString("hex")}`;
-    fake.calls.push({ sid, params });
+    fake.calls.push({ sid, params, status: "queued" });
     const now = new Date().toUTCString().replace("GMT", "+0000");
     return sendJson(res, 201, {
       sid,

@@ -1,7 +1,7 @@
 /** Webhook mode: Telegram POSTs updates to our server; the secret token is checked. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeTelegram, type FakeTelegram } from "../fakes/telegram-bot-api";
-import { startTestServer, type TestServer, telegramEnv } from "./test-server";
+import { startTestServer, type TestServer, telegramWebhookEnv } from "./test-server";
 
 const SECRET = "s3cr3t_webhook-token";
 let telegram: FakeTelegram;
@@ -9,13 +9,7 @@ let server: TestServer;
 
 beforeAll(async () => {
   telegram = await startFakeTelegram();
-  server = await startTestServer({
-    env: {
-      ...telegramEnv(telegram),
-      TELEGRAM_WEBHOOK_URL: "https://bot.inmobiliaria.example/telegram/webhook",
-      TELEGRAM_WEBHOOK_SECRET: SECRET,
-    },
-  });
+  server = await startTestServer({ env: telegramWebhookEnv(telegram, SECRET) });
   expect(await server.prospecta.startBot()).toBe("webhook");
 });
 afterAll(async () => {

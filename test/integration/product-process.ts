@@ -4,6 +4,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 export interface ProductProcess {
   child: ChildProcess;
   baseUrl: string;
+  /** Everything the process printed so far (its logs). */
+  output(): string;
   /** Sends `signal` and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -24,7 +26,7 @@ export function startProductProcess(env: Record<string, string>): Promise<Produc
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = output.match(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
-      if (match) resolve({ child, baseUrl: match[1]!, stop });
+      if (match) resolve({ child, baseUrl: match[1]!, stop, output: () => output });
     };
     child.stdout!.on("data", onData);
     child.stderr!.on("data", onData);

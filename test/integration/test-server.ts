@@ -7,6 +7,7 @@ import { loadConfig } from "../../src/config";
 import { createManualClock } from "../../src/clock";
 import { buildProspecta, type Prospecta } from "../../src/prospecta";
 import type { Logger } from "../../src/logger";
+import type { StreamLimits } from "../../voice/stream-server";
 
 export const TEST_TOKEN = "test-admin-token-0123456789";
 
@@ -35,6 +36,11 @@ export function telegramEnv(telegram: { token: string; apiRoot: string }): Recor
   return { TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot, TELEGRAM_MAX_PER_SECOND: "0" };
 }
 
+/** As telegramEnv, in webhook mode: Telegram POSTs updates to `${baseUrl}/telegram/webhook` with `secret`. */
+export function telegramWebhookEnv(telegram: { token: string; apiRoot: string }, secret: string): Record<string, string> {
+  return { ...telegramEnv(telegram), TELEGRAM_WEBHOOK_URL: "https://bot.inmobiliaria.example/telegram/webhook", TELEGRAM_WEBHOOK_SECRET: secret };
+}
+
 export interface TestServer {
   prospecta: Prospecta;
   clock: ReturnType<typeof createManualClock>;
@@ -45,7 +51,9 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(options: { seedSamples?: boolean; env?: Record<string, string>; logger?: Logger } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { seedSamples?: boolean; env?: Record<string, string>; logger?: Logger; retryBaseMs?: number; streamLimits?: Partial<StreamLimits> } = {},
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), "prospecta-test-"));
   const config = loadConfig({
     DATABASE_URL: join(dir, "test.db"),
@@ -55,7 +63,14 @@ export async function startTestServer(options: { seedSamples?: boolean; env?: Re
     ...options.env,
   });
   const clock = createManualClock("2026-01-15T16:00:00Z");
-  const prospecta = await buildProspecta(config, { clock, seedSamples: options.seedSamples ?? false, ...(options.logger && { logger: options.logger }) });
+  const prospecta = await buildProspecta(config, {
+    clock,
+    seedSamples: options.seedSamples ?? false,
+    // Telegram retries back off from 10 ms instead of a second: tests wait for outcomes, not for the clock.
+    retryBaseMs: options.retryBaseMs ?? 10,
+    ...(options.logger && { logger: options.logger }),
+    ...(options.streamLimits && { streamLimits: options.streamLimits }),
+  });
   await prospecta.app.listen({ port: 0, host: "127.0.0.1" });
   const { port } = prospecta.app.server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;

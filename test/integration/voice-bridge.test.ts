@@ -2,14 +2,13 @@
 import { rmSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import twilio from "twilio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectMediaStream } from "../fakes/media-streams-client";
 import { startFakeRealtime, type FakeRealtime } from "../fakes/openai-realtime";
 import { startFakeTwilio, type FakeTwilio } from "../fakes/twilio-rest";
-import { startTestServer, TEST_WEBHOOK_BASE, type TestServer, voiceEnv } from "./test-server";
+import { startTestServer, type TestServer, voiceEnv } from "./test-server";
+import { placeAnsweredCall } from "./voice-call-helpers";
 
-const WEBHOOK_BASE = TEST_WEBHOOK_BASE;
 let twilioFake: FakeTwilio;
 let realtime: FakeRealtime;
 let server: TestServer;
@@ -37,19 +36,7 @@ const until = async (check: () => boolean, what: string, timeoutMs = 3000) => {
   }
 };
 
-async function placeCall(phone: string, agent = "perfilador") {
-  const lead = (await server.api("POST", "/leads", { name: "Marta Díaz", phone })).body as { id: number };
-  const call = (await server.api("POST", "/calls/initiate", { lead_id: lead.id, agent_type: agent })).body as { call_id: number; call_sid: string };
-  // Twilio reports the call answered.
-  const params = { CallSid: call.call_sid, CallStatus: "in-progress" };
-  const path = `/voice/status?call_id=${call.call_id}`;
-  await fetch(`${server.baseUrl}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": twilio.getExpectedTwilioSignature(twilioFake.authToken, `${WEBHOOK_BASE}${path}`, params) },
-    body: new URLSearchParams(params).toString(),
-  });
-  return { leadId: lead.id, ...call };
-}
+const placeCall = (phone: string, agent = "perfilador") => placeAnsweredCall(server, twilioFake, phone, agent);
 
 const streamUrl = () => `${server.baseUrl.replace("http", "ws")}/voice/stream`;
 
@@ -57,7 +44,7 @@ describe("the voice bridge", () => {
   it("runs a whole call: greeting first, caller audio never dropped, transcript, saved facts, summary and stage move", async () => {
     const call = await placeCall("+525566660001");
     const before = realtime.received.length;
-    const twilioSide = await connectMediaStream(streamUrl());
+    const twilioSide = await connectMediaStream(streamUrl(), { twilio: twilioFake });
     twilioSide.start(call.call_id, "perfilador", call.call_sid);
     twilioSide.speak(3); // the caller says "¿bueno?" while the model's socket is still opening
     await until(() => twilioSide.received.filter((m) => m.event === "media").length === 5, "the greeting audio");
@@ -102,7 +89,7 @@ describe("the voice bridge", () => {
 
   it("barge-in clears Twilio's audio and truncates at what the caller heard, never more", async () => {
     const call = await placeCall("+525566660002");
-    const twilioSide = await connectMediaStream(streamUrl());
+    const twilioSide = await connectMediaStream(streamUrl(), { twilio: twilioFake });
     twilioSide.start(call.call_id, "perfilador", call.call_sid);
     await until(() => twilioSide.received.filter((m) => m.event === "mark").length === 5, "the greeting");
     twilioSide.ackMarks(2); // 40 ms of the 100 ms sent were played
@@ -141,7 +128,7 @@ describe("the voice bridge", () => {
     const { call_id: callId, call_sid: callSid } = JSON.parse(log.detail);
     expect(twilioFake.calls.at(-1)!.params.get("To")).toBe("+525566660009");
 
-    const twilioSide = await connectMediaStream(streamUrl());
+    const twilioSide = await connectMediaStream(streamUrl(), { twilio: twilioFake });
     twilioSide.start(callId, "financiero", callSid);
     await until(() => twilioSide.received.filter((m) => m.event === "media").length === 5, "the greeting");
     realtime.emit({ type: "conversation.item.input_audio_transcription.completed", item_id: "i", content_index: 0, transcript: "Tengo crédito Infonavit" });
@@ -157,7 +144,7 @@ describe("the voice bridge", () => {
     const call = await placeCall("+525566660010", "financiero");
     await server.api("PATCH", `/leads/${call.leadId}`, { credit_type: "contado", financially_approved: true });
     await server.api("POST", `/pipeline/leads/${call.leadId}/move-stage`, { new_stage: "calificacion_financiera", force: true });
-    const twilioSide = await connectMediaStream(streamUrl());
+    const twilioSide = await connectMediaStream(streamUrl(), { twilio: twilioFake });
     twilioSide.start(call.call_id, "financiero", call.call_sid);
     await until(() => twilioSide.received.filter((m) => m.event === "media").length === 5, "the greeting");
 
@@ -181,7 +168,7 @@ describe("the voice bridge", () => {
   it("what the lead says on the call can approve it, by the same rule as the chat", async () => {
     const call = await placeCall("+525566660011", "financiero");
     await server.api("POST", `/pipeline/leads/${call.leadId}/move-stage`, { new_stage: "calificacion_financiera", force: true });
-    const twilioSide = await connectMediaStream(streamUrl());
+    const twilioSide = await connectMediaStream(streamUrl(), { twilio: twilioFake });
     twilioSide.start(call.call_id, "financiero", call.call_sid);
     await until(() => twilioSide.received.filter((m) => m.event === "media").length === 5, "the greeting");
     realtime.emit({ type: "conversation.item.input_audio_transcription.completed", item_id: "i", content_index: 0, transcript: "Lo pagaría de contado" });
@@ -194,11 +181,11 @@ describe("the voice bridge", () => {
 
   it("a connection that sends garbage is closed without touching a call in progress", async () => {
     const call = await placeCall("+525566660012");
-    const good = await connectMediaStream(streamUrl());
+    const good = await connectMediaStream(streamUrl(), { twilio: twilioFake });
     good.start(call.call_id, "perfilador", call.call_sid);
     await until(() => good.received.filter((m) => m.event === "media").length === 5, "the greeting");
 
-    const junk = await connectMediaStream(streamUrl());
+    const junk = await connectMediaStream(streamUrl(), { twilio: twilioFake });
     junk.sendRaw("\u0000\u0001 not json at all");
     junk.sendRaw(JSON.stringify({ event: "start", start: { customParameters: {} } }));
     expect((await junk.closed).code).toBe(1008);
@@ -211,14 +198,14 @@ describe("the voice bridge", () => {
   });
 
   it("closes a stream for a call we did not place", async () => {
-    const twilioSide = await connectMediaStream(streamUrl());
+    const twilioSide = await connectMediaStream(streamUrl(), { twilio: twilioFake });
     twilioSide.start(999_999, "perfilador", "CAnotours");
     expect((await twilioSide.closed).code).toBe(1008);
   });
 
   it("keeps the partial transcript and finalises the call when the model drops mid-call", async () => {
     const call = await placeCall("+525566660003");
-    const twilioSide = await connectMediaStream(streamUrl());
+    const twilioSide = await connectMediaStream(streamUrl(), { twilio: twilioFake });
     twilioSide.start(call.call_id, "financiero", call.call_sid);
     await until(() => twilioSide.received.filter((m) => m.event === "media").length === 5, "the greeting");
     realtime.emit({ type: "conversation.item.input_audio_transcription.completed", item_id: "item_u", content_index: 0, transcript: "Gano unos 40 mil al mes" });
@@ -245,7 +232,8 @@ describe("the voice bridge at its limits", () => {
     });
     const lead = (await own.api("POST", "/leads", { name: "Apagado", phone: "+525566668888" })).body;
     const call = (await own.api("POST", "/calls/initiate", { lead_id: lead.id, agent_type: "perfilador" })).body;
-    const twilioSide = await connectMediaStream(`${own.baseUrl.replace("http", "ws")}/voice/stream`);
+    twilioFake.answer(call.call_sid);
+    const twilioSide = await connectMediaStream(`${own.baseUrl.replace("http", "ws")}/voice/stream`, { twilio: twilioFake });
     twilioSide.start(call.call_id, "perfilador", call.call_sid);
     await until(() => twilioSide.received.filter((m) => m.event === "media").length >= 5, "the greeting");
     const file = own.prospecta.db.$client.name;
@@ -269,7 +257,8 @@ describe("the voice bridge at its limits", () => {
     try {
       const lead = (await limited.api("POST", "/leads", { name: "Corta", phone: "+525566669999" })).body;
       const call = (await limited.api("POST", "/calls/initiate", { lead_id: lead.id, agent_type: "perfilador" })).body;
-      const twilioSide = await connectMediaStream(`${limited.baseUrl.replace("http", "ws")}/voice/stream`);
+      twilioFake.answer(call.call_sid);
+      const twilioSide = await connectMediaStream(`${limited.baseUrl.replace("http", "ws")}/voice/stream`, { twilio: twilioFake });
       twilioSide.start(call.call_id, "perfilador", call.call_sid);
       await until(() => twilioSide.received.filter((m) => m.event === "media").length >= 5, "the greeting");
       const appended = realtime.appendedAudio().length;

@@ -97,7 +97,13 @@ export const campaignSchema = z
 
 export const campaignWithStepsSchema = campaignSchema.extend({ steps: z.array(stepSchema) }).meta({ id: "CampaignWithSteps" });
 
-const statusCounts = { success: z.number().int(), failed: z.number().int(), skipped: z.number().int(), in_flight: z.number().int() };
+const statusCounts = {
+  success: z.number().int(),
+  failed: z.number().int(),
+  skipped: z.number().int(),
+  in_flight: z.number().int(),
+  needs_review: z.number().int().describe("Pasos que pudieron haberse hecho o no (un mensaje sin confirmar, una caída): revisar, no se repiten"),
+};
 
 export const statsSchema = z
   .object({
@@ -107,6 +113,7 @@ export const statsSchema = z
     success_rate: z.number().min(0).max(1),
     failure_rate: z.number().min(0).max(1),
     skipped: z.number().int(),
+    needs_review: z.number().int().describe("Pasos marcados para revisión: puede que el mensaje haya llegado o no; no se reintentan para no duplicar"),
     steps: z.array(z.object({ step_number: z.number().int(), action: z.string(), ...statusCounts })),
     enrollments: z.object(Object.fromEntries(ENROLLMENT_STATUSES.map((s) => [s, z.number().int()])) as Record<(typeof ENROLLMENT_STATUSES)[number], z.ZodNumber>),
   })
@@ -115,6 +122,11 @@ export const statsSchema = z
 export const logsQuery = z.object({
   lead_id: z.coerce.number().int().positive().optional(),
   status: z.enum(LOG_STATUSES).optional(),
+  needs_review: z
+    .enum(["true", "false"])
+    .transform((value) => value === "true")
+    .optional()
+    .describe("true: solo los pasos marcados para revisión"),
   ...pageQuery,
 });
 
@@ -131,7 +143,9 @@ export const logSchema = z
     error: z.string().nullable(),
     detail: z.record(z.string(), z.unknown()).nullable(),
     attempts: z.number().int(),
+    needs_review: z.boolean().describe("Puede que el paso se haya hecho o no (mensaje sin confirmar, caída del proceso): revisar; no se repite"),
     executed_at: z.date(),
+    finished_at: z.date().nullable(),
   })
   .meta({ id: "CampaignLog" });
 
@@ -146,6 +160,7 @@ export const runPassSchema = z
       success: count,
       failed: count,
       skipped: count,
+      needs_review: count.describe("Pasos cuyo resultado no se conoce (mensaje sin confirmar), marcados para revisión"),
       exited: count,
       completed: count.describe("Inscripciones que terminaron su último paso"),
       postponed: count.describe("Pasos que esperan a que termine el horario de silencio"),
