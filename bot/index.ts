@@ -8,6 +8,7 @@ import { sequentialize } from "@grammyjs/runner";
 import { conversations } from "@grammyjs/conversations";
 import type { Bot } from "grammy";
 import type { BotContext } from "./context";
+import { parseUpdate } from "./middlewares/parse-update";
 import type { BotDeps } from "./deps";
 import { handoffFeature } from "./features/handoff";
 import { leadChatFeature } from "./features/lead-chat";
@@ -21,6 +22,7 @@ import type { AdminDeps } from "./features/admin-deps";
 export function composeBot(bot: Bot<BotContext>, deps: BotDeps & AdminDeps): Bot<BotContext> {
   // The runner handles updates concurrently; one chat's messages must still run in order
   // (two first messages at once would both try to create the lead).
+  bot.use(parseUpdate(deps.log));
   bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
   // Wizard state lives in memory: a restart drops a half-filled wizard, never data.
   bot.use(conversations());

@@ -176,7 +176,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     bot && config.TELEGRAM_WEBHOOK_URL && config.TELEGRAM_WEBHOOK_SECRET
       ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET }
       : null;
-  if (bot && webhook) await mountWebhook(app, bot, webhook, guard);
+  if (bot && webhook) await mountWebhook(app, bot, webhook, guard, logger);
   const callSummarizer =
     config.OPENAI_API_KEY && config.LLM_PROVIDER !== "offline"
       ? createLlmCallSummarizer({
@@ -198,7 +198,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     });
   }
   if (voiceSettings && config.TWILIO_AUTH_TOKEN && config.WEBHOOK_BASE_URL) {
-    await mountVoiceWebhooks(app, services.calls, { authToken: config.TWILIO_AUTH_TOKEN, webhookBaseUrl: config.WEBHOOK_BASE_URL, agencyName: config.AGENCY_NAME }, logger);
+    await mountVoiceWebhooks(app, services.calls, { authToken: config.TWILIO_AUTH_TOKEN, webhookBaseUrl: config.WEBHOOK_BASE_URL, agencyName: config.AGENCY_NAME }, guard, logger);
     const placer = voiceSettings.placer;
     if (!config.WEBHOOK_BASE_URL.startsWith("https://")) {
       logger.warn({ webhook_base_url: config.WEBHOOK_BASE_URL }, "WEBHOOK_BASE_URL is not https: Twilio accepts only wss:// stream URLs and https webhooks, so real calls will fail");

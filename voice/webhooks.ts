@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import twilio from "twilio";
 import type { Logger } from "../src/logger";
+import type { DispatchGuard } from "../src/observability/dispatch-guard";
 import type { CallService } from "../src/services/call-service";
 import type { z } from "zod";
 import { connectStreamTwiml, hangupTwiml, streamUrlFor, voicemailTwiml } from "./twiml";
@@ -18,7 +19,7 @@ export interface VoiceWebhookOptions {
   agencyName: string;
 }
 
-export async function mountVoiceWebhooks(app: FastifyInstance, calls: CallService, options: VoiceWebhookOptions, log: Logger): Promise<void> {
+export async function mountVoiceWebhooks(app: FastifyInstance, calls: CallService, options: VoiceWebhookOptions, guard: DispatchGuard, log: Logger): Promise<void> {
   const base = options.webhookBaseUrl.replace(/\/$/, "");
   const streamUrl = streamUrlFor(options.webhookBaseUrl);
 
@@ -27,6 +28,9 @@ export async function mountVoiceWebhooks(app: FastifyInstance, calls: CallServic
     voice.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
       done(null, Object.fromEntries(new URLSearchParams(body as string)));
     });
+
+    // A handler that throws still gets the API's error answer; here it is also logged and counted with the others.
+    voice.addHook("onError", async (request, _reply, error) => guard.failed("twilio_webhook", { path: request.url.split("?")[0] }, error));
 
     voice.addHook("preHandler", async (request: FastifyRequest, reply: FastifyReply) => {
       const signature = request.headers["x-twilio-signature"];

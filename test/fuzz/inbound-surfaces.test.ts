@@ -20,7 +20,9 @@ import { connectMediaStream, type MediaStreamsClient } from "../fakes/media-stre
 import { SILENCE_20MS, startFakeRealtime, type FakeRealtime } from "../fakes/openai-realtime";
 import { startFakeTwilio, type FakeTwilio } from "../fakes/twilio-rest";
 import { startProductProcess, type ProductProcess } from "../integration/product-process";
-import { TEST_TOKEN, TEST_WEBHOOK_BASE, voiceEnv } from "../integration/test-server";
+import { TEST_TOKEN, TEST_WEBHOOK_BASE, telegramWebhookEnv, voiceEnv } from "../integration/test-server";
+import { startFakeTelegram, type FakeTelegram } from "../fakes/telegram-bot-api";
+import { telegramUpdateSchema } from "../../bot/telegram-update-schema";
 import { parseRealtimeEvent, realtimeServerEventSchema } from "../../voice/openai-realtime-protocol";
 import { parseTwilioMessage, twilioInboundSchema } from "../../voice/twilio-protocol";
 import { incomingCallSchema, statusCallbackSchema, twimlRequestSchema } from "../../voice/twilio-webhook-bodies";
@@ -34,6 +36,8 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 1);
 
 let dir: string;
 let twilioFake: FakeTwilio;
+let telegram: FakeTelegram;
+const TELEGRAM_SECRET = "fuzz-webhook-secret";
 let realtime: FakeRealtime;
 let product: ProductProcess;
 let db: Database.Database;
@@ -85,8 +89,14 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "prospecta-fuzz-"));
   twilioFake = await startFakeTwilio();
   realtime = await startFakeRealtime();
+  telegram = await startFakeTelegram();
   const file = join(dir, "fuzz.db");
-  product = await startProductProcess({ DATABASE_URL: file, ADMIN_API_TOKEN: TEST_TOKEN, ...voiceEnv(twilioFake, realtime) });
+  product = await startProductProcess({
+    DATABASE_URL: file,
+    ADMIN_API_TOKEN: TEST_TOKEN,
+    ...voiceEnv(twilioFake, realtime),
+    ...telegramWebhookEnv(telegram, TELEGRAM_SECRET),
+  });
   db = new Database(file, { readonly: true });
 
   const lead = await api("POST", "/leads", { name: "Lucía Fuzz", phone: "+525590000001" });
@@ -107,6 +117,7 @@ afterAll(async () => {
   await product?.stop();
   await realtime?.close();
   await twilioFake?.close();
+  await telegram?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -128,7 +139,7 @@ describe("fuzzing every inbound surface while a call streams", () => {
         if (parsed?.kind === "message" && parsed.message.event === "connected") ws.close();
         await closed;
       }),
-      { seed: SEED, numRuns: 300 * RUNS },
+      { seed: SEED, numRuns: 300 * RUNS, endOnFailure: true },
     );
     expect(JSON.stringify(streamClaims())).toBe(claims);
     expect(snapshot()).toEqual(before);
@@ -148,7 +159,7 @@ describe("fuzzing every inbound surface while a call streams", () => {
         count("media stream, live call", label);
         live.side.sendRaw(frame);
       }),
-      { seed: SEED, numRuns: 600 * RUNS },
+      { seed: SEED, numRuns: 600 * RUNS, endOnFailure: true },
     );
     expect(snapshot()).toEqual(before);
     await liveCallFlows();
@@ -168,7 +179,7 @@ describe("fuzzing every inbound surface while a call streams", () => {
         await liveCallFlows();
         if (parsed?.kind !== "message") expect(snapshot()).toEqual(before);
       }),
-      { seed: SEED, numRuns: 400 * RUNS },
+      { seed: SEED, numRuns: 400 * RUNS, endOnFailure: true },
     );
     await liveCallFlows();
     await processLives();
@@ -193,7 +204,7 @@ describe("fuzzing every inbound surface while a call streams", () => {
           expect(JSON.parse(output.item.output)).toMatchObject({ ok: false, error: expect.any(String) });
           expect(leadRow(live.leadId)).toBe(lead);
         }),
-        { seed: SEED, numRuns: 100 * RUNS },
+        { seed: SEED, numRuns: 100 * RUNS, endOnFailure: true },
       );
     }
     await liveCallFlows();
@@ -218,9 +229,42 @@ describe("fuzzing every inbound surface while a call streams", () => {
           // No body, valid or not, may touch the live call except through its own CallSid.
           if (body.CallSid !== live.callSid) expect(JSON.stringify(db.prepare("SELECT status, provider_call_sid FROM voice_calls WHERE id = ?").get(live.callId))).toBe(liveCall);
         }),
-        { seed: SEED, numRuns: 150 * RUNS },
+        { seed: SEED, numRuns: 150 * RUNS, endOnFailure: true },
       );
     }
+    await liveCallFlows();
+    await processLives();
+  });
+
+  it("Telegram webhook: updates generated from the schema of what the bot reads are acknowledged; refused ones write nothing", async () => {
+    const post = (body: string) =>
+      fetch(`${product.baseUrl}/telegram/webhook`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": TELEGRAM_SECRET },
+        body,
+      });
+    await fc.assert(
+      fc.asyncProperty(malformedArbitrary(telegramUpdateSchema), async ({ label, value }) => {
+        count("telegram webhook", label);
+        const body = JSON.stringify(value) ?? "null";
+        const refused = !telegramUpdateSchema.safeParse(JSON.parse(body)).success;
+        const before = snapshot();
+        const response = await post(body);
+        // 200 for every update Telegram could resend; Fastify's JSON parser answers 400 to a body with "__proto__" keys.
+        expect(response.status).toBe(label === "prototype-pollution" && /"__proto__"|"constructor"/.test(body) ? response.status : 200);
+        expect(response.status).toBeLessThan(500);
+        if (refused) expect(snapshot()).toEqual(before);
+      }),
+      { seed: SEED, numRuns: 300 * RUNS, endOnFailure: true },
+    );
+    await fc.assert(
+      fc.asyncProperty(rawFrameCaseArbitrary(telegramUpdateSchema), async ({ label, frame }) => {
+        count("telegram webhook, raw body", label);
+        const response = await post(frame.toString());
+        expect(response.status).toBeLessThan(500);
+      }),
+      { seed: SEED, numRuns: 100 * RUNS, endOnFailure: true },
+    );
     await liveCallFlows();
     await processLives();
   });
