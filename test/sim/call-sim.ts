@@ -56,12 +56,14 @@ try {
   console.log(`Llamada #${call.id} a ${call.to_number} (${call.provider_call_sid})`);
   prospecta.services.calls.applyStatus({ callId: call.id, callSid: call.provider_call_sid!, status: "in-progress" });
 
-  const caller = await connectMediaStream(`ws://127.0.0.1:${port}/voice/stream`);
+  twilio.answer(call.provider_call_sid!);
+  const caller = await connectMediaStream(`ws://127.0.0.1:${port}/voice/stream`, { twilio });
   caller.start(call.id, values.agent!, call.provider_call_sid!);
   await new Promise((resolve) => setTimeout(resolve, 300));
   caller.ackMarks();
   caller.speak(50); // one second of the caller's audio
-  realtime.emit({ type: "conversation.item.input_audio_transcription.completed", item_id: "sim_1", content_index: 0, transcript: values.say });
+  // As the real server does: speech detected, the agent answers, the caller's words are transcribed.
+  realtime.callerSays(values.say!, { audioStartMs: 300 });
   await new Promise((resolve) => setTimeout(resolve, 300));
   caller.stop(call.provider_call_sid!);
   await caller.closed;
