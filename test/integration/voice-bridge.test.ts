@@ -4,29 +4,21 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectMediaStream } from "../fakes/media-streams-client";
-import { startFakeRealtime, type FakeRealtime } from "../fakes/openai-realtime";
-import { startFakeTwilio, type FakeTwilio } from "../fakes/twilio-rest";
+import type { FakeRealtime } from "../fakes/openai-realtime";
+import type { FakeTwilio } from "../fakes/twilio-rest";
 import { startTestServer, type TestServer, voiceEnv } from "./test-server";
-import { placeAnsweredCall } from "./voice-call-helpers";
+import { placeAnsweredCall, startVoiceHarness, type VoiceHarness } from "./voice-call-helpers";
 
+let harness: VoiceHarness;
 let twilioFake: FakeTwilio;
 let realtime: FakeRealtime;
 let server: TestServer;
 
 beforeAll(async () => {
-  twilioFake = await startFakeTwilio();
-  realtime = await startFakeRealtime();
-  server = await startTestServer({
-    env: {
-      ...voiceEnv(twilioFake, realtime),
-    },
-  });
+  harness = await startVoiceHarness();
+  ({ twilioFake, realtime, server } = harness);
 });
-afterAll(async () => {
-  await server.close();
-  await realtime.close();
-  await twilioFake.close();
-});
+afterAll(() => harness.close());
 
 const until = async (check: () => boolean, what: string, timeoutMs = 3000) => {
   const deadline = Date.now() + timeoutMs;

@@ -4,38 +4,26 @@
  * caller's interruptions, and an apology Twilio can still play.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { connectMediaStream, type MediaStreamsClient } from "../fakes/media-streams-client";
-import { startFakeRealtime, type FakeRealtime } from "../fakes/openai-realtime";
-import { startFakeTwilio, type FakeTwilio } from "../fakes/twilio-rest";
-import { startTestServer, type TestServer, voiceEnv } from "./test-server";
-import { placeAnsweredCall, streamUrlOf } from "./voice-call-helpers";
+import type { FakeRealtime } from "../fakes/openai-realtime";
+import type { FakeTwilio } from "../fakes/twilio-rest";
+import type { TestServer } from "./test-server";
+import { mediaReceived, startStreamingCall, startVoiceHarness, type VoiceHarness } from "./voice-call-helpers";
 
+let harness: VoiceHarness;
 let twilioFake: FakeTwilio;
 let realtime: FakeRealtime;
 let server: TestServer;
 
 beforeAll(async () => {
-  twilioFake = await startFakeTwilio();
-  realtime = await startFakeRealtime();
-  server = await startTestServer({ env: voiceEnv(twilioFake, realtime) });
+  harness = await startVoiceHarness();
+  ({ twilioFake, realtime, server } = harness);
 });
-afterAll(async () => {
-  await server.close();
-  await realtime.close();
-  await twilioFake.close();
-});
+afterAll(() => harness.close());
 
-const media = (side: MediaStreamsClient) => side.received.filter((m) => m.event === "media").length;
+const media = mediaReceived;
 const transcriptOf = async (callId: number) =>
   ((await server.api("GET", `/calls/${callId}`)).body.transcript as { speaker: string; text: string }[]).map((t) => [t.speaker, t.text]);
-
-async function startCall(phone: string) {
-  const call = await placeAnsweredCall(server, twilioFake, phone);
-  const side = await connectMediaStream(streamUrlOf(server), { twilio: twilioFake });
-  side.start(call.call_id, "perfilador", call.call_sid);
-  await vi.waitFor(() => expect(media(side)).toBe(realtime.greetingFrames));
-  return { call, side };
-}
+const startCall = (phone: string) => startStreamingCall(harness, phone);
 
 describe("the Realtime session", () => {
   it("after guardar_datos, called inside a running response, the agent's follow-up answer is heard", async () => {

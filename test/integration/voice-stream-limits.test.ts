@@ -5,28 +5,25 @@
  */
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { connectMediaStream, type MediaStreamsClient } from "../fakes/media-streams-client";
-import { startFakeRealtime, type FakeRealtime } from "../fakes/openai-realtime";
-import { startFakeTwilio, type FakeTwilio } from "../fakes/twilio-rest";
-import { startTestServer, type TestServer, voiceEnv } from "./test-server";
-import { placeAnsweredCall, streamUrlOf } from "./voice-call-helpers";
+import { connectMediaStream } from "../fakes/media-streams-client";
+import type { FakeRealtime } from "../fakes/openai-realtime";
+import type { FakeTwilio } from "../fakes/twilio-rest";
+import type { TestServer } from "./test-server";
+import { mediaReceived, placeAnsweredCall, startStreamingCall, startVoiceHarness, streamUrlOf, type VoiceHarness } from "./voice-call-helpers";
 
+let harness: VoiceHarness;
 let twilioFake: FakeTwilio;
 let realtime: FakeRealtime;
 let server: TestServer;
 
 beforeAll(async () => {
-  twilioFake = await startFakeTwilio();
-  realtime = await startFakeRealtime();
-  server = await startTestServer({ env: voiceEnv(twilioFake, realtime), streamLimits: { startTimeoutMs: 300, maxPendingConnections: 4 } });
+  harness = await startVoiceHarness({ streamLimits: { startTimeoutMs: 300, maxPendingConnections: 4 } });
+  ({ twilioFake, realtime, server } = harness);
 });
-afterAll(async () => {
-  await server.close();
-  await realtime.close();
-  await twilioFake.close();
-});
+afterAll(() => harness.close());
 
-const media = (side: MediaStreamsClient) => side.received.filter((m) => m.event === "media").length;
+const media = mediaReceived;
+const liveCall = (phone: string) => startStreamingCall(harness, phone);
 const rawSocket = async () => {
   const ws = new WebSocket(streamUrlOf(server));
   await new Promise<void>((resolve, reject) => {
@@ -36,14 +33,6 @@ const rawSocket = async () => {
   const closed = new Promise<number>((resolve) => ws.once("close", (code) => resolve(code)));
   return { ws, closed };
 };
-
-async function liveCall(phone: string) {
-  const call = await placeAnsweredCall(server, twilioFake, phone);
-  const side = await connectMediaStream(streamUrlOf(server), { twilio: twilioFake });
-  side.start(call.call_id, "perfilador", call.call_sid);
-  await vi.waitFor(() => expect(media(side)).toBe(realtime.greetingFrames));
-  return { call, side };
-}
 
 describe("/voice/stream", () => {
   it("a bare {\"event\":\"start\"} is closed and the server lives on", async () => {
