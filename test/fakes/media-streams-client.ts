@@ -60,6 +60,7 @@ export async function connectMediaStream(url: string, options: { twilio?: FakeTw
           send({ event: "stop", sequenceNumber: String(sequence++), streamSid, stop: { accountSid, callSid } });
           ws.close(1000);
         },
+        isOpen: () => ws.readyState === WebSocket.OPEN || closedByUs,
       });
       send({
         event: "start",

@@ -27,6 +27,8 @@ export interface PlacedCall {
 /** Twilio's side of a media stream, so the fake can end it the way Twilio does. */
 export interface AttachedStream {
   hangUp(): void;
+  /** False from the moment our server's close frame arrived: Twilio ends the <Connect> verb right then. */
+  isOpen(): boolean;
 }
 
 export interface FakeTwilio {
@@ -84,6 +86,8 @@ export async function startFakeTwilio(accountSid = "AC00000000000000000000000000
       const placed = find(update[2]!);
       if (!placed) return sendJson(res, 404, twilioError(20404, "The requested resource was not found", 404));
       const params = new URLSearchParams(body);
+      const stream = streams.get(placed.sid);
+      if (stream && !stream.isOpen()) fake.streamClosedByServer(placed.sid);
       if (placed.status !== "in-progress") {
         fake.refusedUpdates.push({ sid: placed.sid, params });
         return sendJson(res, 400, twilioError(21220, "Call is not in-progress. Cannot redirect.", 400));
@@ -91,7 +95,6 @@ export async function startFakeTwilio(accountSid = "AC00000000000000000000000000
       fake.updates.push({ sid: placed.sid, params });
       sendJson(res, 200, { sid: placed.sid, account_sid: accountSid, status: "in-progress", to: placed.params.get("To"), from: placed.params.get("From") });
       // New TwiML replaces the <Connect><Stream>: Twilio stops the stream, then plays what it was given.
-      const stream = streams.get(placed.sid);
       streams.delete(placed.sid);
       stream?.hangUp();
       return;
