@@ -25,6 +25,10 @@ if (adminToken.generated) {
 }
 if (prospecta.seeded) logger.info("sample templates and the draft campaign \"Bienvenida Leads Nuevos\" created");
 
+// Last line of defence: every dispatch has its own guard, so this only catches a promise a bug
+// left unawaited. Node would end the process (and every live call) for it; we log and count it.
+process.on("unhandledRejection", (reason) => prospecta.guard.failed("unhandled_rejection", {}, reason));
+
 const SHUTDOWN_LIMIT_MS = 10_000;
 const shutdown = async (signal: string) => {
   logger.info({ signal }, "shutting down");

@@ -282,11 +282,13 @@ export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps)
         if (!(error instanceof DomainError)) guard.failed("voice_tool", { ...context, tool: parsed.call.name }, error);
         return { ok: false, error: error instanceof DomainError ? error.message : "no se pudo completar, intenta de nuevo" };
       })
-      .then((output) => {
-        sendToolOutput(callId, output);
-        gate.request();
-        gate.toolFinished();
-      });
+      .then((output) =>
+        guard.run("voice_tool", context, () => {
+          sendToolOutput(callId, output);
+          gate.request();
+          gate.toolFinished();
+        }),
+      );
   }
 
   function sendToolOutput(callId: string, output: Record<string, unknown>): void {

@@ -15,7 +15,9 @@ export type Surface =
   | "telegram_update"
   | "telegram_webhook"
   | "whatsapp_webhook"
-  | "scheduled_job";
+  | "scheduled_job"
+  /** A promise nobody awaited rejected: a bug to fix, logged and counted instead of ending the process. */
+  | "unhandled_rejection";
 
 export interface FailureCounter {
   /** One handler failed on this surface (prospecta_handler_failures_total). */
