@@ -7,5 +7,5 @@ export type BotContext = ConversationFlavor<Context>;
 /** Who is writing, as the conversation service knows a chat. Only private chats are leads. */
 export function chatIdentity(ctx: BotContext): ChatIdentity | null {
   if (ctx.chat?.type !== "private" || !ctx.from) return null;
-  return { chatId: ctx.chat.id, username: ctx.from.username, firstName: ctx.from.first_name, lastName: ctx.from.last_name };
+  return { channel: "telegram", address: String(ctx.chat.id), username: ctx.from.username, firstName: ctx.from.first_name, lastName: ctx.from.last_name };
 }

@@ -39,9 +39,8 @@ export function composeBot(bot: Bot<BotContext>, deps: BotDeps & AdminDeps): Bot
   features.use(leadStartFeature(deps));
   features.use(optOutFeature(deps));
   features.use(handoffFeature(deps));
-  const booking = { booking: deps.booking, conversation: deps.conversation, timeZone: deps.timeZone, adminChatId: deps.adminChatId, log: deps.log };
-  features.use(bookingFeature(booking));
+  features.use(bookingFeature(deps));
   features.use(contactFeature(deps));
-  features.use(leadChatFeature(deps, booking));
+  features.use(leadChatFeature(deps));
   return bot;
 }

@@ -18,6 +18,7 @@ import {
   ENROLLMENT_STATUSES,
   LOG_STATUSES,
   MESSAGE_DIRECTIONS,
+  MESSAGE_STATUSES,
   PIPELINE_STAGES,
   PURPOSES,
   APPOINTMENT_STATUSES,
@@ -61,6 +62,16 @@ export const leads = sqliteTable(
     /** Set when Telegram refused delivery for good (bot blocked, chat not found): campaigns stop messaging there. */
     telegram_unreachable_at: integer("telegram_unreachable_at", { mode: "timestamp_ms" }),
     telegram_unreachable_reason: text("telegram_unreachable_reason"),
+    /** The lead's WhatsApp id (Twilio's WaId: the number's digits). */
+    whatsapp_id: text("whatsapp_id"),
+    /** The lead's last message on WhatsApp: free-form messages only within 24 hours of it. */
+    whatsapp_last_inbound_at: integer("whatsapp_last_inbound_at", { mode: "timestamp_ms" }),
+    whatsapp_unreachable_at: integer("whatsapp_unreachable_at", { mode: "timestamp_ms" }),
+    whatsapp_unreachable_reason: text("whatsapp_unreachable_reason"),
+    /** Where the lead came from in detail, e.g. the click-to-WhatsApp ad (Twilio's Referral* fields). */
+    source_detail: text("source_detail", { mode: "json" }).$type<Record<string, string>>(),
+    /** Choices offered in chat and not yet answered (slots), so "1", "el 2" or "el jueves" can pick one. */
+    pending_choices: text("pending_choices", { mode: "json" }).$type<{ id: string; label: string }[]>(),
     lost_reason: text("lost_reason"),
     timezone: text("timezone"),
     notes: text("notes"),
@@ -78,6 +89,7 @@ export const leads = sqliteTable(
     // Incremental scans look only at leads changed since the previous one.
     index("leads_updated_idx").on(t.updated_at),
     uniqueIndex("leads_telegram_chat_id_uq").on(t.telegram_chat_id).where(sql`telegram_chat_id IS NOT NULL`),
+    uniqueIndex("leads_whatsapp_id_uq").on(t.whatsapp_id).where(sql`whatsapp_id IS NOT NULL`),
     uniqueIndex("leads_phone_uq").on(t.phone).where(sql`phone IS NOT NULL`),
   ],
 );
@@ -111,6 +123,10 @@ export const messages = sqliteTable(
     agent_type: text("agent_type"),
     text: text("text").notNull(),
     external_id: text("external_id"),
+    /** Outbound delivery as the provider reports it; only moves forward. */
+    status: text("status", { enum: MESSAGE_STATUSES }),
+    status_at: integer("status_at", { mode: "timestamp_ms" }),
+    error_code: text("error_code"),
     /** The model could not read this message (error, timeout): its extraction is retried later. */
     extraction_pending: integer("extraction_pending", { mode: "boolean" }).notNull().default(false),
     at: integer("at", { mode: "timestamp_ms" }).notNull(),
@@ -118,6 +134,8 @@ export const messages = sqliteTable(
   (t) => [
     index("messages_lead_idx").on(t.lead_id, t.at),
     index("messages_extraction_pending_idx").on(t.id).where(sql`extraction_pending = 1`),
+    // Status callbacks find their message by the provider's id.
+    index("messages_external_idx").on(t.channel, t.external_id).where(sql`external_id IS NOT NULL`),
   ],
 );
 
@@ -128,6 +146,10 @@ export const messageTemplates = sqliteTable("message_templates", {
   content: text("content").notNull(),
   agent_type: text("agent_type"),
   variables: text("variables", { mode: "json" }).$type<string[]>().notNull(),
+  /** An approved WhatsApp template (Twilio Content SID) for sending outside the 24-hour window. */
+  whatsapp_content_sid: text("whatsapp_content_sid"),
+  /** The catalogue variables that fill the approved template's {{1}}, {{2}}… in that order. */
+  whatsapp_variables: text("whatsapp_variables", { mode: "json" }).$type<string[]>(),
   /** Soft delete: steps of archived campaigns and their logs still point at it. */
   deleted_at: integer("deleted_at", { mode: "timestamp_ms" }),
   created_at: createdAt(),

@@ -1,23 +1,53 @@
 /**
- * `npm run chat`: talk to the agents as a lead, in the terminal. Uses the
- * offline agent, or the LLM when OPENAI_API_KEY is set; after each message it
- * shows what was understood and the lead's stage. Works on DATABASE_URL
- * (default ./data/prospecta.db), as a Telegram chat would.
+ * `npm run chat [-- --channel whatsapp]`: talk to the agents as a lead, in the
+ * terminal, through the same chat core the bot and WhatsApp use (the terminal
+ * is one more channel port). Uses the offline agent, or the LLM when
+ * OPENAI_API_KEY is set; after each message it shows the lead's stage and what
+ * was understood. Works on DATABASE_URL (default ./data/prospecta.db).
  */
 import { createInterface } from "node:readline/promises";
+import { parseArgs } from "node:util";
+import type { ChannelPort } from "./channels/channel-port";
 import { loadConfig } from "./config";
 import { formatBudget } from "./domain/templates";
 import { STAGE_LABELS } from "./domain/vocabulary";
 import { buildProspecta } from "./prospecta";
+import type { ChatIdentity } from "./services/conversation-service";
+
+const { values } = parseArgs({ options: { channel: { type: "string", default: "telegram" } } });
+if (values.channel !== "telegram" && values.channel !== "whatsapp") {
+  console.error("Uso: npm run chat [-- --channel telegram|whatsapp]");
+  process.exit(2);
+}
+const channel = values.channel;
 
 const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" });
 const prospecta = await buildProspecta(config);
-const chatId = -Math.floor(Date.now() / 1000); // a chat id no real Telegram user has
-const identity = { chatId, firstName: process.env.USER, username: "terminal" };
+const stamp = Math.floor(Date.now() / 1000);
+// Addresses no real user has: a negative Telegram chat, a WhatsApp number in a reserved range.
+const identity: ChatIdentity =
+  channel === "telegram"
+    ? { channel, address: String(-stamp), firstName: process.env.USER, username: "terminal" }
+    : { channel, address: `52100${String(stamp).slice(-8)}`, phone: `+52100${String(stamp).slice(-8)}`, firstName: process.env.USER };
+
+const say = (text: string) => console.log(`Agente: ${text}`);
+const terminalPort: ChannelPort = {
+  channel,
+  async sendText(_lead, text) {
+    say(text);
+    return { externalId: null };
+  },
+  async sendChoices(_lead, text, choices) {
+    say(`${text}\n${choices.map((choice, index) => `  ${index + 1}. ${choice.label}`).join("\n")}\n  (responde con el número)`);
+    return { externalId: null };
+  },
+  async typing() {},
+};
 
 const terminal = createInterface({ input: process.stdin, output: process.stdout });
-console.log(`Chat con el agente (${prospecta.conversation.agentKind === "openai" ? "modelo" : "sin conexión"}). Escribe "salir" para terminar.\n`);
-console.log(`Agente: ${prospecta.conversation.startChat(identity, "terminal").reply}\n`);
+console.log(`Chat con el agente por ${channel === "telegram" ? "Telegram" : "WhatsApp"} (${prospecta.conversation.agentKind === "openai" ? "modelo" : "sin conexión"}). Escribe "salir" para terminar.\n`);
+if (channel === "telegram") await prospecta.chat.start(terminalPort, identity, "terminal");
+console.log("");
 
 terminal.setPrompt("Tú: ");
 terminal.prompt();
@@ -29,9 +59,8 @@ for await (const line of terminal) {
     terminal.prompt();
     continue;
   }
-  const turn = await prospecta.conversation.handleMessage(identity, text, null);
-  if (turn.reply) console.log(`Agente: ${turn.reply}`);
-  const lead = turn.lead;
+  await prospecta.chat.receiveText(terminalPort, identity, text, null);
+  const { lead } = prospecta.conversation.findOrCreateLead(identity);
   const profile = [
     lead.property_type,
     lead.location && `en ${lead.location}`,
@@ -39,7 +68,7 @@ for await (const line of terminal) {
     lead.credit_type && `pago: ${lead.credit_type}`,
     lead.monthly_income && `ingreso ${lead.monthly_income}`,
   ].filter(Boolean);
-  console.log(`  [etapa: ${STAGE_LABELS[lead.pipeline_stage]}${turn.moved_to.length ? ` (avanzó a ${turn.moved_to.join(" → ")})` : ""} · puntuación ${lead.score}${lead.financially_approved ? " · aprobado" : ""}${profile.length ? ` · ${profile.join(", ")}` : ""}]\n`);
+  console.log(`  [etapa: ${STAGE_LABELS[lead.pipeline_stage]} · puntuación ${lead.score}${lead.financially_approved ? " · aprobado" : ""}${profile.length ? ` · ${profile.join(", ")}` : ""}]\n`);
   terminal.prompt();
 }
 terminal.close();

@@ -86,6 +86,16 @@ export const configSchema = z.object({
   MAX_CONCURRENT_CALLS: z.coerce.number().int().min(1).default(20),
   CALL_MAX_MINUTES: z.coerce.number().positive().default(10),
 
+  // WhatsApp through Twilio. No provider: WhatsApp is off.
+  WHATSAPP_PROVIDER: z.enum(["twilio", "none"]).default("none"),
+  /** The WhatsApp sender: "+5215550001111" or "whatsapp:+5215550001111"; kept as Twilio's "whatsapp:+…" address. */
+  TWILIO_WHATSAPP_NUMBER: z
+    .string()
+    .regex(/^(whatsapp:)?\+[1-9]\d{7,14}$/, { message: "número E.164, p. ej. +5215550001111 o whatsapp:+5215550001111" })
+    .transform((value) => (value.startsWith("whatsapp:") ? value : `whatsapp:${value}`))
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+
   // Campaigns
   QUIET_HOURS: quietHours.default("21:00-09:00"),
   CAMPAIGN_CRON: cronPattern.default("0 * * * *"),
@@ -110,6 +120,11 @@ function crossChecks(config: AppConfig): string[] {
   if (config.VOICE_PROVIDER === "twilio") {
     for (const name of ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER", "WEBHOOK_BASE_URL"] as const) {
       if (!config[name]) problems.push(`${name}: obligatorio con VOICE_PROVIDER=twilio`);
+    }
+  }
+  if (config.WHATSAPP_PROVIDER === "twilio") {
+    for (const name of ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_NUMBER", "WEBHOOK_BASE_URL"] as const) {
+      if (!config[name]) problems.push(`${name}: obligatorio con WHATSAPP_PROVIDER=twilio`);
     }
   }
   if (config.TELEGRAM_WEBHOOK_URL && !config.TELEGRAM_WEBHOOK_SECRET) {

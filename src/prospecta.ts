@@ -21,7 +21,10 @@ import { run, type RunnerHandle } from "@grammyjs/runner";
 import { composeBot } from "../bot";
 import { createBareBot } from "../bot/bare-bot";
 import { registerCommandMenus } from "../bot/features/admin";
-import { leadLine, notifyAdmins } from "../bot/features/admin-notify";
+import { leadLine } from "./domain/admin-messages";
+import { createTelegramAdminNotifier, createTelegramChannel } from "../bot/telegram-channel";
+import { NO_ADMIN_NOTIFIER } from "./channels/channel-port";
+import { createLeadChatService } from "./services/lead-chat-service";
 import { mountWebhook, registerWebhook } from "../bot/webhook";
 import { createTwilioCallPlacer } from "../voice/calls";
 import { createTwilioClient } from "../voice/twilio-client";
@@ -142,8 +145,13 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     telegram,
     log: logger,
   });
+  // Lead events for people go to the admins' Telegram chat, whatever channel the lead writes on.
+  const admins = bareBot ? createTelegramAdminNotifier(bareBot.api, config.TELEGRAM_ADMIN_CHAT_ID ?? null, logger) : NO_ADMIN_NOTIFIER;
+  const chat = createLeadChatService({ db, clock, conversation, booking, admins, timeZone: config.TZ, log: logger });
   const bot = bareBot
     ? composeBot(bareBot, {
+        chat,
+        telegramChannel: createTelegramChannel(bareBot.api),
         conversation,
         booking,
         timeZone: config.TZ,
@@ -194,7 +202,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
   if (bot && adminChatId !== null) {
     callResults.onCallFinalized((call) => {
       const lead = services.leads.requireLead(call.lead_id);
-      void notifyAdmins(bot.api, adminChatId, `📞 Llamada #${call.id} terminada: ${leadLine(lead)}\n${call.summary ?? ""}`, logger);
+      void admins.notify(`📞 Llamada #${call.id} terminada: ${leadLine(lead)}\n${call.summary ?? ""}`);
     });
   }
   if (voiceSettings && config.TWILIO_AUTH_TOKEN && config.WEBHOOK_BASE_URL) {
@@ -237,6 +245,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     telegram,
     conversation,
     booking,
+    chat,
     bot,
     /** Starts the cron jobs (main.ts does; tests drive the engine themselves). */
     startScheduler: () => scheduler.start(),

@@ -3,9 +3,8 @@
  * when the lead reaches the financial stage without one; a shared contact is
  * saved in E.164.
  */
-import { Composer, Keyboard } from "grammy";
+import { Composer } from "grammy";
 import { z } from "zod";
-import type { Lead } from "../../db/schema";
 import { DomainError } from "../../src/errors";
 import { LEAD_ACTOR } from "../../src/services/conversation-service";
 import { chatIdentity, type BotContext } from "../context";
@@ -26,18 +25,12 @@ const sharedContact = z.object({
   user_id: z.number().int().optional(),
 });
 
-export async function askForPhone(ctx: BotContext, lead: Lead, { conversation }: BotDeps): Promise<void> {
-  const text = "Para que un asesor pueda llamarte, ¿me compartes tu teléfono? Toca el botón de abajo.";
-  conversation.storeReply(lead, text, "financiero");
-  await ctx.reply(text, { reply_markup: new Keyboard().requestContact("📱 Compartir mi teléfono").oneTime().resized() });
-}
-
 export function contactFeature(deps: BotDeps & AdminDeps) {
   const feature = new Composer<BotContext>();
   feature.on("message:contact", async (ctx) => {
     const identity = chatIdentity(ctx);
     if (!identity) return;
-    const { lead } = deps.conversation.findOrCreateLead(identity, null);
+    const { lead } = deps.conversation.findOrCreateLead(identity);
     const answer = async (text: string, removeKeyboard = false) => {
       deps.conversation.storeReply(lead, text, "financiero");
       await ctx.reply(text, removeKeyboard ? { reply_markup: { remove_keyboard: true } } : {});

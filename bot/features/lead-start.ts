@@ -10,14 +10,13 @@ import type { BotDeps } from "../deps";
  */
 const deepLinkPayload = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 
-export function leadStartFeature({ conversation }: BotDeps) {
+export function leadStartFeature({ chat, telegramChannel }: BotDeps) {
   const feature = new Composer<BotContext>();
   feature.command("start", async (ctx) => {
     const identity = chatIdentity(ctx);
     if (!identity) return;
     const payload = deepLinkPayload.safeParse(ctx.match.trim());
-    const { reply } = conversation.startChat(identity, payload.success ? payload.data : null);
-    await ctx.reply(reply);
+    await chat.start(telegramChannel, identity, payload.success ? payload.data : null);
   });
   return feature;
 }

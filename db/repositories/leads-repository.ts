@@ -20,6 +20,10 @@ export function findLeadByTelegramChat(db: Executor, chatId: number): Lead | und
   return db.select().from(leads).where(eq(leads.telegram_chat_id, chatId)).get();
 }
 
+export function findLeadByWhatsappId(db: Executor, waId: string): Lead | undefined {
+  return db.select().from(leads).where(eq(leads.whatsapp_id, waId)).get();
+}
+
 export function updateLeadRow(db: Executor, id: number, values: Partial<NewLead>): Lead {
   return db.update(leads).set(values).where(eq(leads.id, id)).returning().get()!;
 }
@@ -123,4 +127,13 @@ export function findCurrentAppointment(db: Executor, leadId: number, now: Date) 
     .orderBy(asc(appointments.starts_at))
     .get();
   return upcoming ?? db.select().from(appointments).where(notCancelled).orderBy(desc(appointments.starts_at)).get() ?? null;
+}
+
+/** The options just offered in chat (slots), so a typed "2" can pick one. */
+export function savePendingChoices(db: Executor, leadId: number, choices: { id: string; label: string }[]): void {
+  db.update(leads).set({ pending_choices: choices }).where(eq(leads.id, leadId)).run();
+}
+
+export function clearPendingChoices(db: Executor, leadId: number): void {
+  db.update(leads).set({ pending_choices: null }).where(eq(leads.id, leadId)).run();
 }

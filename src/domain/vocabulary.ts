@@ -27,7 +27,7 @@ export type CreditType = (typeof CREDIT_TYPES)[number];
 export const PURPOSES = ["compra", "renta"] as const;
 
 /** Channels a campaign can message on. Only Telegram is wired today; adding one starts here. */
-export const CHANNELS = ["telegram"] as const;
+export const CHANNELS = ["telegram", "whatsapp"] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 export const AGENT_TYPES = ["perfilador", "financiero", "agenda", "seguimiento"] as const;
@@ -39,6 +39,10 @@ export function agentTypeOrDefault(value: string | null | undefined): AgentType 
 }
 
 export const MESSAGE_DIRECTIONS = ["inbound", "outbound"] as const;
+
+/** Delivery of an outbound message as the provider reports it (Twilio's message statuses). */
+export const MESSAGE_STATUSES = ["queued", "sent", "delivered", "read", "failed", "undelivered"] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 export const CAMPAIGN_TRIGGERS = ["stage_change", "lead_score", "inactivity"] as const;
 export type CampaignTrigger = (typeof CAMPAIGN_TRIGGERS)[number];

@@ -4,10 +4,11 @@
  * qualifies, and compose the reply. The agent only returns facts and text;
  * every state change goes through the domain rules here.
  */
-import { findLead, findLeadByTelegramChat, updateLeadRow } from "../../db/repositories/leads-repository";
+import { findLead, findLeadByPhone, findLeadByTelegramChat, findLeadByWhatsappId, updateLeadRow } from "../../db/repositories/leads-repository";
 import { insertMessage, markExtractionPending, pendingExtractions, recordInbound } from "../../db/repositories/messages-repository";
 import { insertAudit } from "../../db/repositories/audit-repository";
-import type { Lead } from "../../db/schema";
+import type { Lead, Message } from "../../db/schema";
+import type { Channel } from "../domain/vocabulary";
 import { agentForStage, type LeadAgent } from "../agents/lead-agent";
 import type { LeadFacts } from "../agents/lead-facts";
 import { mergeFacts } from "../domain/fact-merge";
@@ -20,11 +21,22 @@ import type { PipelineService } from "./pipeline-service";
 
 export const LEAD_ACTOR = "bot:lead";
 
+/** Who is writing, on which channel. One person is one lead whatever channels they use. */
 export interface ChatIdentity {
-  chatId: number;
+  channel: Channel;
+  /** The lead's address on the channel: the Telegram chat id, the WhatsApp id (WaId). */
+  address: string;
   username?: string | undefined;
   firstName?: string | undefined;
   lastName?: string | undefined;
+  /** A number the channel itself vouches for (WhatsApp's WaId), in E.164. */
+  phone?: string | undefined;
+}
+
+/** Where a new lead came from: the deep-link payload or the channel, and the ad when there was one. */
+export interface LeadOrigin {
+  source?: string | null;
+  detail?: Record<string, string> | null;
 }
 
 export interface ConversationDeps extends ServiceDeps {
@@ -38,6 +50,8 @@ export interface TurnResult {
   lead: Lead;
   /** Null when the bot must stay quiet (a person took over the chat). */
   reply: string | null;
+  /** The reply as stored, to be given the provider's id once sent. */
+  message: Message | null;
   moved_to: string[];
   /** The lead is approved and has no meeting yet: the surface offers slots. */
   offer_booking: boolean;
@@ -48,19 +62,52 @@ export interface TurnResult {
 export function createConversationService(deps: ConversationDeps) {
   const { db, clock, leads, pipeline, agent, log } = deps;
 
-  function findOrCreateLead(identity: ChatIdentity, source: string | null): { lead: Lead; created: boolean } {
-    const existing = findLeadByTelegramChat(db, identity.chatId);
+  function findByAddress(identity: ChatIdentity): Lead | undefined {
+    return identity.channel === "telegram" ? findLeadByTelegramChat(db, Number(identity.address)) : findLeadByWhatsappId(db, identity.address);
+  }
+
+  /**
+   * The lead behind a chat: by its address on the channel, else (a person the
+   * agency already knows from another channel, a call or the API) by the phone
+   * the channel vouches for, which links the new channel to that lead; else a
+   * new lead.
+   */
+  function findOrCreateLead(identity: ChatIdentity, origin: LeadOrigin = {}): { lead: Lead; created: boolean } {
+    const existing = findByAddress(identity);
     if (existing) return { lead: existing, created: false };
+    const known = identity.phone ? findLeadByPhone(db, identity.phone) : undefined;
+    if (known) return { lead: linkChannel(known, identity), created: false };
     const name = [identity.firstName, identity.lastName].filter(Boolean).join(" ").trim();
     const lead = leads.createLead(
-      { telegram_chat_id: identity.chatId, telegram_username: identity.username ?? null, name: name || null, source: source ?? "telegram" },
+      {
+        ...(identity.channel === "telegram"
+          ? { telegram_chat_id: Number(identity.address), telegram_username: identity.username ?? null }
+          : { whatsapp_id: identity.address }),
+        ...(identity.phone && { phone: identity.phone }),
+        name: name || null,
+        source: origin.source ?? identity.channel,
+        ...(origin.detail && { source_detail: origin.detail }),
+      },
       LEAD_ACTOR,
     );
     return { lead, created: true };
   }
 
-  function storeReply(lead: Lead, text: string, agentType: string): void {
-    insertMessage(db, { lead_id: lead.id, direction: "outbound", channel: "telegram", agent_type: agentType, text, at: clock.now() });
+  function linkChannel(lead: Lead, identity: ChatIdentity): Lead {
+    return db.transaction((tx) => {
+      const now = clock.now();
+      const row = updateLeadRow(tx, lead.id, { ...(identity.channel === "whatsapp" ? { whatsapp_id: identity.address } : { telegram_chat_id: Number(identity.address) }), updated_at: now });
+      insertAudit(tx, { actor: LEAD_ACTOR, action: "lead.channel_linked", entity: "lead", entity_id: lead.id, after: { channel: identity.channel } }, now);
+      return row;
+    });
+  }
+
+  function storeReply(lead: Lead, text: string, agentType: string, channel: Channel = "telegram", externalId: string | null = null): Message {
+    return insertMessage(db, { lead_id: lead.id, direction: "outbound", channel, agent_type: agentType, text, external_id: externalId, at: clock.now() });
+  }
+
+  function inbound(lead: Lead, identity: ChatIdentity, text: string, externalId: string | null): Message {
+    return recordInbound(db, lead.id, identity.channel, text, clock.now(), externalId);
   }
 
   /** Saves the facts the lead stated; returns what changed. */
@@ -119,43 +166,47 @@ export function createConversationService(deps: ConversationDeps) {
     },
     findOrCreateLead,
     storeReply,
+    /** Stores what the lead wrote when no agent turn follows (a pick, a request for slots, an attachment). */
+    recordText(identity: ChatIdentity, lead: Lead, text: string, externalId: string | null): Message {
+      return inbound(lead, identity, text, externalId);
+    },
 
     /** /start [payload]: the deep-link payload is kept as the lead's source. */
-    startChat(identity: ChatIdentity, payload: string | null): { lead: Lead; reply: string; created: boolean } {
-      const { lead, created } = findOrCreateLead(identity, payload ? payload.slice(0, 100) : null);
-      recordInbound(db, lead.id, payload ? `/start ${payload}` : "/start", clock.now(), null);
+    startChat(identity: ChatIdentity, payload: string | null): { lead: Lead; reply: string; created: boolean; message: Message } {
+      const { lead, created } = findOrCreateLead(identity, { source: payload ? payload.slice(0, 100) : null });
+      inbound(lead, identity, payload ? `/start ${payload}` : "/start", null);
       const name = lead.name?.split(/\s+/)[0];
       const reply = created || lead.pipeline_stage === "entrada"
         ? `¡Hola${name ? ` ${name}` : ""}! Soy el asistente virtual de la inmobiliaria. Te ayudo a encontrar tu próxima propiedad. ¿Qué tipo de propiedad buscas: casa, departamento, terreno…?`
         : `¡Hola de nuevo${name ? ` ${name}` : ""}! Aquí sigo para ayudarte.`;
-      storeReply(lead, reply, "perfilador");
-      return { lead, reply, created };
+      const message = storeReply(lead, reply, "perfilador", identity.channel);
+      return { lead, reply, created, message };
     },
 
     /** /baja, "STOP", "ya no me escribas": no more campaign messages or calls. */
-    optOut(identity: ChatIdentity, text: string): { lead: Lead; reply: string } {
-      const { lead } = findOrCreateLead(identity, null);
-      recordInbound(db, lead.id, text, clock.now(), null);
+    optOut(identity: ChatIdentity, text: string): { lead: Lead; reply: string; message: Message } {
+      const { lead } = findOrCreateLead(identity);
+      inbound(lead, identity, text, null);
       const updated = lead.opted_out ? lead : leads.updateLead(lead.id, { opted_out: true }, LEAD_ACTOR);
-      const reply = "Listo, ya no te enviaremos mensajes ni llamadas. Si cambias de opinión, escribe /alta.";
-      storeReply(updated, reply, "perfilador");
-      return { lead: updated, reply };
+      const reply = `Listo, ya no te enviaremos mensajes ni llamadas. Si cambias de opinión, escribe ${identity.channel === "telegram" ? "/alta" : "ALTA"}.`;
+      const message = storeReply(updated, reply, "perfilador", identity.channel);
+      return { lead: updated, reply, message };
     },
 
     /** /alta: the lead wants messages again. */
-    optIn(identity: ChatIdentity): { lead: Lead; reply: string } {
-      const { lead } = findOrCreateLead(identity, null);
-      recordInbound(db, lead.id, "/alta", clock.now(), null);
+    optIn(identity: ChatIdentity, text = "/alta"): { lead: Lead; reply: string; message: Message } {
+      const { lead } = findOrCreateLead(identity);
+      inbound(lead, identity, text, null);
       const updated = lead.opted_out ? leads.updateLead(lead.id, { opted_out: false }, LEAD_ACTOR) : lead;
       const reply = "¡Bienvenido de vuelta! Volverás a recibir nuestros mensajes. ¿En qué te ayudo?";
-      storeReply(updated, reply, agentForStage(updated));
-      return { lead: updated, reply };
+      const message = storeReply(updated, reply, agentForStage(updated), identity.channel);
+      return { lead: updated, reply, message };
     },
 
     /** /asesor or asking for a person: the bot goes quiet in this chat until an admin releases it. */
-    requestHandoff(identity: ChatIdentity, text: string): { lead: Lead; reply: string; already: boolean } {
-      const { lead } = findOrCreateLead(identity, null);
-      recordInbound(db, lead.id, text, clock.now(), null);
+    requestHandoff(identity: ChatIdentity, text: string): { lead: Lead; reply: string; already: boolean; message: Message } {
+      const { lead } = findOrCreateLead(identity);
+      inbound(lead, identity, text, null);
       const already = lead.handoff_at !== null;
       const updated = already
         ? lead
@@ -168,8 +219,8 @@ export function createConversationService(deps: ConversationDeps) {
       const reply = already
         ? "Ya avisé a un asesor; te escribirá en breve por este chat."
         : "Con gusto. Un asesor de nuestro equipo te escribirá por aquí en breve.";
-      storeReply(updated, reply, agentForStage(updated));
-      return { lead: updated, reply, already };
+      const message = storeReply(updated, reply, agentForStage(updated), identity.channel);
+      return { lead: updated, reply, already, message };
     },
 
     /** An admin gives the chat back to the bot. */
@@ -183,22 +234,23 @@ export function createConversationService(deps: ConversationDeps) {
       });
     },
 
-    async handleMessage(identity: ChatIdentity, text: string, externalId: string | null): Promise<TurnResult> {
-      let { lead } = findOrCreateLead(identity, null);
-      const inbound = recordInbound(db, lead.id, text, clock.now(), externalId);
-      if (lead.handoff_at) return { lead, reply: null, moved_to: [], offer_booking: false, approved_now: false };
+    /** `known`: facts the channel itself gave (a shared location), added to what the agent extracts. */
+    async handleMessage(identity: ChatIdentity, text: string, externalId: string | null, origin: LeadOrigin = {}, known: LeadFacts = {}): Promise<TurnResult> {
+      let { lead } = findOrCreateLead(identity, origin);
+      const received = inbound(lead, identity, text, externalId);
+      if (lead.handoff_at) return { lead, reply: null, message: null, moved_to: [], offer_booking: false, approved_now: false };
       const wasApproved = lead.financially_approved;
 
       let facts: LeadFacts = {};
       try {
         const extraction = await agent.extract(text, lead);
         facts = extraction.facts;
-        if (extraction.degraded) markExtractionPending(db, inbound.id, true);
+        if (extraction.degraded) markExtractionPending(db, received.id, true);
       } catch (error) {
         log.warn({ err: error, lead_id: lead.id }, "fact extraction failed; the message is kept for a retry");
-        markExtractionPending(db, inbound.id, true);
+        markExtractionPending(db, received.id, true);
       }
-      const updated = applyFacts(lead, facts);
+      const updated = applyFacts(lead, { ...facts, ...known });
       const saved = updated.saved;
       const moved = updated.moved;
       const approved = updated.approved;
@@ -211,9 +263,9 @@ export function createConversationService(deps: ConversationDeps) {
         log.warn({ err: error, lead_id: lead.id }, "agent reply failed");
         reply = "Gracias por tu mensaje. Tuve un problema para responder; en un momento te escribo.";
       }
-      storeReply(lead, reply, agentType);
+      const message = storeReply(lead, reply, agentType, identity.channel);
       const offerBooking = agentType === "agenda" && lead.pipeline_stage === "calificacion_financiera";
-      return { lead, reply, moved_to: moved.moved, offer_booking: offerBooking, approved_now: !wasApproved && lead.financially_approved };
+      return { lead, reply, message, moved_to: moved.moved, offer_booking: offerBooking, approved_now: !wasApproved && lead.financially_approved };
     },
   };
 }

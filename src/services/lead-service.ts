@@ -25,6 +25,8 @@ export type LeadFields = Partial<
     | "name"
     | "telegram_chat_id"
     | "telegram_username"
+    | "whatsapp_id"
+    | "source_detail"
     | "phone"
     | "email"
     | "source"

@@ -32,8 +32,8 @@ describe("odd Telegram updates", () => {
     telegram.pushUpdate({ callback_query: { id: "cb2", from: { ...user, is_bot: false }, chat_instance: "x", data: "book:1" } });
     await new Promise((resolve) => setTimeout(resolve, 500));
 
-    // Photo and voice note get a plain answer; the group message gets nothing.
-    expect(telegram.delivered(user.id).filter((m) => /solo puedo leer mensajes de texto/.test(m.text))).toHaveLength(2);
+    // Sticker, photo and voice note get a plain answer; the group message gets nothing.
+    expect(telegram.delivered(user.id).filter((m) => /solo puedo leer mensajes de texto/.test(m.text))).toHaveLength(3);
     expect(telegram.delivered(-100_5)).toEqual([]);
     const before = telegram.delivered(user.id).length;
     telegram.userSays(user, "Busco un depa en Polanco");

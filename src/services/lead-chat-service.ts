@@ -1,0 +1,193 @@
+/**
+ * A lead's chat on any channel, end to end: what the lead wrote (a command, a
+ * free text, a pick, a location, a voice note) goes through the conversation
+ * service and the domain rules, and every answer goes out through the
+ * channel's port. Telegram and WhatsApp only translate their protocol to
+ * these calls; this file knows neither.
+ */
+import { markMessageSent } from "../../db/repositories/messages-repository";
+import type { Lead, Message } from "../../db/schema";
+import type { AdminNotifier, ChannelPort, Choice } from "../channels/channel-port";
+import type { Clock } from "../clock";
+import { leadLine, leadSummaryForAdmins } from "../domain/admin-messages";
+import { pickChoice, readIntent } from "../domain/chat-intents";
+import { formatAppointmentDate } from "../domain/templates";
+import type { Db } from "../../db/client";
+import { DomainError } from "../errors";
+import type { Logger } from "../logger";
+import type { LeadFacts } from "../agents/lead-facts";
+import type { BookingService } from "./booking-service";
+import { LEAD_ACTOR, type ChatIdentity, type ConversationService, type LeadOrigin } from "./conversation-service";
+import { clearPendingChoices, savePendingChoices } from "../../db/repositories/leads-repository";
+
+export interface LeadChatDeps {
+  db: Db;
+  clock: Clock;
+  conversation: ConversationService;
+  booking: BookingService;
+  admins: AdminNotifier;
+  timeZone: string;
+  log: Logger;
+}
+
+const BOOK_PREFIX = "book:";
+const CALENDAR_DOWN = "No pude consultar la agenda en este momento. Escríbeme «horarios» en unos minutos y te comparto opciones.";
+const TEXT_ONLY = "Por ahora solo puedo leer mensajes de texto. ¿Me lo escribes, por favor?";
+
+/** A slot's choice id: the prefix and its start in minutes since the epoch (short enough for Telegram's 64-byte callback data). */
+export function slotChoiceId(start: Date): string {
+  return `${BOOK_PREFIX}${Math.round(start.getTime() / 60_000)}`;
+}
+
+/** The slot a choice id names, or null for anything else (ids come back from the client and are not trusted). */
+export function slotFromChoiceId(id: string): Date | null {
+  const match = new RegExp(`^${BOOK_PREFIX}(\\d{1,10})$`).exec(id);
+  return match ? new Date(Number(match[1]) * 60_000) : null;
+}
+
+export function createLeadChatService(deps: LeadChatDeps) {
+  const { db, clock, conversation, booking, admins, log } = deps;
+
+  /** Sends what the conversation service already stored, and keeps the provider's id for status callbacks. */
+  async function send(port: ChannelPort, lead: Lead, message: Message | null, text: string): Promise<void> {
+    const sent = await port.sendText(lead, text);
+    if (message && sent.externalId) markMessageSent(db, message.id, sent.externalId, "sent", clock.now());
+  }
+
+  async function say(port: ChannelPort, lead: Lead, text: string, agentType: string): Promise<void> {
+    await send(port, lead, conversation.storeReply(lead, text, agentType, port.channel), text);
+  }
+
+  async function offerSlots(port: ChannelPort, lead: Lead): Promise<void> {
+    let slots: Awaited<ReturnType<BookingService["offerSlots"]>>;
+    try {
+      slots = await booking.offerSlots(lead.id);
+    } catch (error) {
+      log.error({ err: error, lead_id: lead.id }, "calendar unavailable while offering slots");
+      return say(port, lead, CALENDAR_DOWN, "agenda");
+    }
+    if (slots.length === 0) return say(port, lead, "Ahora no encuentro horarios libres; un asesor te escribirá para acordar uno.", "agenda");
+    const choices: Choice[] = slots.map((slot) => ({ id: slotChoiceId(slot.start), label: formatAppointmentDate(slot.start, lead.timezone ?? deps.timeZone) }));
+    savePendingChoices(db, lead.id, choices);
+    const text = "Estos son los horarios disponibles para tu cita con un asesor (hora del centro de México):";
+    const message = conversation.storeReply(lead, `${text}\n${choices.map((c, i) => `${i + 1}. ${c.label}`).join("\n")}`, "agenda", port.channel);
+    const sent = await port.sendChoices(lead, text, choices);
+    if (sent.externalId) markMessageSent(db, message.id, sent.externalId, "sent", clock.now());
+  }
+
+  /** Books a picked slot. A refusal is returned, not said: Telegram shows it on the button, a typed pick gets it as text. */
+  async function book(port: ChannelPort, lead: Lead, start: Date): Promise<{ ok: boolean; problem?: string }> {
+    try {
+      const booked = await booking.book(lead.id, start, LEAD_ACTOR);
+      clearPendingChoices(db, lead.id);
+      await say(port, booked.lead, booked.reply, "agenda");
+      const when = formatAppointmentDate(booked.appointment.starts_at, deps.timeZone);
+      await admins.notify(`📅 Cita agendada el ${when}: ${leadLine(booked.lead)}${booked.appointment.meet_link ? `\n${booked.appointment.meet_link}` : ""}`);
+      return { ok: true };
+    } catch (error) {
+      if (error instanceof DomainError) {
+        // The slot was taken or is gone: fresh options, for a lead who may book.
+        if (lead.financially_approved) await offerSlots(port, lead);
+        return { ok: false, problem: error.message };
+      }
+      // The calendar failed: nothing was booked; the lead can pick again later.
+      log.error({ err: error, lead_id: lead.id }, "calendar unavailable while booking");
+      return { ok: false, problem: "No pude agendar en este momento; inténtalo de nuevo en unos minutos." };
+    }
+  }
+
+  async function optOut(port: ChannelPort, identity: ChatIdentity, text: string): Promise<void> {
+    const result = conversation.optOut(identity, text);
+    await send(port, result.lead, result.message, result.reply);
+  }
+
+  async function optIn(port: ChannelPort, identity: ChatIdentity, text?: string): Promise<void> {
+    const result = conversation.optIn(identity, text);
+    await send(port, result.lead, result.message, result.reply);
+  }
+
+  async function handoff(port: ChannelPort, identity: ChatIdentity, text: string): Promise<void> {
+    const result = conversation.requestHandoff(identity, text);
+    await send(port, result.lead, result.message, result.reply);
+    if (!result.already) await admins.notify(leadSummaryForAdmins(result.lead));
+  }
+
+  async function turn(port: ChannelPort, identity: ChatIdentity, text: string, externalId: string | null, origin: LeadOrigin, known: LeadFacts = {}): Promise<void> {
+    // Only a model takes long enough for "escribiendo…" to help; the offline agent answers at once.
+    if (conversation.agentKind === "openai") {
+      const { lead } = conversation.findOrCreateLead(identity, origin);
+      await port.typing(lead).catch(() => undefined);
+    }
+    const result = await conversation.handleMessage(identity, text, externalId, origin, known);
+    if (result.reply) await send(port, result.lead, result.message, result.reply);
+    if (result.moved_to.includes("calificacion_financiera")) {
+      await admins.notify(`✅ Perfil completo, pasa a calificación financiera: ${leadLine(result.lead)}`);
+      if (!result.lead.phone && port.requestPhone) {
+        const ask = "Para que un asesor pueda llamarte, ¿me compartes tu teléfono? Toca el botón de abajo.";
+        const message = conversation.storeReply(result.lead, ask, "financiero", port.channel);
+        const sent = await port.requestPhone(result.lead, ask);
+        if (sent.externalId) markMessageSent(db, message.id, sent.externalId, "sent", clock.now());
+      }
+    }
+    if (result.approved_now) await admins.notify(`💰 Aprobado financieramente (${result.lead.credit_type ?? "—"}): ${leadLine(result.lead)}`);
+    if (result.offer_booking) await offerSlots(port, result.lead);
+  }
+
+  return {
+    /** /start [payload] on Telegram; a first message elsewhere goes through `receiveText`. */
+    async start(port: ChannelPort, identity: ChatIdentity, payload: string | null): Promise<void> {
+      const result = conversation.startChat(identity, payload);
+      await send(port, result.lead, result.message, result.reply);
+    },
+    optOut,
+    optIn,
+    handoff,
+
+    /** Free text: opt-out, opt-in, a person, a pick among the options offered, or a turn with the agents (who offer slots when it is time). */
+    async receiveText(port: ChannelPort, identity: ChatIdentity, text: string, externalId: string | null, origin: LeadOrigin = {}): Promise<void> {
+      const intent = readIntent(text);
+      if (intent === "opt_out") return optOut(port, identity, text);
+      if (intent === "opt_in") return optIn(port, identity, text);
+      if (intent === "handoff") return handoff(port, identity, text);
+      const { lead } = conversation.findOrCreateLead(identity, origin);
+      if (!lead.handoff_at && lead.pending_choices?.length) {
+        const picked = pickChoice(text, lead.pending_choices);
+        const start = picked && slotFromChoiceId(picked.id);
+        if (start) {
+          conversation.recordText(identity, lead, text, externalId);
+          const booked = await book(port, lead, start);
+          if (booked.problem) await say(port, lead, booked.problem, "agenda");
+          return;
+        }
+      }
+      return turn(port, identity, text, externalId, origin);
+    },
+
+    /** A button or list item: a slot. Returns what to tell the client (Telegram's callback answer). */
+    async pick(port: ChannelPort, identity: ChatIdentity, choiceId: string): Promise<{ ok: boolean; problem?: string }> {
+      const start = slotFromChoiceId(choiceId);
+      if (!start) return { ok: false, problem: "Ese botón ya no es válido; pídeme «horarios» y te comparto opciones." };
+      const { lead } = conversation.findOrCreateLead(identity);
+      return book(port, lead, start);
+    },
+
+    /** A shared location: its name fills the lead's zone, and the agents go on from there. */
+    async receiveLocation(port: ChannelPort, identity: ChatIdentity, place: { label?: string | undefined; address?: string | undefined }, externalId: string | null): Promise<void> {
+      const zone = (place.label || place.address || "").trim().slice(0, 200);
+      if (!zone) return this.receiveUnsupported(port, identity, externalId);
+      return turn(port, identity, `📍 ${zone}`, externalId, {}, { location: zone });
+    },
+
+    /** A voice note, image, sticker or document: a plain answer instead of silence. */
+    async receiveUnsupported(port: ChannelPort, identity: ChatIdentity, externalId: string | null): Promise<void> {
+      const { lead } = conversation.findOrCreateLead(identity);
+      conversation.recordText(identity, lead, "[adjunto]", externalId);
+      if (lead.handoff_at) return;
+      await say(port, lead, TEXT_ONLY, "perfilador");
+    },
+
+    say,
+  };
+}
+
+export type LeadChatService = ReturnType<typeof createLeadChatService>;
