@@ -25,6 +25,7 @@ import { leadLine } from "./domain/admin-messages";
 import { createTelegramAdminNotifier, createTelegramChannel } from "../bot/telegram-channel";
 import { NO_ADMIN_NOTIFIER } from "./channels/channel-port";
 import { createLeadChatService } from "./services/lead-chat-service";
+import { startWhatsAppSurface } from "../whatsapp";
 import { mountWebhook, registerWebhook } from "../bot/webhook";
 import { createTwilioCallPlacer } from "../voice/calls";
 import { createTwilioClient } from "../voice/twilio-client";
@@ -185,6 +186,14 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET }
       : null;
   if (bot && webhook) await mountWebhook(app, bot, webhook, guard, logger);
+  const whatsapp = await startWhatsAppSurface(app, config, {
+    chat,
+    conversation,
+    messageStatus: services.messageStatus,
+    guard,
+    log: logger,
+    retryBaseMs: options.retryBaseMs ?? 1000,
+  });
   const callSummarizer =
     config.OPENAI_API_KEY && config.LLM_PROVIDER !== "offline"
       ? createLlmCallSummarizer({
@@ -246,6 +255,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     conversation,
     booking,
     chat,
+    whatsapp,
     bot,
     /** Starts the cron jobs (main.ts does; tests drive the engine themselves). */
     startScheduler: () => scheduler.start(),
@@ -269,6 +279,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       if (botRunner?.isRunning()) await botRunner.stop();
       await streams?.shutdown();
       await app.close();
+      await whatsapp?.idle();
       await campaignEngine.idle();
       db.$client.close();
     },

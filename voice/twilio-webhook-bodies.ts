@@ -11,9 +11,6 @@ const callSid = z.string().regex(/^CA[0-9a-zA-Z]{1,64}$/);
 const phoneLike = z.string().min(1).max(128);
 const shortText = z.string().max(500);
 
-/** Any form body: field names to string values (what the signature covers). */
-export const formFieldsSchema = z.record(z.string(), z.string());
-
 /** `?call_id=` on the URLs we gave Twilio. */
 export const callIdQuerySchema = z.looseObject({ call_id: z.coerce.number().int().positive().optional() });
 
@@ -39,8 +36,3 @@ export const incomingCallSchema = z.looseObject({
   From: phoneLike,
   To: phoneLike.optional(),
 });
-
-/** Issue paths and codes only, never values (they hold phone numbers). */
-export function issuePaths(error: z.ZodError): string[] {
-  return error.issues.slice(0, 5).map((issue) => `${issue.path.join(".") || "(body)"}: ${issue.code}`);
-}

@@ -5,13 +5,13 @@
  * its path; otherwise 403 and nothing changes.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import twilio from "twilio";
 import type { Logger } from "../src/logger";
 import type { DispatchGuard } from "../src/observability/dispatch-guard";
 import type { CallService } from "../src/services/call-service";
 import type { z } from "zod";
 import { connectStreamTwiml, hangupTwiml, streamUrlFor, voicemailTwiml } from "./twiml";
-import { callIdQuerySchema, formFieldsSchema, incomingCallSchema, issuePaths, statusCallbackSchema, twimlRequestSchema } from "./twilio-webhook-bodies";
+import { issuePaths, requireTwilioSignature } from "../src/channels/twilio-signed-webhooks";
+import { callIdQuerySchema, incomingCallSchema, statusCallbackSchema, twimlRequestSchema } from "./twilio-webhook-bodies";
 
 export interface VoiceWebhookOptions {
   authToken: string;
@@ -20,28 +20,10 @@ export interface VoiceWebhookOptions {
 }
 
 export async function mountVoiceWebhooks(app: FastifyInstance, calls: CallService, options: VoiceWebhookOptions, guard: DispatchGuard, log: Logger): Promise<void> {
-  const base = options.webhookBaseUrl.replace(/\/$/, "");
   const streamUrl = streamUrlFor(options.webhookBaseUrl);
 
   await app.register(async (voice) => {
-    // Twilio posts application/x-www-form-urlencoded; repeated keys keep their last value, as Twilio sends none.
-    voice.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
-    });
-
-    // A handler that throws still gets the API's error answer; here it is also logged and counted with the others.
-    voice.addHook("onError", async (request, _reply, error) => guard.failed("twilio_webhook", { path: request.url.split("?")[0] }, error));
-
-    voice.addHook("preHandler", async (request: FastifyRequest, reply: FastifyReply) => {
-      const signature = request.headers["x-twilio-signature"];
-      // Twilio posts form fields only; anything else (JSON, nested values) cannot carry a valid signature.
-      const params = formFieldsSchema.safeParse(request.body ?? {});
-      const valid = typeof signature === "string" && params.success && twilio.validateRequest(options.authToken, signature, `${base}${request.url}`, params.data);
-      if (!valid) {
-        log.warn({ path: request.url.split("?")[0] }, "Twilio webhook with a bad or missing signature refused");
-        return reply.code(403).send({ error: "forbidden", message: "Firma de Twilio inválida", details: [] });
-      }
-    });
+    requireTwilioSignature(voice, { authToken: options.authToken, webhookBaseUrl: options.webhookBaseUrl, surface: "twilio_webhook", guard, log });
 
     const xml = (reply: FastifyReply, body: string) => reply.type("text/xml").send(body);
     /** Parses what Twilio posted; a body that does not parse is logged (paths only) and gets `refused`. */

@@ -9,6 +9,7 @@
  * second send would duplicate it. Attempts are bounded in total, first included.
  */
 import { HttpError, type Transformer } from "grammy";
+import { neverReachedServer } from "./delivery-errors";
 
 export interface TelegramRetryOptions {
   /** Attempts per call in total, the first included (CAMPAIGN_MAX_ATTEMPTS). */
@@ -32,29 +33,8 @@ export function attemptsMade(payload: object): number {
   return (payload as { [TELEGRAM_ATTEMPTS]?: number })[TELEGRAM_ATTEMPTS] ?? 1;
 }
 
-/**
- * System error codes that happen before a connection exists: the request was
- * never written, so sending it again cannot duplicate it. ETIMEDOUT is not
- * here on its own: it is also what a connection that died mid-answer reports.
- */
-const CONNECT_PHASE_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NONAME", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN", "EHOSTDOWN", "EADDRNOTAVAIL"]);
-
-/**
- * True when the error proves the request never reached Telegram. grammY wraps
- * what fetch threw in HttpError.error: on Node, node-fetch's FetchError with
- * the socket's `code` (ECONNREFUSED, ECONNRESET…); other fetch implementations
- * put the system error in `cause`, and Node's happy-eyeballs connect an
- * AggregateError whose `errors` are each address tried. A timeout is a plain
- * Error from grammY: not provable, so false.
- */
-export function neverReachedTelegram(error: unknown, depth = 0): boolean {
-  if (depth > 5 || typeof error !== "object" || error === null) return false;
-  const { code, syscall, cause, errors } = error as { code?: unknown; syscall?: unknown; cause?: unknown; errors?: unknown };
-  if (typeof code === "string" && CONNECT_PHASE_CODES.has(code)) return true;
-  if (code === "ETIMEDOUT" && syscall === "connect") return true;
-  if (Array.isArray(errors) && errors.length > 0) return errors.every((each) => neverReachedTelegram(each, depth + 1));
-  return neverReachedTelegram(cause, depth + 1);
-}
+/** True when the error proves the request never reached Telegram (grammY wraps what fetch threw in HttpError.error). */
+export const neverReachedTelegram = (error: unknown): boolean => neverReachedServer(error);
 
 /** The network code of an HttpError for logs and review texts ("ECONNRESET", "timeout"); never its message's URL, which holds the token. */
 export function networkCode(error: HttpError): string {

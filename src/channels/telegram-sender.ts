@@ -7,7 +7,10 @@
  * - unknown: the request may have reached Telegram; never send it again blindly.
  */
 import { GrammyError, HttpError, type Api } from "grammy";
+import { DeliveryError, PermanentDeliveryError, TransientDeliveryError, UnknownDeliveryError } from "./delivery-errors";
 import { attemptsMade, networkCode, neverReachedTelegram } from "./telegram-retry";
+
+export { PermanentDeliveryError, TransientDeliveryError, UnknownDeliveryError } from "./delivery-errors";
 
 export interface SentMessage {
   message_id: number;
@@ -17,32 +20,6 @@ export interface SentMessage {
 
 export interface TextSender {
   sendText(chatId: number, text: string): Promise<SentMessage>;
-}
-
-abstract class DeliveryError extends Error {
-  /** Attempts the retry layer made before this outcome. */
-  attempts = 1;
-}
-
-/** Delivery failed and will fail again. `chatUnreachable`: the chat itself is gone or blocked us. */
-export class PermanentDeliveryError extends DeliveryError {
-  override name = "PermanentDeliveryError";
-  constructor(
-    message: string,
-    readonly chatUnreachable: boolean,
-  ) {
-    super(message);
-  }
-}
-
-/** Not delivered, for sure (rate limit, server trouble, no connection), after the retries allowed. */
-export class TransientDeliveryError extends DeliveryError {
-  override name = "TransientDeliveryError";
-}
-
-/** The request may have reached Telegram (connection cut, timeout): the message may or may not have arrived. */
-export class UnknownDeliveryError extends DeliveryError {
-  override name = "UnknownDeliveryError";
 }
 
 /** A TextSender over `api`: pass the bot's Api, so every message shares one throttler and one retry layer. */

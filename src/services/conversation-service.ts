@@ -5,7 +5,7 @@
  * every state change goes through the domain rules here.
  */
 import { findLead, findLeadByPhone, findLeadByTelegramChat, findLeadByWhatsappId, updateLeadRow } from "../../db/repositories/leads-repository";
-import { insertMessage, markExtractionPending, pendingExtractions, recordInbound } from "../../db/repositories/messages-repository";
+import { findMessageByExternalId, insertMessage, markExtractionPending, pendingExtractions, recordInbound } from "../../db/repositories/messages-repository";
 import { insertAudit } from "../../db/repositories/audit-repository";
 import type { Lead, Message } from "../../db/schema";
 import type { Channel } from "../domain/vocabulary";
@@ -166,6 +166,10 @@ export function createConversationService(deps: ConversationDeps) {
     },
     findOrCreateLead,
     storeReply,
+    /** Whether a message with this provider id was already received (webhook retries are handled once). */
+    hasReceived(channel: Channel, externalId: string): boolean {
+      return findMessageByExternalId(db, channel, externalId) !== undefined;
+    },
     /** Stores what the lead wrote when no agent turn follows (a pick, a request for slots, an attachment). */
     recordText(identity: ChatIdentity, lead: Lead, text: string, externalId: string | null): Message {
       return inbound(lead, identity, text, externalId);

@@ -5,6 +5,8 @@ import { createPipelineService } from "./pipeline-service";
 import { createTemplateService } from "./template-service";
 import type { ServiceDeps } from "./context";
 
+import { createMessageStatusService } from "./message-status-service";
+
 export function createServices(deps: ServiceDeps, voice: VoiceSettings | null = null) {
   const leads = createLeadService(deps);
   return {
@@ -13,6 +15,7 @@ export function createServices(deps: ServiceDeps, voice: VoiceSettings | null = 
     templates: createTemplateService(deps),
     campaigns: createCampaignService(deps),
     calls: createCallService(deps, voice, leads),
+    messageStatus: createMessageStatusService(deps),
   };
 }
 

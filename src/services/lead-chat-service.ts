@@ -163,12 +163,23 @@ export function createLeadChatService(deps: LeadChatDeps) {
       return turn(port, identity, text, externalId, origin);
     },
 
-    /** A button or list item: a slot. Returns what to tell the client (Telegram's callback answer). */
-    async pick(port: ChannelPort, identity: ChatIdentity, choiceId: string): Promise<{ ok: boolean; problem?: string }> {
-      const start = slotFromChoiceId(choiceId);
-      if (!start) return { ok: false, problem: "Ese botón ya no es válido; pídeme «horarios» y te comparto opciones." };
+    /**
+     * A button or list item: a slot. Returns what went wrong for channels that
+     * show it on the button (Telegram's callback answer); with `explain`, the
+     * lead gets it as a message instead (WhatsApp).
+     */
+    async pick(
+      port: ChannelPort,
+      identity: ChatIdentity,
+      choiceId: string,
+      options: { explain?: boolean; text?: string; externalId?: string | null } = {},
+    ): Promise<{ ok: boolean; problem?: string }> {
       const { lead } = conversation.findOrCreateLead(identity);
-      return book(port, lead, start);
+      if (options.text !== undefined) conversation.recordText(identity, lead, options.text, options.externalId ?? null);
+      const start = slotFromChoiceId(choiceId);
+      const result = start ? await book(port, lead, start) : { ok: false, problem: "Ese botón ya no es válido; pídeme «horarios» y te comparto opciones." };
+      if (result.problem && options.explain) await say(port, lead, result.problem, "agenda");
+      return result;
     },
 
     /** A shared location: its name fills the lead's zone, and the agents go on from there. */

@@ -1,0 +1,65 @@
+/**
+ * Delivery reports for messages we sent (Twilio's status callbacks on
+ * WhatsApp): stored on the message, only ever moving forward, in one
+ * transaction with what they mean for the lead. A read is the lead's
+ * engagement (it counts as activity); a number that cannot get WhatsApp
+ * marks the lead unreachable there, so campaigns stop writing to it.
+ */
+import { insertAudit } from "../../db/repositories/audit-repository";
+import { updateLeadRow } from "../../db/repositories/leads-repository";
+import { findMessageByExternalId, updateMessageStatus } from "../../db/repositories/messages-repository";
+import { nextMessageStatus } from "../domain/message-status";
+import type { Channel, MessageStatus } from "../domain/vocabulary";
+import type { ServiceDeps } from "./context";
+
+/** Twilio's message statuses in our vocabulary; null for the ones of inbound messages. */
+const FROM_TWILIO: Record<string, MessageStatus | null> = {
+  accepted: "queued",
+  scheduled: "queued",
+  queued: "queued",
+  sending: "queued",
+  sent: "sent",
+  delivered: "delivered",
+  read: "read",
+  failed: "failed",
+  undelivered: "undelivered",
+  canceled: "failed",
+  receiving: null,
+  received: null,
+};
+
+export interface DeliveryReport {
+  channel: Channel;
+  externalId: string;
+  status: string;
+  errorCode: string | null;
+  /** Provider codes that mean the number cannot receive on this channel. */
+  unreachable: boolean;
+}
+
+export function createMessageStatusService({ db, clock }: ServiceDeps) {
+  return {
+    /** Applies one report; "unknown" when it names no message of ours (another app on the number, or one we never stored). */
+    applyReport(report: DeliveryReport): "updated" | "unchanged" | "unknown" {
+      const reported = FROM_TWILIO[report.status];
+      if (!reported) return "unchanged";
+      return db.transaction((tx) => {
+        const message = findMessageByExternalId(tx, report.channel, report.externalId);
+        if (!message) return "unknown";
+        const status = nextMessageStatus(message.status, reported);
+        if (status === message.status) return "unchanged";
+        const now = clock.now();
+        updateMessageStatus(tx, message.id, { status, status_at: now, error_code: report.errorCode ?? message.error_code });
+        if (status === "read") updateLeadRow(tx, message.lead_id, { last_activity_at: now, updated_at: now });
+        if ((status === "failed" || status === "undelivered") && report.unreachable && report.channel === "whatsapp") {
+          const reason = `Twilio ${report.errorCode ?? status}`;
+          updateLeadRow(tx, message.lead_id, { whatsapp_unreachable_at: now, whatsapp_unreachable_reason: reason, updated_at: now });
+          insertAudit(tx, { actor: "system:whatsapp", action: "lead.whatsapp_unreachable", entity: "lead", entity_id: message.lead_id, after: { reason } }, now);
+        }
+        return "updated";
+      });
+    },
+  };
+}
+
+export type MessageStatusService = ReturnType<typeof createMessageStatusService>;

@@ -1,0 +1,55 @@
+/**
+ * The WhatsApp surface, when WHATSAPP_PROVIDER=twilio: the Twilio sender, its
+ * side of the channel port, and the signed webhooks on the API's server.
+ */
+import type { FastifyInstance } from "fastify";
+import type { AppConfig } from "../src/config";
+import type { Logger } from "../src/logger";
+import type { DispatchGuard } from "../src/observability/dispatch-guard";
+import type { ConversationService } from "../src/services/conversation-service";
+import type { LeadChatService } from "../src/services/lead-chat-service";
+import type { MessageStatusService } from "../src/services/message-status-service";
+import { createTwilioClient } from "../voice/twilio-client";
+import { mountWhatsAppWebhooks } from "./webhooks";
+import { createWhatsAppChannel } from "./whatsapp-channel";
+import { createWhatsAppSender, type WhatsAppSender } from "./whatsapp-sender";
+
+export interface WhatsAppSurfaceDeps {
+  chat: LeadChatService;
+  conversation: ConversationService;
+  messageStatus: MessageStatusService;
+  guard: DispatchGuard;
+  log: Logger;
+  retryBaseMs: number;
+}
+
+export interface WhatsAppSurface {
+  sender: WhatsAppSender;
+  /** Resolves once every inbound message received so far was handled. */
+  idle(): Promise<void>;
+}
+
+/** Null unless WhatsApp is configured (config.ts already named whatever was missing). */
+export async function startWhatsAppSurface(app: FastifyInstance, config: AppConfig, deps: WhatsAppSurfaceDeps): Promise<WhatsAppSurface | null> {
+  const { TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_NUMBER, WEBHOOK_BASE_URL } = config;
+  if (config.WHATSAPP_PROVIDER !== "twilio" || !TWILIO_ACCOUNT_SID || !TWILIO_AUTH_TOKEN || !TWILIO_WHATSAPP_NUMBER || !WEBHOOK_BASE_URL) return null;
+  const sender = createWhatsAppSender({
+    client: createTwilioClient(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, config.TWILIO_API_BASE),
+    from: TWILIO_WHATSAPP_NUMBER,
+    statusCallbackUrl: `${WEBHOOK_BASE_URL.replace(/\/$/, "")}/whatsapp/status`,
+    maxAttempts: config.CAMPAIGN_MAX_ATTEMPTS,
+    retryBaseMs: deps.retryBaseMs,
+    log: deps.log,
+  });
+  const webhooks = await mountWhatsAppWebhooks(app, {
+    authToken: TWILIO_AUTH_TOKEN,
+    webhookBaseUrl: WEBHOOK_BASE_URL,
+    chat: deps.chat,
+    channel: createWhatsAppChannel(sender),
+    messageStatus: deps.messageStatus,
+    alreadyReceived: (sid) => deps.conversation.hasReceived("whatsapp", sid),
+    guard: deps.guard,
+    log: deps.log,
+  });
+  return { sender, idle: webhooks.idle };
+}

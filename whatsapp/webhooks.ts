@@ -1,0 +1,100 @@
+/**
+ * The WhatsApp surface's webhooks, on the API's server:
+ * - POST /whatsapp/incoming, the sender's "a message comes in" URL: a text, a
+ *   location, a button or list answer, or an attachment, each translated to
+ *   the chat core and handled in the background (per sender, in order);
+ *   Twilio's retries of the same MessageSid are handled once.
+ * - POST /whatsapp/status, the status callback of every message we send.
+ * Both check X-Twilio-Signature (403 otherwise) and parse the body (400 with
+ * the problem paths when it does not parse).
+ */
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { issuePaths, requireTwilioSignature } from "../src/channels/twilio-signed-webhooks";
+import type { ChannelPort } from "../src/channels/channel-port";
+import type { Logger } from "../src/logger";
+import type { DispatchGuard } from "../src/observability/dispatch-guard";
+import type { LeadChatService } from "../src/services/lead-chat-service";
+import type { MessageStatusService } from "../src/services/message-status-service";
+import type { ChatIdentity } from "../src/services/conversation-service";
+import { createInboundQueue } from "./inbound-queue";
+import { adReferral, inboundMessageSchema, statusCallbackSchema, type InboundMessage } from "./twilio-messaging-bodies";
+import { UNREACHABLE_CODES } from "./whatsapp-sender";
+
+export interface WhatsAppWebhookDeps {
+  authToken: string;
+  webhookBaseUrl: string;
+  chat: LeadChatService;
+  channel: ChannelPort;
+  messageStatus: MessageStatusService;
+  /** True when this MessageSid was already received (Twilio retries a webhook it could not confirm). */
+  alreadyReceived(messageSid: string): boolean;
+  guard: DispatchGuard;
+  log: Logger;
+}
+
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+
+/** Who wrote: the WhatsApp id (digits) and the number it proves. */
+function identityOf(message: InboundMessage): ChatIdentity {
+  const digits = message.WaId ?? message.From.replace(/^whatsapp:\+/, "");
+  return { channel: "whatsapp", address: digits, phone: `+${digits}`, firstName: message.ProfileName?.trim() || undefined };
+}
+
+export async function mountWhatsAppWebhooks(app: FastifyInstance, deps: WhatsAppWebhookDeps) {
+  const queue = createInboundQueue(deps.guard);
+  const { chat, channel, log } = deps;
+  const badRequest = (reply: FastifyReply) => reply.code(400).send({ error: "bad_request", message: "Parámetros de Twilio inválidos", details: [] });
+
+  await app.register(async (scope) => {
+    requireTwilioSignature(scope, { authToken: deps.authToken, webhookBaseUrl: deps.webhookBaseUrl, surface: "whatsapp_webhook", guard: deps.guard, log });
+
+    scope.post("/whatsapp/incoming", { schema: { hide: true } }, async (request, reply) => {
+      const parsed = inboundMessageSchema.safeParse(request.body ?? {});
+      if (!parsed.success) {
+        log.warn({ problems: issuePaths(parsed.error) }, "WhatsApp message refused: body does not parse");
+        return badRequest(reply);
+      }
+      const message = parsed.data;
+      const identity = identityOf(message);
+      void queue.enqueue(identity.address, { message_sid: message.MessageSid }, async () => {
+        if (deps.alreadyReceived(message.MessageSid)) return;
+        await handleInbound(identity, message);
+      });
+      return reply.type("text/xml").send(EMPTY_TWIML);
+    });
+
+    scope.post("/whatsapp/status", { schema: { hide: true } }, async (request, reply) => {
+      const parsed = statusCallbackSchema.safeParse(request.body ?? {});
+      if (!parsed.success) {
+        log.warn({ problems: issuePaths(parsed.error) }, "WhatsApp status callback refused: body does not parse");
+        return badRequest(reply);
+      }
+      const { MessageSid, MessageStatus, ErrorCode } = parsed.data;
+      deps.messageStatus.applyReport({
+        channel: "whatsapp",
+        externalId: MessageSid,
+        status: MessageStatus,
+        errorCode: ErrorCode ?? null,
+        unreachable: ErrorCode !== undefined && UNREACHABLE_CODES.has(Number(ErrorCode)),
+      });
+      return reply.code(204).send();
+    });
+  });
+
+  async function handleInbound(identity: ChatIdentity, message: InboundMessage): Promise<void> {
+    const sid = message.MessageSid;
+    const picked = message.ButtonPayload ?? message.ListId;
+    if (picked) {
+      await chat.pick(channel, identity, picked, { explain: true, text: message.ButtonText ?? message.ListTitle ?? picked, externalId: sid });
+      return;
+    }
+    if (message.Latitude && message.Longitude) {
+      return chat.receiveLocation(channel, identity, { label: message.Label, address: message.Address }, sid);
+    }
+    if (Number(message.NumMedia) > 0 || !message.Body.trim()) return chat.receiveUnsupported(channel, identity, sid);
+    const referral = adReferral(message);
+    return chat.receiveText(channel, identity, message.Body, sid, { source: referral ? "whatsapp_anuncio" : "whatsapp", detail: referral });
+  }
+
+  return { idle: () => queue.idle() };
+}
