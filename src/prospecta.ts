@@ -25,7 +25,7 @@ import { leadLine } from "./domain/admin-messages";
 import { createTelegramAdminNotifier, createTelegramChannel } from "../bot/telegram-channel";
 import { NO_ADMIN_NOTIFIER } from "./channels/channel-port";
 import { createLeadChatService } from "./services/lead-chat-service";
-import { startWhatsAppSurface } from "../whatsapp";
+import { createWhatsAppSenderFromConfig, mountWhatsAppSurface } from "../whatsapp";
 import { mountWebhook, registerWebhook } from "../bot/webhook";
 import { createTwilioCallPlacer } from "../voice/calls";
 import { createTwilioClient } from "../voice/twilio-client";
@@ -90,6 +90,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       })
     : null;
   const telegram = bareBot ? createTelegramSender(bareBot.api) : null;
+  const whatsappSender = createWhatsAppSenderFromConfig(config, logger, options.retryBaseMs ?? 1000);
   const actions = createStepActions({
     db,
     clock,
@@ -97,6 +98,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     pipeline: services.pipeline,
     calls: services.calls,
     telegram,
+    whatsapp: whatsappSender,
     log: logger,
   });
   const runner = createStepRunner({
@@ -186,14 +188,9 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET }
       : null;
   if (bot && webhook) await mountWebhook(app, bot, webhook, guard, logger);
-  const whatsapp = await startWhatsAppSurface(app, config, {
-    chat,
-    conversation,
-    messageStatus: services.messageStatus,
-    guard,
-    log: logger,
-    retryBaseMs: options.retryBaseMs ?? 1000,
-  });
+  const whatsapp = whatsappSender
+    ? await mountWhatsAppSurface(app, config, whatsappSender, { chat, conversation, messageStatus: services.messageStatus, guard, log: logger })
+    : null;
   const callSummarizer =
     config.OPENAI_API_KEY && config.LLM_PROVIDER !== "offline"
       ? createLlmCallSummarizer({

@@ -20,30 +20,33 @@ export interface WhatsAppSurfaceDeps {
   messageStatus: MessageStatusService;
   guard: DispatchGuard;
   log: Logger;
-  retryBaseMs: number;
 }
 
 export interface WhatsAppSurface {
-  sender: WhatsAppSender;
   /** Resolves once every inbound message received so far was handled. */
   idle(): Promise<void>;
 }
 
-/** Null unless WhatsApp is configured (config.ts already named whatever was missing). */
-export async function startWhatsAppSurface(app: FastifyInstance, config: AppConfig, deps: WhatsAppSurfaceDeps): Promise<WhatsAppSurface | null> {
+/** The Twilio sender, built early (campaigns and reminders write through it); null unless WhatsApp is configured. */
+export function createWhatsAppSenderFromConfig(config: AppConfig, log: Logger, retryBaseMs: number): WhatsAppSender | null {
   const { TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_NUMBER, WEBHOOK_BASE_URL } = config;
+  // config.ts already stopped start-up naming whatever was missing.
   if (config.WHATSAPP_PROVIDER !== "twilio" || !TWILIO_ACCOUNT_SID || !TWILIO_AUTH_TOKEN || !TWILIO_WHATSAPP_NUMBER || !WEBHOOK_BASE_URL) return null;
-  const sender = createWhatsAppSender({
+  return createWhatsAppSender({
     client: createTwilioClient(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, config.TWILIO_API_BASE),
     from: TWILIO_WHATSAPP_NUMBER,
     statusCallbackUrl: `${WEBHOOK_BASE_URL.replace(/\/$/, "")}/whatsapp/status`,
     maxAttempts: config.CAMPAIGN_MAX_ATTEMPTS,
-    retryBaseMs: deps.retryBaseMs,
-    log: deps.log,
+    retryBaseMs,
+    log,
   });
+}
+
+/** The signed webhooks on the API's server, answering through the sender's side of the channel port. */
+export async function mountWhatsAppSurface(app: FastifyInstance, config: AppConfig, sender: WhatsAppSender, deps: WhatsAppSurfaceDeps): Promise<WhatsAppSurface> {
   const webhooks = await mountWhatsAppWebhooks(app, {
-    authToken: TWILIO_AUTH_TOKEN,
-    webhookBaseUrl: WEBHOOK_BASE_URL,
+    authToken: config.TWILIO_AUTH_TOKEN ?? "",
+    webhookBaseUrl: config.WEBHOOK_BASE_URL ?? "",
     chat: deps.chat,
     channel: createWhatsAppChannel(sender),
     messageStatus: deps.messageStatus,
@@ -51,5 +54,5 @@ export async function startWhatsAppSurface(app: FastifyInstance, config: AppConf
     guard: deps.guard,
     log: deps.log,
   });
-  return { sender, idle: webhooks.idle };
+  return { idle: webhooks.idle };
 }

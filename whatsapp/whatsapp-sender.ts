@@ -8,7 +8,8 @@
  */
 import twilio from "twilio";
 import type { TwilioClient } from "../voice/twilio-client";
-import { neverReachedServer, PermanentDeliveryError, TransientDeliveryError, UnknownDeliveryError } from "../src/channels/delivery-errors";
+import { neverReachedServer, OutsideWindowError, PermanentDeliveryError, TransientDeliveryError, UnknownDeliveryError } from "../src/channels/delivery-errors";
+import type { WhatsAppOutbound } from "../src/channels/whatsapp-outbound";
 import type { Logger } from "../src/logger";
 
 export interface WhatsAppMessage {
@@ -25,16 +26,8 @@ export interface WhatsAppSent {
   attempts: number;
 }
 
-export interface WhatsAppSender {
+export interface WhatsAppSender extends WhatsAppOutbound {
   send(message: WhatsAppMessage): Promise<WhatsAppSent>;
-}
-
-/** Twilio refused a free-form message: more than 24 hours since the lead last wrote (error 63016). */
-export class OutsideWindowError extends PermanentDeliveryError {
-  override name = "OutsideWindowError";
-  constructor(message = "Fuera de la ventana de 24 horas de WhatsApp (Twilio 63016): solo se puede enviar una plantilla aprobada") {
-    super(message, false);
-  }
 }
 
 /** Twilio codes that mean this number cannot get WhatsApp messages (invalid, not on WhatsApp, blocked). */
@@ -53,7 +46,9 @@ export interface WhatsAppSenderOptions {
 
 export function createWhatsAppSender(options: WhatsAppSenderOptions): WhatsAppSender {
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  return {
+  const sender: WhatsAppSender = {
+    sendText: (to, body) => sender.send({ to, body }),
+    sendTemplate: (to, contentSid, variables) => sender.send({ to, contentSid, contentVariables: variables }),
     async send(message) {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -80,6 +75,7 @@ export function createWhatsAppSender(options: WhatsAppSenderOptions): WhatsAppSe
       }
     },
   };
+  return sender;
 }
 
 /** A Twilio answer or a network failure, as what the caller may do next. */

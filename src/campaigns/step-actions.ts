@@ -17,6 +17,9 @@ import type { Logger } from "../logger";
 import type { CallService } from "../services/call-service";
 import type { PipelineService } from "../services/pipeline-service";
 import type { AgentType } from "../domain/vocabulary";
+import type { WhatsAppOutbound } from "../channels/whatsapp-outbound";
+import { unknownDeliveryOutcome } from "./delivery-outcome";
+import { createWhatsAppStep } from "./whatsapp-step";
 
 export type StepOutcome =
   | { status: "success"; attempts: number; detail?: Record<string, unknown> }
@@ -40,6 +43,8 @@ export interface StepActionDeps {
   calls: CallService;
   /** Null when TELEGRAM_BOT_TOKEN is not set. Retries what certainly did not arrive; steps never resend. */
   telegram: TextSender | null;
+  /** Null when WHATSAPP_PROVIDER is not set. */
+  whatsapp: WhatsAppOutbound | null;
   log: Logger;
 }
 
@@ -50,6 +55,7 @@ export function campaignActor(campaignId: number): string {
 export function createStepActions(deps: StepActionDeps) {
   const { db, clock, log } = deps;
   const q = createStepRunQueries(db);
+  const sendWhatsApp = createWhatsAppStep(deps);
 
   async function sendMessage({ campaign, step, lead }: StepContext): Promise<StepOutcome> {
     if (!deps.telegram) return { status: "skipped", attempts: 0, error: "Telegram no está configurado (TELEGRAM_BOT_TOKEN)" };
@@ -89,12 +95,7 @@ export function createStepActions(deps: StepActionDeps) {
     }
     if (error instanceof UnknownDeliveryError) {
       log.warn({ lead_id: lead.id, campaign_id: campaign.id, step_number: step.step_number, err: error.message }, "campaign message delivery unknown: flagged for review");
-      return {
-        status: "needs_review",
-        attempts: error.attempts,
-        error: `${error.message}: puede que el mensaje haya llegado o no; no se reintenta para no duplicar; revisar si llegó`,
-        detail: { template_id: templateId },
-      };
+      return unknownDeliveryOutcome(error, templateId);
     }
     if (error instanceof TransientDeliveryError) return { status: "failed", attempts: error.attempts, error: error.message };
     // Not a delivery answer at all (a bug, the client shutting down): the runner logs it and records the step as failed.
@@ -148,7 +149,7 @@ export function createStepActions(deps: StepActionDeps) {
     async perform(context: StepContext): Promise<StepOutcome> {
       switch (context.step.action) {
         case "send_message":
-          return sendMessage(context);
+          return context.campaign.channel === "whatsapp" ? sendWhatsApp(context) : sendMessage(context);
         case "update_stage":
           return updateStage(context);
         case "start_call":

@@ -31,6 +31,14 @@ export class UnknownDeliveryError extends DeliveryError {
 }
 
 
+/** A free-form WhatsApp message outside the 24-hour window: Twilio's 63016. Nothing went out; only a template may. */
+export class OutsideWindowError extends PermanentDeliveryError {
+  override name = "OutsideWindowError";
+  constructor(message = "Fuera de la ventana de 24 horas de WhatsApp (Twilio 63016): solo se puede enviar una plantilla aprobada") {
+    super(message, false);
+  }
+}
+
 /**
  * System error codes that happen before a connection exists: the request was
  * never written, so sending it again cannot duplicate it. ETIMEDOUT is not

@@ -21,6 +21,8 @@ export interface TemplateFields {
   content: string;
   agent_type?: string | null | undefined;
   variables?: string[] | undefined;
+  whatsapp_content_sid?: string | null | undefined;
+  whatsapp_variables?: string[] | null | undefined;
 }
 
 export function createTemplateService({ db, clock, timeZone }: ServiceDeps) {
@@ -41,6 +43,8 @@ export function createTemplateService({ db, clock, timeZone }: ServiceDeps) {
           content: fields.content,
           agent_type: fields.agent_type ?? null,
           variables,
+          whatsapp_content_sid: fields.whatsapp_content_sid ?? null,
+          whatsapp_variables: fields.whatsapp_variables ?? null,
           created_at: now,
           updated_at: now,
         });
@@ -72,6 +76,8 @@ export function createTemplateService({ db, clock, timeZone }: ServiceDeps) {
           ...(fields.name !== undefined && { name: fields.name }),
           ...(fields.channel !== undefined && { channel: fields.channel }),
           ...(fields.agent_type !== undefined && { agent_type: fields.agent_type }),
+          ...(fields.whatsapp_content_sid !== undefined && { whatsapp_content_sid: fields.whatsapp_content_sid }),
+          ...(fields.whatsapp_variables !== undefined && { whatsapp_variables: fields.whatsapp_variables }),
           content,
           variables,
           updated_at: now,

@@ -10,6 +10,18 @@ const templateFields = {
   content: z.string().trim().min(1).max(4096).describe("Texto con {{variables}}; {{name|amigo}} da un valor por defecto"),
   agent_type: z.enum(AGENT_TYPES).nullable().optional(),
   variables: z.array(z.string()).optional().describe(variablesHelp),
+  whatsapp_content_sid: z
+    .string()
+    .regex(/^HX[0-9a-fA-F]{32}$/, { message: "SID de contenido de Twilio (HX seguido de 32 caracteres hexadecimales)" })
+    .nullable()
+    .optional()
+    .describe("Plantilla aprobada de WhatsApp (Twilio Content) para escribir fuera de la ventana de 24 horas"),
+  whatsapp_variables: z
+    .array(z.enum(Object.keys(TEMPLATE_VARIABLES) as [string, ...string[]]))
+    .max(20)
+    .nullable()
+    .optional()
+    .describe("Variables del catálogo que llenan {{1}}, {{2}}… de la plantilla aprobada, en ese orden"),
 };
 
 export const createTemplateBody = z.strictObject(templateFields).meta({ id: "TemplateCreate" });
@@ -21,6 +33,8 @@ export const updateTemplateBody = z
     content: templateFields.content.optional(),
     agent_type: templateFields.agent_type,
     variables: templateFields.variables,
+    whatsapp_content_sid: templateFields.whatsapp_content_sid,
+    whatsapp_variables: templateFields.whatsapp_variables,
   })
   .meta({ id: "TemplateUpdate" });
 
@@ -34,6 +48,8 @@ export const templateSchema = z
     content: z.string(),
     agent_type: z.string().nullable(),
     variables: z.array(z.string()),
+    whatsapp_content_sid: z.string().nullable(),
+    whatsapp_variables: z.array(z.string()).nullable(),
     created_at: z.date(),
     updated_at: z.date(),
   })

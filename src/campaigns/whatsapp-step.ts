@@ -1,0 +1,87 @@
+/**
+ * A campaign's send_message step on WhatsApp. Inside the 24-hour window the
+ * rendered template goes as free text; outside it only the template's
+ * approved WhatsApp version (whatsapp_content_sid, its variables in the order
+ * it expects) may go. Without one the step is skipped with that reason and
+ * nothing is sent: Twilio would accept free text and fail it with 63016.
+ */
+import type { Db } from "../../db/client";
+import { insertAudit } from "../../db/repositories/audit-repository";
+import { updateLeadRow } from "../../db/repositories/leads-repository";
+import { createStepRunQueries } from "../../db/repositories/step-run-repository";
+import type { Lead } from "../../db/schema";
+import { OutsideWindowError, PermanentDeliveryError, TransientDeliveryError, UnknownDeliveryError } from "../channels/delivery-errors";
+import type { WhatsAppOutbound } from "../channels/whatsapp-outbound";
+import type { Clock } from "../clock";
+import { renderTemplate, templateValuesFor } from "../domain/templates";
+import { contentVariablesFor, insideWhatsAppWindow } from "../domain/whatsapp-window";
+import type { Logger } from "../logger";
+import type { StepContext, StepOutcome } from "./step-actions";
+import { unknownDeliveryOutcome } from "./delivery-outcome";
+
+export interface WhatsAppStepDeps {
+  db: Db;
+  clock: Clock;
+  timeZone: string;
+  /** Null when WHATSAPP_PROVIDER is not set. */
+  whatsapp: WhatsAppOutbound | null;
+  log: Logger;
+}
+
+export function createWhatsAppStep(deps: WhatsAppStepDeps) {
+  const { db, clock, log } = deps;
+  const q = createStepRunQueries(db);
+
+  function markUnreachable(lead: Lead, reason: string): void {
+    db.transaction((tx) => {
+      const now = clock.now();
+      updateLeadRow(tx, lead.id, { whatsapp_unreachable_at: now, whatsapp_unreachable_reason: reason, updated_at: now });
+      insertAudit(tx, { actor: "system:whatsapp", action: "lead.whatsapp_unreachable", entity: "lead", entity_id: lead.id, after: { reason } }, now);
+    });
+  }
+
+  return async function sendWhatsAppStep({ campaign, step, lead }: StepContext): Promise<StepOutcome> {
+    if (!deps.whatsapp) return { status: "skipped", attempts: 0, error: "WhatsApp no está configurado (WHATSAPP_PROVIDER)" };
+    const to = lead.whatsapp_id ? `+${lead.whatsapp_id}` : lead.phone;
+    if (!to) return { status: "skipped", attempts: 0, error: "El lead no tiene WhatsApp ni teléfono" };
+    if (lead.whatsapp_unreachable_at) {
+      return { status: "skipped", attempts: 0, error: `El lead no es alcanzable por WhatsApp: ${lead.whatsapp_unreachable_reason ?? ""}`.trim() };
+    }
+    const template = step.message_template_id === null ? undefined : q.template(step.message_template_id);
+    if (!template) return { status: "failed", attempts: 0, error: `La plantilla ${step.message_template_id} ya no existe` };
+
+    const now = clock.now();
+    const values = templateValuesFor(lead, q.currentAppointment(lead.id, now), deps.timeZone);
+    const { text, missing } = renderTemplate(template.content, values);
+    const inside = insideWhatsAppWindow(lead.whatsapp_last_inbound_at, now);
+    if (!inside && !template.whatsapp_content_sid) {
+      return {
+        status: "skipped",
+        attempts: 0,
+        error: "Fuera de la ventana de 24 horas de WhatsApp y la plantilla no tiene plantilla aprobada (whatsapp_content_sid): no se envía texto libre",
+      };
+    }
+    const variables = inside ? null : contentVariablesFor(template.whatsapp_variables ?? [], values);
+    try {
+      const sent = inside ? await deps.whatsapp.sendText(to, text) : await deps.whatsapp.sendTemplate(to, template.whatsapp_content_sid!, variables!);
+      q.insertOutboundMessage({ leadId: lead.id, channel: "whatsapp", agentType: template.agent_type, text, externalId: sent.sid, at: clock.now() });
+      return {
+        status: "success",
+        attempts: sent.attempts,
+        detail: { template_id: template.id, message_sid: sent.sid, sent_as: inside ? "text" : "template", missing_variables: missing },
+      };
+    } catch (error) {
+      if (error instanceof OutsideWindowError) return { status: "skipped", attempts: error.attempts, error: error.message };
+      if (error instanceof PermanentDeliveryError) {
+        if (error.chatUnreachable) markUnreachable(lead, error.message);
+        return { status: "failed", attempts: error.attempts, error: error.message };
+      }
+      if (error instanceof UnknownDeliveryError) {
+        log.warn({ lead_id: lead.id, campaign_id: campaign.id, step_number: step.step_number, err: error.message }, "WhatsApp campaign message delivery unknown: flagged for review");
+        return unknownDeliveryOutcome(error, template.id);
+      }
+      if (error instanceof TransientDeliveryError) return { status: "failed", attempts: error.attempts, error: error.message };
+      throw error;
+    }
+  };
+}

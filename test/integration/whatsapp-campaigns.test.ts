@@ -1,0 +1,105 @@
+/**
+ * Campaigns on WhatsApp: inside the 24-hour window the message goes as text;
+ * outside it only the template's approved WhatsApp version goes; without one
+ * the step is skipped with the reason. Unreachable numbers and unknown outcomes
+ * are handled as on Telegram.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFakeTwilioMessaging } from "../fakes/twilio-messaging";
+import { startTestServer, TEST_WEBHOOK_BASE, type TestServer } from "./test-server";
+
+type FakeMessaging = Awaited<ReturnType<typeof startFakeTwilioMessaging>>;
+let fake: FakeMessaging;
+let server: TestServer;
+const APPROVED = "HX0123456789abcdef0123456789abcdef";
+
+beforeAll(async () => {
+  fake = await startFakeTwilioMessaging({ sender: "+5215550001111", routeWebhook: (url) => url.replace(TEST_WEBHOOK_BASE, server.baseUrl) });
+  fake.registerTemplate(APPROVED, { body: "Hola {{1}}, ¿sigues buscando en {{2}}?", variables: { 1: "cliente", 2: "tu zona" } });
+  server = await startTestServer({
+    env: {
+      WHATSAPP_PROVIDER: "twilio",
+      TWILIO_ACCOUNT_SID: fake.accountSid,
+      TWILIO_AUTH_TOKEN: fake.authToken,
+      TWILIO_WHATSAPP_NUMBER: "+5215550001111",
+      TWILIO_API_BASE: fake.apiBase,
+      WEBHOOK_BASE_URL: TEST_WEBHOOK_BASE,
+      QUIET_HOURS: "",
+    },
+  });
+});
+afterAll(async () => {
+  await server.close();
+  await fake.close();
+});
+
+let campaignCount = 0;
+let previous: number | null = null;
+/** An active WhatsApp campaign sending `template` to leads entering perfilamiento (the previous test's is paused). */
+async function whatsappCampaign(template: Record<string, unknown>) {
+  if (previous !== null) await server.api("PUT", `/campaigns/${previous}`, { status: "paused" });
+  const created = (await server.api("POST", "/templates", { name: `Seguimiento ${++campaignCount}`, channel: "whatsapp", content: "Hola {{first_name}}, ¿sigues buscando en {{location}}?", ...template })).body;
+  const campaign = (await server.api("POST", "/campaigns", { name: `WhatsApp ${campaignCount}`, channel: "whatsapp", triggered_by: "stage_change", trigger_condition: { stage: "perfilamiento" } })).body;
+  await server.api("POST", `/campaigns/${campaign.id}/steps`, { step_number: 1, action: "send_message", message_template_id: created.id, delay_hours: 0 });
+  await server.api("PUT", `/campaigns/${campaign.id}`, { status: "active" });
+  previous = campaign.id;
+  return campaign.id as number;
+}
+
+async function enter(campaignId: number, lead: { name: string; phone: string; location?: string }) {
+  const created = (await server.api("POST", "/leads", lead)).body;
+  await server.api("POST", `/pipeline/leads/${created.id}/move-stage`, { new_stage: "perfilamiento" });
+  await server.prospecta.campaignEngine.idle();
+  await fake.statusCallbacksIdle();
+  const [log] = server.sql("SELECT status, error, detail, needs_review FROM campaign_logs WHERE campaign_id = ? AND lead_id = ?", campaignId, created.id);
+  return { lead: created, log };
+}
+
+describe("WhatsApp campaigns", () => {
+  it("outside the window, sends the approved template with its variables in order", async () => {
+    const campaign = await whatsappCampaign({ whatsapp_content_sid: APPROVED, whatsapp_variables: ["first_name", "location"] });
+    const { log } = await enter(campaign, { name: "Lucía Torres", phone: "+5213320000001", location: "Zapopan" });
+    expect(log.status).toBe("success");
+    expect(JSON.parse(log.detail)).toMatchObject({ sent_as: "template" });
+    const [sent] = fake.messagesTo("+5213320000001");
+    expect(sent).toMatchObject({ contentSid: APPROVED, contentVariables: { 1: "Lucía", 2: "Zapopan" }, text: "Hola Lucía, ¿sigues buscando en Zapopan?" });
+  });
+
+  it("outside the window without an approved template, skips the step with the reason and sends nothing", async () => {
+    const campaign = await whatsappCampaign({});
+    const { log } = await enter(campaign, { name: "Mario", phone: "+5213320000002" });
+    expect(log).toMatchObject({ status: "skipped", error: expect.stringMatching(/ventana de 24 horas/) });
+    expect(fake.messagesTo("+5213320000002")).toEqual([]);
+  });
+
+  it("inside the window, sends the rendered text", async () => {
+    const campaign = await whatsappCampaign({});
+    // The lead's first message opens the window and moves it to perfilamiento, which enrolls it.
+    await fake.inbound({ url: `${TEST_WEBHOOK_BASE}/whatsapp/incoming` }).userSays("+5213320000003", "Hola, busco depa en la Roma");
+    await server.prospecta.whatsapp!.idle();
+    await server.prospecta.campaignEngine.idle();
+    await fake.statusCallbacksIdle();
+    const lead = server.sql("SELECT id FROM leads WHERE whatsapp_id = '5213320000003'")[0];
+    const [log] = server.sql("SELECT status, detail FROM campaign_logs WHERE campaign_id = ? AND lead_id = ?", campaign, lead.id);
+    expect(log.status).toBe("success");
+    expect(JSON.parse(log.detail)).toMatchObject({ sent_as: "text" });
+    const sent = fake.messagesTo("+5213320000003").find((m) => m.text.includes("sigues buscando"))!;
+    expect(sent).toMatchObject({ contentSid: null });
+  });
+
+  it("marks a number Twilio refuses as unreachable on WhatsApp", async () => {
+    const campaign = await whatsappCampaign({ whatsapp_content_sid: APPROVED, whatsapp_variables: ["first_name", "location"] });
+    fake.rejectNumbers.add("+5213320000004");
+    const { lead, log } = await enter(campaign, { name: "Nadia", phone: "+5213320000004" });
+    expect(log).toMatchObject({ status: "failed", error: expect.stringMatching(/21211/) });
+    expect(server.sql("SELECT whatsapp_unreachable_at FROM leads WHERE id = ?", lead.id)[0].whatsapp_unreachable_at).not.toBeNull();
+  });
+
+  it("never resends a message whose delivery is unknown: the step needs review", async () => {
+    const campaign = await whatsappCampaign({ whatsapp_content_sid: APPROVED, whatsapp_variables: ["first_name", "location"] });
+    fake.recordThenCut("+5213320000005");
+    const { log } = await enter(campaign, { name: "Olga", phone: "+5213320000005" });
+    expect(log).toMatchObject({ status: "in_flight", needs_review: 1 });
+    expect(fake.messagesTo("+5213320000005")).toHaveLength(1);
+  });
+});
