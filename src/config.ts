@@ -96,6 +96,13 @@ export const configSchema = z.object({
     .optional()
     .or(z.literal("").transform(() => undefined)),
 
+  /** Approved WhatsApp template for appointment reminders outside the 24-hour window: {{1}} first name, {{2}} date, {{3}} link. */
+  WHATSAPP_REMINDER_CONTENT_SID: z
+    .string()
+    .regex(/^HX[0-9a-fA-F]{32}$/, { message: "SID de contenido de Twilio (HX seguido de 32 caracteres hexadecimales)" })
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+
   // Campaigns
   QUIET_HOURS: quietHours.default("21:00-09:00"),
   CAMPAIGN_CRON: cronPattern.default("0 * * * *"),

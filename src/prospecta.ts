@@ -146,6 +146,8 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     calendar: chooseCalendar(config, db),
     pipeline: services.pipeline,
     telegram,
+    whatsapp: whatsappSender,
+    whatsappReminderContentSid: config.WHATSAPP_REMINDER_CONTENT_SID ?? null,
     log: logger,
   });
   // Lead events for people go to the admins' Telegram chat, whatever channel the lead writes on.

@@ -41,3 +41,15 @@ export function findMessageByExternalId(db: Executor, channel: Channel, external
 export function updateMessageStatus(db: Executor, messageId: number, values: { status: MessageStatus; status_at: Date; error_code: string | null }): void {
   db.update(messages).set(values).where(eq(messages.id, messageId)).run();
 }
+
+/** The channel of the lead's latest message to us, if any. */
+export function lastInboundChannel(db: Executor, leadId: number): Channel | null {
+  const row = db
+    .select({ channel: messages.channel })
+    .from(messages)
+    .where(and(eq(messages.lead_id, leadId), eq(messages.direction, "inbound")))
+    .orderBy(desc(messages.at), desc(messages.id))
+    .limit(1)
+    .get();
+  return row?.channel ?? null;
+}

@@ -17,6 +17,8 @@ import { ConflictError, NotFoundError } from "../errors";
 import type { Logger } from "../logger";
 import type { ServiceDeps } from "./context";
 import type { PipelineService } from "./pipeline-service";
+import type { WhatsAppOutbound } from "../channels/whatsapp-outbound";
+import { createReminderDelivery } from "./reminder-delivery";
 
 export const APPOINTMENT_MINUTES = 60;
 const SLOT_HORIZON_DAYS = 14;
@@ -27,6 +29,10 @@ export interface BookingDeps extends ServiceDeps {
   pipeline: PipelineService;
   /** For reminders; null when Telegram is not configured. */
   telegram: TextSender | null;
+  /** Null when WHATSAPP_PROVIDER is not set. */
+  whatsapp: WhatsAppOutbound | null;
+  /** The approved WhatsApp template for reminders outside the 24-hour window (WHATSAPP_REMINDER_CONTENT_SID). */
+  whatsappReminderContentSid: string | null;
   log: Logger;
 }
 
@@ -38,6 +44,7 @@ export interface Booked {
 
 export function createBookingService(deps: BookingDeps) {
   const { db, clock, calendar, pipeline, log } = deps;
+  const reminders = createReminderDelivery(deps);
 
   function requireLead(id: number): Lead {
     const lead = findLead(db, id);
@@ -121,21 +128,26 @@ export function createBookingService(deps: BookingDeps) {
      * arrive), and moves leads whose meeting ended to seguimiento.
      */
     async runDueReminders(): Promise<{ reminders: number; followed_up: number }> {
-      let reminders = 0;
+      let sentCount = 0;
       for (const kind of ["24h", "1h"] as ReminderKind[]) {
         for (const appointment of selectDueReminders(db, kind, clock.now())) {
           if (!claimReminder(db, appointment.id, kind, clock.now())) continue;
           const lead = findLead(db, appointment.lead_id);
-          if (!lead || lead.opted_out || lead.telegram_chat_id === null || !deps.telegram) continue;
+          if (!lead || lead.opted_out) continue;
           const when = formatAppointmentDate(appointment.starts_at, lead.timezone ?? deps.timeZone);
+          const firstName = lead.name ? lead.name.split(/\s+/)[0]! : "";
           const text =
             kind === "24h"
-              ? `Hola${lead.name ? ` ${lead.name.split(/\s+/)[0]}` : ""}, te recuerdo tu cita de mañana, ${when}.${appointment.meet_link ? ` Enlace: ${appointment.meet_link}` : ""}`
+              ? `Hola${firstName ? ` ${firstName}` : ""}, te recuerdo tu cita de mañana, ${when}.${appointment.meet_link ? ` Enlace: ${appointment.meet_link}` : ""}`
               : `Tu cita empieza en una hora (${when}).${appointment.meet_link ? ` Entra aquí: ${appointment.meet_link}` : ""}`;
           try {
-            const sent = await deps.telegram.sendText(lead.telegram_chat_id, text);
-            insertMessage(db, { lead_id: lead.id, direction: "outbound", channel: "telegram", agent_type: "agenda", text, external_id: String(sent.message_id), at: clock.now() });
-            reminders++;
+            const delivery = await reminders.send(lead, { text, firstName, when, link: appointment.meet_link ?? "" }, clock.now());
+            if (!delivery.sent) {
+              insertAudit(db, { actor: "system:reminders", action: "appointment.reminder_skipped", entity: "appointment", entity_id: appointment.id, after: { kind, reason: delivery.reason } }, clock.now());
+              continue;
+            }
+            insertMessage(db, { lead_id: lead.id, direction: "outbound", channel: delivery.channel, agent_type: "agenda", text, external_id: delivery.externalId, at: clock.now() });
+            sentCount++;
           } catch (error) {
             if (error instanceof UnknownDeliveryError) flagReminderForReview(appointment, kind, error);
             else log.warn({ err: error, appointment_id: appointment.id, kind }, "appointment reminder failed");
@@ -148,7 +160,7 @@ export function createBookingService(deps: BookingDeps) {
         const lead = findLead(db, appointment.lead_id);
         if (lead?.pipeline_stage === "agendado" && pipeline.autoAdvance(lead.id, "system:appointments").moved) followedUp++;
       }
-      return { reminders, followed_up: followedUp };
+      return { reminders: sentCount, followed_up: followedUp };
     },
   };
 

@@ -8,6 +8,7 @@ import { startFakeTwilioMessaging } from "../fakes/twilio-messaging";
 import { startTestServer, TEST_WEBHOOK_BASE, type TestServer } from "./test-server";
 
 type FakeMessaging = Awaited<ReturnType<typeof startFakeTwilioMessaging>>;
+const REMINDER_TEMPLATE = "HXaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 let fake: FakeMessaging;
 let server: TestServer;
 
@@ -21,9 +22,11 @@ beforeAll(async () => {
       TWILIO_WHATSAPP_NUMBER: "+5215550001111",
       TWILIO_API_BASE: fake.apiBase,
       WEBHOOK_BASE_URL: TEST_WEBHOOK_BASE,
+      WHATSAPP_REMINDER_CONTENT_SID: REMINDER_TEMPLATE,
       QUIET_HOURS: "",
     },
   });
+  fake.registerTemplate(REMINDER_TEMPLATE, { body: "Hola {{1}}, te recordamos tu cita: {{2}}. {{3}}", variables: { 1: "cliente", 2: "pronto", 3: "-" } });
 });
 afterAll(async () => {
   await server.close();
@@ -67,6 +70,43 @@ describe("a lead on WhatsApp", () => {
     const outbound = server.sql("SELECT external_id, status FROM messages WHERE lead_id = ? AND direction = 'outbound'", lead.id);
     expect(outbound.every((m: { external_id: string | null }) => m.external_id?.startsWith("SM"))).toBe(true);
     expect(outbound.every((m: { status: string }) => m.status === "read")).toBe(true);
+  });
+
+  it("reminds the appointment on WhatsApp: as text inside the window, as the approved template outside it", async () => {
+    const book = async (number: string, pick: string) => {
+      for (const text of ["Hola", "Busco casa en Zapopan de unos 4 millones", "Lo pagaría de contado", pick]) {
+        await inbound().userSays(number, text);
+        await settled();
+      }
+      const lead = leadByWhatsapp(number.slice(1));
+      return { lead, startsAt: server.sql("SELECT starts_at FROM appointments WHERE lead_id = ?", lead.id)[0].starts_at as number };
+    };
+    const start = server.clock.now();
+    try {
+      // The third slot is days away: its reminders fall outside the window the booking opened.
+      const far = await book("+5213310000010", "3");
+      server.clock.set(new Date(far.startsAt - 59 * 60_000));
+      await server.prospecta.booking.runDueReminders();
+      await fake.statusCallbacksIdle();
+      const templated = fake.messagesTo("+5213310000010").filter((m) => m.contentSid === REMINDER_TEMPLATE);
+      expect(templated).toHaveLength(2);
+      expect(templated[0]!.contentVariables).toMatchObject({ 1: "Cliente" });
+
+      // A lead who wrote two hours before gets the reminder as text.
+      server.clock.set(start);
+      const near = await book("+5213310000011", "1");
+      server.clock.set(new Date(near.startsAt - 2 * 3_600_000));
+      await inbound().userSays("+5213310000011", "Gracias, ahí estaré");
+      await settled();
+      server.clock.set(new Date(near.startsAt - 59 * 60_000));
+      const sentBefore = fake.messagesTo("+5213310000011").length;
+      await server.prospecta.booking.runDueReminders();
+      const reminders = fake.messagesTo("+5213310000011").slice(sentBefore);
+      expect(reminders.map((m) => m.contentSid)).toEqual([null, null]);
+      expect(reminders.at(-1)!.text).toMatch(/Tu cita empieza en una hora/);
+    } finally {
+      server.clock.set(start);
+    }
   });
 
   it("is the same lead the agency already had by phone: one lead, one history across channels", async () => {
