@@ -2,6 +2,7 @@
 import type { Composer } from "grammy";
 import { lastMessages } from "../../db/repositories/messages-repository";
 import { isPipelineStage } from "../../src/domain/pipeline";
+import { leadChannels } from "../../src/domain/admin-messages";
 import { formatBudget } from "../../src/domain/templates";
 import { PIPELINE_STAGES, STAGE_LABELS } from "../../src/domain/vocabulary";
 import { DomainError } from "../../src/errors";
@@ -41,6 +42,7 @@ export function adminPipelineCommands(admin: Composer<BotContext>, { services, c
     const lines = [
       `#${lead.id} ${lead.name ?? "sin nombre"}${lead.telegram_username ? ` (@${lead.telegram_username})` : ""}`,
       `Etapa: ${STAGE_LABELS[lead.pipeline_stage]} · Puntuación: ${lead.score}${lead.financially_approved ? " · Aprobado" : ""}${lead.opted_out ? " · Dado de baja" : ""}${lead.handoff_at ? " · Con asesor" : ""}`,
+      `Canales: ${leadChannels(lead).join(", ") || "ninguno"}${lead.source ? ` · Origen: ${lead.source}` : ""}`,
       wants && `Busca: ${wants}`,
       lead.credit_type && `Pago: ${lead.credit_type}${lead.monthly_income ? `, ingreso ${lead.monthly_income}` : ""}`,
       `Historial: ${lead.stage_history.map((h) => STAGE_LABELS[h.to_stage]).join(" → ")}`,
@@ -48,7 +50,7 @@ export function adminPipelineCommands(admin: Composer<BotContext>, { services, c
       "Últimos mensajes:",
       ...lastMessages(db, id, 5)
         .reverse()
-        .map((m) => `${m.direction === "inbound" ? "👤" : "🤖"} ${m.text.slice(0, 120)}`),
+        .map((m) => `${m.direction === "inbound" ? "👤" : "🤖"}${m.channel === "whatsapp" ? " [WhatsApp]" : ""} ${m.text.slice(0, 120)}`),
     ];
     return ctx.reply(lines.filter(Boolean).join("\n"));
   });

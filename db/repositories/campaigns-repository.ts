@@ -130,3 +130,19 @@ export function listActiveStageCampaigns(db: Executor, stage: string): Campaign[
 export function findFirstStep(db: Executor, campaignId: number): CampaignStep | undefined {
   return db.select().from(campaignSteps).where(eq(campaignSteps.campaign_id, campaignId)).orderBy(asc(campaignSteps.step_number)).get();
 }
+
+/**
+ * Delivery of the messages a campaign sent, by the provider's latest report
+ * (WhatsApp's status callbacks; Telegram reports none, so its messages count as sent).
+ * The step's log names its message (message_sid on WhatsApp, message_id on Telegram).
+ */
+export function countDeliveriesByStatus(db: Executor, campaignId: number): { status: string; n: number }[] {
+  return db.all<{ status: string; n: number }>(sql`
+    SELECT COALESCE(m.status, 'sent') AS status, COUNT(*) AS n
+    FROM campaign_logs l
+    JOIN campaigns c ON c.id = l.campaign_id
+    JOIN messages m ON m.channel = c.channel AND m.lead_id = l.lead_id
+      AND m.external_id = COALESCE(json_extract(l.detail, '$.message_sid'), CAST(json_extract(l.detail, '$.message_id') AS TEXT))
+    WHERE l.campaign_id = ${campaignId} AND l.action = 'send_message' AND l.status = 'success'
+    GROUP BY 1`);
+}

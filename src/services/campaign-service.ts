@@ -1,5 +1,5 @@
 /** Campaign definitions: create, edit, status changes, steps, stats and logs. Running them is the campaign engine's job. */
-import {
+import { countDeliveriesByStatus,
   countEnrollmentsByStatus,
   countLeadsContacted,
   countLogsByStepAndStatus,
@@ -28,6 +28,7 @@ import type {
   PipelineStage,
 } from "../domain/vocabulary";
 import type { Actor, ServiceDeps } from "./context";
+import { MESSAGE_STATUSES, type MessageStatus } from "../domain/vocabulary";
 
 export interface CampaignFields {
   name: string;
@@ -168,7 +169,7 @@ export function createCampaignService({ db, clock }: ServiceDeps) {
     },
 
     stats(campaignId: number) {
-      requireCampaign(db, campaignId);
+      const campaign = requireCampaign(db, campaignId);
       const rows = countLogsByStepAndStatus(db, campaignId);
       const steps = new Map<number, { step_number: number; action: string; success: number; failed: number; skipped: number; in_flight: number; needs_review: number }>();
       for (const row of rows) {
@@ -183,8 +184,11 @@ export function createCampaignService({ db, clock }: ServiceDeps) {
       const executed = succeeded + failed;
       const enrollments = { active: 0, completed: 0, exited: 0 };
       for (const row of countEnrollmentsByStatus(db, campaignId)) enrollments[row.status] = row.n;
+      const deliveries = Object.fromEntries(MESSAGE_STATUSES.map((status) => [status, 0])) as Record<MessageStatus, number>;
+      for (const row of countDeliveriesByStatus(db, campaignId)) if (row.status in deliveries) deliveries[row.status as MessageStatus] = row.n;
       return {
         campaign_id: campaignId,
+        channel: campaign.channel,
         total_steps_executed: executed,
         unique_leads_contacted: countLeadsContacted(db, campaignId),
         success_rate: executed === 0 ? 0 : succeeded / executed,
@@ -194,6 +198,7 @@ export function createCampaignService({ db, clock }: ServiceDeps) {
         needs_review: perStep.reduce((sum, s) => sum + s.needs_review, 0),
         steps: perStep,
         enrollments,
+        deliveries,
       };
     },
 

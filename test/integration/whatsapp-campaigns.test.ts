@@ -63,6 +63,9 @@ describe("WhatsApp campaigns", () => {
     expect(JSON.parse(log.detail)).toMatchObject({ sent_as: "template" });
     const [sent] = fake.messagesTo("+5213320000001");
     expect(sent).toMatchObject({ contentSid: APPROVED, contentVariables: { 1: "Lucía", 2: "Zapopan" }, text: "Hola Lucía, ¿sigues buscando en Zapopan?" });
+    // The stats follow the channel's delivery reports.
+    const stats = (await server.api("GET", `/campaigns/${campaign}/stats`)).body;
+    expect(stats).toMatchObject({ channel: "whatsapp", deliveries: { read: 1, failed: 0 } });
   });
 
   it("outside the window without an approved template, skips the step with the reason and sends nothing", async () => {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import {
+import { MESSAGE_STATUSES,
   AGENT_TYPES,
   CAMPAIGN_STATUSES,
   CAMPAIGN_STEP_ACTIONS,
@@ -108,6 +108,7 @@ const statusCounts = {
 export const statsSchema = z
   .object({
     campaign_id: z.number().int(),
+    channel: z.enum(CHANNELS),
     total_steps_executed: z.number().int().describe("Pasos ejecutados con éxito o con fallo"),
     unique_leads_contacted: z.number().int(),
     success_rate: z.number().min(0).max(1),
@@ -116,6 +117,9 @@ export const statsSchema = z
     needs_review: z.number().int().describe("Pasos marcados para revisión: puede que el mensaje haya llegado o no; no se reintentan para no duplicar"),
     steps: z.array(z.object({ step_number: z.number().int(), action: z.string(), ...statusCounts })),
     enrollments: z.object(Object.fromEntries(ENROLLMENT_STATUSES.map((s) => [s, z.number().int()])) as Record<(typeof ENROLLMENT_STATUSES)[number], z.ZodNumber>),
+    deliveries: z
+      .object(Object.fromEntries(MESSAGE_STATUSES.map((s) => [s, z.number().int()])) as Record<(typeof MESSAGE_STATUSES)[number], z.ZodNumber>)
+      .describe("Mensajes enviados por la campaña según el último reporte del canal (WhatsApp informa entregado y leído; Telegram, enviado)"),
   })
   .meta({ id: "CampaignStats" });
 
