@@ -11,6 +11,7 @@ import type { LeadChatService } from "../src/services/lead-chat-service";
 import type { MessageStatusService } from "../src/services/message-status-service";
 import { createTwilioClient } from "../voice/twilio-client";
 import { mountWhatsAppWebhooks } from "./webhooks";
+import { createSlotList } from "./slot-list-content";
 import { createWhatsAppChannel } from "./whatsapp-channel";
 import { createWhatsAppSender, type WhatsAppSender } from "./whatsapp-sender";
 
@@ -44,11 +45,12 @@ export function createWhatsAppSenderFromConfig(config: AppConfig, log: Logger, r
 
 /** The signed webhooks on the API's server, answering through the sender's side of the channel port. */
 export async function mountWhatsAppSurface(app: FastifyInstance, config: AppConfig, sender: WhatsAppSender, deps: WhatsAppSurfaceDeps): Promise<WhatsAppSurface> {
+  const slotList = config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN ? createSlotList(createTwilioClient(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, config.TWILIO_API_BASE), deps.log) : null;
   const webhooks = await mountWhatsAppWebhooks(app, {
     authToken: config.TWILIO_AUTH_TOKEN ?? "",
     webhookBaseUrl: config.WEBHOOK_BASE_URL ?? "",
     chat: deps.chat,
-    channel: createWhatsAppChannel(sender),
+    channel: createWhatsAppChannel(sender, slotList),
     messageStatus: deps.messageStatus,
     alreadyReceived: (sid) => deps.conversation.hasReceived("whatsapp", sid),
     guard: deps.guard,

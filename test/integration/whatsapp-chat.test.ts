@@ -56,8 +56,10 @@ describe("a lead on WhatsApp", () => {
     await settled();
     await inbound().userSays(number, "Lo pagaría de contado");
     await settled();
-    const offer = received(number).at(-1)!;
-    expect(offer).toMatch(/horarios disponibles[\s\S]*1\. [\s\S]*2\. [\s\S]*Responde con el número/);
+    // The slots come as a WhatsApp list whose text also numbers them.
+    const offer = fake.messagesTo(number).at(-1)!;
+    expect(offer.contentSid).toMatch(/^HX/);
+    expect(offer.text).toMatch(/horarios disponibles[\s\S]*1\. [\s\S]*2\. [\s\S]*responde con el número/);
     expect(leadByWhatsapp("5213310000001")).toMatchObject({ pipeline_stage: "calificacion_financiera", financially_approved: 1 });
 
     await inbound().userSays(number, "el 2");
@@ -70,6 +72,22 @@ describe("a lead on WhatsApp", () => {
     const outbound = server.sql("SELECT external_id, status FROM messages WHERE lead_id = ? AND direction = 'outbound'", lead.id);
     expect(outbound.every((m: { external_id: string | null }) => m.external_id?.startsWith("SM"))).toBe(true);
     expect(outbound.every((m: { status: string }) => m.status === "read")).toBe(true);
+  });
+
+  it("books the slot the lead taps in the list", async () => {
+    const number = "+5213310000012";
+    for (const text of ["Hola", "Busco departamento en Polanco de 6 millones", "Lo pagaría de contado"]) {
+      await inbound().userSays(number, text);
+      await settled();
+    }
+    const offer = fake.messagesTo(number).at(-1)!;
+    const firstSlot = offer.contentVariables!["2"]!;
+    expect(firstSlot).toMatch(/^book:\d+$/);
+    await inbound().userPicks(number, { kind: "list", id: firstSlot, title: "Opción 1" });
+    await settled();
+    const lead = leadByWhatsapp("5213310000012");
+    expect(lead.pipeline_stage).toBe("agendado");
+    expect(server.sql("SELECT starts_at FROM appointments WHERE lead_id = ?", lead.id)).toEqual([{ starts_at: Number(firstSlot.slice(5)) * 60_000 }]);
   });
 
   it("reminds the appointment on WhatsApp: as text inside the window, as the approved template outside it", async () => {
