@@ -3,7 +3,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { startFakeGoogleCalendar, type FakeGoogleCalendar } from "../fakes/google-calendar";
 import { startFakeTelegram, type FakeTelegram } from "../fakes/telegram-bot-api";
-import { startTestServer, type TestServer, telegramEnv } from "./test-server";
+import { googleOAuthEnv, startTestServer, type TestServer, telegramEnv } from "./test-server";
 
 const dani = { id: 990_001, first_name: "Daniela", last_name: "Ruiz" };
 const CALENDAR = "ventas@inmobiliaria.example";
@@ -18,17 +18,6 @@ afterEach(async () => {
   google = null;
 });
 
-/** Google Calendar through an OAuth refresh token, at the fake. */
-function googleOAuthEnv(calendar: FakeGoogleCalendar, oauth: { clientId: string; clientSecret: string; refreshToken: string }) {
-  return {
-    GOOGLE_CALENDAR_ID: CALENDAR,
-    GOOGLE_CLIENT_ID: oauth.clientId,
-    GOOGLE_CLIENT_SECRET: oauth.clientSecret,
-    GOOGLE_REFRESH_TOKEN: oauth.refreshToken,
-    GOOGLE_API_ROOT: calendar.rootUrl,
-    GOOGLE_OAUTH_TOKEN_URL: calendar.tokenUrl,
-  };
-}
 
 async function start(env: Record<string, string>) {
   telegram = await startFakeTelegram();
@@ -69,7 +58,7 @@ describe("booking in chat", () => {
     google = await startFakeGoogleCalendar({ calendarId: CALENDAR, oauth });
     // Thursday 2026-01-15, 12:00–13:00 local is taken.
     google.busy.push({ start: "2026-01-15T18:00:00Z", end: "2026-01-15T19:00:00Z" });
-    await start(googleOAuthEnv(google, oauth));
+    await start(googleOAuthEnv(google, CALENDAR, oauth));
     const slots = await qualify();
     const options = buttons(slots);
     expect(options.map((b) => b.text)).toEqual(["jueves 15 de enero, 13:00", "viernes 16 de enero, 09:00", "sábado 17 de enero, 09:00"]);
@@ -100,7 +89,7 @@ describe("booking in chat", () => {
   it("a Google outage gets a plain answer, books nothing, and booking works again once it is back", async () => {
     const oauth = { clientId: "client-2", clientSecret: "secret-2", refreshToken: "refresh-2" };
     google = await startFakeGoogleCalendar({ calendarId: CALENDAR, oauth });
-    await start(googleOAuthEnv(google, oauth));
+    await start(googleOAuthEnv(google, CALENDAR, oauth));
     const slots = await qualify();
     google.down = true;
     const before = telegram.answeredCallbacks.length;

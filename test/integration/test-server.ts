@@ -41,6 +41,22 @@ export function telegramWebhookEnv(telegram: { token: string; apiRoot: string },
   return { ...telegramEnv(telegram), TELEGRAM_WEBHOOK_URL: "https://bot.inmobiliaria.example/telegram/webhook", TELEGRAM_WEBHOOK_SECRET: secret };
 }
 
+/** Google Calendar through an OAuth refresh token, at the fake. */
+export function googleOAuthEnv(
+  calendar: { rootUrl: string; tokenUrl: string },
+  calendarId: string,
+  oauth: { clientId: string; clientSecret: string; refreshToken: string },
+): Record<string, string> {
+  return {
+    GOOGLE_CALENDAR_ID: calendarId,
+    GOOGLE_CLIENT_ID: oauth.clientId,
+    GOOGLE_CLIENT_SECRET: oauth.clientSecret,
+    GOOGLE_REFRESH_TOKEN: oauth.refreshToken,
+    GOOGLE_API_ROOT: calendar.rootUrl,
+    GOOGLE_OAUTH_TOKEN_URL: calendar.tokenUrl,
+  };
+}
+
 export interface TestServer {
   prospecta: Prospecta;
   clock: ReturnType<typeof createManualClock>;
