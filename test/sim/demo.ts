@@ -18,6 +18,8 @@ import { connectMediaStream } from "../fakes/media-streams-client";
 import { startFakeRealtime } from "../fakes/openai-realtime";
 import { startFakeTelegram } from "../fakes/telegram-bot-api";
 import { startFakeTwilio } from "../fakes/twilio-rest";
+import { startFakeTwilioMessaging } from "../fakes/twilio-messaging";
+import { startTwilioRouter } from "../fakes/twilio-router";
 
 const HOUR = 3_600_000;
 const lead = { id: 700_001, first_name: "Valeria", last_name: "Soto" };
@@ -37,6 +39,10 @@ const dir = mkdtempSync(join(tmpdir(), "prospecta-demo-"));
 const telegram = await startFakeTelegram();
 const realtime = await startFakeRealtime();
 const twilio = await startFakeTwilio();
+let productUrl = "";
+const whatsapp = await startFakeTwilioMessaging({ sender: "+5215550001111", routeWebhook: (url) => url.replace("https://demo.local", productUrl) });
+// The product has one Twilio base for calls and messages: a router in front of both fakes.
+const twilioApi = await startTwilioRouter({ voice: twilio.apiBase, messaging: whatsapp.apiBase });
 const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
 const calendarId = "ventas@inmobiliaria.example";
 const clientEmail = "demo@agencia.iam.gserviceaccount.com";
@@ -59,7 +65,9 @@ const prospecta = await buildProspecta(
     TWILIO_AUTH_TOKEN: twilio.authToken,
     TWILIO_PHONE_NUMBER: "+525500000000",
     WEBHOOK_BASE_URL: "https://demo.local",
-    TWILIO_API_BASE: twilio.apiBase,
+    TWILIO_API_BASE: twilioApi.apiBase,
+    WHATSAPP_PROVIDER: "twilio",
+    TWILIO_WHATSAPP_NUMBER: "+5215550001111",
     GOOGLE_CALENDAR_ID: calendarId,
     GOOGLE_SERVICE_ACCOUNT_KEY: JSON.stringify({ client_email: clientEmail, private_key: privateKey.export({ type: "pkcs8", format: "pem" }).toString() }),
     GOOGLE_API_ROOT: google.rootUrl,
@@ -67,6 +75,7 @@ const prospecta = await buildProspecta(
   { clock, logger: createLogger("silent") },
 );
 await prospecta.app.listen({ port: 0, host: "127.0.0.1" });
+productUrl = `http://127.0.0.1:${(prospecta.app.server.address() as { port: number }).port}`;
 await prospecta.startBot();
 const { services, campaignEngine, booking, db } = prospecta;
 const row = () => db.$client.prepare("SELECT * FROM leads WHERE telegram_chat_id = ?").get(lead.id) as Record<string, any>;
@@ -157,6 +166,26 @@ try {
   console.log("\n   Avisos que recibió el grupo de asesores:");
   for (const notice of telegram.delivered(-100_700)) say("Bot → asesores", notice.text);
 
+  step("8. Otro lead llega por WhatsApp desde un anuncio de clic a WhatsApp: los mismos agentes");
+  const diego = "+5213312345678";
+  const inbound = whatsapp.inbound({ url: "https://demo.local/whatsapp/incoming" });
+  let seenOnWhatsApp = 0;
+  const diegoWrites = async (text: string, send: () => Promise<unknown>) => {
+    say("Diego (WhatsApp)", text);
+    await send();
+    await prospecta.whatsapp!.idle();
+    await campaignEngine.idle();
+    for (const message of whatsapp.messagesTo(diego).slice(seenOnWhatsApp)) say("WhatsApp → Diego", message.text);
+    seenOnWhatsApp = whatsapp.messagesTo(diego).length;
+  };
+  await diegoWrites("Hola, vi su anuncio de casas en Zapopan", () => inbound.userFromAd(diego, "Hola, vi su anuncio de casas en Zapopan", {}, { ProfileName: "Diego Ruiz" }));
+  await diegoWrites("Busco casa en Zapopan de unos 4 millones", () => inbound.userSays(diego, "Busco casa en Zapopan de unos 4 millones"));
+  await diegoWrites("Tengo crédito preaprobado", () => inbound.userSays(diego, "Tengo crédito preaprobado"));
+  const list = whatsapp.messagesTo(diego).at(-1)!;
+  await diegoWrites("(toca «Opción 1» en la lista)", () => inbound.userPicks(diego, { kind: "list", id: list.contentVariables?.["2"] ?? "", title: "Opción 1" }));
+  const diegoRow = db.$client.prepare("SELECT * FROM leads WHERE whatsapp_id = ?").get(diego.slice(1)) as Record<string, any>;
+  console.log(`   Etapa: ${STAGE_LABELS[diegoRow.pipeline_stage as PipelineStage]} · origen: ${diegoRow.source} (anuncio ${JSON.parse(diegoRow.source_detail).ad_id})`);
+
   step("Métricas del pipeline");
   const metrics = services.pipeline.metrics();
   for (const s of metrics.stages) console.log(`   ${STAGE_LABELS[s.stage].padEnd(24)} ${String(s.count).padStart(3)}`);
@@ -164,6 +193,6 @@ try {
   console.log("\nListo: todo esto corrió en esta máquina, sin llaves ni red.");
 } finally {
   await prospecta.close();
-  await Promise.all([telegram.close(), realtime.close(), twilio.close(), google.close()]);
+  await Promise.all([telegram.close(), realtime.close(), twilio.close(), google.close(), whatsapp.close(), twilioApi.close()]);
   rmSync(dir, { recursive: true, force: true });
 }
