@@ -19,7 +19,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { readBody, sendJson } from "./http";
+import { listeningSwitch, readBody, sendJson } from "./http";
 
 export interface RecordedCall {
   method: string;
@@ -225,7 +225,7 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  let listening = true;
+  const connections = listeningSwitch(server, port);
 
   return {
     pushUpdate,
@@ -277,24 +277,8 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
     deliverThenCut(times = 1) {
       cutsLeft += times;
     },
-    async refuseConnections() {
-      if (!listening) return;
-      listening = false;
-      // close() only stops accepting; kept-alive idle sockets would still carry requests, so they go too.
-      server.close();
-      server.closeIdleConnections();
-    },
-    async acceptConnections() {
-      if (listening) return;
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, "127.0.0.1", () => {
-          server.off("error", reject);
-          resolve();
-        });
-      });
-      listening = true;
-    },
+    refuseConnections: () => connections.refuse(),
+    acceptConnections: () => connections.accept(),
     async waitForDelivered(count, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
       while (delivered.length < count) {
@@ -308,7 +292,7 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
       for (const { res } of held) res.destroy();
       server.closeAllConnections();
       // A server already refusing connections has nothing left to close.
-      await new Promise<void>((resolve) => (listening ? server.close(() => resolve()) : resolve()));
+      await new Promise<void>((resolve) => (connections.isListening() ? server.close(() => resolve()) : resolve()));
     },
   };
 }

@@ -6,7 +6,6 @@
  * twilio library itself so the fake cannot drift from the validator).
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import type { Server } from "node:http";
 import twilio from "twilio";
 
 /** Twilio's REST error body: {code, message, more_info, status}. */
@@ -75,31 +74,4 @@ export async function postSignedForm(
   }
 }
 
-/**
- * Stops and restarts listening on the same port, so a client meets ECONNREFUSED
- * (nothing sent) and then a server that is back.
- */
-export function listeningSwitch(server: Server, port: number) {
-  let listening = true;
-  return {
-    isListening: () => listening,
-    async refuse() {
-      if (!listening) return;
-      listening = false;
-      // close() only stops accepting; kept-alive idle sockets would still carry requests, so they go too.
-      server.close();
-      server.closeIdleConnections();
-    },
-    async accept() {
-      if (listening) return;
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, "127.0.0.1", () => {
-          server.off("error", reject);
-          resolve();
-        });
-      });
-      listening = true;
-    },
-  };
-}
+export { listeningSwitch } from "./http";

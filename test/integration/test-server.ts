@@ -41,6 +41,19 @@ export function telegramWebhookEnv(telegram: { token: string; apiRoot: string },
   return { ...telegramEnv(telegram), TELEGRAM_WEBHOOK_URL: "https://bot.inmobiliaria.example/telegram/webhook", TELEGRAM_WEBHOOK_SECRET: secret };
 }
 
+/** WhatsApp through Twilio, pointed at the fake Messaging API (sender +5215550001111, no quiet hours). */
+export function whatsappEnv(fake: { accountSid: string; authToken: string; apiBase: string }): Record<string, string> {
+  return {
+    WHATSAPP_PROVIDER: "twilio",
+    TWILIO_ACCOUNT_SID: fake.accountSid,
+    TWILIO_AUTH_TOKEN: fake.authToken,
+    TWILIO_WHATSAPP_NUMBER: "+5215550001111",
+    TWILIO_API_BASE: fake.apiBase,
+    WEBHOOK_BASE_URL: TEST_WEBHOOK_BASE,
+    QUIET_HOURS: "",
+  };
+}
+
 /** Google Calendar through an OAuth refresh token, at the fake. */
 export function googleOAuthEnv(
   calendar: { rootUrl: string; tokenUrl: string },

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeTwilioMessaging } from "../fakes/twilio-messaging";
-import { startTestServer, TEST_WEBHOOK_BASE, type TestServer } from "./test-server";
+import { whatsappEnv, startTestServer, TEST_WEBHOOK_BASE, type TestServer } from "./test-server";
 
 type FakeMessaging = Awaited<ReturnType<typeof startFakeTwilioMessaging>>;
 let fake: FakeMessaging;
@@ -18,13 +18,7 @@ beforeAll(async () => {
   fake.registerTemplate(APPROVED, { body: "Hola {{1}}, ¿sigues buscando en {{2}}?", variables: { 1: "cliente", 2: "tu zona" } });
   server = await startTestServer({
     env: {
-      WHATSAPP_PROVIDER: "twilio",
-      TWILIO_ACCOUNT_SID: fake.accountSid,
-      TWILIO_AUTH_TOKEN: fake.authToken,
-      TWILIO_WHATSAPP_NUMBER: "+5215550001111",
-      TWILIO_API_BASE: fake.apiBase,
-      WEBHOOK_BASE_URL: TEST_WEBHOOK_BASE,
-      QUIET_HOURS: "",
+      ...whatsappEnv(fake),
     },
   });
 });

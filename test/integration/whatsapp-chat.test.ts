@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeTwilioMessaging } from "../fakes/twilio-messaging";
-import { startTestServer, TEST_WEBHOOK_BASE, type TestServer } from "./test-server";
+import { whatsappEnv, startTestServer, TEST_WEBHOOK_BASE, type TestServer } from "./test-server";
 
 type FakeMessaging = Awaited<ReturnType<typeof startFakeTwilioMessaging>>;
 const REMINDER_TEMPLATE = "HXaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -16,14 +16,8 @@ beforeAll(async () => {
   fake = await startFakeTwilioMessaging({ sender: "+5215550001111", routeWebhook: (url) => url.replace(TEST_WEBHOOK_BASE, server.baseUrl) });
   server = await startTestServer({
     env: {
-      WHATSAPP_PROVIDER: "twilio",
-      TWILIO_ACCOUNT_SID: fake.accountSid,
-      TWILIO_AUTH_TOKEN: fake.authToken,
-      TWILIO_WHATSAPP_NUMBER: "+5215550001111",
-      TWILIO_API_BASE: fake.apiBase,
-      WEBHOOK_BASE_URL: TEST_WEBHOOK_BASE,
+      ...whatsappEnv(fake),
       WHATSAPP_REMINDER_CONTENT_SID: REMINDER_TEMPLATE,
-      QUIET_HOURS: "",
     },
   });
   fake.registerTemplate(REMINDER_TEMPLATE, { body: "Hola {{1}}, te recordamos tu cita: {{2}}. {{3}}", variables: { 1: "cliente", 2: "pronto", 3: "-" } });

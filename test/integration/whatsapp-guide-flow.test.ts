@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeGoogleCalendar, type FakeGoogleCalendar } from "../fakes/google-calendar";
 import { startFakeTelegram, type FakeTelegram } from "../fakes/telegram-bot-api";
 import { startFakeTwilioMessaging } from "../fakes/twilio-messaging";
-import { googleOAuthEnv, startTestServer, telegramEnv, TEST_WEBHOOK_BASE, type TestServer } from "./test-server";
+import { whatsappEnv, googleOAuthEnv, startTestServer, telegramEnv, TEST_WEBHOOK_BASE, type TestServer } from "./test-server";
 
 const CALENDAR = "ventas@inmobiliaria.example";
 const ADMIN_CHAT = -100_888;
@@ -33,14 +33,8 @@ beforeAll(async () => {
       TELEGRAM_ADMIN_IDS: String(admin.id),
       TELEGRAM_ADMIN_CHAT_ID: String(ADMIN_CHAT),
       ...googleOAuthEnv(google, CALENDAR, oauth),
-      WHATSAPP_PROVIDER: "twilio",
-      TWILIO_ACCOUNT_SID: fake.accountSid,
-      TWILIO_AUTH_TOKEN: fake.authToken,
-      TWILIO_WHATSAPP_NUMBER: "+5215550001111",
-      TWILIO_API_BASE: fake.apiBase,
-      WEBHOOK_BASE_URL: TEST_WEBHOOK_BASE,
+      ...whatsappEnv(fake),
       WHATSAPP_REMINDER_CONTENT_SID: REMINDER_TEMPLATE,
-      QUIET_HOURS: "",
     },
   });
   await server.prospecta.startBot();
