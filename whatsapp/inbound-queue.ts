@@ -1,8 +1,8 @@
 /**
- * Inbound WhatsApp messages are acknowledged at once (Twilio waits at most
- * 15 s, and a model may take longer) and handled in the background, one at a
- * time per sender so a lead's messages keep their order, each behind the
- * dispatch guard. Different senders run side by side.
+ * Inbound WhatsApp messages are handled one at a time per sender, so a
+ * lead's messages keep their order, each behind the dispatch guard; different
+ * senders run side by side. The webhook waits for its message up to a bound
+ * (Twilio waits at most 15 s) and lets a slow one finish in the background.
  */
 import type { DispatchGuard } from "../src/observability/dispatch-guard";
 

@@ -2,8 +2,9 @@
  * The WhatsApp surface's webhooks, on the API's server:
  * - POST /whatsapp/incoming, the sender's "a message comes in" URL: a text, a
  *   location, a button or list answer, or an attachment, each translated to
- *   the chat core and handled in the background (per sender, in order);
- *   Twilio's retries of the same MessageSid are handled once.
+ *   the chat core, in order per sender; answered once handled (at most 10 s,
+ *   then it goes on in the background). Twilio's retries of the same
+ *   MessageSid are handled once.
  * - POST /whatsapp/status, the status callback of every message we send.
  * Both check X-Twilio-Signature (403 otherwise) and parse the body (400 with
  * the problem paths when it does not parse).
@@ -32,6 +33,8 @@ export interface WhatsAppWebhookDeps {
   log: Logger;
 }
 
+/** Twilio waits 15 s for a webhook's answer; we answer within 10. */
+const ACK_WITHIN_MS = 10_000;
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
 /** Who wrote: the WhatsApp id (digits) and the number it proves. */
@@ -56,10 +59,13 @@ export async function mountWhatsAppWebhooks(app: FastifyInstance, deps: WhatsApp
       }
       const message = parsed.data;
       const identity = identityOf(message);
-      void queue.enqueue(identity.address, { message_sid: message.MessageSid }, async () => {
+      const handled = queue.enqueue(identity.address, { message_sid: message.MessageSid }, async () => {
         if (deps.alreadyReceived(message.MessageSid)) return;
         await handleInbound(identity, message);
       });
+      // Answer once the message is handled (so a crash before it is stored leaves Twilio to retry),
+      // but never later than Twilio waits: a slow model's turn goes on after the answer.
+      await Promise.race([handled, new Promise((resolve) => setTimeout(resolve, ACK_WITHIN_MS).unref())]);
       return reply.type("text/xml").send(EMPTY_TWIML);
     });
 
