@@ -146,3 +146,9 @@ export function countDeliveriesByStatus(db: Executor, campaignId: number): { sta
     WHERE l.campaign_id = ${campaignId} AND l.action = 'send_message' AND l.status = 'success'
     GROUP BY 1`);
 }
+
+/** A provider's late verdict on a message a campaign step sent (e.g. WhatsApp's 63016), next to the step's outcome. */
+export function recordCampaignDeliveryFailure(db: Executor, messageSid: string, failure: { status: string; error_code: string | null }): void {
+  db.run(sql`UPDATE campaign_logs SET detail = json_set(COALESCE(detail, '{}'), '$.delivery', json(${JSON.stringify(failure)}))
+              WHERE action = 'send_message' AND json_extract(detail, '$.message_sid') = ${messageSid}`);
+}

@@ -3,9 +3,11 @@
  * WhatsApp): stored on the message, only ever moving forward, in one
  * transaction with what they mean for the lead. A read is the lead's
  * engagement (it counts as activity); a number that cannot get WhatsApp
- * marks the lead unreachable there, so campaigns stop writing to it.
+ * marks the lead unreachable there, so campaigns stop writing to it; a
+ * failure is also written next to the campaign step that sent the message.
  */
 import { insertAudit } from "../../db/repositories/audit-repository";
+import { recordCampaignDeliveryFailure } from "../../db/repositories/campaigns-repository";
 import { updateLeadRow } from "../../db/repositories/leads-repository";
 import { findMessageByExternalId, updateMessageStatus } from "../../db/repositories/messages-repository";
 import { nextMessageStatus } from "../domain/message-status";
@@ -51,6 +53,7 @@ export function createMessageStatusService({ db, clock }: ServiceDeps) {
         const now = clock.now();
         updateMessageStatus(tx, message.id, { status, status_at: now, error_code: report.errorCode ?? message.error_code });
         if (status === "read") updateLeadRow(tx, message.lead_id, { last_activity_at: now, updated_at: now });
+        if (status === "failed" || status === "undelivered") recordCampaignDeliveryFailure(tx, report.externalId, { status, error_code: report.errorCode });
         if ((status === "failed" || status === "undelivered") && report.unreachable && report.channel === "whatsapp") {
           const reason = `Twilio ${report.errorCode ?? status}`;
           updateLeadRow(tx, message.lead_id, { whatsapp_unreachable_at: now, whatsapp_unreachable_reason: reason, updated_at: now });

@@ -30,10 +30,10 @@ afterAll(async () => {
 let campaignCount = 0;
 let previous: number | null = null;
 /** An active WhatsApp campaign sending `template` to leads entering perfilamiento (the previous test's is paused). */
-async function whatsappCampaign(template: Record<string, unknown>) {
+async function whatsappCampaign(template: Record<string, unknown>, stage = "perfilamiento") {
   if (previous !== null) await server.api("PUT", `/campaigns/${previous}`, { status: "paused" });
   const created = (await server.api("POST", "/templates", { name: `Seguimiento ${++campaignCount}`, channel: "whatsapp", content: "Hola {{first_name}}, ¿sigues buscando en {{location}}?", ...template })).body;
-  const campaign = (await server.api("POST", "/campaigns", { name: `WhatsApp ${campaignCount}`, channel: "whatsapp", triggered_by: "stage_change", trigger_condition: { stage: "perfilamiento" } })).body;
+  const campaign = (await server.api("POST", "/campaigns", { name: `WhatsApp ${campaignCount}`, channel: "whatsapp", triggered_by: "stage_change", trigger_condition: { stage } })).body;
   await server.api("POST", `/campaigns/${campaign.id}/steps`, { step_number: 1, action: "send_message", message_template_id: created.id, delay_hours: 0 });
   await server.api("PUT", `/campaigns/${campaign.id}`, { status: "active" });
   previous = campaign.id;
@@ -82,6 +82,23 @@ describe("WhatsApp campaigns", () => {
     expect(JSON.parse(log.detail)).toMatchObject({ sent_as: "text" });
     const sent = fake.messagesTo("+5213320000003").find((m) => m.text.includes("sigues buscando"))!;
     expect(sent).toMatchObject({ contentSid: null });
+  });
+
+  it("a free text Twilio later fails with 63016 is recorded on the message and next to the step", async () => {
+    const campaign = await whatsappCampaign({}, "calificacion_financiera");
+    const number = "+5213320000006";
+    await fake.inbound({ url: `${TEST_WEBHOOK_BASE}/whatsapp/incoming` }).userSays(number, "Hola");
+    await server.prospecta.whatsapp!.idle();
+    // Twilio's clock says the session is closed (ours is behind): it accepts the text, then fails it.
+    fake.forgetInbound(number);
+    const lead = server.sql("SELECT id FROM leads WHERE whatsapp_id = ?", number.slice(1))[0];
+    await server.api("POST", `/pipeline/leads/${lead.id}/move-stage`, { new_stage: "calificacion_financiera", force: true });
+    await server.prospecta.campaignEngine.idle();
+    await fake.statusCallbacksIdle();
+    const [log] = server.sql("SELECT status, detail FROM campaign_logs WHERE campaign_id = ? AND lead_id = ?", campaign, lead.id);
+    const detail = JSON.parse(log.detail);
+    expect(detail.delivery).toEqual({ status: "failed", error_code: "63016" });
+    expect(server.sql("SELECT status, error_code FROM messages WHERE external_id = ?", detail.message_sid)[0]).toEqual({ status: "failed", error_code: "63016" });
   });
 
   it("marks a number Twilio refuses as unreachable on WhatsApp", async () => {
