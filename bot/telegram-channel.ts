@@ -7,27 +7,37 @@ import { InlineKeyboard, Keyboard, type Api } from "grammy";
 import type { Lead } from "../db/schema";
 import type { AdminNotifier, ChannelPort } from "../src/channels/channel-port";
 import type { Logger } from "../src/logger";
+import { classifyTelegramError } from "../src/channels/telegram-sender";
 
 function chatOf(lead: Lead): number {
   if (lead.telegram_chat_id === null) throw new Error(`lead ${lead.id} has no Telegram chat`);
   return lead.telegram_chat_id;
 }
 
+/** Telegram's errors as delivery errors (permanent, transient, unknown), as the chat core reads them. */
+async function classified<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw classifyTelegramError(error);
+  }
+}
+
 export function createTelegramChannel(api: Api): ChannelPort {
   return {
     channel: "telegram",
     async sendText(lead, text) {
-      const sent = await api.sendMessage(chatOf(lead), text);
+      const sent = await classified(() => api.sendMessage(chatOf(lead), text));
       return { externalId: String(sent.message_id) };
     },
     async sendChoices(lead, text, choices) {
       const keyboard = new InlineKeyboard();
       for (const choice of choices) keyboard.text(choice.label, choice.id).row();
-      const sent = await api.sendMessage(chatOf(lead), text, { reply_markup: keyboard });
+      const sent = await classified(() => api.sendMessage(chatOf(lead), text, { reply_markup: keyboard }));
       return { externalId: String(sent.message_id) };
     },
     async requestPhone(lead, text) {
-      const sent = await api.sendMessage(chatOf(lead), text, { reply_markup: new Keyboard().requestContact("📱 Compartir mi teléfono").oneTime().resized() });
+      const sent = await classified(() => api.sendMessage(chatOf(lead), text, { reply_markup: new Keyboard().requestContact("📱 Compartir mi teléfono").oneTime().resized() }));
       return { externalId: String(sent.message_id) };
     },
     async typing(lead) {

@@ -20,6 +20,7 @@ import type { AgentType } from "../domain/vocabulary";
 import type { WhatsAppOutbound } from "../channels/whatsapp-outbound";
 import { unknownDeliveryOutcome } from "./delivery-outcome";
 import { createWhatsAppStep } from "./whatsapp-step";
+import { markChannelUnreachable } from "../services/channel-reachability";
 
 export type StepOutcome =
   | { status: "success"; attempts: number; detail?: Record<string, unknown> }
@@ -90,7 +91,7 @@ export function createStepActions(deps: StepActionDeps) {
 
   function failedSend(error: unknown, { campaign, step, lead }: Omit<StepContext, "enrollmentId">, templateId: number): StepOutcome {
     if (error instanceof PermanentDeliveryError) {
-      if (error.chatUnreachable) markTelegramUnreachable(lead, error.message);
+      if (error.chatUnreachable) markChannelUnreachable(db, clock, lead.id, "telegram", error.message);
       return { status: "failed", attempts: error.attempts, error: error.message };
     }
     if (error instanceof UnknownDeliveryError) {
@@ -102,13 +103,7 @@ export function createStepActions(deps: StepActionDeps) {
     throw error;
   }
 
-  function markTelegramUnreachable(lead: Lead, reason: string): void {
-    db.transaction((tx) => {
-      const now = clock.now();
-      updateLeadRow(tx, lead.id, { telegram_unreachable_at: now, telegram_unreachable_reason: reason, updated_at: now });
-      insertAudit(tx, { actor: "system:telegram", action: "lead.telegram_unreachable", entity: "lead", entity_id: lead.id, after: { reason } }, now);
-    });
-  }
+
 
   function updateStage({ campaign, step, lead, enrollmentId }: StepContext): StepOutcome {
     const target = step.target_stage;

@@ -18,6 +18,7 @@ import { contentVariablesFor, insideWhatsAppWindow } from "../domain/whatsapp-wi
 import type { Logger } from "../logger";
 import type { StepContext, StepOutcome } from "./step-actions";
 import { unknownDeliveryOutcome } from "./delivery-outcome";
+import { markChannelUnreachable } from "../services/channel-reachability";
 
 export interface WhatsAppStepDeps {
   db: Db;
@@ -32,13 +33,7 @@ export function createWhatsAppStep(deps: WhatsAppStepDeps) {
   const { db, clock, log } = deps;
   const q = createStepRunQueries(db);
 
-  function markUnreachable(lead: Lead, reason: string): void {
-    db.transaction((tx) => {
-      const now = clock.now();
-      updateLeadRow(tx, lead.id, { whatsapp_unreachable_at: now, whatsapp_unreachable_reason: reason, updated_at: now });
-      insertAudit(tx, { actor: "system:whatsapp", action: "lead.whatsapp_unreachable", entity: "lead", entity_id: lead.id, after: { reason } }, now);
-    });
-  }
+
 
   return async function sendWhatsAppStep({ campaign, step, lead }: StepContext): Promise<StepOutcome> {
     if (!deps.whatsapp) return { status: "skipped", attempts: 0, error: "WhatsApp no está configurado (WHATSAPP_PROVIDER)" };
@@ -73,7 +68,7 @@ export function createWhatsAppStep(deps: WhatsAppStepDeps) {
     } catch (error) {
       if (error instanceof OutsideWindowError) return { status: "skipped", attempts: error.attempts, error: error.message };
       if (error instanceof PermanentDeliveryError) {
-        if (error.chatUnreachable) markUnreachable(lead, error.message);
+        if (error.chatUnreachable) markChannelUnreachable(db, clock, lead.id, "whatsapp", error.message);
         return { status: "failed", attempts: error.attempts, error: error.message };
       }
       if (error instanceof UnknownDeliveryError) {

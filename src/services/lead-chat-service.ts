@@ -5,12 +5,15 @@
  * channel's port. Telegram and WhatsApp only translate their protocol to
  * these calls; this file knows neither.
  */
-import { markMessageSent } from "../../db/repositories/messages-repository";
+import { markMessageSent, updateMessageStatus } from "../../db/repositories/messages-repository";
 import type { Lead, Message } from "../../db/schema";
-import type { AdminNotifier, ChannelPort, Choice } from "../channels/channel-port";
+import type { AdminNotifier, ChannelPort, Choice, SentOnChannel } from "../channels/channel-port";
+import { DeliveryError, PermanentDeliveryError, UnknownDeliveryError } from "../channels/delivery-errors";
+import { markChannelUnreachable } from "./channel-reachability";
 import type { Clock } from "../clock";
 import { leadLine, leadSummaryForAdmins } from "../domain/admin-messages";
 import { pickChoice, readIntent } from "../domain/chat-intents";
+import { slotChoiceId, slotFromChoiceId } from "../domain/slot-choices";
 import { formatAppointmentDate } from "../domain/templates";
 import type { Db } from "../../db/client";
 import { DomainError } from "../errors";
@@ -30,28 +33,35 @@ export interface LeadChatDeps {
   log: Logger;
 }
 
-const BOOK_PREFIX = "book:";
 const CALENDAR_DOWN = "No pude consultar la agenda en este momento. Escríbeme «horarios» en unos minutos y te comparto opciones.";
 const TEXT_ONLY = "Por ahora solo puedo leer mensajes de texto. ¿Me lo escribes, por favor?";
 
-/** A slot's choice id: the prefix and its start in minutes since the epoch (short enough for Telegram's 64-byte callback data). */
-export function slotChoiceId(start: Date): string {
-  return `${BOOK_PREFIX}${Math.round(start.getTime() / 60_000)}`;
-}
-
-/** The slot a choice id names, or null for anything else (ids come back from the client and are not trusted). */
-export function slotFromChoiceId(id: string): Date | null {
-  const match = new RegExp(`^${BOOK_PREFIX}(\\d{1,10})$`).exec(id);
-  return match ? new Date(Number(match[1]) * 60_000) : null;
-}
+export { slotChoiceId, slotFromChoiceId };
 
 export function createLeadChatService(deps: LeadChatDeps) {
   const { db, clock, conversation, booking, admins, log } = deps;
 
   /** Sends what the conversation service already stored, and keeps the provider's id for status callbacks. */
-  async function send(port: ChannelPort, lead: Lead, message: Message | null, text: string): Promise<void> {
-    const sent = await port.sendText(lead, text);
-    if (message && sent.externalId) markMessageSent(db, message.id, sent.externalId, "sent", clock.now());
+  /**
+   * Sends through the port and keeps the provider's id on the stored message.
+   * A channel that refuses the lead is answered here, not by the caller: the
+   * message is marked failed, a refusal for good marks the lead unreachable on
+   * that channel, and the turn ends quietly (the lead cannot be told anyway).
+   */
+  async function deliver(port: ChannelPort, lead: Lead, message: Message | null, send: () => Promise<SentOnChannel>): Promise<void> {
+    try {
+      const sent = await send();
+      if (message && sent.externalId) markMessageSent(db, message.id, sent.externalId, "sent", clock.now());
+    } catch (error) {
+      if (!(error instanceof DeliveryError)) throw error;
+      log.warn({ lead_id: lead.id, channel: port.channel, err: error.message }, "chat reply not delivered");
+      if (message && !(error instanceof UnknownDeliveryError)) updateMessageStatus(db, message.id, { status: "failed", status_at: clock.now(), error_code: error.message.slice(0, 200) });
+      if (error instanceof PermanentDeliveryError && error.chatUnreachable) markChannelUnreachable(db, clock, lead.id, port.channel, error.message);
+    }
+  }
+
+  function send(port: ChannelPort, lead: Lead, message: Message | null, text: string): Promise<void> {
+    return deliver(port, lead, message, () => port.sendText(lead, text));
   }
 
   async function say(port: ChannelPort, lead: Lead, text: string, agentType: string): Promise<void> {
@@ -71,8 +81,7 @@ export function createLeadChatService(deps: LeadChatDeps) {
     savePendingChoices(db, lead.id, choices);
     const text = "Estos son los horarios disponibles para tu cita con un asesor (hora del centro de México):";
     const message = conversation.storeReply(lead, `${text}\n${choices.map((c, i) => `${i + 1}. ${c.label}`).join("\n")}`, "agenda", port.channel);
-    const sent = await port.sendChoices(lead, text, choices);
-    if (sent.externalId) markMessageSent(db, message.id, sent.externalId, "sent", clock.now());
+    await deliver(port, lead, message, () => port.sendChoices(lead, text, choices));
   }
 
   /** Books a picked slot. A refusal is returned, not said: Telegram shows it on the button, a typed pick gets it as text. */
@@ -120,17 +129,26 @@ export function createLeadChatService(deps: LeadChatDeps) {
     }
     const result = await conversation.handleMessage(identity, text, externalId, origin, known);
     if (result.reply) await send(port, result.lead, result.message, result.reply);
+    if (result.handed_off) await admins.notify(leadSummaryForAdmins(result.lead));
+    // After a handoff or an opt-out the lead gets nothing more from the bot; admins still hear what changed.
+    const goesOn = !result.opted_out && result.lead.handoff_at === null;
     if (result.moved_to.includes("calificacion_financiera")) {
       await admins.notify(`✅ Perfil completo, pasa a calificación financiera: ${leadLine(result.lead)}`);
-      if (!result.lead.phone && port.requestPhone) {
+      if (goesOn && !result.lead.phone && port.requestPhone) {
         const ask = "Para que un asesor pueda llamarte, ¿me compartes tu teléfono? Toca el botón de abajo.";
         const message = conversation.storeReply(result.lead, ask, "financiero", port.channel);
-        const sent = await port.requestPhone(result.lead, ask);
-        if (sent.externalId) markMessageSent(db, message.id, sent.externalId, "sent", clock.now());
+        const requestPhone = port.requestPhone.bind(port);
+        await deliver(port, result.lead, message, () => requestPhone(result.lead, ask));
       }
     }
     if (result.approved_now) await admins.notify(`💰 Aprobado financieramente (${result.lead.credit_type ?? "—"}): ${leadLine(result.lead)}`);
-    if (result.offer_booking) await offerSlots(port, result.lead);
+    if (!goesOn) return;
+    if (result.book_at) {
+      const booked = await book(port, result.lead, result.book_at);
+      if (booked.problem) await say(port, result.lead, booked.problem, "agenda");
+    } else if (result.offer_booking) {
+      await offerSlots(port, result.lead);
+    }
   }
 
   return {

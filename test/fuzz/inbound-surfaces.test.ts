@@ -1,13 +1,16 @@
 /**
- * Fuzz: every inbound surface of the product, driven with input generated from
- * its own zod schema (fast-check; malformed values, non-JSON, binary frames,
- * huge values, unknown kinds), against the product running as its own process
- * (`src/main.ts`, as `npm start` runs it) while a simulated call streams.
+ * Fuzz: every inbound surface of the product (voice, Telegram, WhatsApp),
+ * driven with input generated from its own zod schema (fast-check; malformed
+ * values, non-JSON, binary frames, huge values, unknown kinds), against the
+ * product running as its own process (`src/main.ts`, as `npm start` runs it)
+ * while a simulated call streams.
  * For every case: the process lives, the live call's audio keeps flowing both
  * ways, and input the product refuses writes nothing.
  * Counts per surface and kind are printed at the end (for the closing note).
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -19,6 +22,7 @@ import { z } from "zod";
 import { connectMediaStream, type MediaStreamsClient } from "../fakes/media-streams-client";
 import { SILENCE_20MS, startFakeRealtime, type FakeRealtime } from "../fakes/openai-realtime";
 import { startFakeTwilio, type FakeTwilio } from "../fakes/twilio-rest";
+import { startFakeTwilioMessaging, type FakeTwilioMessaging } from "../fakes/twilio-messaging";
 import { startProductProcess, type ProductProcess } from "../integration/product-process";
 import { TEST_TOKEN, TEST_WEBHOOK_BASE, telegramWebhookEnv, voiceEnv } from "../integration/test-server";
 import { startFakeTelegram, type FakeTelegram } from "../fakes/telegram-bot-api";
@@ -29,6 +33,8 @@ import { incomingCallSchema, statusCallbackSchema, twimlRequestSchema } from "..
 import { parseVoiceToolCall } from "../../voice/voice-tools";
 import { DEFAULT_STREAM_LIMITS } from "../../voice/stream-server";
 import { leadFactsSchema } from "../../src/agents/lead-facts";
+import { inboundMessageSchema, statusCallbackSchema as whatsappStatusSchema } from "../../whatsapp/twilio-messaging-bodies";
+import { UNREACHABLE_CODES } from "../../whatsapp/whatsapp-sender";
 import { formBodyCaseArbitrary, malformedArbitrary, rawFrameCaseArbitrary } from "./schema-arbitraries";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261126);
@@ -36,6 +42,9 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 1);
 
 let dir: string;
 let twilioFake: FakeTwilio;
+let messaging: FakeTwilioMessaging;
+let twilioRouter: Server;
+const WHATSAPP_SENDER = "+5215550001111";
 let telegram: FakeTelegram;
 const TELEGRAM_SECRET = "fuzz-webhook-secret";
 let realtime: FakeRealtime;
@@ -80,6 +89,49 @@ async function liveCallFlows(): Promise<void> {
   }, { interval: 2 });
 }
 
+/**
+ * Voice and WhatsApp share TWILIO_API_BASE (one Twilio account), but each fake
+ * serves one API: Messages go to the messaging fake, everything else to the calls fake.
+ */
+async function startTwilioRouter(): Promise<{ server: Server; apiBase: string }> {
+  const server = createServer((req, res) => {
+    const target = /\/Messages[/.]|^\/v1\/Content/.test(req.url ?? "") ? messaging.apiBase : twilioFake.apiBase;
+    const upstream = request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, apiBase: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/**
+ * An inbound WhatsApp message is handled after the webhook answered: waits (at most 3 s) until each one
+ * was recorded and the database and the fake stopped changing, so a later snapshot sees none of its writes.
+ */
+async function whatsappSettled(sids: string[]): Promise<void> {
+  const deadline = performance.now() + 3000;
+  const sleep = () => new Promise((resolve) => setTimeout(resolve, 5));
+  const recorded = db.prepare("SELECT COUNT(*) AS n FROM messages WHERE channel = 'whatsapp' AND external_id = ?");
+  while (sids.some((sid) => (recorded.get(sid) as { n: number }).n === 0) && performance.now() < deadline) await sleep();
+  let last = "";
+  for (let quiet = 0; quiet < 3 && performance.now() < deadline; await sleep()) {
+    const now = `${JSON.stringify(snapshot())} ${messaging.messages.length}`;
+    quiet = now === last ? quiet + 1 : 0;
+    last = now;
+  }
+}
+
+/**
+ * What the WhatsApp webhooks refuse: a body its schema refuses, or one with a "__proto__" field, which
+ * the form parser drops, so the signature (computed over every field Twilio posted) no longer matches: 403.
+ */
+function refusedWhatsApp(schema: z.ZodType, body: Record<string, string>): boolean {
+  return !schema.safeParse(body).success || Object.hasOwn(body, "__proto__");
+}
+
 async function processLives(): Promise<void> {
   expect(product.child.exitCode).toBeNull();
   expect((await fetch(`${product.baseUrl}/healthz`)).status).toBe(200);
@@ -88,6 +140,14 @@ async function processLives(): Promise<void> {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "prospecta-fuzz-"));
   twilioFake = await startFakeTwilio();
+  messaging = await startFakeTwilioMessaging({
+    accountSid: twilioFake.accountSid,
+    authToken: twilioFake.authToken,
+    sender: WHATSAPP_SENDER,
+    routeWebhook: (url) => url.replace(TEST_WEBHOOK_BASE, product.baseUrl),
+  });
+  const router = await startTwilioRouter();
+  twilioRouter = router.server;
   realtime = await startFakeRealtime();
   telegram = await startFakeTelegram();
   const file = join(dir, "fuzz.db");
@@ -96,6 +156,9 @@ beforeAll(async () => {
     ADMIN_API_TOKEN: TEST_TOKEN,
     ...voiceEnv(twilioFake, realtime),
     ...telegramWebhookEnv(telegram, TELEGRAM_SECRET),
+    WHATSAPP_PROVIDER: "twilio",
+    TWILIO_WHATSAPP_NUMBER: WHATSAPP_SENDER,
+    TWILIO_API_BASE: router.apiBase,
   });
   db = new Database(file, { readonly: true });
 
@@ -117,6 +180,8 @@ afterAll(async () => {
   await product?.stop();
   await realtime?.close();
   await twilioFake?.close();
+  await messaging?.close();
+  twilioRouter?.close();
   await telegram?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -251,7 +316,8 @@ describe("fuzzing every inbound surface while a call streams", () => {
         const before = snapshot();
         const response = await post(body);
         // 200 for every update Telegram could resend; Fastify's JSON parser answers 400 to a body with "__proto__" keys.
-        expect(response.status).toBe(label === "prototype-pollution" && /"__proto__"|"constructor"/.test(body) ? response.status : 200);
+        // (any label: a generated value may nest such a key anywhere)
+        expect(response.status).toBe(/"__proto__"|"constructor"/.test(body) ? response.status : 200);
         expect(response.status).toBeLessThan(500);
         if (refused) expect(snapshot()).toEqual(before);
       }),
@@ -267,6 +333,63 @@ describe("fuzzing every inbound surface while a call streams", () => {
     );
     await liveCallFlows();
     await processLives();
+  });
+
+  it("WhatsApp webhooks: signed bodies generated from each schema get an answer, never a 5xx; refused ones write nothing", async () => {
+    const inbound = messaging.inbound({ url: `${TEST_WEBHOOK_BASE}/whatsapp/incoming`, postTo: `${product.baseUrl}/whatsapp/incoming` });
+    let unsettled: string[] = [];
+    await fc.assert(
+      fc.asyncProperty(formBodyCaseArbitrary(inboundMessageSchema), async ({ label, body }) => {
+        count("whatsapp /whatsapp/incoming", label);
+        const refused = refusedWhatsApp(inboundMessageSchema, body);
+        if (!refused) {
+          const answer = await inbound.deliver(body); // as Twilio: signed, and the sender's 24-hour window opens
+          expect(answer.status).toBe(200);
+          unsettled.push(body.MessageSid!);
+          return;
+        }
+        // Only what this body does may show in the snapshot: the valid ones before it finish first.
+        await whatsappSettled(unsettled);
+        unsettled = [];
+        const before = snapshot();
+        const answer = await inbound.deliver(body);
+        expect(answer.status).toBeGreaterThanOrEqual(400);
+        expect(answer.status).toBeLessThan(500);
+        expect(snapshot()).toEqual(before);
+      }),
+      { seed: SEED, numRuns: 150 * RUNS, endOnFailure: true },
+    );
+    await whatsappSettled(unsettled);
+    await messaging.statusCallbacksIdle();
+
+    // Delivery reports: some name a message the product really sent, with a code that may mark the number unreachable.
+    const sent = () => messaging.messages.map((m) => m.sid);
+    const reports = fc.record({
+      report: formBodyCaseArbitrary(whatsappStatusSchema),
+      ours: fc.option(fc.nat(), { nil: undefined }),
+      code: fc.option(fc.constantFrom(...[...UNREACHABLE_CODES, 63016, 30008].map(String)), { nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(reports, async ({ report: { label, body }, ours, code }) => {
+        if (label === "valid" && ours !== undefined && sent().length) body.MessageSid = sent()[ours % sent().length]!;
+        if (label === "valid" && code !== undefined) body.ErrorCode = code;
+        count("whatsapp /whatsapp/status", label);
+        const refused = refusedWhatsApp(whatsappStatusSchema, body);
+        const before = snapshot();
+        // The report is applied before the answer: nothing is left running.
+        const answer = await signedPost("/whatsapp/status", body);
+        expect(answer.status).toBeLessThan(500);
+        if (refused) expect(answer.status).toBeGreaterThanOrEqual(400);
+        else expect(answer.status).toBe(204);
+        if (refused) expect(snapshot()).toEqual(before);
+      }),
+      { seed: SEED, numRuns: 150 * RUNS, endOnFailure: true },
+    );
+    await liveCallFlows();
+    await processLives();
+    // A reply the product could not deliver is its business, not a handler failure (the last test checks every surface; this names the cause).
+    const failed = product.output().split("\n").filter((line) => line.includes('"surface":"whatsapp_webhook"') && line.includes("inbound handler failed"));
+    expect(failed.map((line) => /"message":"([^"]*)"/.exec(line)?.[1] ?? line.slice(0, 300))).toEqual([]);
   });
 
   it("no handler threw: every bad input was refused by parsing", async () => {

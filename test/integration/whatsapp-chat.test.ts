@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeTwilioMessaging } from "../fakes/twilio-messaging";
-import { whatsappEnv, startTestServer, TEST_WEBHOOK_BASE, type TestServer } from "./test-server";
+import { TEST_TOKEN, whatsappEnv, startTestServer, TEST_WEBHOOK_BASE, type TestServer } from "./test-server";
 
 type FakeMessaging = Awaited<ReturnType<typeof startFakeTwilioMessaging>>;
 const REMINDER_TEMPLATE = "HXaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -161,6 +161,18 @@ describe("a lead on WhatsApp", () => {
     await settled();
     expect(received(number)).toHaveLength(1);
     expect(server.sql("SELECT COUNT(*) AS n FROM messages WHERE external_id = ?", fields.MessageSid)[0].n).toBe(1);
+  });
+
+  it("a reply Twilio refuses for good marks the lead unreachable on WhatsApp, and nothing fails", async () => {
+    const number = "+5213310000008";
+    fake.rejectNumbers.add(number);
+    await inbound().userSays(number, "Hola, busco casa");
+    await settled();
+    const lead = leadByWhatsapp("5213310000008");
+    expect(lead.whatsapp_unreachable_reason).toMatch(/21211/);
+    expect(server.sql("SELECT status FROM messages WHERE lead_id = ? AND direction = 'outbound'", lead.id)).toEqual([{ status: "failed" }]);
+    const metrics = await (await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).text();
+    expect(metrics).not.toMatch(/prospecta_handler_failures_total\{surface="whatsapp_webhook"\}/);
   });
 
   it("keeps each delivery report moving forward only", async () => {

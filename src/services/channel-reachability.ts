@@ -1,0 +1,25 @@
+/**
+ * A channel refused a lead for good (Telegram: the bot was blocked or the
+ * chat is gone; WhatsApp: an invalid number or one without WhatsApp): the
+ * lead is marked unreachable there, with the reason and an audit row, so
+ * campaigns and reminders stop writing to it on that channel.
+ */
+import type { Db } from "../../db/client";
+import { insertAudit } from "../../db/repositories/audit-repository";
+import { updateLeadRow } from "../../db/repositories/leads-repository";
+import type { Clock } from "../clock";
+import type { Channel } from "../domain/vocabulary";
+
+export function markChannelUnreachable(db: Db, clock: Clock, leadId: number, channel: Channel, reason: string): void {
+  db.transaction((tx) => {
+    const now = clock.now();
+    updateLeadRow(
+      tx,
+      leadId,
+      channel === "telegram"
+        ? { telegram_unreachable_at: now, telegram_unreachable_reason: reason, updated_at: now }
+        : { whatsapp_unreachable_at: now, whatsapp_unreachable_reason: reason, updated_at: now },
+    );
+    insertAudit(tx, { actor: `system:${channel}`, action: `lead.${channel}_unreachable`, entity: "lead", entity_id: leadId, after: { reason } }, now);
+  });
+}
