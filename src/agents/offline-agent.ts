@@ -5,7 +5,8 @@
  */
 import { formatBudget, formatMoney } from "../domain/templates";
 import { missingFinance, missingProfile, type FinanceField, type ProfileField } from "../domain/qualification";
-import type { LeadAgent, ReplyInput } from "./lead-agent";
+import type { AgentType } from "../domain/vocabulary";
+import { agentForStage, readyToBook, type LeadAgent, type TurnProgress } from "./lead-agent";
 import { extractLeadFacts } from "./offline-extractor";
 
 const QUESTIONS: Record<ProfileField | FinanceField, string> = {
@@ -26,14 +27,23 @@ export function createOfflineAgent(): LeadAgent {
     async extract(text) {
       return { facts: extractLeadFacts(text), degraded: false };
     },
-    async reply(input) {
-      return [acknowledge(input), nextTurn(input)].filter(Boolean).join(" ");
+    /** Saves what the extractor read; an approved lead with no meeting always gets slots (the script's only action). */
+    async converse(input, actions) {
+      const progress = actions.saveFacts(extractLeadFacts(input.text));
+      if (readyToBook(progress.lead)) actions.offerSlots();
+      const agent = agentForStage(progress.lead);
+      return { reply: offlineReply(agent, progress), agent, degraded: false };
     },
   };
 }
 
+/** What was understood, then the next question: the scripted answer for a turn. */
+export function offlineReply(agent: AgentType, progress: TurnProgress): string {
+  return [acknowledge(progress), nextTurn(agent, progress)].filter(Boolean).join(" ");
+}
+
 /** "Perfecto, anoto: departamento, en Roma o Condesa, hasta $3,500,000 MXN." */
-function acknowledge({ learned, lead }: ReplyInput): string {
+function acknowledge({ learned, lead }: TurnProgress): string {
   const parts: string[] = [];
   if (learned.property_type) parts.push(String(learned.property_type));
   if (learned.location) parts.push(`en ${String(learned.location)}`);
@@ -49,7 +59,7 @@ function acknowledge({ learned, lead }: ReplyInput): string {
   return parts.length ? `Perfecto, anoto: ${parts.join(", ")}.` : "";
 }
 
-function nextTurn({ agent, lead, approval }: ReplyInput): string {
+function nextTurn(agent: AgentType, { lead, approval }: TurnProgress): string {
   switch (agent) {
     case "perfilador": {
       const next = missingProfile(lead)[0];

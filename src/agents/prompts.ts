@@ -10,6 +10,7 @@ import type { Lead } from "../../db/schema";
 import { formatBudget, formatMoney } from "../domain/templates";
 import { missingFinance, missingProfile } from "../domain/qualification";
 import { STAGE_LABELS, type AgentType } from "../domain/vocabulary";
+import type { OfferedSlot } from "./lead-agent";
 
 const PROMPTS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../prompts");
 const cache = new Map<string, string>();
@@ -50,13 +51,20 @@ export function renderPrompt(agent: AgentType, lead: Lead, agencyName: string): 
   return fill(template(agent), lead, agent, agencyName);
 }
 
-function fill(text: string, lead: Lead, agent: AgentType, agencyName: string): string {
+/** The chat variant: the agent's own prompt, then how to use the tools and the slots on offer. */
+export function renderChatPrompt(agent: AgentType, lead: Lead, agencyName: string, offered: readonly OfferedSlot[]): string {
+  const slots = offered.length ? offered.map((slot) => `- ${slot.legible} (inicio: ${slot.inicio})`).join("\n") : "(ninguno)";
+  return `${renderPrompt(agent, lead, agencyName).trimEnd()}\n\n${fill(template("herramientas"), lead, agent, agencyName, { offered_slots: slots })}`;
+}
+
+function fill(text: string, lead: Lead, agent: AgentType, agencyName: string, extra: Record<string, string> = {}): string {
   const missing = agent === "financiero" ? missingFinance(lead) : missingProfile(lead);
   const values: Record<string, string> = {
     lead_name: lead.name?.split(/\s+/)[0] ?? "sin nombre",
     known_facts: knownFactsText(lead),
     missing: missing.length ? missing.join(", ") : "(nada)",
     agency_name: agencyName,
+    ...extra,
   };
   return text.replace(/\{\{(\w+)\}\}/g, (_match, name: string) => values[name] ?? "");
 }

@@ -11,7 +11,7 @@ import type { FailureCounter } from "./dispatch-guard";
 
 export interface LlmObserver {
   /** One model call: which use, how it ended, how long it took. */
-  observe(use: "extraction" | "reply" | "call_summary", outcome: "ok" | "error", seconds: number): void;
+  observe(use: "extraction" | "chat_agent" | "call_summary", outcome: "ok" | "error", seconds: number): void;
 }
 
 export function createMetrics(db: Db) {

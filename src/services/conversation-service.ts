@@ -1,15 +1,17 @@
 /**
  * A lead's chat, whatever the surface: store the message, let the stage's
- * agent extract facts, save them through the lead rules, move the lead when it
- * qualifies, and compose the reply. The agent only returns facts and text;
- * every state change goes through the domain rules here.
+ * agent read it and act through the turn's actions, and store its reply. The
+ * actions are where every state change happens, through the domain rules:
+ * facts are merged and saved, the lead moved when it qualifies and approved by
+ * the rule; slots, a booking, a handoff or an opt-out are what the agent asked
+ * for, checked here and carried out once the turn is over.
  */
 import { findLead, findLeadByPhone, findLeadByTelegramChat, findLeadByWhatsappId, updateLeadRow } from "../../db/repositories/leads-repository";
 import { findMessageByExternalId, insertMessage, markExtractionPending, pendingExtractions, recordInbound } from "../../db/repositories/messages-repository";
 import { insertAudit } from "../../db/repositories/audit-repository";
 import type { Lead, Message } from "../../db/schema";
 import type { Channel } from "../domain/vocabulary";
-import { agentForStage, type LeadAgent } from "../agents/lead-agent";
+import { agentForStage, readyToBook, type LeadAgent, type TurnAnswer } from "../agents/lead-agent";
 import type { LeadFacts } from "../agents/lead-facts";
 import { mergeFacts } from "../domain/fact-merge";
 import { isProfileComplete, type ApprovalDecision } from "../domain/qualification";
@@ -18,6 +20,7 @@ import type { Logger } from "../logger";
 import type { ServiceDeps } from "./context";
 import type { LeadFields, LeadService } from "./lead-service";
 import type { PipelineService } from "./pipeline-service";
+import { startLeadTurn } from "./lead-turn";
 
 export const LEAD_ACTOR = "bot:lead";
 
@@ -53,11 +56,19 @@ export interface TurnResult {
   /** The reply as stored, to be given the provider's id once sent. */
   message: Message | null;
   moved_to: string[];
-  /** The lead is approved and has no meeting yet: the surface offers slots. */
+  /** The lead is approved, has no meeting yet, and the agent offers slots (or the approval just came): the surface offers them. */
   offer_booking: boolean;
+  /** An offered slot the agent booked for the lead: the surface books it after the reply. */
+  book_at: Date | null;
   /** This message made the lead financially approved. */
   approved_now: boolean;
+  /** The agent handed the chat to a person in this turn: admins are told, the bot goes quiet. */
+  handed_off: boolean;
+  /** The agent opted the lead out in this turn: nothing more is sent. */
+  opted_out: boolean;
 }
+
+const SORRY = "Gracias por tu mensaje. Tuve un problema para responder; en un momento te escribo.";
 
 export function createConversationService(deps: ConversationDeps) {
   const { db, clock, leads, pipeline, agent, log } = deps;
@@ -146,6 +157,31 @@ export function createConversationService(deps: ConversationDeps) {
     return { saved, moved, approved };
   }
 
+  function optOutReply(channel: Channel): string {
+    return `Listo, ya no te enviaremos mensajes ni llamadas. Si cambias de opinión, escribe ${channel === "telegram" ? "/alta" : "ALTA"}.`;
+  }
+
+  function markOptedOut(lead: Lead): Lead {
+    return lead.opted_out ? lead : leads.updateLead(lead.id, { opted_out: true }, LEAD_ACTOR);
+  }
+
+  /** The bot goes quiet in this chat until an admin releases it. */
+  function markHandoff(lead: Lead): { lead: Lead; already: boolean; reply: string } {
+    const already = lead.handoff_at !== null;
+    const updated = already
+      ? lead
+      : db.transaction((tx) => {
+          const now = clock.now();
+          const row = updateLeadRow(tx, lead.id, { handoff_at: now, updated_at: now });
+          insertAudit(tx, { actor: LEAD_ACTOR, action: "lead.handoff_requested", entity: "lead", entity_id: lead.id }, now);
+          return row;
+        });
+    const reply = already
+      ? "Ya avisé a un asesor; te escribirá en breve por este chat."
+      : "Con gusto. Un asesor de nuestro equipo te escribirá por aquí en breve.";
+    return { lead: updated, already, reply };
+  }
+
   return {
     agentKind: agent.kind,
 
@@ -191,8 +227,8 @@ export function createConversationService(deps: ConversationDeps) {
     optOut(identity: ChatIdentity, text: string): { lead: Lead; reply: string; message: Message } {
       const { lead } = findOrCreateLead(identity);
       inbound(lead, identity, text, null);
-      const updated = lead.opted_out ? lead : leads.updateLead(lead.id, { opted_out: true }, LEAD_ACTOR);
-      const reply = `Listo, ya no te enviaremos mensajes ni llamadas. Si cambias de opinión, escribe ${identity.channel === "telegram" ? "/alta" : "ALTA"}.`;
+      const updated = markOptedOut(lead);
+      const reply = optOutReply(identity.channel);
       const message = storeReply(updated, reply, "perfilador", identity.channel);
       return { lead: updated, reply, message };
     },
@@ -211,18 +247,7 @@ export function createConversationService(deps: ConversationDeps) {
     requestHandoff(identity: ChatIdentity, text: string): { lead: Lead; reply: string; already: boolean; message: Message } {
       const { lead } = findOrCreateLead(identity);
       inbound(lead, identity, text, null);
-      const already = lead.handoff_at !== null;
-      const updated = already
-        ? lead
-        : db.transaction((tx) => {
-            const now = clock.now();
-            const row = updateLeadRow(tx, lead.id, { handoff_at: now, updated_at: now });
-            insertAudit(tx, { actor: LEAD_ACTOR, action: "lead.handoff_requested", entity: "lead", entity_id: lead.id }, now);
-            return row;
-          });
-      const reply = already
-        ? "Ya avisé a un asesor; te escribirá en breve por este chat."
-        : "Con gusto. Un asesor de nuestro equipo te escribirá por aquí en breve.";
+      const { lead: updated, already, reply } = markHandoff(lead);
       const message = storeReply(updated, reply, agentForStage(updated), identity.channel);
       return { lead: updated, reply, already, message };
     },
@@ -238,38 +263,55 @@ export function createConversationService(deps: ConversationDeps) {
       });
     },
 
-    /** `known`: facts the channel itself gave (a shared location), added to what the agent extracts. */
+    /** `known`: facts the channel itself gave (a shared location), saved before the agent reads the message. */
     async handleMessage(identity: ChatIdentity, text: string, externalId: string | null, origin: LeadOrigin = {}, known: LeadFacts = {}): Promise<TurnResult> {
       let { lead } = findOrCreateLead(identity, origin);
       const received = inbound(lead, identity, text, externalId);
-      if (lead.handoff_at) return { lead, reply: null, message: null, moved_to: [], offer_booking: false, approved_now: false };
+      if (lead.handoff_at) return { lead, reply: null, message: null, moved_to: [], offer_booking: false, book_at: null, approved_now: false, handed_off: false, opted_out: false };
       const wasApproved = lead.financially_approved;
 
-      let facts: LeadFacts = {};
+      const turn = startLeadTurn(lead, (facts) => {
+        const applied = applyFacts(findLead(db, lead.id) ?? lead, facts);
+        return { lead: applied.approved.lead, learned: applied.saved.learned, moved: applied.moved.moved, approval: applied.approved.approval };
+      });
+      if (Object.keys(known).length > 0) lead = turn.actions.saveFacts(known).lead;
+      let answer: TurnAnswer;
       try {
-        const extraction = await agent.extract(text, lead);
-        facts = extraction.facts;
-        if (extraction.degraded) markExtractionPending(db, received.id, true);
+        answer = await agent.converse({ lead, text, offered: turn.offered }, turn.actions);
       } catch (error) {
-        log.warn({ err: error, lead_id: lead.id }, "fact extraction failed; the message is kept for a retry");
-        markExtractionPending(db, received.id, true);
+        log.warn({ err: error, lead_id: lead.id }, "agent turn failed; the message is kept for a retry");
+        answer = { reply: SORRY, agent: agentForStage(turn.actions.progress().lead), degraded: true };
       }
-      const updated = applyFacts(lead, { ...facts, ...known });
-      const saved = updated.saved;
-      const moved = updated.moved;
-      const approved = updated.approved;
-      lead = approved.lead;
-      const agentType = agentForStage(lead);
-      let reply: string;
-      try {
-        reply = await agent.reply({ agent: agentType, lead, learned: saved.learned, approval: approved.approval, text });
-      } catch (error) {
-        log.warn({ err: error, lead_id: lead.id }, "agent reply failed");
-        reply = "Gracias por tu mensaje. Tuve un problema para responder; en un momento te escribo.";
+      if (answer.degraded) markExtractionPending(db, received.id, true);
+
+      const outcome = turn.outcome();
+      lead = outcome.lead;
+      let reply = answer.reply;
+      let handedOff = false;
+      if (outcome.optOut) {
+        lead = markOptedOut(lead);
+        reply = optOutReply(identity.channel);
+      } else if (outcome.handoff) {
+        const handoff = markHandoff(lead);
+        lead = handoff.lead;
+        reply = handoff.reply;
+        handedOff = !handoff.already;
       }
-      const message = storeReply(lead, reply, agentType, identity.channel);
-      const offerBooking = agentType === "agenda" && lead.pipeline_stage === "calificacion_financiera";
-      return { lead, reply, message, moved_to: moved.moved, offer_booking: offerBooking, approved_now: !wasApproved && lead.financially_approved };
+      const message = storeReply(lead, reply, answer.agent, identity.channel);
+      const approvedNow = !wasApproved && lead.financially_approved;
+      const goesOn = !outcome.optOut && !outcome.handoff;
+      return {
+        lead,
+        reply,
+        message,
+        moved_to: outcome.moved,
+        // The approval itself always brings the slots; after that, the agent decides when to offer them again.
+        offer_booking: goesOn && readyToBook(lead) && (outcome.slots || approvedNow) && outcome.bookAt === null,
+        book_at: goesOn ? outcome.bookAt : null,
+        approved_now: approvedNow,
+        handed_off: handedOff,
+        opted_out: outcome.optOut,
+      };
     },
   };
 }
