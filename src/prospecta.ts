@@ -35,7 +35,6 @@ import { streamUrlFor } from "../voice/twiml";
 import { createCallResultsService } from "./services/call-results-service";
 import { createLlmCallSummarizer, createOfflineCallSummarizer } from "./agents/call-summarizer";
 import { createOfflineAgent } from "./agents/offline-agent";
-import { createLlmAgent } from "./agents/llm-agent";
 import { createConversationService } from "./services/conversation-service";
 import { parseQuietHours } from "./domain/quiet-hours";
 import { createLeadEvents } from "./services/lead-events";
@@ -126,7 +125,8 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     pipeline: services.pipeline,
     agent:
       config.OPENAI_API_KEY && config.LLM_PROVIDER !== "offline"
-        ? createLlmAgent({
+        ? // Loaded only with a model configured: langchain's agent runtime costs about a second at start.
+          (await import("./agents/llm-agent")).createLlmAgent({
             apiKey: config.OPENAI_API_KEY,
             baseUrl: config.OPENAI_BASE_URL,
             model: config.OPENAI_MODEL,
