@@ -32,7 +32,7 @@ export function contactFeature(deps: BotDeps & AdminDeps) {
     if (!identity) return;
     const { lead } = deps.conversation.findOrCreateLead(identity);
     const answer = async (text: string, removeKeyboard = false) => {
-      deps.conversation.storeReply(lead, text, "financiero");
+      deps.conversation.storeReply(lead, text, "financiero", "telegram");
       await ctx.reply(text, removeKeyboard ? { reply_markup: { remove_keyboard: true } } : {});
     };
     const contact = sharedContact.safeParse(ctx.message.contact);

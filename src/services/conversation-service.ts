@@ -113,8 +113,8 @@ export function createConversationService(deps: ConversationDeps) {
     });
   }
 
-  function storeReply(lead: Lead, text: string, agentType: string, channel: Channel = "telegram", externalId: string | null = null): Message {
-    return insertMessage(db, { lead_id: lead.id, direction: "outbound", channel, agent_type: agentType, text, external_id: externalId, at: clock.now() });
+  function storeReply(lead: Lead, text: string, agentType: string, channel: Channel): Message {
+    return insertMessage(db, { lead_id: lead.id, direction: "outbound", channel, agent_type: agentType, text, at: clock.now() });
   }
 
   function inbound(lead: Lead, identity: ChatIdentity, text: string, externalId: string | null): Message {

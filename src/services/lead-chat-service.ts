@@ -36,12 +36,9 @@ export interface LeadChatDeps {
 const CALENDAR_DOWN = "No pude consultar la agenda en este momento. Escríbeme «horarios» en unos minutos y te comparto opciones.";
 const TEXT_ONLY = "Por ahora solo puedo leer mensajes de texto. ¿Me lo escribes, por favor?";
 
-export { slotChoiceId, slotFromChoiceId };
-
 export function createLeadChatService(deps: LeadChatDeps) {
   const { db, clock, conversation, booking, admins, log } = deps;
 
-  /** Sends what the conversation service already stored, and keeps the provider's id for status callbacks. */
   /**
    * Sends through the port and keeps the provider's id on the stored message.
    * A channel that refuses the lead is answered here, not by the caller: the
@@ -84,8 +81,18 @@ export function createLeadChatService(deps: LeadChatDeps) {
     await deliver(port, lead, message, () => port.sendChoices(lead, text, choices));
   }
 
-  /** Books a picked slot. A refusal is returned, not said: Telegram shows it on the button, a typed pick gets it as text. */
-  async function book(port: ChannelPort, lead: Lead, start: Date): Promise<{ ok: boolean; problem?: string }> {
+  /**
+   * Books a picked slot. A refusal is returned; with `explain` the lead also
+   * gets it as a message (a typed pick, WhatsApp), without it the surface shows
+   * it (Telegram's answer on the button).
+   */
+  async function book(port: ChannelPort, lead: Lead, start: Date, explain: boolean): Promise<{ ok: boolean; problem?: string }> {
+    const result = await tryBooking(port, lead, start);
+    if (result.problem && explain) await say(port, lead, result.problem, "agenda");
+    return result;
+  }
+
+  async function tryBooking(port: ChannelPort, lead: Lead, start: Date): Promise<{ ok: boolean; problem?: string }> {
     try {
       const booked = await booking.book(lead.id, start, LEAD_ACTOR);
       clearPendingChoices(db, lead.id);
@@ -144,8 +151,7 @@ export function createLeadChatService(deps: LeadChatDeps) {
     if (result.approved_now) await admins.notify(`💰 Aprobado financieramente (${result.lead.credit_type ?? "—"}): ${leadLine(result.lead)}`);
     if (!goesOn) return;
     if (result.book_at) {
-      const booked = await book(port, result.lead, result.book_at);
-      if (booked.problem) await say(port, result.lead, booked.problem, "agenda");
+      await book(port, result.lead, result.book_at, true);
     } else if (result.offer_booking) {
       await offerSlots(port, result.lead);
     }
@@ -173,8 +179,7 @@ export function createLeadChatService(deps: LeadChatDeps) {
         const start = picked && slotFromChoiceId(picked.id);
         if (start) {
           conversation.recordText(identity, lead, text, externalId);
-          const booked = await book(port, lead, start);
-          if (booked.problem) await say(port, lead, booked.problem, "agenda");
+          await book(port, lead, start, true);
           return;
         }
       }
@@ -195,9 +200,10 @@ export function createLeadChatService(deps: LeadChatDeps) {
       const { lead } = conversation.findOrCreateLead(identity);
       if (options.text !== undefined) conversation.recordText(identity, lead, options.text, options.externalId ?? null);
       const start = slotFromChoiceId(choiceId);
-      const result = start ? await book(port, lead, start) : { ok: false, problem: "Ese botón ya no es válido; pídeme «horarios» y te comparto opciones." };
-      if (result.problem && options.explain) await say(port, lead, result.problem, "agenda");
-      return result;
+      if (start) return book(port, lead, start, options.explain ?? false);
+      const problem = "Ese botón ya no es válido; pídeme «horarios» y te comparto opciones.";
+      if (options.explain) await say(port, lead, problem, "agenda");
+      return { ok: false, problem };
     },
 
     /** A shared location: its name fills the lead's zone, and the agents go on from there. */
@@ -214,8 +220,6 @@ export function createLeadChatService(deps: LeadChatDeps) {
       if (lead.handoff_at) return;
       await say(port, lead, TEXT_ONLY, "perfilador");
     },
-
-    say,
   };
 }
 
