@@ -5,11 +5,9 @@
  */
 import type { Db } from "../../db/client";
 import { markMovedByOwnStep } from "../../db/repositories/enrollments-repository";
-import { updateLeadRow } from "../../db/repositories/leads-repository";
 import { createStepRunQueries } from "../../db/repositories/step-run-repository";
-import { insertAudit } from "../../db/repositories/audit-repository";
 import type { Campaign, CampaignStep, Lead } from "../../db/schema";
-import { PermanentDeliveryError, TransientDeliveryError, UnknownDeliveryError, type SentMessage, type TextSender } from "../channels/telegram-sender";
+import type { SentMessage, TextSender } from "../channels/telegram-sender";
 import type { Clock } from "../clock";
 import { renderTemplate, templateValuesFor } from "../domain/templates";
 import { DomainError, UnavailableError } from "../errors";
@@ -18,9 +16,8 @@ import type { CallService } from "../services/call-service";
 import type { PipelineService } from "../services/pipeline-service";
 import type { AgentType } from "../domain/vocabulary";
 import type { WhatsAppOutbound } from "../channels/whatsapp-outbound";
-import { unknownDeliveryOutcome } from "./delivery-outcome";
+import { deliveryFailureOutcome } from "./delivery-outcome";
 import { createWhatsAppStep } from "./whatsapp-step";
-import { markChannelUnreachable } from "../services/channel-reachability";
 
 export type StepOutcome =
   | { status: "success"; attempts: number; detail?: Record<string, unknown> }
@@ -76,7 +73,7 @@ export function createStepActions(deps: StepActionDeps) {
     try {
       sent = await deps.telegram.sendText(chatId, text);
     } catch (error) {
-      return failedSend(error, { campaign, step, lead }, template.id);
+      return deliveryFailureOutcome(error, { channel: "telegram", context: { campaign, step, lead }, templateId: template.id }, deps);
     }
     q.insertOutboundMessage({
       leadId: lead.id,
@@ -88,22 +85,6 @@ export function createStepActions(deps: StepActionDeps) {
     });
     return { status: "success", attempts: sent.attempts, detail: { template_id: template.id, message_id: sent.message_id, missing_variables: missing } };
   }
-
-  function failedSend(error: unknown, { campaign, step, lead }: Omit<StepContext, "enrollmentId">, templateId: number): StepOutcome {
-    if (error instanceof PermanentDeliveryError) {
-      if (error.chatUnreachable) markChannelUnreachable(db, clock, lead.id, "telegram", error.message);
-      return { status: "failed", attempts: error.attempts, error: error.message };
-    }
-    if (error instanceof UnknownDeliveryError) {
-      log.warn({ lead_id: lead.id, campaign_id: campaign.id, step_number: step.step_number, err: error.message }, "campaign message delivery unknown: flagged for review");
-      return unknownDeliveryOutcome(error, templateId);
-    }
-    if (error instanceof TransientDeliveryError) return { status: "failed", attempts: error.attempts, error: error.message };
-    // Not a delivery answer at all (a bug, the client shutting down): the runner logs it and records the step as failed.
-    throw error;
-  }
-
-
 
   function updateStage({ campaign, step, lead, enrollmentId }: StepContext): StepOutcome {
     const target = step.target_stage;

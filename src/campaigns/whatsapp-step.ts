@@ -6,19 +6,14 @@
  * nothing is sent: Twilio would accept free text and fail it with 63016.
  */
 import type { Db } from "../../db/client";
-import { insertAudit } from "../../db/repositories/audit-repository";
-import { updateLeadRow } from "../../db/repositories/leads-repository";
 import { createStepRunQueries } from "../../db/repositories/step-run-repository";
-import type { Lead } from "../../db/schema";
-import { OutsideWindowError, PermanentDeliveryError, TransientDeliveryError, UnknownDeliveryError } from "../channels/delivery-errors";
 import type { WhatsAppOutbound } from "../channels/whatsapp-outbound";
 import type { Clock } from "../clock";
 import { renderTemplate, templateValuesFor } from "../domain/templates";
 import { contentVariablesFor, insideWhatsAppWindow } from "../domain/whatsapp-window";
 import type { Logger } from "../logger";
 import type { StepContext, StepOutcome } from "./step-actions";
-import { unknownDeliveryOutcome } from "./delivery-outcome";
-import { markChannelUnreachable } from "../services/channel-reachability";
+import { deliveryFailureOutcome } from "./delivery-outcome";
 
 export interface WhatsAppStepDeps {
   db: Db;
@@ -32,8 +27,6 @@ export interface WhatsAppStepDeps {
 export function createWhatsAppStep(deps: WhatsAppStepDeps) {
   const { db, clock, log } = deps;
   const q = createStepRunQueries(db);
-
-
 
   return async function sendWhatsAppStep({ campaign, step, lead }: StepContext): Promise<StepOutcome> {
     if (!deps.whatsapp) return { status: "skipped", attempts: 0, error: "WhatsApp no está configurado (WHATSAPP_PROVIDER)" };
@@ -66,17 +59,7 @@ export function createWhatsAppStep(deps: WhatsAppStepDeps) {
         detail: { template_id: template.id, message_sid: sent.sid, sent_as: inside ? "text" : "template", missing_variables: missing },
       };
     } catch (error) {
-      if (error instanceof OutsideWindowError) return { status: "skipped", attempts: error.attempts, error: error.message };
-      if (error instanceof PermanentDeliveryError) {
-        if (error.chatUnreachable) markChannelUnreachable(db, clock, lead.id, "whatsapp", error.message);
-        return { status: "failed", attempts: error.attempts, error: error.message };
-      }
-      if (error instanceof UnknownDeliveryError) {
-        log.warn({ lead_id: lead.id, campaign_id: campaign.id, step_number: step.step_number, err: error.message }, "WhatsApp campaign message delivery unknown: flagged for review");
-        return unknownDeliveryOutcome(error, template.id);
-      }
-      if (error instanceof TransientDeliveryError) return { status: "failed", attempts: error.attempts, error: error.message };
-      throw error;
+      return deliveryFailureOutcome(error, { channel: "whatsapp", context: { campaign, step, lead }, templateId: template.id }, deps);
     }
   };
 }

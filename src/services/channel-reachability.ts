@@ -4,15 +4,14 @@
  * lead is marked unreachable there, with the reason and an audit row, so
  * campaigns and reminders stop writing to it on that channel.
  */
-import type { Db } from "../../db/client";
+import type { Executor } from "../../db/executor";
 import { insertAudit } from "../../db/repositories/audit-repository";
 import { updateLeadRow } from "../../db/repositories/leads-repository";
-import type { Clock } from "../clock";
 import type { Channel } from "../domain/vocabulary";
 
-export function markChannelUnreachable(db: Db, clock: Clock, leadId: number, channel: Channel, reason: string): void {
+/** In its own transaction, or as a savepoint inside the caller's when `db` is one. */
+export function markChannelUnreachable(db: Executor, now: Date, leadId: number, channel: Channel, reason: string): void {
   db.transaction((tx) => {
-    const now = clock.now();
     updateLeadRow(
       tx,
       leadId,

@@ -53,7 +53,7 @@ export function createLeadChatService(deps: LeadChatDeps) {
       if (!(error instanceof DeliveryError)) throw error;
       log.warn({ lead_id: lead.id, channel: port.channel, err: error.message }, "chat reply not delivered");
       if (message && !(error instanceof UnknownDeliveryError)) updateMessageStatus(db, message.id, { status: "failed", status_at: clock.now(), error_code: error.message.slice(0, 200) });
-      if (error instanceof PermanentDeliveryError && error.chatUnreachable) markChannelUnreachable(db, clock, lead.id, port.channel, error.message);
+      if (error instanceof PermanentDeliveryError && error.chatUnreachable) markChannelUnreachable(db, clock.now(), lead.id, port.channel, error.message);
     }
   }
 

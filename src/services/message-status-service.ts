@@ -6,13 +6,13 @@
  * marks the lead unreachable there, so campaigns stop writing to it; a
  * failure is also written next to the campaign step that sent the message.
  */
-import { insertAudit } from "../../db/repositories/audit-repository";
 import { recordCampaignDeliveryFailure } from "../../db/repositories/campaigns-repository";
 import { updateLeadRow } from "../../db/repositories/leads-repository";
 import { findMessageByExternalId, updateMessageStatus } from "../../db/repositories/messages-repository";
 import { nextMessageStatus } from "../domain/message-status";
 import type { Channel, MessageStatus } from "../domain/vocabulary";
 import type { ServiceDeps } from "./context";
+import { markChannelUnreachable } from "./channel-reachability";
 
 /** Twilio's message statuses in our vocabulary; null for the ones of inbound messages. */
 const FROM_TWILIO: Record<string, MessageStatus | null> = {
@@ -54,10 +54,8 @@ export function createMessageStatusService({ db, clock }: ServiceDeps) {
         updateMessageStatus(tx, message.id, { status, status_at: now, error_code: report.errorCode ?? message.error_code });
         if (status === "read") updateLeadRow(tx, message.lead_id, { last_activity_at: now, updated_at: now });
         if (status === "failed" || status === "undelivered") recordCampaignDeliveryFailure(tx, report.externalId, { status, error_code: report.errorCode });
-        if ((status === "failed" || status === "undelivered") && report.unreachable && report.channel === "whatsapp") {
-          const reason = `Twilio ${report.errorCode ?? status}`;
-          updateLeadRow(tx, message.lead_id, { whatsapp_unreachable_at: now, whatsapp_unreachable_reason: reason, updated_at: now });
-          insertAudit(tx, { actor: "system:whatsapp", action: "lead.whatsapp_unreachable", entity: "lead", entity_id: message.lead_id, after: { reason } }, now);
+        if ((status === "failed" || status === "undelivered") && report.unreachable) {
+          markChannelUnreachable(tx, now, message.lead_id, report.channel, `Twilio ${report.errorCode ?? status}`);
         }
         return "updated";
       });
