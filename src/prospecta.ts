@@ -25,10 +25,10 @@ import { leadLine } from "./domain/admin-messages";
 import { createTelegramAdminNotifier, createTelegramChannel } from "../bot/telegram-channel";
 import { NO_ADMIN_NOTIFIER } from "./channels/channel-port";
 import { createLeadChatService } from "./services/lead-chat-service";
-import { createWhatsAppSenderFromConfig, mountWhatsAppSurface } from "../whatsapp";
+import { createWhatsAppTwilio, mountWhatsAppSurface } from "../whatsapp";
 import { mountWebhook, registerWebhook } from "../bot/webhook";
 import { createTwilioCallPlacer } from "../voice/calls";
-import { createTwilioClient } from "../voice/twilio-client";
+import { createTwilioClient } from "./channels/twilio-client";
 import { mountVoiceWebhooks } from "../voice/webhooks";
 import { attachStreamServer, type StreamLimits, type StreamServer } from "../voice/stream-server";
 import { streamUrlFor } from "../voice/twiml";
@@ -89,7 +89,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       })
     : null;
   const telegram = bareBot ? createTelegramSender(bareBot.api) : null;
-  const whatsappSender = createWhatsAppSenderFromConfig(config, logger, options.retryBaseMs ?? 1000);
+  const whatsappTwilio = createWhatsAppTwilio(config, logger, options.retryBaseMs ?? 1000);
   const actions = createStepActions({
     db,
     clock,
@@ -97,7 +97,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     pipeline: services.pipeline,
     calls: services.calls,
     telegram,
-    whatsapp: whatsappSender,
+    whatsapp: whatsappTwilio?.sender ?? null,
     log: logger,
   });
   const runner = createStepRunner({
@@ -146,7 +146,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     calendar: chooseCalendar(config, db),
     pipeline: services.pipeline,
     telegram,
-    whatsapp: whatsappSender,
+    whatsapp: whatsappTwilio?.sender ?? null,
     whatsappReminderContentSid: config.WHATSAPP_REMINDER_CONTENT_SID ?? null,
     log: logger,
   });
@@ -190,8 +190,8 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET }
       : null;
   if (bot && webhook) await mountWebhook(app, bot, webhook, guard, logger);
-  const whatsapp = whatsappSender
-    ? await mountWhatsAppSurface(app, config, whatsappSender, { chat, conversation, messageStatus: services.messageStatus, guard, log: logger })
+  const whatsapp = whatsappTwilio
+    ? await mountWhatsAppSurface(app, whatsappTwilio, { chat, conversation, messageStatus: services.messageStatus, guard, log: logger })
     : null;
   const callSummarizer =
     config.OPENAI_API_KEY && config.LLM_PROVIDER !== "offline"

@@ -1,6 +1,6 @@
 /** Placing outbound calls through the twilio client: TwiML and status callbacks point back at us. */
 import twilio from "twilio";
-import type { TwilioClient } from "./twilio-client";
+import type { TwilioClient } from "../src/channels/twilio-client";
 
 export interface PlaceCallRequest {
   callId: number;

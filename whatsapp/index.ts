@@ -9,9 +9,9 @@ import type { DispatchGuard } from "../src/observability/dispatch-guard";
 import type { ConversationService } from "../src/services/conversation-service";
 import type { LeadChatService } from "../src/services/lead-chat-service";
 import type { MessageStatusService } from "../src/services/message-status-service";
-import { createTwilioClient } from "../voice/twilio-client";
+import { createTwilioClient } from "../src/channels/twilio-client";
 import { mountWhatsAppWebhooks } from "./webhooks";
-import { createSlotList } from "./slot-list-content";
+import { createSlotList, type SlotList } from "./slot-list-content";
 import { createWhatsAppChannel } from "./whatsapp-channel";
 import { createWhatsAppSender, type WhatsAppSender } from "./whatsapp-sender";
 
@@ -28,29 +28,38 @@ export interface WhatsAppSurface {
   idle(): Promise<void>;
 }
 
-/** The Twilio sender, built early (campaigns and reminders write through it); null unless WhatsApp is configured. */
-export function createWhatsAppSenderFromConfig(config: AppConfig, log: Logger, retryBaseMs: number): WhatsAppSender | null {
+/** The Twilio side of WhatsApp, on one client: the sender and the slot list (Content API), and what the webhooks check. */
+export interface WhatsAppTwilio {
+  sender: WhatsAppSender;
+  slotList: SlotList;
+  authToken: string;
+  webhookBaseUrl: string;
+}
+
+/** Built early (campaigns and reminders write through the sender); null unless WhatsApp is configured. */
+export function createWhatsAppTwilio(config: AppConfig, log: Logger, retryBaseMs: number): WhatsAppTwilio | null {
   const { TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_NUMBER, WEBHOOK_BASE_URL } = config;
   // config.ts already stopped start-up naming whatever was missing.
   if (config.WHATSAPP_PROVIDER !== "twilio" || !TWILIO_ACCOUNT_SID || !TWILIO_AUTH_TOKEN || !TWILIO_WHATSAPP_NUMBER || !WEBHOOK_BASE_URL) return null;
-  return createWhatsAppSender({
-    client: createTwilioClient(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, config.TWILIO_API_BASE),
+  const client = createTwilioClient(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, config.TWILIO_API_BASE);
+  const sender = createWhatsAppSender({
+    client,
     from: TWILIO_WHATSAPP_NUMBER,
     statusCallbackUrl: `${WEBHOOK_BASE_URL.replace(/\/$/, "")}/whatsapp/status`,
     maxAttempts: config.CAMPAIGN_MAX_ATTEMPTS,
     retryBaseMs,
     log,
   });
+  return { sender, slotList: createSlotList(client, log), authToken: TWILIO_AUTH_TOKEN, webhookBaseUrl: WEBHOOK_BASE_URL };
 }
 
 /** The signed webhooks on the API's server, answering through the sender's side of the channel port. */
-export async function mountWhatsAppSurface(app: FastifyInstance, config: AppConfig, sender: WhatsAppSender, deps: WhatsAppSurfaceDeps): Promise<WhatsAppSurface> {
-  const slotList = config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN ? createSlotList(createTwilioClient(config.TWILIO_ACCOUNT_SID, config.TWILIO_AUTH_TOKEN, config.TWILIO_API_BASE), deps.log) : null;
+export async function mountWhatsAppSurface(app: FastifyInstance, twilio: WhatsAppTwilio, deps: WhatsAppSurfaceDeps): Promise<WhatsAppSurface> {
   const webhooks = await mountWhatsAppWebhooks(app, {
-    authToken: config.TWILIO_AUTH_TOKEN ?? "",
-    webhookBaseUrl: config.WEBHOOK_BASE_URL ?? "",
+    authToken: twilio.authToken,
+    webhookBaseUrl: twilio.webhookBaseUrl,
     chat: deps.chat,
-    channel: createWhatsAppChannel(sender, slotList),
+    channel: createWhatsAppChannel(twilio.sender, twilio.slotList),
     messageStatus: deps.messageStatus,
     alreadyReceived: (sid) => deps.conversation.hasReceived("whatsapp", sid),
     guard: deps.guard,

@@ -7,7 +7,7 @@
  */
 import type { Logger } from "../src/logger";
 import type { Choice } from "../src/channels/channel-port";
-import type { TwilioClient } from "../voice/twilio-client";
+import type { TwilioClient } from "../src/channels/twilio-client";
 
 /** A list-picker holds a fixed number of items: ours are the three slots offered. */
 export const LIST_SIZE = 3;

@@ -8,19 +8,20 @@
  */
 import type { Lead } from "../db/schema";
 import type { ChannelPort } from "../src/channels/channel-port";
+import { whatsappNumberOf } from "../src/domain/whatsapp-window";
 import type { SlotList } from "./slot-list-content";
 import type { WhatsAppSender } from "./whatsapp-sender";
 
-/** The number to write to: the lead's WhatsApp id, else its phone. */
-export function whatsappNumberOf(lead: Lead): string {
-  if (lead.whatsapp_id) return `+${lead.whatsapp_id}`;
-  if (lead.phone) return lead.phone;
-  throw new Error(`lead ${lead.id} has no WhatsApp number`);
+/** The number to write to; a chat reply always has one (the lead just wrote from it). */
+function numberOf(lead: Lead): string {
+  const number = whatsappNumberOf(lead);
+  if (!number) throw new Error(`lead ${lead.id} has no WhatsApp number`);
+  return number;
 }
 
 export function createWhatsAppChannel(sender: WhatsAppSender, slotList: SlotList | null): ChannelPort {
   const sendText = async (lead: Lead, text: string) => {
-    const sent = await sender.send({ to: whatsappNumberOf(lead), body: text });
+    const sent = await sender.send({ to: numberOf(lead), body: text });
     return { externalId: sent.sid };
   };
   return {
@@ -31,7 +32,7 @@ export function createWhatsAppChannel(sender: WhatsAppSender, slotList: SlotList
       const body = `${text}\n${numbered}\n\nElige en la lista o responde con el número del horario que prefieras.`;
       const list = await slotList?.contentFor(body, choices);
       if (!list) return sendText(lead, body);
-      const sent = await sender.sendTemplate(whatsappNumberOf(lead), list.contentSid, list.variables);
+      const sent = await sender.sendTemplate(numberOf(lead), list.contentSid, list.variables);
       return { externalId: sent.sid };
     },
     async typing() {},

@@ -7,7 +7,7 @@
  * classified, and a send whose outcome is unknown is never repeated.
  */
 import twilio from "twilio";
-import type { TwilioClient } from "../voice/twilio-client";
+import type { TwilioClient } from "../src/channels/twilio-client";
 import { neverReachedServer, OutsideWindowError, PermanentDeliveryError, TransientDeliveryError, UnknownDeliveryError } from "../src/channels/delivery-errors";
 import type { WhatsAppOutbound } from "../src/channels/whatsapp-outbound";
 import type { Logger } from "../src/logger";

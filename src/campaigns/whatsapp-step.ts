@@ -10,7 +10,7 @@ import { createStepRunQueries } from "../../db/repositories/step-run-repository"
 import type { WhatsAppOutbound } from "../channels/whatsapp-outbound";
 import type { Clock } from "../clock";
 import { renderTemplate, templateValuesFor } from "../domain/templates";
-import { contentVariablesFor, insideWhatsAppWindow } from "../domain/whatsapp-window";
+import { contentVariablesFor, insideWhatsAppWindow, whatsappNumberOf } from "../domain/whatsapp-window";
 import type { Logger } from "../logger";
 import type { StepContext, StepOutcome } from "./step-actions";
 import { deliveryFailureOutcome } from "./delivery-outcome";
@@ -30,7 +30,7 @@ export function createWhatsAppStep(deps: WhatsAppStepDeps) {
 
   return async function sendWhatsAppStep({ campaign, step, lead }: StepContext): Promise<StepOutcome> {
     if (!deps.whatsapp) return { status: "skipped", attempts: 0, error: "WhatsApp no está configurado (WHATSAPP_PROVIDER)" };
-    const to = lead.whatsapp_id ? `+${lead.whatsapp_id}` : lead.phone;
+    const to = whatsappNumberOf(lead);
     if (!to) return { status: "skipped", attempts: 0, error: "El lead no tiene WhatsApp ni teléfono" };
     if (lead.whatsapp_unreachable_at) {
       return { status: "skipped", attempts: 0, error: `El lead no es alcanzable por WhatsApp: ${lead.whatsapp_unreachable_reason ?? ""}`.trim() };

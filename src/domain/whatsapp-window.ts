@@ -1,9 +1,15 @@
 /**
  * WhatsApp's customer-service window: free-form messages only within 24
  * hours of the lead's last message; outside it, only an approved template
- * (Twilio would accept a free text and then fail it with error 63016).
+ * (Twilio would accept a free text and then fail it with error 63016). And
+ * where a lead is written to on WhatsApp.
  */
 import { isKnownVariable, renderTemplate, type TemplateValues } from "./templates";
+
+/** The number to write to on WhatsApp: the lead's WhatsApp id, else its phone; null when it has neither. */
+export function whatsappNumberOf(lead: { whatsapp_id: string | null; phone: string | null }): string | null {
+  return lead.whatsapp_id ? `+${lead.whatsapp_id}` : lead.phone;
+}
 
 export const WHATSAPP_WINDOW_MS = 24 * 60 * 60 * 1000;
 

@@ -12,7 +12,7 @@ import type { Lead } from "../../db/schema";
 import type { TextSender } from "../channels/telegram-sender";
 import type { WhatsAppOutbound } from "../channels/whatsapp-outbound";
 import type { Channel } from "../domain/vocabulary";
-import { insideWhatsAppWindow } from "../domain/whatsapp-window";
+import { insideWhatsAppWindow, whatsappNumberOf } from "../domain/whatsapp-window";
 
 export interface ReminderChannels {
   db: Db;
@@ -36,7 +36,7 @@ export interface ReminderContent {
 export function createReminderDelivery(deps: ReminderChannels) {
   function channelFor(lead: Lead): Channel | null {
     const usable = (channel: Channel) =>
-      channel === "telegram" ? lead.telegram_chat_id !== null && deps.telegram !== null && !lead.telegram_unreachable_at : (lead.whatsapp_id !== null || lead.phone !== null) && deps.whatsapp !== null && !lead.whatsapp_unreachable_at;
+      channel === "telegram" ? lead.telegram_chat_id !== null && deps.telegram !== null && !lead.telegram_unreachable_at : whatsappNumberOf(lead) !== null && deps.whatsapp !== null && !lead.whatsapp_unreachable_at;
     const last = lastInboundChannel(deps.db, lead.id);
     if (last && usable(last)) return last;
     return (["telegram", "whatsapp"] as const).find(usable) ?? null;
@@ -51,7 +51,8 @@ export function createReminderDelivery(deps: ReminderChannels) {
         const sent = await deps.telegram!.sendText(lead.telegram_chat_id!, content.text);
         return { sent: true, channel, externalId: String(sent.message_id) };
       }
-      const to = lead.whatsapp_id ? `+${lead.whatsapp_id}` : lead.phone!;
+      // channelFor chose WhatsApp only for a lead with a WhatsApp id or a phone.
+      const to = whatsappNumberOf(lead)!;
       if (insideWhatsAppWindow(lead.whatsapp_last_inbound_at, now)) {
         return { sent: true, channel, externalId: (await deps.whatsapp!.sendText(to, content.text)).sid };
       }

@@ -1,6 +1,6 @@
 /**
  * A local fake of Twilio Programmable Messaging for WhatsApp, over real HTTP,
- * for the official `twilio` client (voice/twilio-client.ts rewrites every
+ * for the official `twilio` client (src/channels/twilio-client.ts rewrites every
  * https://*.twilio.com host to `apiBase`, so REST paths arrive unchanged).
  *
  * POST /2010-04-01/Accounts/{AccountSid}/Messages.json, HTTP Basic auth with the

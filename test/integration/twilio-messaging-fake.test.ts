@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import twilio from "twilio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTwilioClient, type TwilioClient } from "../../voice/twilio-client";
+import { createTwilioClient, type TwilioClient } from "../../src/channels/twilio-client";
 import { readBody } from "../fakes/http";
 import { startFakeTwilioMessaging, type FakeTwilioMessaging } from "../fakes/twilio-messaging";
 
