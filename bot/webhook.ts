@@ -8,7 +8,7 @@
 import type { FastifyInstance } from "fastify";
 import { webhookCallback, type Bot } from "grammy";
 import { z } from "zod";
-import type { Logger } from "../src/logger";
+import { issuePaths, type Logger } from "../src/logger";
 import type { DispatchGuard } from "../src/observability/dispatch-guard";
 import type { BotContext } from "./context";
 
@@ -31,7 +31,7 @@ export async function mountWebhook(app: FastifyInstance, bot: Bot<BotContext>, o
     if (request.headers["x-telegram-bot-api-secret-token"] === options.secret) {
       const parsed = webhookUpdate.safeParse(request.body);
       if (!parsed.success) {
-        log.warn({ body_type: request.body === null ? "null" : typeof request.body, problems: parsed.error.issues.map((issue) => issue.code) }, "malformed Telegram update dropped");
+        log.warn({ body_type: request.body === null ? "null" : typeof request.body, problems: issuePaths(parsed.error) }, "malformed Telegram update dropped");
         return reply.code(200).send({ ok: true });
       }
     }

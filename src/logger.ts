@@ -85,3 +85,8 @@ function isPlainObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
+
+/** A zod error as logs may carry it: issue paths and codes only, never the values (they hold messages, phones, audio). */
+export function issuePaths(error: { issues: readonly { path: readonly PropertyKey[]; code: string }[] }): string[] {
+  return error.issues.slice(0, 5).map((issue) => `${issue.path.map(String).join(".") || "(root)"}: ${issue.code}`);
+}

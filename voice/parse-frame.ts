@@ -6,6 +6,7 @@
  * only, never the payload, and skipped).
  */
 import type { z } from "zod";
+import { issuePaths } from "../src/logger";
 
 export type ParsedFrame<T> =
   | { kind: "message"; message: T }
@@ -31,7 +32,7 @@ export function parseFrame<S extends z.ZodType>(
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     // Paths and codes only: a frame may carry audio or personal data.
-    return { kind: "invalid", name, problems: parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.code}`) };
+    return { kind: "invalid", name, problems: issuePaths(parsed.error) };
   }
   return { kind: "message", message: parsed.data };
 }

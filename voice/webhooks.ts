@@ -5,12 +5,12 @@
  * its path; otherwise 403 and nothing changes.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { Logger } from "../src/logger";
+import { issuePaths, type Logger } from "../src/logger";
 import type { DispatchGuard } from "../src/observability/dispatch-guard";
 import type { CallService } from "../src/services/call-service";
 import type { z } from "zod";
 import { connectStreamTwiml, hangupTwiml, streamUrlFor, voicemailTwiml } from "./twiml";
-import { issuePaths, requireTwilioSignature } from "../src/channels/twilio-signed-webhooks";
+import { requireTwilioSignature } from "../src/channels/twilio-signed-webhooks";
 import { callIdQuerySchema, incomingCallSchema, statusCallbackSchema, twimlRequestSchema } from "./twilio-webhook-bodies";
 
 export interface VoiceWebhookOptions {

@@ -10,9 +10,9 @@
  * the problem paths when it does not parse).
  */
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { issuePaths, requireTwilioSignature } from "../src/channels/twilio-signed-webhooks";
+import { requireTwilioSignature } from "../src/channels/twilio-signed-webhooks";
 import type { ChannelPort } from "../src/channels/channel-port";
-import type { Logger } from "../src/logger";
+import { issuePaths, type Logger } from "../src/logger";
 import type { DispatchGuard } from "../src/observability/dispatch-guard";
 import type { LeadChatService } from "../src/services/lead-chat-service";
 import type { MessageStatusService } from "../src/services/message-status-service";

@@ -5,7 +5,7 @@
  * whoever does gets no answer.
  */
 import type { MiddlewareFn } from "grammy";
-import type { Logger } from "../../src/logger";
+import { issuePaths, type Logger } from "../../src/logger";
 import type { BotContext } from "../context";
 import { telegramUpdateSchema } from "../telegram-update-schema";
 
@@ -13,8 +13,7 @@ export function parseUpdate(log: Logger): MiddlewareFn<BotContext> {
   return async (ctx, next) => {
     const parsed = telegramUpdateSchema.safeParse(ctx.update);
     if (!parsed.success) {
-      const problems = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".")}: ${issue.code}`);
-      log.warn({ update_id: typeof ctx.update.update_id === "number" ? ctx.update.update_id : null, problems }, "Telegram update refused");
+      log.warn({ update_id: typeof ctx.update.update_id === "number" ? ctx.update.update_id : null, problems: issuePaths(parsed.error) }, "Telegram update refused");
       return;
     }
     await next();

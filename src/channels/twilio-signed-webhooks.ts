@@ -45,8 +45,3 @@ export function requireTwilioSignature(scope: FastifyInstance, options: SignedWe
     }
   });
 }
-
-/** Issue paths and codes only, never values (they hold phone numbers). */
-export function issuePaths(error: z.ZodError): string[] {
-  return error.issues.slice(0, 5).map((issue) => `${issue.path.join(".") || "(body)"}: ${issue.code}`);
-}
