@@ -1,5 +1,6 @@
 import { auditLogs } from "../schema";
 import type { Executor } from "../executor";
+import { reusableQueryByColumns, writePlaceholders, writeShape } from "../prepared";
 
 export interface AuditEntry {
   actor: string;
@@ -10,8 +11,11 @@ export interface AuditEntry {
   after?: Record<string, unknown> | null;
 }
 
+const insertAuditQuery = reusableQueryByColumns((db, columns) =>
+  db.insert(auditLogs).values(writePlaceholders(columns) as unknown as typeof auditLogs.$inferInsert).prepare(),
+);
+
 export function insertAudit(db: Executor, entry: AuditEntry, at: Date): void {
-  db.insert(auditLogs)
-    .values({ ...entry, before: entry.before ?? null, after: entry.after ?? null, at })
-    .run();
+  const values = { ...entry, before: entry.before ?? null, after: entry.after ?? null, at };
+  insertAuditQuery(db, writeShape(values)).run(values);
 }

@@ -2,30 +2,50 @@
 import { and, asc, count, desc, eq, lt, or, sql, type SQL } from "drizzle-orm";
 import { appointments, leads, leadStageHistory, messages, voiceCalls, type Lead, type NewLead } from "../schema";
 import type { Executor } from "../executor";
+import { writePlaceholders, writeShape, reusableQuery, reusableQueryByColumns } from "../prepared";
 import type { PipelineStage } from "../../src/domain/vocabulary";
 
+const insertLeadQuery = reusableQueryByColumns((db, columns) =>
+  db.insert(leads).values(writePlaceholders(columns) as unknown as NewLead).returning().prepare(),
+);
 export function insertLead(db: Executor, values: NewLead): Lead {
-  return db.insert(leads).values(values).returning().get();
+  return insertLeadQuery(db, writeShape(values)).get(values)!;
 }
 
+const leadWhere = (column: "id" | "phone" | "telegram_chat_id" | "whatsapp_id") =>
+  reusableQuery((db) => db.select().from(leads).where(eq(leads[column], sql.placeholder("value"))).prepare());
+const leadById = leadWhere("id");
+const leadByPhone = leadWhere("phone");
+const leadByTelegramChat = leadWhere("telegram_chat_id");
+const leadByWhatsappId = leadWhere("whatsapp_id");
+
 export function findLead(db: Executor, id: number): Lead | undefined {
-  return db.select().from(leads).where(eq(leads.id, id)).get();
+  return leadById(db).get({ value: id });
 }
 
 export function findLeadByPhone(db: Executor, phone: string): Lead | undefined {
-  return db.select().from(leads).where(eq(leads.phone, phone)).get();
+  return leadByPhone(db).get({ value: phone });
 }
 
 export function findLeadByTelegramChat(db: Executor, chatId: number): Lead | undefined {
-  return db.select().from(leads).where(eq(leads.telegram_chat_id, chatId)).get();
+  return leadByTelegramChat(db).get({ value: chatId });
 }
 
 export function findLeadByWhatsappId(db: Executor, waId: string): Lead | undefined {
-  return db.select().from(leads).where(eq(leads.whatsapp_id, waId)).get();
+  return leadByWhatsappId(db).get({ value: waId });
 }
 
+// The lead's id goes in a placeholder no column can be named.
+const updateLeadQuery = reusableQueryByColumns((db, columns) =>
+  db
+    .update(leads)
+    .set(writePlaceholders(columns) as Partial<NewLead>)
+    .where(eq(leads.id, sql.placeholder("$id")))
+    .returning()
+    .prepare(),
+);
 export function updateLeadRow(db: Executor, id: number, values: Partial<NewLead>): Lead {
-  return db.update(leads).set(values).where(eq(leads.id, id)).returning().get()!;
+  return updateLeadQuery(db, writeShape(values)).get({ ...values, $id: id })!;
 }
 
 export interface LeadFilter {
@@ -96,44 +116,64 @@ export function listStageHistory(db: Executor, leadId: number) {
     .all();
 }
 
+const inboundReplyCount = reusableQuery((db) =>
+  db
+    .select({ n: count() })
+    .from(messages)
+    // Commands (/start, /baja…) are not replies: a lead that only pressed Start has not answered yet.
+    .where(and(eq(messages.lead_id, sql.placeholder("leadId")), eq(messages.direction, "inbound"), sql`${messages.text} NOT LIKE '/%'`))
+    .prepare(),
+);
+const answeredCallCount = reusableQuery((db) =>
+  db
+    .select({ n: count() })
+    .from(voiceCalls)
+    .where(and(eq(voiceCalls.lead_id, sql.placeholder("leadId")), or(eq(voiceCalls.status, "completed"), eq(voiceCalls.status, "in_progress"))))
+    .prepare(),
+);
+
 /** Counts that feed the score's engagement part and the "first reply" condition. */
 export function readEngagement(db: Executor, leadId: number) {
-  const inbound =
-    db
-      .select({ n: count() })
-      .from(messages)
-      // Commands (/start, /baja…) are not replies: a lead that only pressed Start has not answered yet.
-      .where(and(eq(messages.lead_id, leadId), eq(messages.direction, "inbound"), sql`${messages.text} NOT LIKE '/%'`))
-      .get()?.n ?? 0;
-  const answered =
-    db
-      .select({ n: count() })
-      .from(voiceCalls)
-      .where(and(eq(voiceCalls.lead_id, leadId), or(eq(voiceCalls.status, "completed"), eq(voiceCalls.status, "in_progress"))))
-      .get()?.n ?? 0;
+  const inbound = inboundReplyCount(db).get({ leadId })?.n ?? 0;
+  const answered = answeredCallCount(db).get({ leadId })?.n ?? 0;
   return { inboundMessages: inbound, answeredCalls: answered };
 }
+
+const notCancelledOf = and(eq(appointments.lead_id, sql.placeholder("leadId")), sql`${appointments.status} != 'cancelled'`);
+const upcomingAppointment = reusableQuery((db) =>
+  db
+    .select()
+    .from(appointments)
+    .where(and(notCancelledOf, eq(appointments.status, "scheduled"), sql`${appointments.ends_at} > ${sql.placeholder("nowMs")}`))
+    .orderBy(asc(appointments.starts_at))
+    .prepare(),
+);
+const latestAppointment = reusableQuery((db) =>
+  db.select().from(appointments).where(notCancelledOf).orderBy(desc(appointments.starts_at)).prepare(),
+);
 
 /**
  * The appointment that matters for the pipeline: the earliest upcoming
  * scheduled one, else the most recent one that was not cancelled.
  */
 export function findCurrentAppointment(db: Executor, leadId: number, now: Date) {
-  const notCancelled = and(eq(appointments.lead_id, leadId), sql`${appointments.status} != 'cancelled'`);
-  const upcoming = db
-    .select()
-    .from(appointments)
-    .where(and(notCancelled, eq(appointments.status, "scheduled"), sql`${appointments.ends_at} > ${now.getTime()}`))
-    .orderBy(asc(appointments.starts_at))
-    .get();
-  return upcoming ?? db.select().from(appointments).where(notCancelled).orderBy(desc(appointments.starts_at)).get() ?? null;
+  return upcomingAppointment(db).get({ leadId, nowMs: now.getTime() }) ?? latestAppointment(db).get({ leadId }) ?? null;
 }
 
+const pendingChoicesUpdate = reusableQueryByColumns((db, columns) =>
+  db
+    .update(leads)
+    .set(writePlaceholders(columns) as Partial<NewLead>)
+    .where(eq(leads.id, sql.placeholder("$id")))
+    .prepare(),
+);
+
 /** The options just offered in chat (slots), so a typed "2" can pick one. */
-export function savePendingChoices(db: Executor, leadId: number, choices: { id: string; label: string }[]): void {
-  db.update(leads).set({ pending_choices: choices }).where(eq(leads.id, leadId)).run();
+export function savePendingChoices(db: Executor, leadId: number, choices: { id: string; label: string }[] | null): void {
+  const values = { pending_choices: choices };
+  pendingChoicesUpdate(db, writeShape(values)).run({ ...values, $id: leadId });
 }
 
 export function clearPendingChoices(db: Executor, leadId: number): void {
-  db.update(leads).set({ pending_choices: null }).where(eq(leads.id, leadId)).run();
+  savePendingChoices(db, leadId, null);
 }

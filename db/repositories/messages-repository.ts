@@ -1,19 +1,31 @@
-import { and, asc, desc, eq } from "drizzle-orm";
-import { leads, messages, type Message } from "../schema";
+import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { leads, messages, type Message, type NewLead } from "../schema";
 import type { Executor } from "../executor";
+import { reusableQuery, reusableQueryByColumns, writePlaceholders, writeShape } from "../prepared";
 import type { Channel, MessageStatus } from "../../src/domain/vocabulary";
 
-export function insertMessage(db: Executor, values: typeof messages.$inferInsert): Message {
-  return db.insert(messages).values(values).returning().get();
+type NewMessage = typeof messages.$inferInsert;
+
+const insertMessageQuery = reusableQueryByColumns((db, columns) =>
+  db.insert(messages).values(writePlaceholders(columns) as unknown as NewMessage).returning().prepare(),
+);
+export function insertMessage(db: Executor, values: NewMessage): Message {
+  return insertMessageQuery(db, writeShape(values)).get(values)!;
 }
+
+const touchLeadQuery = reusableQueryByColumns((db, columns) =>
+  db
+    .update(leads)
+    .set(writePlaceholders(columns) as Partial<NewLead>)
+    .where(eq(leads.id, sql.placeholder("$id")))
+    .prepare(),
+);
 
 /** An inbound message is activity: it ends an inactive spell and feeds the inactivity triggers. */
 /** On WhatsApp it also opens the 24-hour window for free-form messages. */
 export function recordInbound(db: Executor, leadId: number, channel: Channel, text: string, at: Date, externalId: string | null): Message {
-  db.update(leads)
-    .set({ last_activity_at: at, updated_at: at, ...(channel === "whatsapp" && { whatsapp_last_inbound_at: at }) })
-    .where(eq(leads.id, leadId))
-    .run();
+  const activity = { last_activity_at: at, updated_at: at, ...(channel === "whatsapp" && { whatsapp_last_inbound_at: at }) };
+  touchLeadQuery(db, writeShape(activity)).run({ ...activity, $id: leadId });
   return insertMessage(db, { lead_id: leadId, direction: "inbound", channel, text, external_id: externalId, at });
 }
 
@@ -22,24 +34,42 @@ export function lastMessages(db: Executor, leadId: number, limit: number): Messa
 }
 
 export function markExtractionPending(db: Executor, messageId: number, pending: boolean): void {
-  db.update(messages).set({ extraction_pending: pending }).where(eq(messages.id, messageId)).run();
+  updateMessage(db, messageId, { extraction_pending: pending });
 }
 
 export function pendingExtractions(db: Executor, limit: number): Message[] {
   return db.select().from(messages).where(eq(messages.extraction_pending, true)).orderBy(asc(messages.id)).limit(limit).all();
 }
 
-/** The provider's id and first status of an outbound message, once it was sent. */
-export function markMessageSent(db: Executor, messageId: number, externalId: string, status: MessageStatus, at: Date): void {
-  db.update(messages).set({ external_id: externalId, status, status_at: at }).where(eq(messages.id, messageId)).run();
+const updateMessageQuery = reusableQueryByColumns((db, columns) =>
+  db
+    .update(messages)
+    .set(writePlaceholders(columns) as Partial<NewMessage>)
+    .where(eq(messages.id, sql.placeholder("$id")))
+    .prepare(),
+);
+function updateMessage(db: Executor, messageId: number, values: Partial<NewMessage>): void {
+  updateMessageQuery(db, writeShape(values)).run({ ...values, $id: messageId });
 }
 
+/** The provider's id and first status of an outbound message, once it was sent. */
+export function markMessageSent(db: Executor, messageId: number, externalId: string, status: MessageStatus, at: Date): void {
+  updateMessage(db, messageId, { external_id: externalId, status, status_at: at });
+}
+
+const messageByExternalId = reusableQuery((db) =>
+  db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.channel, sql.placeholder("channel")), eq(messages.external_id, sql.placeholder("externalId"))))
+    .prepare(),
+);
 export function findMessageByExternalId(db: Executor, channel: Channel, externalId: string): Message | undefined {
-  return db.select().from(messages).where(and(eq(messages.channel, channel), eq(messages.external_id, externalId))).get();
+  return messageByExternalId(db).get({ channel, externalId });
 }
 
 export function updateMessageStatus(db: Executor, messageId: number, values: { status: MessageStatus; status_at: Date; error_code: string | null }): void {
-  db.update(messages).set(values).where(eq(messages.id, messageId)).run();
+  updateMessage(db, messageId, values);
 }
 
 /** The channel of the lead's latest message to us, if any. */

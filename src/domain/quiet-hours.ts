@@ -2,6 +2,7 @@
  * Quiet hours: a daily window ("21:00-09:00") in the lead's local time during
  * which nobody is messaged or called. Pure: it takes the time and the zone.
  */
+import { dateTimeFormat } from "./intl-formats";
 export interface QuietWindow {
   /** Minutes after local midnight. A window that crosses midnight has start > end. */
   start: number;
@@ -18,7 +19,7 @@ export function parseQuietHours(value: string): QuietWindow | null {
 }
 
 function localMinutes(at: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(at);
+  const parts = dateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(at);
   const hour = Number(parts.find((p) => p.type === "hour")?.value ?? 0);
   const minute = Number(parts.find((p) => p.type === "minute")?.value ?? 0);
   return hour * 60 + minute;

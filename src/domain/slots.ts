@@ -3,6 +3,7 @@
  * slots inside business hours, in the agency's time zone. One slot per day
  * for the next days, so a lead gets a real choice of dates.
  */
+import { dateTimeFormat } from "./intl-formats";
 export interface Interval {
   start: Date;
   end: Date;
@@ -33,7 +34,7 @@ export interface SlotQuery {
 
 /** Offset of `zone` from UTC at `at`, in minutes (e.g. -360 for Mexico City). */
 function zoneOffsetMinutes(at: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat("en-US", {
+  const parts = dateTimeFormat("en-US", {
     timeZone,
     hourCycle: "h23",
     year: "numeric",
@@ -63,7 +64,7 @@ export function findFreeSlots(query: SlotQuery): Interval[] {
   const duration = query.durationMinutes * 60_000;
   for (let dayOffset = 0; dayOffset <= query.horizonDays && slots.length < query.count; dayOffset++) {
     const day = new Date(query.now.getTime() + dayOffset * 86_400_000);
-    const local = new Intl.DateTimeFormat("en-CA", { timeZone: query.timeZone, year: "numeric", month: "2-digit", day: "2-digit", weekday: "short" }).formatToParts(day);
+    const local = dateTimeFormat("en-CA", { timeZone: query.timeZone, year: "numeric", month: "2-digit", day: "2-digit", weekday: "short" }).formatToParts(day);
     const get = (type: string) => local.find((p) => p.type === type)?.value ?? "";
     const weekday = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].indexOf(get("weekday"));
     if (!query.hours.days.includes(weekday)) continue;

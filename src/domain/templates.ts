@@ -6,6 +6,7 @@
  * ("Hola {{name}}, …" with no name → "Hola, …").
  */
 import { STAGE_LABELS, type PipelineStage } from "./vocabulary";
+import { dateTimeFormat, numberFormat } from "./intl-formats";
 
 export interface TemplateVariable {
   description: string;
@@ -113,7 +114,7 @@ export function templateValuesFor(
 }
 
 export function formatMoney(amount: number, currency: string): string {
-  const formatted = new Intl.NumberFormat("es-MX", {
+  const formatted = numberFormat("es-MX", {
     style: "currency",
     currency,
     currencyDisplay: "narrowSymbol",
@@ -132,7 +133,7 @@ export function formatBudget(min: number | null, max: number | null, currency: s
 
 /** "jueves 15 de enero, 10:00" in the given time zone. */
 export function formatAppointmentDate(at: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat("es-MX", {
+  const parts = dateTimeFormat("es-MX", {
     timeZone,
     weekday: "long",
     day: "numeric",
