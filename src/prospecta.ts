@@ -219,6 +219,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     streams = attachStreamServer(app.server, {
       sayAndHangUp: (callSid, message) => placer.sayAndHangUp(callSid, message),
       booking,
+      leadRequests: { handOff: (leadId) => chat.handOffFromCall(leadId), optOut: (leadId) => chat.optOutFromCall(leadId) },
       timeZone: config.TZ,
       guard,
       accountSid: config.TWILIO_ACCOUNT_SID ?? "",

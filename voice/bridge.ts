@@ -17,7 +17,7 @@ import { formatAppointmentDate } from "../src/domain/templates";
 import { DomainError } from "../src/errors";
 import type { Logger } from "../src/logger";
 import type { DispatchGuard } from "../src/observability/dispatch-guard";
-import type { CallResultsService } from "../src/services/call-results-service";
+import { VOICE_ACTOR, type CallResultsService } from "../src/services/call-results-service";
 import { createCallTranscript } from "./call-transcript";
 import { parseRealtimeEvent, type RealtimeClientEvent, type RealtimeServerEvent } from "./openai-realtime-protocol";
 import { createResponseGate, type ResponseRequest } from "./response-gate";
@@ -43,6 +43,11 @@ export interface BridgeDeps {
   booking: {
     offerSlots(leadId: number): Promise<{ start: Date }[]>;
     book(leadId: number, start: Date, actor: string): Promise<{ appointment: { starts_at: Date; meet_link: string | null } }>;
+  };
+  /** What the lead asks of the agency on a call, carried out as in chat. */
+  leadRequests: {
+    handOff(leadId: number): Promise<{ already: boolean }>;
+    optOut(leadId: number): void;
   };
   timeZone: string;
 }
@@ -305,9 +310,16 @@ export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps)
         return { ok: true, horarios: slots.map((s) => ({ inicio: s.start.toISOString(), legible: formatAppointmentDate(s.start, deps.timeZone) })) };
       }
       case "agendar_cita": {
-        const booked = await deps.booking.book(call.leadId, new Date(toolCall.args.inicio), "voice:call");
+        const booked = await deps.booking.book(call.leadId, new Date(toolCall.args.inicio), VOICE_ACTOR);
         return { ok: true, cita: formatAppointmentDate(booked.appointment.starts_at, deps.timeZone), enlace_por_mensaje: booked.appointment.meet_link !== null };
       }
+      case "pedir_asesor": {
+        const { already } = await deps.leadRequests.handOff(call.leadId);
+        return { ok: true, mensaje: already ? "Ya se avisó a un asesor; se pondrá en contacto pronto." : "Se avisó a un asesor; se pondrá en contacto pronto. Díselo al cliente." };
+      }
+      case "dar_de_baja":
+        deps.leadRequests.optOut(call.leadId);
+        return { ok: true, mensaje: "El cliente quedó dado de baja: no recibirá más mensajes ni llamadas. Despídete y usa colgar." };
     }
   }
 

@@ -39,7 +39,7 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   maxPendingConnections: 64,
 };
 
-export interface StreamServerDeps extends Pick<BridgeDeps, "sayAndHangUp" | "booking" | "timeZone" | "guard"> {
+export interface StreamServerDeps extends Pick<BridgeDeps, "sayAndHangUp" | "booking" | "leadRequests" | "timeZone" | "guard"> {
   results: CallResultsService;
   realtime: RealtimeSettings;
   /** Our Twilio account: a stream from another account is not ours. */

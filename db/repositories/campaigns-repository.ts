@@ -1,6 +1,7 @@
 import { and, asc, count, countDistinct, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { campaignEnrollments, campaignLogs, campaigns, campaignSteps, type Campaign, type CampaignStep } from "../schema";
 import type { Executor } from "../executor";
+import { reusableQuery } from "../prepared";
 
 type NewCampaign = typeof campaigns.$inferInsert;
 type NewStep = typeof campaignSteps.$inferInsert;
@@ -113,18 +114,22 @@ export function listActiveCampaigns(db: Executor): Campaign[] {
 }
 
 /** Active campaigns that fire when a lead enters `stage`. */
-export function listActiveStageCampaigns(db: Executor, stage: string): Campaign[] {
-  return db
+// Every stage move asks this: built once.
+const activeStageCampaigns = reusableQuery((db) =>
+  db
     .select()
     .from(campaigns)
     .where(
       and(
         eq(campaigns.status, "active"),
         eq(campaigns.triggered_by, "stage_change"),
-        sql`json_extract(${campaigns.trigger_condition}, '$.stage') = ${stage}`,
+        sql`json_extract(${campaigns.trigger_condition}, '$.stage') = ${sql.placeholder("stage")}`,
       ),
     )
-    .all();
+    .prepare(),
+);
+export function listActiveStageCampaigns(db: Executor, stage: string): Campaign[] {
+  return activeStageCampaigns(db).all({ stage });
 }
 
 export function findFirstStep(db: Executor, campaignId: number): CampaignStep | undefined {

@@ -103,8 +103,12 @@ export function listInactiveLeads(db: Executor, stage: PipelineStage, before: Da
   return { items, total };
 }
 
-export function insertStageHistory(db: Executor, entry: typeof leadStageHistory.$inferInsert): void {
-  db.insert(leadStageHistory).values(entry).run();
+type NewStageHistory = typeof leadStageHistory.$inferInsert;
+const insertStageHistoryQuery = reusableQueryByColumns((db, columns) =>
+  db.insert(leadStageHistory).values(writePlaceholders(columns) as unknown as NewStageHistory).prepare(),
+);
+export function insertStageHistory(db: Executor, entry: NewStageHistory): void {
+  insertStageHistoryQuery(db, writeShape(entry)).run(entry);
 }
 
 export function listStageHistory(db: Executor, leadId: number) {

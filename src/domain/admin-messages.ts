@@ -1,13 +1,12 @@
 /** The lines admins read about a lead (in their Telegram chat), whatever channel the lead writes on. */
 import type { Lead } from "../../db/schema";
 import { formatBudget } from "./templates";
+import { CONTACT_CHANNEL_LABELS, contactChannels } from "./contact-channels";
 import { STAGE_LABELS } from "./vocabulary";
 
 /** The channels a lead can be reached on, as admins read them. */
 export function leadChannels(lead: Lead): string[] {
-  return [lead.telegram_chat_id !== null && "Telegram", lead.whatsapp_id !== null && "WhatsApp", lead.phone !== null && "teléfono"].filter(
-    (channel): channel is string => Boolean(channel),
-  );
+  return contactChannels(lead).map((channel) => CONTACT_CHANNEL_LABELS[channel]);
 }
 
 function wants(lead: Lead): string {

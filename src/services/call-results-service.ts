@@ -25,7 +25,7 @@ import type { ServiceDeps } from "./context";
 import type { LeadFields, LeadService } from "./lead-service";
 import type { PipelineService } from "./pipeline-service";
 
-const ACTOR = "voice:call";
+export const VOICE_ACTOR = "voice:call";
 
 export type CallFinalizedListener = (call: VoiceCall) => void;
 
@@ -40,7 +40,7 @@ export function createCallResultsService({ db, clock }: ServiceDeps, leads: Lead
     const checked = leadFactsSchema.safeParse(facts);
     if (!checked.success) return {};
     const learned = mergeFacts(lead, checked.data);
-    if (Object.keys(learned).length) leads.updateLead(leadId, learned as LeadFields, ACTOR);
+    if (Object.keys(learned).length) leads.updateLead(leadId, learned as LeadFields, VOICE_ACTOR);
     return learned;
   }
 
@@ -112,14 +112,14 @@ export function createCallResultsService({ db, clock }: ServiceDeps, leads: Lead
         for (let step = 0; step < 2; step++) {
           const lead = findLead(db, call.lead_id);
           if (!lead || !(lead.pipeline_stage === "entrada" || (lead.pipeline_stage === "perfilamiento" && isProfileComplete(lead)))) break;
-          if (!pipeline.autoAdvance(lead.id, ACTOR).moved) break;
+          if (!pipeline.autoAdvance(lead.id, VOICE_ACTOR).moved) break;
         }
         // What the lead said about paying may decide its approval, as in chat.
         const current = findLead(db, call.lead_id);
         if (current) applyApprovalRule(db, clock, current);
         const now = clock.now();
         const updated = updateCallRow(db, callId, { summary, extracted: { ...facts }, ended_at: call.ended_at ?? now, updated_at: now });
-        insertAudit(db, { actor: ACTOR, action: "call.finalized", entity: "call", entity_id: callId, after: { end_reason: endReason, learned } }, now);
+        insertAudit(db, { actor: VOICE_ACTOR, action: "call.finalized", entity: "call", entity_id: callId, after: { end_reason: endReason, learned } }, now);
         // The campaign step that placed the call gets its outcome next to it.
         if (call.campaign_id !== null) recordCampaignCallOutcome(db, callId, { end_reason: endReason, summary, learned: Object.keys(learned) });
         for (const listener of listeners) {

@@ -161,19 +161,19 @@ export function createConversationService(deps: ConversationDeps) {
     return `Listo, ya no te enviaremos mensajes ni llamadas. Si cambias de opinión, escribe ${channel === "telegram" ? "/alta" : "ALTA"}.`;
   }
 
-  function markOptedOut(lead: Lead): Lead {
-    return lead.opted_out ? lead : leads.updateLead(lead.id, { opted_out: true }, LEAD_ACTOR);
+  function markOptedOut(lead: Lead, actor = LEAD_ACTOR): Lead {
+    return lead.opted_out ? lead : leads.updateLead(lead.id, { opted_out: true }, actor);
   }
 
   /** The bot goes quiet in this chat until an admin releases it. */
-  function markHandoff(lead: Lead): { lead: Lead; already: boolean; reply: string } {
+  function markHandoff(lead: Lead, actor = LEAD_ACTOR): { lead: Lead; already: boolean; reply: string } {
     const already = lead.handoff_at !== null;
     const updated = already
       ? lead
       : db.transaction((tx) => {
           const now = clock.now();
           const row = updateLeadRow(tx, lead.id, { handoff_at: now, updated_at: now });
-          insertAudit(tx, { actor: LEAD_ACTOR, action: "lead.handoff_requested", entity: "lead", entity_id: lead.id }, now);
+          insertAudit(tx, { actor, action: "lead.handoff_requested", entity: "lead", entity_id: lead.id }, now);
           return row;
         });
     const reply = already
@@ -250,6 +250,17 @@ export function createConversationService(deps: ConversationDeps) {
       const { lead: updated, already, reply } = markHandoff(lead);
       const message = storeReply(updated, reply, agentForStage(updated), identity.channel);
       return { lead: updated, reply, already, message };
+    },
+
+    /** The lead asked for a person outside a chat (on a call): the bot goes quiet in the lead's chats too. */
+    handOffLead(leadId: number, actor: string): { lead: Lead; already: boolean } {
+      const { lead, already } = markHandoff(leads.requireLead(leadId), actor);
+      return { lead, already };
+    },
+
+    /** The lead asked for nothing more outside a chat (on a call). */
+    optOutLead(leadId: number, actor: string): Lead {
+      return markOptedOut(leads.requireLead(leadId), actor);
     },
 
     /** An admin gives the chat back to the bot. */

@@ -21,6 +21,7 @@ import type { Logger } from "../logger";
 import type { LeadFacts } from "../agents/lead-facts";
 import type { BookingService } from "./booking-service";
 import { LEAD_ACTOR, type ChatIdentity, type ConversationService, type LeadOrigin } from "./conversation-service";
+import { VOICE_ACTOR } from "./call-results-service";
 import { clearPendingChoices, savePendingChoices } from "../../db/repositories/leads-repository";
 
 export interface LeadChatDeps {
@@ -128,6 +129,13 @@ export function createLeadChatService(deps: LeadChatDeps) {
     if (!result.already) await admins.notify(leadSummaryForAdmins(result.lead));
   }
 
+  /** A lead on a call asks for a person: the same handoff as in chat, admins told once. */
+  async function handOffFromCall(leadId: number): Promise<{ already: boolean }> {
+    const { lead, already } = conversation.handOffLead(leadId, VOICE_ACTOR);
+    if (!already) await admins.notify(`📞 ${leadSummaryForAdmins(lead)}`);
+    return { already };
+  }
+
   async function turn(port: ChannelPort, identity: ChatIdentity, text: string, externalId: string | null, origin: LeadOrigin, known: LeadFacts = {}): Promise<void> {
     // Only a model takes long enough for "escribiendo…" to help; the offline agent answers at once.
     if (conversation.agentKind === "openai") {
@@ -164,6 +172,9 @@ export function createLeadChatService(deps: LeadChatDeps) {
       await send(port, result.lead, result.message, result.reply);
     },
     optOut,
+    handOffFromCall,
+    /** A lead on a call asks for no more messages or calls. */
+    optOutFromCall: (leadId: number) => void conversation.optOutLead(leadId, VOICE_ACTOR),
     optIn,
     handoff,
 

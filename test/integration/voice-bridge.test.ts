@@ -48,7 +48,7 @@ describe("the voice bridge", () => {
     expect(session.audio.output.format.type).toBe("audio/pcmu");
     expect(session.audio.input.transcription.language).toBe("es");
     expect(session.instructions).toMatch(/llamada telefónica con Marta/);
-    expect(session.tools.map((t: { name: string }) => t.name)).toEqual(["guardar_datos", "ofrecer_horarios", "agendar_cita", "colgar"]);
+    expect(session.tools.map((t: { name: string }) => t.name)).toEqual(["guardar_datos", "ofrecer_horarios", "agendar_cita", "pedir_asesor", "dar_de_baja", "colgar"]);
     const media = twilioSide.received.filter((m) => m.event === "media");
     expect(media.every((m) => m.streamSid === twilioSide.streamSid)).toBe(true);
     expect(twilioSide.received.filter((m) => m.event === "mark")).toHaveLength(5);
@@ -153,6 +153,37 @@ describe("the voice bridge", () => {
     expect(JSON.parse(outputs().at(-1)!.item.output)).toMatchObject({ ok: true, cita: offered.horarios[1].legible });
     expect(server.sql("SELECT starts_at FROM appointments WHERE lead_id = ?", call.leadId)).toEqual([{ starts_at: Date.parse(offered.horarios[1].inicio) }]);
     expect((await server.api("GET", `/leads/${call.leadId}`)).body.pipeline_stage).toBe("agendado");
+    twilioSide.stop(call.call_sid);
+    await twilioSide.closed;
+  });
+
+  it("a caller who asks for a person is handed to an asesor, and one who asks for no more calls is opted out, as in chat", async () => {
+    const call = await placeCall("+525566660013");
+    const twilioSide = await connectMediaStream(streamUrl(), { twilio: twilioFake });
+    twilioSide.start(call.call_id, "perfilador", call.call_sid);
+    await until(() => twilioSide.received.filter((m) => m.event === "media").length === 5, "the greeting");
+    const outputs = () => realtime.received.filter((e) => e.type === "conversation.item.create").map((e) => JSON.parse(e.item.output));
+    const before = outputs().length;
+
+    realtime.emit({ type: "response.function_call_arguments.done", response_id: "r", item_id: "h1", output_index: 0, call_id: "handoff_1", name: "pedir_asesor", arguments: "{}" });
+    await until(() => outputs().length > before, "the handoff");
+    expect(outputs().at(-1)).toMatchObject({ ok: true, mensaje: expect.stringMatching(/^Se avisó a un asesor/) });
+    realtime.emit({ type: "response.function_call_arguments.done", response_id: "r", item_id: "h2", output_index: 0, call_id: "handoff_2", name: "pedir_asesor", arguments: "{}" });
+    await until(() => outputs().length > before + 1, "the second handoff");
+    expect(outputs().at(-1)).toMatchObject({ ok: true, mensaje: expect.stringMatching(/^Ya se avisó/) });
+
+    realtime.emit({ type: "response.function_call_arguments.done", response_id: "r", item_id: "b1", output_index: 0, call_id: "optout_1", name: "dar_de_baja", arguments: "{}" });
+    await until(() => outputs().length > before + 2, "the opt-out");
+    expect(outputs().at(-1)).toMatchObject({ ok: true, mensaje: expect.stringMatching(/dado de baja/) });
+
+    const lead = (await server.api("GET", `/leads/${call.leadId}`)).body;
+    expect(lead).toMatchObject({ opted_out: true, handoff_at: expect.any(String) });
+    expect(server.sql("SELECT actor, action FROM audit_logs WHERE entity_id = ? AND action IN ('lead.handoff_requested', 'lead.update') ORDER BY id", call.leadId)).toEqual([
+      { actor: "voice:call", action: "lead.handoff_requested" },
+      { actor: "voice:call", action: "lead.update" },
+    ]);
+    // Opted out: the campaign engine will not call or write again (a new call is refused).
+    expect((await server.api("POST", "/calls/initiate", { lead_id: call.leadId })).status).toBe(409);
     twilioSide.stop(call.call_sid);
     await twilioSide.closed;
   });

@@ -123,11 +123,14 @@ describe("a lead on WhatsApp", () => {
 
   it("is the same lead the agency already had by phone: one lead, one history across channels", async () => {
     const known = (await server.api("POST", "/leads", { name: "Rosa Méndez", phone: "+5213310000002", telegram_chat_id: 880_002 })).body;
+    expect(known.channels).toEqual(["telegram", "phone"]);
     await inbound().userSays("+5213310000002", "Hola, soy Rosa, les escribo por aquí");
     await settled();
     expect(server.sql("SELECT COUNT(*) AS n FROM leads WHERE phone = ?", "+5213310000002")[0].n).toBe(1);
     const lead = (await server.api("GET", `/leads/${known.id}`)).body;
-    expect(lead).toMatchObject({ whatsapp_id: "5213310000002", telegram_chat_id: 880_002, name: "Rosa Méndez" });
+    expect(lead).toMatchObject({ whatsapp_id: "5213310000002", telegram_chat_id: 880_002, name: "Rosa Méndez", channels: ["telegram", "whatsapp", "phone"] });
+    const listed = (await server.api("GET", "/leads?q=Rosa")).body.items;
+    expect(listed.map((l: { channels: string[] }) => l.channels)).toEqual([["telegram", "whatsapp", "phone"]]);
     expect(server.sql("SELECT COUNT(*) AS n FROM messages WHERE lead_id = ? AND channel = 'whatsapp'", known.id)[0].n).toBe(2);
     expect(server.sql("SELECT action FROM audit_logs WHERE entity_id = ? AND action = 'lead.channel_linked'", known.id)).toHaveLength(1);
   });

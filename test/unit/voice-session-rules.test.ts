@@ -112,7 +112,7 @@ describe("what the caller heard", () => {
 
 describe("the voice tools", () => {
   it("give the model a JSON Schema per tool from the same zod schema that checks the arguments", () => {
-    expect(VOICE_TOOLS.map((t) => t.name)).toEqual(["guardar_datos", "ofrecer_horarios", "agendar_cita", "colgar"]);
+    expect(VOICE_TOOLS.map((t) => t.name)).toEqual(["guardar_datos", "ofrecer_horarios", "agendar_cita", "pedir_asesor", "dar_de_baja", "colgar"]);
     const booking = VOICE_TOOLS.find((t) => t.name === "agendar_cita")!;
     expect(booking.parameters).toMatchObject({ type: "object", required: ["inicio"] });
     expect(booking.parameters).not.toHaveProperty("$schema");

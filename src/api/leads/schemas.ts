@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { CREDIT_TYPES, PIPELINE_STAGES, PURPOSES } from "../../domain/vocabulary";
 import { pageQuery, phoneSchema } from "../common-schemas";
+import { CONTACT_CHANNELS } from "../../domain/contact-channels";
 
 const money = z.number().min(0);
 const timeZone = z.string().refine(
@@ -103,6 +104,7 @@ export const leadSchema = z
     telegram_unreachable_at: z.date().nullable().describe("Telegram rechazó la entrega (bot bloqueado, chat inexistente)"),
     telegram_unreachable_reason: z.string().nullable(),
     whatsapp_id: z.string().nullable().describe("Número de WhatsApp del lead (WaId)"),
+    channels: z.array(z.enum(CONTACT_CHANNELS)).describe("Por dónde se puede contactar al lead: chat de Telegram o WhatsApp, llamada a su teléfono"),
     whatsapp_last_inbound_at: z.date().nullable().describe("Último mensaje del lead por WhatsApp: abre la ventana de 24 horas"),
     whatsapp_unreachable_at: z.date().nullable().describe("WhatsApp rechazó la entrega (número inválido o sin WhatsApp)"),
     whatsapp_unreachable_reason: z.string().nullable(),

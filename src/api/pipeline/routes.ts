@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Services } from "../../services";
 import { commonErrors, errorResponse } from "../common-schemas";
+import { leadPageView, leadView } from "../leads/lead-view";
 import { ADMIN_ACTOR } from "../leads/routes";
 import {
   autoAdvanceResponse,
@@ -28,7 +29,10 @@ export function pipelineRoutes(services: Services): FastifyPluginAsyncZod {
           response: { 200: stageChangeResponse, 409: errorResponse, ...commonErrors },
         },
       },
-      async (request) => services.pipeline.moveLeadToStage(request.params.id, request.body, ADMIN_ACTOR),
+      async (request) => {
+        const change = services.pipeline.moveLeadToStage(request.params.id, request.body, ADMIN_ACTOR);
+        return { ...change, lead: leadView(change.lead) };
+      },
     );
 
     app.post(
@@ -41,7 +45,10 @@ export function pipelineRoutes(services: Services): FastifyPluginAsyncZod {
           response: { 200: autoAdvanceResponse, ...commonErrors },
         },
       },
-      async (request) => services.pipeline.autoAdvance(request.params.id, ADMIN_ACTOR),
+      async (request) => {
+        const result = services.pipeline.autoAdvance(request.params.id, ADMIN_ACTOR);
+        return { ...result, lead: leadView(result.lead) };
+      },
     );
 
     app.get(
@@ -50,7 +57,7 @@ export function pipelineRoutes(services: Services): FastifyPluginAsyncZod {
       async (request) => {
         const { stage } = request.params;
         const { skip, limit } = request.query;
-        return { ...services.pipeline.listStageLeads(stage, skip, limit), stage, skip, limit };
+        return { ...leadPageView(services.pipeline.listStageLeads(stage, skip, limit)), stage, skip, limit };
       },
     );
 
@@ -68,7 +75,7 @@ export function pipelineRoutes(services: Services): FastifyPluginAsyncZod {
       async (request) => {
         const { stage } = request.params;
         const { inactivity_days, skip, limit } = request.query;
-        return { ...services.pipeline.listInactiveLeads(stage, inactivity_days, skip, limit), stage, inactivity_days, skip, limit };
+        return { ...leadPageView(services.pipeline.listInactiveLeads(stage, inactivity_days, skip, limit)), stage, inactivity_days, skip, limit };
       },
     );
 
