@@ -43,7 +43,11 @@ const shutdown = async (signal: string) => {
 process.once("SIGINT", () => void shutdown("SIGINT"));
 process.once("SIGTERM", () => void shutdown("SIGTERM"));
 
-await app.listen({ port: config.PORT, host: config.HOST });
+// Webhooks come in bursts of new connections (Twilio's status callbacks, a campaign's replies) while a turn
+// holds the event loop; with Node's default queue of 511, the kernel drops the rest and each sender waits
+// seconds to retry its connection. The kernel caps this at net.core.somaxconn.
+const ACCEPT_QUEUE = 4096;
+await app.listen({ port: config.PORT, host: config.HOST, backlog: ACCEPT_QUEUE });
 prospecta.startScheduler();
 const botMode = await prospecta.startBot();
 if (botMode) logger.info({ mode: botMode }, "Telegram bot started");

@@ -7,6 +7,7 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import twilio from "twilio";
+import { postForm } from "./http";
 
 /** Twilio's REST error body: {code, message, more_info, status}. */
 export function twilioError(code: number, message: string, status: number) {
@@ -67,10 +68,10 @@ export async function postSignedForm(
   if (signature !== null) headers["x-twilio-signature"] = signature;
   try {
     // A webhook that never answers must not hang the fake (Twilio gives up after 15 s).
-    const response = await fetch(options.postTo ?? url, { method: "POST", headers, body: new URLSearchParams(params).toString(), signal: AbortSignal.timeout(15_000) });
-    return { url, params, signature, status: response.status, body: await response.text() };
+    const response = await postForm(options.postTo ?? url, headers, new URLSearchParams(params).toString(), 15_000);
+    return { url, params, signature, ...response };
   } catch (error) {
-    return { url, params, signature, status: 0, body: String((error as Error).cause ?? error) };
+    return { url, params, signature, status: 0, body: String(error) };
   }
 }
 
