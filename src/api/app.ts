@@ -3,7 +3,7 @@
  * Admin API under /api/v1 behind the bearer token; /healthz, /docs and the
  * OpenAPI document are public.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import {
@@ -55,7 +55,7 @@ function logEachRequestOnce(app: FastifyInstance): void {
 
 export async function buildApp({ services, campaignEngine, adminToken, logger, metrics, metricsToken }: AppDeps): Promise<FastifyInstance> {
   // Typed as the base logger so the app stays a plain FastifyInstance for plugins and tests.
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) }).withTypeProvider<ZodTypeProvider>();
   logEachRequestOnce(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

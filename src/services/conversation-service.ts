@@ -118,7 +118,8 @@ export function createConversationService(deps: ConversationDeps) {
   }
 
   function inbound(lead: Lead, identity: ChatIdentity, text: string, externalId: string | null): Message {
-    return recordInbound(db, lead.id, identity.channel, text, clock.now(), externalId);
+    // The message and the lead's activity land together (one commit, not two).
+    return db.transaction((tx) => recordInbound(tx, lead.id, identity.channel, text, clock.now(), externalId));
   }
 
   /** Saves the facts the lead stated; returns what changed. */
