@@ -6,7 +6,7 @@
  * do arithmetic on them in SQL.
  */
 import { sql } from "drizzle-orm";
-import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import {
   CALL_DIRECTIONS,
   CALL_STATUSES,
@@ -352,6 +352,29 @@ export const appState = sqliteTable("app_state", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),
 });
+
+/**
+ * Work one instance at a time may do (Telegram long polling: Telegram ends a
+ * second poller's request with 409). The holder renews it before expires_at;
+ * when a holder dies, another takes the lease once it has expired.
+ */
+export const instanceLeases = sqliteTable("instance_leases", {
+  name: text("name").primaryKey(),
+  holder: text("holder").notNull(),
+  expires_at: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+/** Each period of a job that runs once across instances (the campaign scan), claimed by the first instance to reach it. */
+export const scheduledRuns = sqliteTable(
+  "scheduled_runs",
+  {
+    job: text("job").notNull(),
+    slot: integer("slot", { mode: "timestamp_ms" }).notNull(),
+    instance: text("instance").notNull(),
+    claimed_at: integer("claimed_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.job, t.slot] })],
+);
 
 export type Lead = typeof leads.$inferSelect;
 export type NewLead = typeof leads.$inferInsert;

@@ -110,6 +110,10 @@ export const configSchema = z.object({
   CAMPAIGN_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   CAMPAIGN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
   CAMPAIGN_STEP_LEASE_SECONDS: z.coerce.number().min(1).default(600),
+
+  // Several instances on one database
+  /** How long an instance holds work only one may do (Telegram long polling) without renewing it: a dead holder's work moves within this. */
+  INSTANCE_LEASE_SECONDS: z.coerce.number().min(1).max(300).default(15),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

@@ -40,6 +40,8 @@ import { parseQuietHours } from "./domain/quiet-hours";
 import { createLeadEvents } from "./services/lead-events";
 import { createMetrics } from "./observability/metrics";
 import { createDispatchGuard } from "./observability/dispatch-guard";
+import { createInstanceCoordination, newInstanceId } from "./services/instance-coordination";
+import { createReadiness } from "./services/readiness";
 
 export interface BuildOptions {
   clock?: Clock;
@@ -166,22 +168,26 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       })
     : null;
   let botRunner: RunnerHandle | null = null;
+  let pollingLease: { stop(): Promise<void> } | null = null;
 
   const adminToken = resolveAdminToken(config.ADMIN_API_TOKEN, dataDirectory(config.DATABASE_URL), !isInMemory(config.DATABASE_URL));
+  const coordination = createInstanceCoordination({ db, clock }, newInstanceId(), logger);
   const scheduler = createScheduler(
     [
-      { name: "campaign-scan", cron: config.CAMPAIGN_CRON, protect: true, run: () => campaignEngine.runPass() },
-      // Runs may overlap a run stuck on a slow send; claims keep them from doing a step twice.
+      { name: "campaign-scan", cron: config.CAMPAIGN_CRON, protect: true, oncePerPeriod: true, run: () => campaignEngine.runPass() },
+      // On every instance: runs may overlap a run stuck on a slow send, and claims keep them from doing a step twice.
       { name: "campaign-runner", cron: config.CAMPAIGN_RUNNER_CRON, protect: false, run: () => campaignEngine.runDue() },
-      { name: "appointment-reminders", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, run: () => booking.runDueReminders() },
-      { name: "extraction-retries", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, run: () => conversation.retryPendingExtractions() },
-      { name: "abandoned-calls", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, run: () => callResults.finalizeAbandoned(config.CALL_MAX_MINUTES) },
+      { name: "appointment-reminders", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, oncePerPeriod: true, run: () => booking.runDueReminders() },
+      { name: "extraction-retries", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, oncePerPeriod: true, run: () => conversation.retryPendingExtractions() },
+      { name: "abandoned-calls", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, oncePerPeriod: true, run: () => callResults.finalizeAbandoned(config.CALL_MAX_MINUTES) },
     ],
     config.TZ,
     guard,
     logger,
+    (job, slot) => coordination.claimPeriod(job, slot),
   );
-  const app = await buildApp({ services, campaignEngine, adminToken: adminToken.token, logger, metrics: metrics.registry, metricsToken: config.METRICS_TOKEN });
+  const readiness = createReadiness({ db, jobsRunning: () => scheduler.running() });
+  const app = await buildApp({ services, campaignEngine, adminToken: adminToken.token, logger, metrics: metrics.registry, metricsToken: config.METRICS_TOKEN, readiness });
   const webhook =
     bot && config.TELEGRAM_WEBHOOK_URL && config.TELEGRAM_WEBHOOK_SECRET
       ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET }
@@ -266,13 +272,26 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
         return "webhook";
       }
       await bot.api.deleteWebhook();
-      botRunner = run(bot);
+      // Telegram serves getUpdates to one poller (a second one's request ends in 409): with several
+      // instances, the one holding the lease polls and another takes over when it stops renewing.
+      pollingLease = coordination.keepLease({
+        name: "telegram-polling",
+        ttlMs: config.INSTANCE_LEASE_SECONDS * 1000,
+        onAcquired: async () => {
+          botRunner = run(bot);
+        },
+        onLost: async () => {
+          if (botRunner?.isRunning()) await botRunner.stop();
+          botRunner = null;
+        },
+      });
       return "polling";
     },
     callResults,
     /** Stops taking work (cron, Telegram updates, HTTP), ends calls politely, lets claimed steps finish, closes the database. */
     async close() {
       scheduler.stop();
+      await pollingLease?.stop();
       if (botRunner?.isRunning()) await botRunner.stop();
       await streams?.shutdown();
       await app.close();

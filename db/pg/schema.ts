@@ -19,6 +19,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -349,3 +350,20 @@ export const appState = pgTable("app_state", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),
 });
+
+export const instanceLeases = pgTable("instance_leases", {
+  name: text("name").primaryKey(),
+  holder: text("holder").notNull(),
+  expires_at: time("expires_at").notNull(),
+});
+
+export const scheduledRuns = pgTable(
+  "scheduled_runs",
+  {
+    job: text("job").notNull(),
+    slot: time("slot").notNull(),
+    instance: text("instance").notNull(),
+    claimed_at: time("claimed_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.job, t.slot] })],
+);

@@ -16,6 +16,7 @@ import {
 import { z } from "zod";
 import type { Registry } from "prom-client";
 import type { Logger } from "../logger";
+import type { Readiness } from "../services/readiness";
 import type { Services } from "../services";
 import type { CampaignEngine } from "../campaigns/campaign-engine";
 import { requireAdminToken } from "./auth";
@@ -36,6 +37,7 @@ export interface AppDeps {
   campaignEngine: CampaignEngine;
   adminToken: string;
   logger: Logger;
+  readiness: Readiness;
 }
 
 /**
@@ -53,7 +55,7 @@ function logEachRequestOnce(app: FastifyInstance): void {
   });
 }
 
-export async function buildApp({ services, campaignEngine, adminToken, logger, metrics, metricsToken }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ services, campaignEngine, adminToken, logger, metrics, metricsToken, readiness }: AppDeps): Promise<FastifyInstance> {
   // Typed as the base logger so the app stays a plain FastifyInstance for plugins and tests.
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) }).withTypeProvider<ZodTypeProvider>();
   logEachRequestOnce(app);
@@ -79,6 +81,11 @@ export async function buildApp({ services, campaignEngine, adminToken, logger, m
   const health = { schema: { hide: true } };
   app.get("/healthz", health, async () => ({ status: "ok" }));
   app.get("/api/v1/healthz", health, async () => ({ status: "ok" }));
+  // Ready to take traffic: 503 (with what is missing) while the database or the jobs are not.
+  app.get("/readyz", health, async (_request, reply) => {
+    const { ready, checks } = readiness.check();
+    return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not_ready", checks });
+  });
   app.get("/api/v1/openapi.json", health, async () => app.swagger());
 
   // Prometheus scrapes here with the admin token or METRICS_TOKEN.

@@ -10,7 +10,10 @@
  * `pushUpdate` and served by getUpdates with its offset / limit / timeout
  * long-polling semantics (updates below `offset` are confirmed and dropped; an
  * empty queue waits up to `timeout` seconds). While a webhook is set,
- * getUpdates answers 409 as Telegram does.
+ * getUpdates answers 409 as Telegram does; and as Telegram serves one poller,
+ * a getUpdates that arrives while another is waiting ends the waiting one
+ * with 409 "terminated by other getUpdates request" (two bot instances
+ * polling fight like this forever).
  *
  * Network failures, as a client meets them: a request that reaches Telegram
  * and is acted on, but whose answer never arrives (the connection is cut:
@@ -95,6 +98,8 @@ export interface FakeTelegram {
   onDelivered(listener: (message: DeliveredMessage) => void): void;
   /** Resolves when `count` messages have been delivered, or rejects after `timeoutMs`. */
   waitForDelivered(count: number, timeoutMs?: number): Promise<void>;
+  /** How many long polls another getUpdates ended with 409 (two pollers at once). */
+  terminatedPolls(): number;
   close(): Promise<void>;
 }
 
@@ -141,20 +146,34 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
     return id;
   }
 
-  async function getUpdates(body: Record<string, unknown>): Promise<Record<string, unknown>[]> {
+  /** Ends the long poll now waiting, if one is, with Telegram's 409. */
+  let terminateWaitingPoll: (() => void) | null = null;
+  let terminatedPolls = 0;
+
+  async function getUpdates(body: Record<string, unknown>): Promise<Record<string, unknown>[] | "terminated"> {
+    terminateWaitingPoll?.();
     const offset = Number(body.offset ?? 0);
     const limit = Math.min(Number(body.limit ?? 100), 100);
     const timeout = Number(body.timeout ?? 0);
     // Updates below the offset are confirmed: Telegram forgets them.
     while (pending.length && Number(pending[0]!.update_id) < offset) pending.shift();
     if (pending.length === 0 && timeout > 0 && !closed) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, timeout * 1000);
-        wakePollers.push(() => {
+      const terminated = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => finish(false), timeout * 1000);
+        const wake = () => finish(false);
+        const terminate = () => finish(true);
+        function finish(byAnother: boolean) {
           clearTimeout(timer);
-          resolve();
-        });
+          if (terminateWaitingPoll === terminate) terminateWaitingPoll = null;
+          resolve(byAnother);
+        }
+        terminateWaitingPoll = terminate;
+        wakePollers.push(wake);
       });
+      if (terminated) {
+        terminatedPolls++;
+        return "terminated";
+      }
     }
     const batch = pending.filter((u) => Number(u.update_id) >= offset).slice(0, limit);
     const now = performance.now();
@@ -178,7 +197,13 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
         if (webhookUrl) {
           return fail(res, { error_code: 409, description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first" });
         }
-        return reply(res, 200, { ok: true, result: await getUpdates(body) });
+        {
+          const updates = await getUpdates(body);
+          if (updates === "terminated") {
+            return fail(res, { error_code: 409, description: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running" });
+          }
+          return reply(res, 200, { ok: true, result: updates });
+        }
       case "setWebhook":
         webhookUrl = String(body.url ?? "");
         return reply(res, 200, { ok: true, result: true, description: "Webhook was set" });
@@ -279,6 +304,7 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
     },
     refuseConnections: () => connections.refuse(),
     acceptConnections: () => connections.accept(),
+    terminatedPolls: () => terminatedPolls,
     async waitForDelivered(count, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
       while (delivered.length < count) {

@@ -57,6 +57,9 @@ describe("npm start", () => {
       expect(campaigns).toEqual([expect.objectContaining({ name: "Bienvenida Leads Nuevos", status: "draft" })]);
       const templates = (await (await fetch(`${first.baseUrl}/api/v1/templates`, { headers: { authorization: `Bearer ${token}` } })).json()) as unknown[];
       expect(templates.length).toBeGreaterThanOrEqual(3);
+      // Started as npm start starts it, the instance is ready for traffic.
+      const ready = await fetch(`${first.baseUrl}/readyz`);
+      expect({ status: ready.status, body: await ready.json() }).toEqual({ status: 200, body: { status: "ready", checks: { database: true, migrations: true, jobs: true } } });
     } finally {
       // SIGTERM: a clean exit, well within the 10 s limit.
       const started = Date.now();

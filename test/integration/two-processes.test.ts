@@ -1,4 +1,10 @@
-/** Two product processes on one database file, both running campaign passes every second: each message goes out once, and a busy database is waited out, never an error. */
+/**
+ * Two product processes on one database file, as two instances of one
+ * product: each campaign message goes out once and a busy database is waited
+ * out; Telegram's long polling is held by one instance at a time and taken
+ * over when it dies; a once-per-period job runs once per period, not once
+ * per instance.
+ */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,6 +56,76 @@ describe("two processes, one database", () => {
     } finally {
       for (const product of processes) await product.stop();
       await telegram.close();
+    }
+  });
+
+  it("hold Telegram long polling on one instance at a time, and the other takes over when it is killed", async () => {
+    const telegram = await startFakeTelegram();
+    const env = {
+      DATABASE_URL: join(dir, "polling.db"),
+      ADMIN_API_TOKEN: TOKEN,
+      TELEGRAM_BOT_TOKEN: telegram.token,
+      TELEGRAM_API_ROOT: telegram.apiRoot,
+      TELEGRAM_MAX_PER_SECOND: "0",
+      QUIET_HOURS: "",
+      INSTANCE_LEASE_SECONDS: "1",
+    };
+    const processes: ProductProcess[] = [];
+    try {
+      processes.push(await startProductProcess(env));
+      processes.push(await startProductProcess(env));
+      telegram.userSays({ id: 41_001, first_name: "Ana" }, "/start");
+      await telegram.waitForDelivered(1, 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // several lease renewals
+      // Both polling would end each other's requests with 409, over and over.
+      expect(telegram.terminatedPolls()).toBe(0);
+
+      const db = new Database(env.DATABASE_URL, { readonly: true });
+      const holder = () => (db.prepare("SELECT holder FROM instance_leases WHERE name = 'telegram-polling'").get() as { holder: string } | undefined)?.holder;
+      const first = holder()!;
+      const pid = (product: ProductProcess) => `:${product.child.pid}:`;
+      const polling = processes.find((product) => first.includes(pid(product)))!;
+      const standby = processes.find((product) => product !== polling)!;
+      await polling.stop("SIGKILL");
+
+      telegram.userSays({ id: 41_002, first_name: "Beto" }, "/start");
+      await telegram.waitForDelivered(2, 10_000);
+      expect(holder()).toContain(pid(standby));
+      expect(telegram.delivered(41_002)).toHaveLength(1);
+      db.close();
+    } finally {
+      for (const product of processes) await product.stop();
+      await telegram.close();
+    }
+  });
+
+  it("run a once-per-period job on one instance per period", async () => {
+    const env = {
+      DATABASE_URL: join(dir, "periods.db"),
+      ADMIN_API_TOKEN: TOKEN,
+      QUIET_HOURS: "",
+      LOG_LEVEL: "debug",
+      CAMPAIGN_CRON: "* * * * * *",
+      CAMPAIGN_RUNNER_CRON: "0 0 1 1 *",
+    };
+    const processes: ProductProcess[] = [];
+    try {
+      processes.push(await startProductProcess(env));
+      processes.push(await startProductProcess(env));
+      await new Promise((resolve) => setTimeout(resolve, 3500));
+      for (const product of processes) await product.stop();
+      const db = new Database(env.DATABASE_URL, { readonly: true });
+      const periods = db.prepare("SELECT slot, instance FROM scheduled_runs WHERE job = 'campaign-scan'").all() as { slot: number; instance: string }[];
+      db.close();
+      const ran = (product: ProductProcess) => (product.output().match(/"job":"campaign-scan"[^\n]*scheduled job done/g) ?? []).length;
+      const skipped = (product: ProductProcess) => (product.output().match(/"job":"campaign-scan"[^\n]*another instance runs this period/g) ?? []).length;
+      // Every second both instances tick (once both are up); for each second exactly one of them scans.
+      expect(periods.length).toBeGreaterThanOrEqual(2);
+      expect(processes.map(ran).reduce((a, b) => a + b, 0)).toBe(periods.length);
+      expect(processes.map(skipped).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
+      expect(periods.every((period) => period.slot % 1000 === 0)).toBe(true);
+    } finally {
+      for (const product of processes) await product.stop();
     }
   });
 });
