@@ -1,5 +1,5 @@
 /** SQL for leads, their stage history and the facts the pipeline rules read. */
-import { and, asc, count, desc, eq, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, lt, or, sql, type SQL } from "drizzle-orm";
 import { appointments, leads, leadStageHistory, messages, voiceCalls, type Lead, type NewLead } from "../schema";
 import type { Executor } from "../executor";
 import { writePlaceholders, writeShape, reusableQuery, reusableQueryByColumns } from "../prepared";
@@ -55,22 +55,54 @@ export interface LeadFilter {
   limit: number;
 }
 
+// Trigrams need three characters; a shorter search reads every lead (LIKE, case-insensitive for ASCII only).
+const TRIGRAM = 3;
+
+/** A phone as people type it ("55 1234-5678", "(55) 1234"): searched by its digits, as phones are stored. */
+function phoneDigits(q: string): string | null {
+  if (!/^[\d\s+().-]+$/.test(q)) return null;
+  const digits = q.replace(/\D/g, "");
+  return digits.length >= TRIGRAM ? digits : null;
+}
+
+/** The FTS5 query for `q` (one phrase, quotes doubled, so no character of it is query syntax), or null when too short for trigrams. */
+function searchPhrase(q: string): string | null {
+  const text = phoneDigits(q) ?? q;
+  return text.length >= TRIGRAM ? `"${text.replaceAll('"', '""')}"` : null;
+}
+
+/** A search too short for the index: every lead read, LIKE's wildcards escaped so "5%" means the text "5%". */
+function likeCondition(q: string): SQL {
+  const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return or(
+    sql`${leads.name} LIKE ${pattern} ESCAPE '\\'`,
+    sql`${leads.phone} LIKE ${pattern} ESCAPE '\\'`,
+    sql`${leads.email} LIKE ${pattern} ESCAPE '\\'`,
+    sql`${leads.telegram_username} LIKE ${pattern} ESCAPE '\\'`,
+    sql`${leads.location} LIKE ${pattern} ESCAPE '\\'`,
+  )!;
+}
+
+/**
+ * Leads, newest first, by stage and by a search of their name, phone,
+ * e-mail, Telegram user or location (any part of them, case and accents
+ * ignored) through the leads_search index (migration 0009).
+ */
 export function listLeads(db: Executor, filter: LeadFilter): { items: Lead[]; total: number } {
+  const phrase = filter.q ? searchPhrase(filter.q) : null;
+  if (phrase && !filter.stage) {
+    // The index holds every lead in id order: it pages and counts by itself, without reading the
+    // leads it skips (a third of 100,000 leads matching took 25 ms through leads, 5 ms here).
+    const ids = db.all<{ id: number }>(
+      sql`SELECT rowid AS id FROM leads_search WHERE leads_search MATCH ${phrase} ORDER BY rowid DESC LIMIT ${filter.limit} OFFSET ${filter.skip}`,
+    );
+    const items = ids.length ? db.select().from(leads).where(inArray(leads.id, ids.map((row) => row.id))).orderBy(desc(leads.id)).all() : [];
+    const total = db.get<{ n: number }>(sql`SELECT count(*) AS n FROM leads_search WHERE leads_search MATCH ${phrase}`)?.n ?? 0;
+    return { items, total };
+  }
   const conditions: SQL[] = [];
   if (filter.stage) conditions.push(eq(leads.pipeline_stage, filter.stage));
-  if (filter.q) {
-    // Escape LIKE's wildcards so a search for "50%" means the text "50%".
-    const pattern = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    conditions.push(
-      or(
-        sql`${leads.name} LIKE ${pattern} ESCAPE '\\'`,
-        sql`${leads.phone} LIKE ${pattern} ESCAPE '\\'`,
-        sql`${leads.email} LIKE ${pattern} ESCAPE '\\'`,
-        sql`${leads.telegram_username} LIKE ${pattern} ESCAPE '\\'`,
-        sql`${leads.location} LIKE ${pattern} ESCAPE '\\'`,
-      )!,
-    );
-  }
+  if (filter.q) conditions.push(phrase ? sql`${leads.id} IN (SELECT rowid FROM leads_search WHERE leads_search MATCH ${phrase})` : likeCondition(filter.q));
   const where = conditions.length ? and(...conditions) : undefined;
   const items = db.select().from(leads).where(where).orderBy(desc(leads.id)).limit(filter.limit).offset(filter.skip).all();
   const total = db.select({ n: count() }).from(leads).where(where).get()?.n ?? 0;

@@ -70,6 +70,24 @@ describe("leads", () => {
     expect((await server.api("GET", "/leads?stage=nope")).status).toBe(400);
     expect((await server.api("GET", "/leads?limit=0")).status).toBe(400);
   });
+
+  it("searches any part of a name, phone or e-mail, case and accents ignored, and keeps up with edits", async () => {
+    const lead = await newLead({ name: "José Ángel Pérez", phone: "+52 33 9876 5432", email: "jose.perez@correo.mx" });
+    const found = async (q: string) => (await server.api("GET", `/leads?q=${encodeURIComponent(q)}`)).body.items.map((l: { id: number }) => l.id);
+    for (const q of ["jose angel", "PEREZ", "ángel pé", "33 9876", "(33) 9876-54", "9876543", "perez@correo", 'Pérez"'.slice(0, -1)]) {
+      expect(await found(q), q).toEqual([lead.id]);
+    }
+    // Query syntax is text: quotes, stars and operators find nothing instead of failing.
+    for (const q of ['"', "jose*", "jose OR ana", "NEAR(jose)", "name:jose"]) {
+      expect((await server.api("GET", `/leads?q=${encodeURIComponent(q)}`)).status, q).toBe(200);
+    }
+    await server.api("PATCH", `/leads/${lead.id}`, { name: "Pepe Sánchez" });
+    expect(await found("perez@")).toEqual([lead.id]);
+    expect(await found("José Ángel")).toEqual([]);
+    expect(await found("sanchez")).toEqual([lead.id]);
+    // Two letters are too few for the index: they still find, by reading every lead.
+    expect(await found("Pe")).toContain(lead.id);
+  });
 });
 
 describe("pipeline moves", () => {
