@@ -26,6 +26,17 @@ const idList = z
 
 const cronPattern = z.string().refine(isValidCron, { message: "no es una expresión cron válida" });
 
+/** What one process does; `npm start` does all of it. */
+export const ROLES = ["api", "bot", "worker", "voice"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** "api,bot": the roles of this process, each named once. */
+const roleList = z
+  .string()
+  .transform((value) => value.split(",").map((role) => role.trim()).filter(Boolean))
+  .pipe(z.array(z.enum(ROLES, { message: `roles válidos: ${ROLES.join(", ")}` })).min(1, { message: "al menos un rol" }))
+  .transform((roles) => [...new Set(roles)]);
+
 const timeZone = z.string().refine(isValidTimeZone, { message: "no es una zona horaria IANA válida (p. ej. America/Mexico_City)" });
 
 export const configSchema = z.object({
@@ -42,6 +53,12 @@ export const configSchema = z.object({
   /** A second token for GET /metrics only, so a Prometheus server needs no admin rights. */
   METRICS_TOKEN: z.string().min(16, { message: "debe tener al menos 16 caracteres" }).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /**
+   * What this process does (comma-separated): api (the admin API and its docs), bot (Telegram and
+   * WhatsApp chats), worker (scheduled jobs: campaign steps, reminders, retries), voice (Twilio's call
+   * webhooks and Media Streams). Every process answers /healthz, /readyz and /metrics.
+   */
+  PROSPECTA_ROLES: roleList.default([...ROLES]),
 
   // Telegram (grammY's API client). No token: campaign messages are logged as skipped.
   TELEGRAM_BOT_TOKEN: optionalString,

@@ -51,4 +51,7 @@ await app.listen({ port: config.PORT, host: config.HOST, backlog: ACCEPT_QUEUE }
 prospecta.startScheduler();
 const botMode = await prospecta.startBot();
 if (botMode) logger.info({ mode: botMode }, "Telegram bot started");
-logger.info({ docs: "/docs", openapi: "/api/v1/openapi.json" }, "Prospecta listening");
+logger.info(
+  { roles: [...prospecta.roles], ...(prospecta.roles.has("api") && { docs: "/docs", openapi: "/api/v1/openapi.json" }) },
+  "Prospecta listening",
+);

@@ -3,6 +3,7 @@
  * main.ts listens; tests build the same thing on a temporary database.
  */
 import { dataDirectory, isInMemory, migrateDatabase, openDatabase } from "../db/client";
+import { sqliteDatabase } from "../db/database";
 import { resolveAdminToken } from "./admin-token";
 import { buildApp } from "./api/app";
 import { systemClock, type Clock } from "./clock";
@@ -55,6 +56,7 @@ export interface BuildOptions {
 
 export async function buildProspecta(config: AppConfig, options: BuildOptions = {}) {
   const clock = options.clock ?? systemClock;
+  const roles = new Set(config.PROSPECTA_ROLES);
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const db = openDatabase(config.DATABASE_URL);
   migrateDatabase(db);
@@ -171,7 +173,8 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
   let pollingLease: { stop(): Promise<void> } | null = null;
 
   const adminToken = resolveAdminToken(config.ADMIN_API_TOKEN, dataDirectory(config.DATABASE_URL), !isInMemory(config.DATABASE_URL));
-  const coordination = createInstanceCoordination({ db, clock }, newInstanceId(), logger);
+  // Coordination is the first service on db/database.ts, the access both databases share; the rest follow.
+  const coordination = createInstanceCoordination({ database: sqliteDatabase(db), clock }, newInstanceId(), logger);
   const scheduler = createScheduler(
     [
       { name: "campaign-scan", cron: config.CAMPAIGN_CRON, protect: true, oncePerPeriod: true, run: () => campaignEngine.runPass() },
@@ -186,16 +189,26 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     logger,
     (job, slot) => coordination.claimPeriod(job, slot),
   );
-  const readiness = createReadiness({ db, jobsRunning: () => scheduler.running() });
-  const app = await buildApp({ services, campaignEngine, adminToken: adminToken.token, logger, metrics: metrics.registry, metricsToken: config.METRICS_TOKEN, readiness });
+  const readiness = createReadiness({ db, jobsRunning: roles.has("worker") ? () => scheduler.running() : null });
+  const app = await buildApp({
+    services,
+    campaignEngine,
+    adminToken: adminToken.token,
+    logger,
+    metrics: metrics.registry,
+    metricsToken: config.METRICS_TOKEN,
+    readiness,
+    serveApi: roles.has("api"),
+  });
   const webhook =
     bot && config.TELEGRAM_WEBHOOK_URL && config.TELEGRAM_WEBHOOK_SECRET
       ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET }
       : null;
-  if (bot && webhook) await mountWebhook(app, bot, webhook, guard, logger);
-  const whatsapp = whatsappTwilio
-    ? await mountWhatsAppSurface(app, whatsappTwilio, { chat, conversation, messageStatus: services.messageStatus, guard, log: logger })
-    : null;
+  if (bot && webhook && roles.has("bot")) await mountWebhook(app, bot, webhook, guard, logger);
+  const whatsapp =
+    whatsappTwilio && roles.has("bot")
+      ? await mountWhatsAppSurface(app, whatsappTwilio, { chat, conversation, messageStatus: services.messageStatus, guard, log: logger })
+      : null;
   const callSummarizer =
     config.OPENAI_API_KEY && config.LLM_PROVIDER !== "offline"
       ? createLlmCallSummarizer({
@@ -216,7 +229,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       void admins.notify(`📞 Llamada #${call.id} terminada: ${leadLine(lead)}\n${call.summary ?? ""}`);
     });
   }
-  if (voiceSettings && config.TWILIO_AUTH_TOKEN && config.WEBHOOK_BASE_URL) {
+  if (voiceSettings && config.TWILIO_AUTH_TOKEN && config.WEBHOOK_BASE_URL && roles.has("voice")) {
     await mountVoiceWebhooks(app, services.calls, { authToken: config.TWILIO_AUTH_TOKEN, webhookBaseUrl: config.WEBHOOK_BASE_URL, agencyName: config.AGENCY_NAME }, guard, logger);
     const placer = voiceSettings.placer;
     if (!config.WEBHOOK_BASE_URL.startsWith("https://")) {
@@ -260,11 +273,14 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     chat,
     whatsapp,
     bot,
-    /** Starts the cron jobs (main.ts does; tests drive the engine themselves). */
-    startScheduler: () => scheduler.start(),
-    /** Starts the bot when a token is set: registers the webhook, or starts long polling. */
+    roles,
+    /** Starts the cron jobs on a process with the worker role (main.ts does; tests drive the engine themselves). */
+    startScheduler: () => {
+      if (roles.has("worker")) scheduler.start();
+    },
+    /** Starts the bot on a process with the bot role when a token is set: registers the webhook, or starts long polling. */
     async startBot(): Promise<"webhook" | "polling" | null> {
-      if (!bot) return null;
+      if (!bot || !roles.has("bot")) return null;
       await bot.init();
       await registerCommandMenus(bot.api, config.TELEGRAM_ADMIN_IDS);
       if (webhook) {

@@ -38,6 +38,8 @@ export interface AppDeps {
   adminToken: string;
   logger: Logger;
   readiness: Readiness;
+  /** The admin API, its documents and /docs: off on a process without the api role. */
+  serveApi: boolean;
 }
 
 /**
@@ -55,13 +57,28 @@ function logEachRequestOnce(app: FastifyInstance): void {
   });
 }
 
-export async function buildApp({ services, campaignEngine, adminToken, logger, metrics, metricsToken, readiness }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ services, campaignEngine, adminToken, logger, metrics, metricsToken, readiness, serveApi }: AppDeps): Promise<FastifyInstance> {
   // Typed as the base logger so the app stays a plain FastifyInstance for plugins and tests.
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) }).withTypeProvider<ZodTypeProvider>();
   logEachRequestOnce(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
+
+  const health = { schema: { hide: true } };
+  app.get("/healthz", health, async () => ({ status: "ok" }));
+  // Ready to take traffic: 503 (with what is missing) while the database or the jobs are not.
+  app.get("/readyz", health, async (_request, reply) => {
+    const { ready, checks } = readiness.check();
+    return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not_ready", checks });
+  });
+
+  // Prometheus scrapes every process here, with the admin token or METRICS_TOKEN.
+  await app.register(async (scrape) => {
+    requireAdminToken(scrape, adminToken, metricsToken);
+    scrape.get("/metrics", { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  });
+  if (!serveApi) return app;
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -78,21 +95,8 @@ export async function buildApp({ services, campaignEngine, adminToken, logger, m
   });
   await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
 
-  const health = { schema: { hide: true } };
-  app.get("/healthz", health, async () => ({ status: "ok" }));
   app.get("/api/v1/healthz", health, async () => ({ status: "ok" }));
-  // Ready to take traffic: 503 (with what is missing) while the database or the jobs are not.
-  app.get("/readyz", health, async (_request, reply) => {
-    const { ready, checks } = readiness.check();
-    return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not_ready", checks });
-  });
   app.get("/api/v1/openapi.json", health, async () => app.swagger());
-
-  // Prometheus scrapes here with the admin token or METRICS_TOKEN.
-  await app.register(async (scrape) => {
-    requireAdminToken(scrape, adminToken, metricsToken);
-    scrape.get("/metrics", { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
-  });
 
   await app.register(
     async (api) => {

@@ -22,7 +22,7 @@ export interface ScheduledJob {
 }
 
 /** The database's word on who runs a period (src/services/instance-coordination.ts). */
-export type ClaimPeriod = (job: string, slot: Date) => boolean;
+export type ClaimPeriod = (job: string, slot: Date) => Promise<boolean>;
 
 /** The time the pattern fired for, whatever the delay of this tick: the same period on every instance. */
 function periodOf(cron: Cron): Date {
@@ -39,7 +39,7 @@ export function createScheduler(definitions: readonly ScheduledJob[], timeZone: 
         jobs.push(
           new Cron(job.cron, { name: job.name, protect: job.protect, timezone: timeZone }, async (self: Cron) => {
             try {
-              if (job.oncePerPeriod && !claimPeriod(job.name, periodOf(self))) {
+              if (job.oncePerPeriod && !(await claimPeriod(job.name, periodOf(self)))) {
                 log.debug({ job: job.name }, "scheduled job skipped: another instance runs this period");
                 return;
               }

@@ -7,8 +7,9 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { claimScheduledRun, holdLease, pruneScheduledRuns, releaseLease } from "../../db/repositories/coordination-repository";
+import type { Database } from "../../db/database";
+import type { Clock } from "../clock";
 import type { Logger } from "../logger";
-import type { ServiceDeps } from "./context";
 
 /** Claims of past periods are kept this long (for whoever looks at which instance ran what), then pruned. */
 const KEEP_CLAIMS_MS = 7 * 86_400_000;
@@ -27,7 +28,7 @@ export function newInstanceId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
 }
 
-export function createInstanceCoordination({ db, clock }: Pick<ServiceDeps, "db" | "clock">, instanceId: string, log: Logger) {
+export function createInstanceCoordination({ database, clock }: { database: Database; clock: Clock }, instanceId: string, log: Logger) {
   return {
     instanceId,
 
@@ -43,7 +44,7 @@ export function createInstanceCoordination({ db, clock }: Pick<ServiceDeps, "db"
       const tick = async () => {
         let ours: boolean;
         try {
-          ours = holdLease(db, options.name, instanceId, clock.now(), options.ttlMs);
+          ours = await database.run((q) => holdLease(q, options.name, instanceId, clock.now(), options.ttlMs));
         } catch (error) {
           log.warn({ err: error, lease: options.name }, "could not renew a lease; trying again");
           return;
@@ -68,7 +69,7 @@ export function createInstanceCoordination({ db, clock }: Pick<ServiceDeps, "db"
           held = false;
           await options.onLost();
           try {
-            releaseLease(db, options.name, instanceId);
+            await database.run((q) => releaseLease(q, options.name, instanceId));
           } catch (error) {
             log.warn({ err: error, lease: options.name }, "could not release a lease; it will expire");
           }
@@ -77,11 +78,12 @@ export function createInstanceCoordination({ db, clock }: Pick<ServiceDeps, "db"
     },
 
     /** True for the one instance that runs `job` for the period starting at `slot`. */
-    claimPeriod(job: string, slot: Date): boolean {
+    claimPeriod(job: string, slot: Date): Promise<boolean> {
       const now = clock.now();
-      return db.transaction((tx) => {
-        pruneScheduledRuns(tx, new Date(now.getTime() - KEEP_CLAIMS_MS));
-        return claimScheduledRun(tx, job, slot, instanceId, now);
+      // Two statements, no transaction: the prune is housekeeping, the claim alone decides.
+      return database.run(async (q) => {
+        await pruneScheduledRuns(q, new Date(now.getTime() - KEEP_CLAIMS_MS));
+        return claimScheduledRun(q, job, slot, instanceId, now);
       });
     },
   };

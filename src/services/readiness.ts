@@ -8,15 +8,16 @@ import { databaseState, type Db } from "../../db/client";
 export interface ReadinessChecks {
   database: boolean;
   migrations: boolean;
-  jobs: boolean;
+  /** Null on a process that runs no scheduled jobs (without the worker role). */
+  jobs: boolean | null;
 }
 
-export function createReadiness({ db, jobsRunning }: { db: Db; jobsRunning: () => boolean }) {
+export function createReadiness({ db, jobsRunning }: { db: Db; jobsRunning: (() => boolean) | null }) {
   return {
     check(): { ready: boolean; checks: ReadinessChecks } {
       const state = databaseState(db);
-      const checks = { database: state.reachable, migrations: state.migrated, jobs: jobsRunning() };
-      return { ready: checks.database && checks.migrations && checks.jobs, checks };
+      const checks = { database: state.reachable, migrations: state.migrated, jobs: jobsRunning ? jobsRunning() : null };
+      return { ready: checks.database && checks.migrations && checks.jobs !== false, checks };
     },
   };
 }

@@ -1,0 +1,145 @@
+/**
+ * One way for services to reach either database: SQLite through
+ * better-sqlite3 (synchronous, one connection) or PostgreSQL through
+ * node-postgres (asynchronous, a pool). Both are used the same way:
+ * `database.transaction(async (q) => …)` runs its statements as one
+ * transaction (a savepoint inside another), `database.run(async (q) => …)`
+ * runs them outside one (inside one, they join it).
+ *
+ * SQLite has one connection, so while a transaction awaits, nothing else may
+ * use it, or another flow's statements would land inside that transaction:
+ * every run and transaction goes through one gate, in order. A transaction
+ * must therefore never wait on the network (a model, Twilio, Telegram); it
+ * holds the whole database while it lasts. PostgreSQL gives each transaction
+ * a connection of its own and needs no gate.
+ *
+ * Repositories get `q`: the database or the open transaction (`q.db`), and
+ * the tables of its dialect (`q.t`). Both are typed with SQLite's schema and
+ * builders: the two schemas' rows are the same types (pg-schema-parity
+ * test), and repositories use only what both dialects' builders share:
+ * builders awaited, `returning()` to learn what a write touched, never
+ * `.get()`, `.all()` or `.run()` (SQLite only).
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { sql } from "drizzle-orm";
+import { drizzle as drizzlePg, type NodePgDatabase } from "drizzle-orm/node-postgres";
+import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
+import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
+import pg from "pg";
+import type { Db } from "./client";
+import * as pgSchema from "./pg/schema";
+import type * as sqliteSchema from "./schema";
+import * as sqliteTables from "./schema";
+
+export type Dialect = "sqlite" | "postgres";
+
+/** What a repository runs statements on (see the file's comment for the rules). */
+export interface Q {
+  db: BaseSQLiteDatabase<"async", unknown, typeof sqliteSchema>;
+  t: typeof sqliteSchema;
+  dialect: Dialect;
+}
+
+export interface Database {
+  dialect: Dialect;
+  run<T>(work: (q: Q) => Promise<T>): Promise<T>;
+  transaction<T>(work: (q: Q) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Runs one piece of work at a time, in the order asked. */
+function createGate() {
+  let tail: Promise<void> = Promise.resolve();
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    const previous = tail;
+    let release!: () => void;
+    tail = new Promise<void>((done) => (release = done));
+    await previous;
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  };
+}
+
+/** The SQLite database the product opened (db/client.ts), used through the gate. */
+export function sqliteDatabase(db: Db): Database {
+  const q: Q = { db: db as unknown as Q["db"], t: sqliteTables, dialect: "sqlite" };
+  const exclusive = createGate();
+  // Whether this async flow holds the gate, and how deep in savepoints it is.
+  const holding = new AsyncLocalStorage<{ inTransaction: boolean; savepoints: number }>();
+  const exec = (statement: string) => db.run(sql.raw(statement));
+
+  async function inTransaction<T>(work: (q: Q) => Promise<T>, state: { inTransaction: boolean; savepoints: number }): Promise<T> {
+    if (state.inTransaction) {
+      const name = `sp_${state.savepoints + 1}`;
+      exec(`SAVEPOINT ${name}`);
+      try {
+        const result = await holding.run({ inTransaction: true, savepoints: state.savepoints + 1 }, () => work(q));
+        exec(`RELEASE ${name}`);
+        return result;
+      } catch (error) {
+        exec(`ROLLBACK TO ${name}`);
+        exec(`RELEASE ${name}`);
+        throw error;
+      }
+    }
+    // IMMEDIATE: the write lock at the start, so two processes on the file wait for each other
+    // (busy_timeout) instead of failing when both read and then want to write.
+    exec("BEGIN IMMEDIATE");
+    try {
+      const result = await holding.run({ inTransaction: true, savepoints: 0 }, () => work(q));
+      exec("COMMIT");
+      return result;
+    } catch (error) {
+      exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  return {
+    dialect: "sqlite",
+    run(work) {
+      if (holding.getStore()) return work(q);
+      return exclusive(() => holding.run({ inTransaction: false, savepoints: 0 }, () => work(q)));
+    },
+    transaction(work) {
+      const state = holding.getStore();
+      if (state) return inTransaction(work, state);
+      return exclusive(() => inTransaction(work, { inTransaction: false, savepoints: 0 }));
+    },
+    async close() {
+      await exclusive(async () => db.$client.close());
+    },
+  };
+}
+
+const PG_MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), "migrations-pg");
+
+type PgExecutor = NodePgDatabase<typeof pgSchema>;
+
+/** A PostgreSQL database at `url` (postgres://…), its migrations applied. */
+export async function openPostgresDatabase(url: string, options: { maxConnections?: number } = {}): Promise<Database> {
+  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+  const db = drizzlePg(pool, { schema: pgSchema });
+  await migratePg(db, { migrationsFolder: PG_MIGRATIONS });
+  const open = new AsyncLocalStorage<PgExecutor>();
+  const as = (executor: PgExecutor): Q => ({ db: executor as unknown as Q["db"], t: pgSchema as unknown as Q["t"], dialect: "postgres" });
+  return {
+    dialect: "postgres",
+    run(work) {
+      return work(as(open.getStore() ?? db));
+    },
+    transaction(work) {
+      const outer = open.getStore() ?? db;
+      // drizzle makes a transaction inside a transaction a savepoint.
+      return outer.transaction((tx) => open.run(tx as unknown as PgExecutor, () => work(as(tx as unknown as PgExecutor))));
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * db/database.ts on both databases: a transaction is all or nothing, a
+ * transaction inside another is a savepoint, statements inside a transaction
+ * join it, and on SQLite's one connection nothing else runs while a
+ * transaction awaits (no lost update, no dirty read).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrateDatabase, openDatabase } from "../../db/client";
+import { openPostgresDatabase, sqliteDatabase, type Database, type Q } from "../../db/database";
+import { findPostgresBinDir, startPostgresCluster, type PostgresCluster } from "../support/postgres-cluster";
+
+const skipPostgres = !findPostgresBinDir() && !process.env.REQUIRE_POSTGRES;
+const dir = mkdtempSync(join(tmpdir(), "prospecta-database-"));
+let cluster: PostgresCluster | undefined;
+const databases: Partial<Record<"sqlite" | "postgres", Database>> = {};
+
+beforeAll(async () => {
+  const sqlite = openDatabase(join(dir, "test.db"));
+  migrateDatabase(sqlite);
+  databases.sqlite = sqliteDatabase(sqlite);
+  if (!skipPostgres) {
+    cluster = await startPostgresCluster();
+    databases.postgres = await openPostgresDatabase(cluster.url);
+  }
+}, 60_000);
+afterAll(async () => {
+  for (const database of Object.values(databases)) await database.close();
+  await cluster?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const put = (q: Q, key: string, value: string) => q.db.insert(q.t.appState).values({ key, value }).onConflictDoUpdate({ target: q.t.appState.key, set: { value } });
+const read = async (q: Q, key: string) => (await q.db.select().from(q.t.appState).where(eq(q.t.appState.key, key)))[0]?.value;
+const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+describe.each(["sqlite", "postgres"] as const)("%s", (dialect) => {
+  const skip = dialect === "postgres" && skipPostgres;
+  const database = () => databases[dialect]!;
+
+  it.skipIf(skip)("commits all of a transaction, or rolls all of it back", async () => {
+    await database().transaction(async (q) => {
+      await put(q, `${dialect}:a`, "1");
+      await put(q, `${dialect}:b`, "2");
+    });
+    await expect(
+      database().transaction(async (q) => {
+        await put(q, `${dialect}:c`, "3");
+        await tick();
+        throw new Error("refused");
+      }),
+    ).rejects.toThrow("refused");
+    const values = await database().run(async (q) => [await read(q, `${dialect}:a`), await read(q, `${dialect}:b`), await read(q, `${dialect}:c`)]);
+    expect(values).toEqual(["1", "2", undefined]);
+  });
+
+  it.skipIf(skip)("makes a transaction inside another a savepoint: its failure undoes only its own writes", async () => {
+    await database().transaction(async (q) => {
+      await put(q, `${dialect}:outer`, "kept");
+      await database()
+        .transaction(async (inner) => {
+          await put(inner, `${dialect}:inner`, "undone");
+          throw new Error("inner refused");
+        })
+        .catch(() => undefined);
+      // A run inside the transaction sees its writes: it joins it.
+      expect(await database().run((q2) => read(q2, `${dialect}:outer`))).toBe("kept");
+    });
+    expect(await database().run((q) => read(q, `${dialect}:outer`))).toBe("kept");
+    expect(await database().run((q) => read(q, `${dialect}:inner`))).toBeUndefined();
+  });
+
+  it.skipIf(skip)("never shows another flow a transaction's uncommitted writes", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((done) => (release = done));
+    const writer = database()
+      .transaction(async (q) => {
+        await put(q, `${dialect}:dirty`, "uncommitted");
+        await held;
+        throw new Error("rolled back");
+      })
+      .catch(() => undefined);
+    await tick();
+    const reader = database().run((q) => read(q, `${dialect}:dirty`));
+    release();
+    expect(await reader).toBeUndefined();
+    await writer;
+  });
+});
+
+describe("sqlite's one connection", () => {
+  it("runs transactions one after another, so a read-then-write loses no update", async () => {
+    const database = databases.sqlite!;
+    await database.run((q) => put(q, "counter", "0"));
+    const increment = () =>
+      database.transaction(async (q) => {
+        const value = Number(await read(q, "counter"));
+        await tick(); // another flow's transaction would read the same value here
+        await put(q, "counter", String(value + 1));
+      });
+    await Promise.all(Array.from({ length: 10 }, increment));
+    expect(await database.run((q) => read(q, "counter"))).toBe("10");
+  });
+});
