@@ -34,7 +34,21 @@ export function openDatabase(databaseUrl: string): Db {
   sqlite.pragma("cache_size = -32768");
   sqlite.pragma("temp_store = MEMORY");
   cachePreparedStatements(sqlite);
-  return drizzle(sqlite, { schema }) as Db;
+  return beginImmediately(drizzle(sqlite, { schema }) as Db);
+}
+
+/**
+ * Transactions take the write lock when they begin (BEGIN IMMEDIATE), not at
+ * their first write. With two processes on the file, a deferred transaction
+ * that reads and then writes while the other process writes cannot wait for
+ * the lock (both would wait forever), so SQLite fails it at once with
+ * "database is locked" whatever busy_timeout says: a 500 on POST /leads, a
+ * claim lost. Taking the lock first makes the second process wait its turn.
+ */
+function beginImmediately(db: Db): Db {
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((work, config) => transaction(work, { behavior: "immediate", ...config })) as Db["transaction"];
+  return db;
 }
 
 const STATEMENT_CACHE_SIZE = 1000;

@@ -9,13 +9,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { startFakeTelegram } from "../fakes/telegram-bot-api";
 import { startProductProcess, type ProductProcess } from "./product-process";
 
 const TOKEN = "two-processes-admin-token-01";
 const dir = mkdtempSync(join(tmpdir(), "prospecta-two-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The error lines a process logged (pino level 50 and above). */
+const errorLines = (product: ProductProcess) => product.output().split("\n").filter((line) => /"level":(50|60)/.test(line));
 
 describe("two processes, one database", () => {
   it("send every campaign message exactly once", async () => {
@@ -53,11 +56,65 @@ describe("two processes, one database", () => {
       expect((db.prepare("SELECT COUNT(*) AS n FROM campaign_logs WHERE step_number = 1 AND status = 'success'").get() as { n: number }).n).toBe(60);
       expect((db.prepare("SELECT COUNT(*) AS n FROM campaign_logs WHERE status = 'failed'").get() as { n: number }).n).toBe(0);
       db.close();
+      for (const product of processes) expect(errorLines(product)).toEqual([]);
     } finally {
       for (const product of processes) await product.stop();
       await telegram.close();
     }
   });
+
+  it("lose no step and send nothing twice when one of them is killed in the middle of a pass", async () => {
+    const telegram = await startFakeTelegram();
+    const env = {
+      DATABASE_URL: join(dir, "killed.db"),
+      ADMIN_API_TOKEN: TOKEN,
+      TELEGRAM_BOT_TOKEN: telegram.token,
+      TELEGRAM_API_ROOT: telegram.apiRoot,
+      TELEGRAM_MAX_PER_SECOND: "0",
+      QUIET_HOURS: "",
+      CAMPAIGN_RUNNER_CRON: "* * * * * *",
+      CAMPAIGN_STEP_LEASE_SECONDS: "1",
+    };
+    const processes: ProductProcess[] = [];
+    try {
+      processes.push(await startProductProcess(env));
+      processes.push(await startProductProcess(env));
+      const [a, b] = processes as [ProductProcess, ProductProcess];
+      const api = async (base: string, method: string, path: string, body?: unknown) => {
+        const response = await fetch(`${base}/api/v1${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+        expect(response.status, `${method} ${path}: ${await response.clone().text()}`).toBeLessThan(300);
+        return (await response.json()) as { id: number };
+      };
+      const template = await api(a.baseUrl, "POST", "/templates", { name: "Hola", channel: "telegram", content: "Hola {{first_name}}" });
+      const campaign = await api(a.baseUrl, "POST", "/campaigns", { name: "Dos procesos", channel: "telegram", triggered_by: "stage_change", trigger_condition: { stage: "entrada" } });
+      await api(a.baseUrl, "POST", `/campaigns/${campaign.id}/steps`, { step_number: 1, action: "send_message", message_template_id: template.id, delay_hours: 0 });
+      // Step 2 is due about 2 s after step 1: after the kill, so the survivor does it.
+      await api(a.baseUrl, "POST", `/campaigns/${campaign.id}/steps`, { step_number: 2, action: "update_stage", target_stage: "perfilamiento", delay_hours: 0.0006 });
+      await api(a.baseUrl, "PUT", `/campaigns/${campaign.id}`, { status: "active" });
+
+      telegram.holdChat(13); // a send that reaches "Telegram" while its answer waits, whichever process made it
+      for (let chat = 11; chat <= 30; chat++) await api(chat % 2 ? a.baseUrl : b.baseUrl, "POST", "/leads", { name: `Lead ${chat}`, telegram_chat_id: chat });
+      await vi.waitFor(() => expect(telegram.delivered().length).toBe(19), { timeout: 10_000 });
+      await a.stop("SIGKILL");
+      telegram.releaseChat(13); // answered if b sent it; lost with a's connection if a did
+
+      const db = new Database(env.DATABASE_URL, { readonly: true });
+      const count = (query: string) => (db.prepare(query).get() as { n: number }).n;
+      await vi.waitFor(() => expect(count("SELECT COUNT(*) AS n FROM leads WHERE pipeline_stage = 'perfilamiento'")).toBe(20), { timeout: 15_000 });
+      const sends = telegram.calls.filter((c) => c.method === "sendMessage").map((c) => Number(c.body.chat_id));
+      expect(sends.sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => 11 + i));
+      // The held send: delivered by the survivor, or cut with the killed process and flagged for review, never sent again.
+      const held = db.prepare("SELECT l.status, l.needs_review FROM campaign_logs l JOIN leads ON leads.id = l.lead_id WHERE leads.telegram_chat_id = 13 AND l.step_number = 1").get();
+      expect([{ status: "success", needs_review: 0 }, { status: "in_flight", needs_review: 1 }]).toContainEqual(held);
+      expect(count("SELECT COUNT(*) AS n FROM campaign_logs WHERE step_number = 2 AND status = 'success'")).toBe(20);
+      db.close();
+      // Both wrote all along: a busy database was waited out ("database is locked" was a 500 and a lost claim).
+      expect(errorLines(b)).toEqual([]);
+    } finally {
+      for (const product of processes) await product.stop();
+      await telegram.close();
+    }
+  }, 60_000);
 
   it("hold Telegram long polling on one instance at a time, and the other takes over when it is killed", async () => {
     const telegram = await startFakeTelegram();
