@@ -138,6 +138,14 @@ export type AppConfig = z.infer<typeof configSchema>;
 /** Rules across variables, each problem naming the variable. */
 function crossChecks(config: AppConfig): string[] {
   const problems: string[] = [];
+  // A URL would otherwise be taken as a file name, and a SQLite file created under a folder called "postgres:".
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(config.DATABASE_URL)) {
+    problems.push(
+      /^postgres(ql)?:/i.test(config.DATABASE_URL)
+        ? "DATABASE_URL: PostgreSQL aún no está disponible para la aplicación (su esquema y migraciones sí, en db/pg); usa la ruta de un archivo SQLite"
+        : "DATABASE_URL: debe ser la ruta de un archivo SQLite (p. ej. ./data/prospecta.db) o :memory:",
+    );
+  }
   if (config.LLM_PROVIDER === "openai" && !config.OPENAI_API_KEY) {
     problems.push("OPENAI_API_KEY: obligatorio con LLM_PROVIDER=openai");
   }

@@ -27,6 +27,12 @@ describe("config", () => {
       expect((error as ConfigError).message).toMatch(/TZ/);
     }
   });
+
+  it("takes DATABASE_URL as a SQLite file, refusing a URL instead of making a file of it", () => {
+    expect(() => loadConfig({ DATABASE_URL: "postgres://prospecta@db.example/prospecta" })).toThrow(/DATABASE_URL: PostgreSQL aún no está disponible/);
+    expect(() => loadConfig({ DATABASE_URL: "mysql://x@y/z" })).toThrow(/DATABASE_URL: debe ser la ruta de un archivo SQLite/);
+    expect(loadConfig({ DATABASE_URL: "./data/otra.db" }).DATABASE_URL).toBe("./data/otra.db");
+  });
 });
 
 /** A real logger writing into memory. */
