@@ -136,6 +136,9 @@ export const messages = sqliteTable(
     index("messages_extraction_pending_idx").on(t.id).where(sql`extraction_pending = 1`),
     // Status callbacks find their message by the provider's id.
     index("messages_external_idx").on(t.channel, t.external_id).where(sql`external_id IS NOT NULL`),
+    // A message a channel delivers twice (Telegram resending a webhook, Twilio retrying one), on any
+    // instance, is stored once: the second insert is skipped and its turn never runs.
+    uniqueIndex("messages_inbound_external_unique").on(t.channel, t.external_id).where(sql`direction = 'inbound' AND external_id IS NOT NULL`),
   ],
 );
 

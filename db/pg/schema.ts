@@ -147,6 +147,9 @@ export const messages = pgTable(
     // SQLite's `= 1`: a boolean column cannot be compared with an integer in PostgreSQL.
     index("messages_extraction_pending_idx").on(t.id).where(sql`extraction_pending = true`),
     index("messages_external_idx").on(t.channel, t.external_id).where(sql`external_id IS NOT NULL`),
+    // A message a channel delivers twice (Telegram resending a webhook, Twilio retrying one), on any
+    // instance, is stored once: the second insert is skipped and its turn never runs.
+    uniqueIndex("messages_inbound_external_unique").on(t.channel, t.external_id).where(sql`direction = 'inbound' AND external_id IS NOT NULL`),
   ],
 );
 

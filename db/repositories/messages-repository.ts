@@ -21,12 +21,23 @@ const touchLeadQuery = reusableQueryByColumns((db, columns) =>
     .prepare(),
 );
 
-/** An inbound message is activity: it ends an inactive spell and feeds the inactivity triggers. */
-/** On WhatsApp it also opens the 24-hour window for free-form messages. */
-export function recordInbound(db: Executor, leadId: number, channel: Channel, text: string, at: Date, externalId: string | null): Message {
+const recordInboundQuery = reusableQueryByColumns((db, columns) =>
+  db.insert(messages).values(writePlaceholders(columns) as unknown as NewMessage).onConflictDoNothing().returning().prepare(),
+);
+
+/**
+ * Stores what the lead wrote, once: a message the channel already delivered
+ * (same channel and provider id) is skipped and null comes back. A stored
+ * message is activity: it ends an inactive spell and feeds the inactivity
+ * triggers, and on WhatsApp it opens the 24-hour window for free-form messages.
+ */
+export function recordInbound(db: Executor, leadId: number, channel: Channel, text: string, at: Date, externalId: string | null): Message | null {
+  const values: NewMessage = { lead_id: leadId, direction: "inbound", channel, text, external_id: externalId, at };
+  const stored = recordInboundQuery(db, writeShape(values)).get(values);
+  if (!stored) return null;
   const activity = { last_activity_at: at, updated_at: at, ...(channel === "whatsapp" && { whatsapp_last_inbound_at: at }) };
   touchLeadQuery(db, writeShape(activity)).run({ ...activity, $id: leadId });
-  return insertMessage(db, { lead_id: leadId, direction: "inbound", channel, text, external_id: externalId, at });
+  return stored;
 }
 
 export function lastMessages(db: Executor, leadId: number, limit: number): Message[] {

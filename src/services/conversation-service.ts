@@ -117,7 +117,8 @@ export function createConversationService(deps: ConversationDeps) {
     return insertMessage(db, { lead_id: lead.id, direction: "outbound", channel, agent_type: agentType, text, at: clock.now() });
   }
 
-  function inbound(lead: Lead, identity: ChatIdentity, text: string, externalId: string | null): Message {
+  /** Null when the channel already delivered this message (a resent webhook): it was handled then. */
+  function inbound(lead: Lead, identity: ChatIdentity, text: string, externalId: string | null): Message | null {
     // The message and the lead's activity land together (one commit, not two).
     return db.transaction((tx) => recordInbound(tx, lead.id, identity.channel, text, clock.now(), externalId));
   }
@@ -207,8 +208,8 @@ export function createConversationService(deps: ConversationDeps) {
     hasReceived(channel: Channel, externalId: string): boolean {
       return findMessageByExternalId(db, channel, externalId) !== undefined;
     },
-    /** Stores what the lead wrote when no agent turn follows (a pick, a request for slots, an attachment). */
-    recordText(identity: ChatIdentity, lead: Lead, text: string, externalId: string | null): Message {
+    /** Stores what the lead wrote when no agent turn follows (a pick, a request for slots, an attachment); null for a message already received. */
+    recordText(identity: ChatIdentity, lead: Lead, text: string, externalId: string | null): Message | null {
       return inbound(lead, identity, text, externalId);
     },
 
@@ -279,7 +280,10 @@ export function createConversationService(deps: ConversationDeps) {
     async handleMessage(identity: ChatIdentity, text: string, externalId: string | null, origin: LeadOrigin = {}, known: LeadFacts = {}): Promise<TurnResult> {
       let { lead } = findOrCreateLead(identity, origin);
       const received = inbound(lead, identity, text, externalId);
-      if (lead.handoff_at) return { lead, reply: null, message: null, moved_to: [], offer_booking: false, book_at: null, approved_now: false, handed_off: false, opted_out: false };
+      // Already received (on this instance or another): that delivery had its turn.
+      if (!received || lead.handoff_at) {
+        return { lead, reply: null, message: null, moved_to: [], offer_booking: false, book_at: null, approved_now: false, handed_off: false, opted_out: false };
+      }
       const wasApproved = lead.financially_approved;
 
       const turn = startLeadTurn(lead, (facts) => {

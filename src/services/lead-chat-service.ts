@@ -180,6 +180,8 @@ export function createLeadChatService(deps: LeadChatDeps) {
 
     /** Free text: opt-out, opt-in, a person, a pick among the options offered, or a turn with the agents (who offer slots when it is time). */
     async receiveText(port: ChannelPort, identity: ChatIdentity, text: string, externalId: string | null, origin: LeadOrigin = {}): Promise<void> {
+      // A redelivery found here is skipped at once; one racing the first delivery on another instance is skipped when it is stored.
+      if (externalId && conversation.hasReceived(port.channel, externalId)) return;
       const intent = readIntent(text);
       if (intent === "opt_out") return optOut(port, identity, text);
       if (intent === "opt_in") return optIn(port, identity, text);
@@ -189,7 +191,7 @@ export function createLeadChatService(deps: LeadChatDeps) {
         const picked = pickChoice(text, lead.pending_choices);
         const start = picked && slotFromChoiceId(picked.id);
         if (start) {
-          conversation.recordText(identity, lead, text, externalId);
+          if (!conversation.recordText(identity, lead, text, externalId)) return;
           await book(port, lead, start, true);
           return;
         }
@@ -209,7 +211,8 @@ export function createLeadChatService(deps: LeadChatDeps) {
       options: { explain?: boolean; text?: string; externalId?: string | null } = {},
     ): Promise<{ ok: boolean; problem?: string }> {
       const { lead } = conversation.findOrCreateLead(identity);
-      if (options.text !== undefined) conversation.recordText(identity, lead, options.text, options.externalId ?? null);
+      // A pick delivered twice books once: the second delivery stops here.
+      if (options.text !== undefined && !conversation.recordText(identity, lead, options.text, options.externalId ?? null)) return { ok: true };
       const start = slotFromChoiceId(choiceId);
       if (start) return book(port, lead, start, options.explain ?? false);
       const problem = "Ese botón ya no es válido; pídeme «horarios» y te comparto opciones.";
@@ -227,8 +230,7 @@ export function createLeadChatService(deps: LeadChatDeps) {
     /** A voice note, image, sticker or document: a plain answer instead of silence. */
     async receiveUnsupported(port: ChannelPort, identity: ChatIdentity, externalId: string | null): Promise<void> {
       const { lead } = conversation.findOrCreateLead(identity);
-      conversation.recordText(identity, lead, "[adjunto]", externalId);
-      if (lead.handoff_at) return;
+      if (!conversation.recordText(identity, lead, "[adjunto]", externalId) || lead.handoff_at) return;
       await say(port, lead, TEXT_ONLY, "perfilador");
     },
   };

@@ -156,6 +156,71 @@ describe("two processes, one database", () => {
     }
   });
 
+  it("serve Telegram's webhook on both behind a load balancer: each chat's messages answered once, in order, a resent update once", async () => {
+    const telegram = await startFakeTelegram();
+    const secret = "two-processes-webhook-secret";
+    const env = {
+      DATABASE_URL: join(dir, "webhook.db"),
+      ADMIN_API_TOKEN: TOKEN,
+      TELEGRAM_BOT_TOKEN: telegram.token,
+      TELEGRAM_API_ROOT: telegram.apiRoot,
+      TELEGRAM_MAX_PER_SECOND: "0",
+      TELEGRAM_WEBHOOK_URL: "https://bot.inmobiliaria.example/telegram/webhook",
+      TELEGRAM_WEBHOOK_SECRET: secret,
+      QUIET_HOURS: "",
+    };
+    const processes: ProductProcess[] = [];
+    try {
+      processes.push(await startProductProcess(env));
+      processes.push(await startProductProcess(env));
+      let updateId = 1000;
+      const update = (chat: number, messageId: number, text: string) => ({
+        update_id: updateId++,
+        message: {
+          message_id: messageId,
+          from: { id: chat, is_bot: false, first_name: `Lead${chat}` },
+          chat: { id: chat, type: "private", first_name: `Lead${chat}` },
+          date: 1_768_500_000 + messageId,
+          text,
+          ...(text.startsWith("/") && { entities: [{ type: "bot_command", offset: 0, length: text.split(" ")[0]!.length }] }),
+        },
+      });
+      // A load balancer: each post goes to the next instance. Telegram waits for each answer before the chat's next update.
+      let turn = 0;
+      const deliver = async (body: object) => {
+        const product = processes[turn++ % processes.length]!;
+        const response = await fetch(`${product.baseUrl}/telegram/webhook`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": secret },
+          body: JSON.stringify(body),
+        });
+        expect(response.status).toBe(200);
+      };
+      const script = ["/start facebook", "Hola, busco casa en Zapopan", "De 3 recámaras", "Unos 4 millones"];
+      await Promise.all(
+        Array.from({ length: 10 }, async (_, i) => {
+          const chat = 61_000 + i;
+          for (const [index, text] of script.entries()) await deliver(update(chat, index + 1, text));
+        }),
+      );
+      // Telegram resends an update it could not confirm; the balancer sends it to the other instance.
+      const resent = update(61_000, 4, "Unos 4 millones");
+      await deliver(resent);
+
+      const db = new Database(env.DATABASE_URL, { readonly: true });
+      expect((db.prepare("SELECT COUNT(*) AS n FROM leads").get() as { n: number }).n).toBe(10);
+      const inbound = db.prepare("SELECT l.telegram_chat_id AS chat, m.text FROM messages m JOIN leads l ON l.id = m.lead_id WHERE m.direction = 'inbound' ORDER BY m.id").all() as { chat: number; text: string }[];
+      for (let i = 0; i < 10; i++) expect(inbound.filter((m) => m.chat === 61_000 + i).map((m) => m.text)).toEqual(script);
+      db.close();
+      const repliesTo = (chat: number) => telegram.delivered(chat).length;
+      expect(new Set(Array.from({ length: 10 }, (_, i) => repliesTo(61_000 + i))).size).toBe(1);
+      for (const product of processes) expect(errorLines(product)).toEqual([]);
+    } finally {
+      for (const product of processes) await product.stop();
+      await telegram.close();
+    }
+  }, 60_000);
+
   it("run a once-per-period job on one instance per period", async () => {
     const env = {
       DATABASE_URL: join(dir, "periods.db"),

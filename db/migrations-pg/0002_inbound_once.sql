@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "messages_inbound_external_unique" ON "messages" USING btree ("channel","external_id") WHERE direction = 'inbound' AND external_id IS NOT NULL;
