@@ -84,15 +84,24 @@ export function migrateDatabase(db: Db): void {
 
 const journalSchema = z.object({ entries: z.array(z.object({ when: z.number() })).min(1) });
 
+/** The journal time of the newest migration this build ships, read once (it cannot change while the process runs). */
+let newestMigration: number | null = null;
+function newestMigrationTime(): number {
+  if (newestMigration === null) {
+    const journal = journalSchema.parse(JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, "meta", "_journal.json"), "utf8")));
+    newestMigration = Math.max(...journal.entries.map((entry) => entry.when));
+  }
+  return newestMigration;
+}
+
 /**
  * For readiness: the database answers, and it has every migration this build
  * ships (drizzle records each applied one with its journal time, and applies
  * those newer than the last it recorded).
  */
 export function databaseState(db: Db): { reachable: boolean; migrated: boolean } {
+  const latest = newestMigrationTime();
   try {
-    const journal = journalSchema.parse(JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, "meta", "_journal.json"), "utf8")));
-    const latest = Math.max(...journal.entries.map((entry) => entry.when));
     const row = db.$client.prepare('SELECT MAX(created_at) AS at FROM "__drizzle_migrations"').get() as { at: number | null } | undefined;
     return { reachable: true, migrated: Number(row?.at ?? 0) >= latest };
   } catch {

@@ -1,6 +1,6 @@
 /**
  * The HTTP app, built without listening (tests and main.ts both use it).
- * Admin API under /api/v1 behind the bearer token; /healthz, /docs and the
+ * Admin API under /api/v1 behind the bearer token; /healthz, /readyz, /docs and the
  * OpenAPI document are public.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";

@@ -24,7 +24,11 @@ export interface ScheduledJob {
 /** The database's word on who runs a period (src/services/instance-coordination.ts). */
 export type ClaimPeriod = (job: string, slot: Date) => Promise<boolean>;
 
-/** The time the pattern fired for, whatever the delay of this tick: the same period on every instance. */
+/**
+ * The time the pattern fired for, whatever the delay of this tick: the same
+ * period on every instance. Read on croner's clock (the system's), the clock
+ * that fired the tick.
+ */
 function periodOf(cron: Cron): Date {
   const now = new Date();
   return cron.previousRuns(1, new Date(now.getTime() + 1))[0] ?? new Date(Math.floor(now.getTime() / 1000) * 1000);

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { startProductProcess } from "./product-process";
+import { adminApi, startProductProcess, telegramProcessEnv } from "./product-process";
 import { startFakeTelegram } from "../fakes/telegram-bot-api";
 
 const TOKEN = "crash-test-admin-token-0123";
@@ -30,23 +30,12 @@ describe("a crash in the middle of a pass", () => {
     const env = {
       DATABASE_URL: join(dir, "crash.db"),
       ADMIN_API_TOKEN: TOKEN,
-      TELEGRAM_BOT_TOKEN: telegram.token,
-      TELEGRAM_API_ROOT: telegram.apiRoot,
-      TELEGRAM_MAX_PER_SECOND: "0",
-      QUIET_HOURS: "",
+      ...telegramProcessEnv(telegram),
       CAMPAIGN_RUNNER_CRON: "* * * * * *",
       CAMPAIGN_STEP_LEASE_SECONDS: "1",
     };
     const first = await startProductProcess(env);
-    const api = async (baseUrl: string, method: string, path: string, body?: unknown) => {
-      const response = await fetch(`${baseUrl}/api/v1${path}`, {
-        method,
-        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      expect(response.status).toBeLessThan(300);
-      return (await response.json()) as { id: number };
-    };
+    const api = adminApi(TOKEN);
     try {
       const template = await api(first.baseUrl, "POST", "/templates", { name: "Hola", channel: "telegram", content: "Hola {{first_name}}" });
       const campaign = await api(first.baseUrl, "POST", "/campaigns", { name: "Crash", channel: "telegram", triggered_by: "stage_change", trigger_condition: { stage: "entrada" } });

@@ -4,42 +4,20 @@
  * join it, and on SQLite's one connection nothing else runs while a
  * transaction awaits (no lost update, no dirty read).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrateDatabase, openDatabase } from "../../db/client";
-import { openPostgresDatabase, sqliteDatabase, type Database, type Q } from "../../db/database";
-import { findPostgresBinDir, startPostgresCluster, type PostgresCluster } from "../support/postgres-cluster";
+import { describe, expect, it } from "vitest";
+import type { Q } from "../../db/database";
+import { DIALECTS, skipPostgres, useBothDatabases } from "../support/both-databases";
 
-const skipPostgres = !findPostgresBinDir() && !process.env.REQUIRE_POSTGRES;
-const dir = mkdtempSync(join(tmpdir(), "prospecta-database-"));
-let cluster: PostgresCluster | undefined;
-const databases: Partial<Record<"sqlite" | "postgres", Database>> = {};
-
-beforeAll(async () => {
-  const sqlite = openDatabase(join(dir, "test.db"));
-  migrateDatabase(sqlite);
-  databases.sqlite = sqliteDatabase(sqlite);
-  if (!skipPostgres) {
-    cluster = await startPostgresCluster();
-    databases.postgres = await openPostgresDatabase(cluster.url);
-  }
-}, 60_000);
-afterAll(async () => {
-  for (const database of Object.values(databases)) await database.close();
-  await cluster?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const databaseFor = useBothDatabases();
 
 const put = (q: Q, key: string, value: string) => q.db.insert(q.t.appState).values({ key, value }).onConflictDoUpdate({ target: q.t.appState.key, set: { value } });
 const read = async (q: Q, key: string) => (await q.db.select().from(q.t.appState).where(eq(q.t.appState.key, key)))[0]?.value;
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 
-describe.each(["sqlite", "postgres"] as const)("%s", (dialect) => {
+describe.each(DIALECTS)("%s", (dialect) => {
   const skip = dialect === "postgres" && skipPostgres;
-  const database = () => databases[dialect]!;
+  const database = () => databaseFor(dialect);
 
   it.skipIf(skip)("commits all of a transaction, or rolls all of it back", async () => {
     await database().transaction(async (q) => {
@@ -93,7 +71,7 @@ describe.each(["sqlite", "postgres"] as const)("%s", (dialect) => {
 
 describe("sqlite's one connection", () => {
   it("runs transactions one after another, so a read-then-write loses no update", async () => {
-    const database = databases.sqlite!;
+    const database = databaseFor("sqlite");
     await database.run((q) => put(q, "counter", "0"));
     const increment = () =>
       database.transaction(async (q) => {

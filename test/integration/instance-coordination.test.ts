@@ -2,45 +2,21 @@
  * Leases and once-per-period claims (db/repositories/coordination-repository.ts),
  * written once, on both databases: the database decides between instances.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { migrateDatabase, openDatabase } from "../../db/client";
-import { openPostgresDatabase, sqliteDatabase, type Database } from "../../db/database";
+import { describe, expect, it, vi } from "vitest";
 import { holdLease } from "../../db/repositories/coordination-repository";
 import { createManualClock } from "../../src/clock";
 import { createLogger } from "../../src/logger";
 import { createInstanceCoordination } from "../../src/services/instance-coordination";
-import { findPostgresBinDir, startPostgresCluster, type PostgresCluster } from "../support/postgres-cluster";
+import { DIALECTS, skipPostgres, useBothDatabases } from "../support/both-databases";
 
-const skipPostgres = !findPostgresBinDir() && !process.env.REQUIRE_POSTGRES;
-const dir = mkdtempSync(join(tmpdir(), "prospecta-coordination-"));
-let cluster: PostgresCluster | undefined;
-const databases: Partial<Record<"sqlite" | "postgres", Database>> = {};
-
-beforeAll(async () => {
-  const sqlite = openDatabase(join(dir, "test.db"));
-  migrateDatabase(sqlite);
-  databases.sqlite = sqliteDatabase(sqlite);
-  if (!skipPostgres) {
-    cluster = await startPostgresCluster();
-    databases.postgres = await openPostgresDatabase(cluster.url);
-  }
-}, 60_000);
-afterAll(async () => {
-  for (const database of Object.values(databases)) await database.close();
-  await cluster?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
+const databaseFor = useBothDatabases();
 const log = createLogger("silent");
 
-describe.each(["sqlite", "postgres"] as const)("%s", (dialect) => {
+describe.each(DIALECTS)("%s", (dialect) => {
   const skip = dialect === "postgres" && skipPostgres;
   const instances = () => {
     const clock = createManualClock("2026-03-02T10:00:00Z");
-    const deps = { database: databases[dialect]!, clock };
+    const deps = { database: databaseFor(dialect), clock };
     return { clock, a: createInstanceCoordination(deps, `a-${dialect}`, log), b: createInstanceCoordination(deps, `b-${dialect}`, log) };
   };
 
@@ -70,7 +46,7 @@ describe.each(["sqlite", "postgres"] as const)("%s", (dialect) => {
 
   it.skipIf(skip)("takes a lease over once its holder's has expired", async () => {
     const { clock, a, b } = instances();
-    const database = databases[dialect]!;
+    const database = databaseFor(dialect);
     expect(await database.run((q) => holdLease(q, "expiring", a.instanceId, clock.now(), 1000))).toBe(true);
     expect(await database.run((q) => holdLease(q, "expiring", b.instanceId, clock.now(), 1000))).toBe(false);
     clock.advance(999);

@@ -33,3 +33,27 @@ export function startProductProcess(env: Record<string, string>): Promise<Produc
     child.once("exit", (code) => reject(new Error(`exited with ${code}: ${output}`)));
   });
 }
+
+/** The admin API of a product process: JSON in and out with the bearer token; a refused call fails the test with its answer. */
+export function adminApi(token: string) {
+  return async <T = { id: number }>(baseUrl: string, method: string, path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${baseUrl}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (response.status >= 300) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+    return (text ? JSON.parse(text) : null) as T;
+  };
+}
+
+/** What product processes need to send on Telegram through the fake, with its rate limit lifted. */
+export function telegramProcessEnv(telegram: { token: string; apiRoot: string }): Record<string, string> {
+  return { TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot, TELEGRAM_MAX_PER_SECOND: "0", QUIET_HOURS: "" };
+}
+
+/** The error lines a process logged (pino level 50 and above). */
+export function errorLines(product: ProductProcess): string[] {
+  return product.output().split("\n").filter((line) => /"level":(50|60)/.test(line));
+}

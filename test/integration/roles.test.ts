@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startFakeTelegram } from "../fakes/telegram-bot-api";
-import { startProductProcess, type ProductProcess } from "./product-process";
+import { startProductProcess, telegramProcessEnv, type ProductProcess } from "./product-process";
 
 const TOKEN = "roles-admin-token-0123456789";
 const dir = mkdtempSync(join(tmpdir(), "prospecta-roles-"));
@@ -25,10 +25,7 @@ describe("roles", () => {
     const env = {
       DATABASE_URL: join(dir, "roles.db"),
       ADMIN_API_TOKEN: TOKEN,
-      QUIET_HOURS: "",
-      TELEGRAM_BOT_TOKEN: telegram.token,
-      TELEGRAM_API_ROOT: telegram.apiRoot,
-      TELEGRAM_MAX_PER_SECOND: "0",
+      ...telegramProcessEnv(telegram),
       CAMPAIGN_RUNNER_CRON: "* * * * * *",
     };
     const processes: ProductProcess[] = [];

@@ -11,14 +11,13 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { startFakeTelegram } from "../fakes/telegram-bot-api";
-import { startProductProcess, type ProductProcess } from "./product-process";
+import { adminApi, errorLines, startProductProcess, telegramProcessEnv, type ProductProcess } from "./product-process";
 
 const TOKEN = "two-processes-admin-token-01";
 const dir = mkdtempSync(join(tmpdir(), "prospecta-two-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The error lines a process logged (pino level 50 and above). */
-const errorLines = (product: ProductProcess) => product.output().split("\n").filter((line) => /"level":(50|60)/.test(line));
+const api = adminApi(TOKEN);
 
 describe("two processes, one database", () => {
   it("send every campaign message exactly once", async () => {
@@ -26,10 +25,7 @@ describe("two processes, one database", () => {
     const env = {
       DATABASE_URL: join(dir, "shared.db"),
       ADMIN_API_TOKEN: TOKEN,
-      TELEGRAM_BOT_TOKEN: telegram.token,
-      TELEGRAM_API_ROOT: telegram.apiRoot,
-      TELEGRAM_MAX_PER_SECOND: "0",
-      QUIET_HOURS: "",
+      ...telegramProcessEnv(telegram),
       CAMPAIGN_CRON: "* * * * * *",
       CAMPAIGN_RUNNER_CRON: "* * * * * *",
     };
@@ -38,14 +34,11 @@ describe("two processes, one database", () => {
       processes.push(await startProductProcess(env));
       processes.push(await startProductProcess(env));
       const [a, b] = processes as [ProductProcess, ProductProcess];
-      const api = (base: string, method: string, path: string, body?: unknown) =>
-        fetch(`${base}/api/v1${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
       // 60 leads, written half through each process, then the welcome campaign is activated.
       for (let i = 0; i < 60; i++) {
-        const response = await api(i % 2 ? a.baseUrl : b.baseUrl, "POST", "/leads", { name: `Lead ${i}`, telegram_chat_id: 30_000 + i });
-        expect(response.status).toBe(201);
+        await api(i % 2 ? a.baseUrl : b.baseUrl, "POST", "/leads", { name: `Lead ${i}`, telegram_chat_id: 30_000 + i });
       }
-      expect((await api(a.baseUrl, "PUT", "/campaigns/1", { status: "active" })).status).toBe(200);
+      await api(a.baseUrl, "PUT", "/campaigns/1", { status: "active" });
       await telegram.waitForDelivered(60, 15_000);
       await new Promise((resolve) => setTimeout(resolve, 2500)); // more passes of both processes
       const perChat = new Map<number, number>();
@@ -68,10 +61,7 @@ describe("two processes, one database", () => {
     const env = {
       DATABASE_URL: join(dir, "killed.db"),
       ADMIN_API_TOKEN: TOKEN,
-      TELEGRAM_BOT_TOKEN: telegram.token,
-      TELEGRAM_API_ROOT: telegram.apiRoot,
-      TELEGRAM_MAX_PER_SECOND: "0",
-      QUIET_HOURS: "",
+      ...telegramProcessEnv(telegram),
       CAMPAIGN_RUNNER_CRON: "* * * * * *",
       CAMPAIGN_STEP_LEASE_SECONDS: "1",
     };
@@ -80,11 +70,6 @@ describe("two processes, one database", () => {
       processes.push(await startProductProcess(env));
       processes.push(await startProductProcess(env));
       const [a, b] = processes as [ProductProcess, ProductProcess];
-      const api = async (base: string, method: string, path: string, body?: unknown) => {
-        const response = await fetch(`${base}/api/v1${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-        expect(response.status, `${method} ${path}: ${await response.clone().text()}`).toBeLessThan(300);
-        return (await response.json()) as { id: number };
-      };
       const template = await api(a.baseUrl, "POST", "/templates", { name: "Hola", channel: "telegram", content: "Hola {{first_name}}" });
       const campaign = await api(a.baseUrl, "POST", "/campaigns", { name: "Dos procesos", channel: "telegram", triggered_by: "stage_change", trigger_condition: { stage: "entrada" } });
       await api(a.baseUrl, "POST", `/campaigns/${campaign.id}/steps`, { step_number: 1, action: "send_message", message_template_id: template.id, delay_hours: 0 });
@@ -121,10 +106,7 @@ describe("two processes, one database", () => {
     const env = {
       DATABASE_URL: join(dir, "polling.db"),
       ADMIN_API_TOKEN: TOKEN,
-      TELEGRAM_BOT_TOKEN: telegram.token,
-      TELEGRAM_API_ROOT: telegram.apiRoot,
-      TELEGRAM_MAX_PER_SECOND: "0",
-      QUIET_HOURS: "",
+      ...telegramProcessEnv(telegram),
       INSTANCE_LEASE_SECONDS: "1",
     };
     const processes: ProductProcess[] = [];
