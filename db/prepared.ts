@@ -19,7 +19,7 @@ import type { Executor } from "./executor";
 const MAX_SHAPES_PER_QUERY = 256;
 
 /** The connection behind the database or one of its transactions (they share it). */
-function connectionOf(db: Executor): object {
+export function connectionOf(db: Executor): object {
   // drizzle keeps its session on the database and on each transaction at run time without typing it.
   const session = (db as unknown as { session?: { client?: object } }).session;
   if (!session?.client) throw new Error("reusable queries need a better-sqlite3 database or one of its transactions");
