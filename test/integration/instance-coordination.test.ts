@@ -44,6 +44,25 @@ describe.each(DIALECTS)("%s", (dialect) => {
     await second.stop();
   });
 
+  it.skipIf(skip)("stops the work of a holder that froze past its lease once another instance has taken it", async () => {
+    const { clock, a, b } = instances();
+    const events: string[] = [];
+    // Tries a second apart, so b's take cannot race a's renewal.
+    const kept = a.keepLease({
+      name: "frozen",
+      ttlMs: 3000,
+      onAcquired: async () => void events.push("a acquired"),
+      onLost: async () => void events.push("a lost"),
+    });
+    await vi.waitFor(() => expect(events).toEqual(["a acquired"]));
+    // a stops renewing in time (a long pause), its lease expires, and b takes it before a's next try.
+    clock.advance(10_000);
+    expect(await databaseFor(dialect).run((q) => holdLease(q, "frozen", b.instanceId, clock.now(), 3000))).toBe(true);
+    await vi.waitFor(() => expect(events).toEqual(["a acquired", "a lost"]), { timeout: 3000 });
+    expect(kept.held()).toBe(false);
+    await kept.stop();
+  });
+
   it.skipIf(skip)("takes a lease over once its holder's has expired", async () => {
     const { clock, a, b } = instances();
     const database = databaseFor(dialect);
