@@ -115,7 +115,8 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     log: logger,
   });
   const campaignEngine = createCampaignEngine({ db, clock, runner, log: logger });
-  events.onStageEntered((event) => campaignEngine.handleStageEntered(event));
+  events.onStageEnteredWithin((tx, event) => campaignEngine.enrollOnStageEntered(tx, event));
+  events.onStageEntered(() => campaignEngine.handleStageEntered());
   services.campaigns.onStatusChanged((campaign) => {
     if (campaign.status === "active") campaignEngine.handleCampaignActivated(campaign.id);
   });
@@ -267,6 +268,8 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     adminToken,
     seeded,
     campaignEngine,
+    /** What reacts to lead changes, inside their transaction or after it (tests interrupt it there). */
+    events,
     telegram,
     conversation,
     booking,

@@ -4,6 +4,7 @@
  * within moments), plus full passes from the scheduler or POST /campaigns/run.
  */
 import type { Db } from "../../db/client";
+import type { Executor } from "../../db/executor";
 import { findCampaign, findFirstStep, listActiveCampaigns, listActiveStageCampaigns } from "../../db/repositories/campaigns-repository";
 import { enrollMatchingLeads, exitIneligibleEnrollments, type ScanScope } from "../../db/repositories/enrollments-repository";
 import type { Campaign } from "../../db/schema";
@@ -36,9 +37,9 @@ export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineD
   // process, and of a campaign edited since, is a full one.
   let lastScanAt: Date | null = null;
 
-  function enroll(campaign: Campaign, scope: ScanScope = {}): number {
-    const first = findFirstStep(db, campaign.id);
-    return first ? enrollMatchingLeads(db, campaign, first, clock.now(), scope) : 0;
+  function enroll(campaign: Campaign, scope: ScanScope = {}, tx: Executor = db): number {
+    const first = findFirstStep(tx, campaign.id);
+    return first ? enrollMatchingLeads(tx, campaign, first, clock.now(), scope) : 0;
   }
 
   function runDue(): Promise<RunSummary> {
@@ -70,12 +71,18 @@ export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineD
       return summary;
     },
 
-    /** A lead entered a stage: end enrollments it no longer qualifies for, enroll it where the stage fires. */
-    handleStageEntered(event: StageEntered): void {
-      db.transaction(() => {
-        exitIneligibleEnrollments(db, clock.now(), { leadId: event.lead.id });
-        for (const campaign of listActiveStageCampaigns(db, event.to_stage)) enroll(campaign, { leadId: event.lead.id });
-      });
+    /**
+     * A lead entered a stage, inside the transaction that moved it: end the
+     * enrollments it no longer qualifies for and enroll it where the stage
+     * fires, so the move and its enrollments commit together.
+     */
+    enrollOnStageEntered(tx: Executor, event: StageEntered): void {
+      exitIneligibleEnrollments(tx, clock.now(), { leadId: event.lead.id });
+      for (const campaign of listActiveStageCampaigns(tx, event.to_stage)) enroll(campaign, { leadId: event.lead.id }, tx);
+    },
+
+    /** Once the move committed: run what became due (a first step with no delay goes out within moments). */
+    handleStageEntered(): void {
       kick();
     },
 

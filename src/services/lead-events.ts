@@ -1,9 +1,14 @@
 /**
- * After-commit notifications about leads, for the parts that react to them
- * (the campaign engine enrolls on a stage entry). Listeners run after the
- * change's transaction committed; a listener that throws is logged by the
- * caller's error boundary, never undoes the change.
+ * Notifications about leads, for the parts that react to them (the campaign
+ * engine). Two kinds of listener:
+ * - within the change's transaction, for work that must commit with it or
+ *   not at all (enrolling the lead in the campaigns its new stage starts: a
+ *   crash between the move and the enrollment would otherwise lose it); one
+ *   that throws undoes the change;
+ * - after the commit, for what may only start once the change is visible
+ *   (running the steps now due); one that throws is logged, never undoes it.
  */
+import type { Executor } from "../../db/executor";
 import type { Lead } from "../../db/schema";
 import type { PipelineStage } from "../domain/vocabulary";
 import type { Actor } from "./context";
@@ -17,11 +22,20 @@ export interface StageEntered {
 }
 
 export type StageEnteredListener = (event: StageEntered) => void;
+export type StageEnteredWithinListener = (tx: Executor, event: StageEntered) => void;
 export type CampaignActivatedListener = (campaignId: number) => void;
 
 export function createLeadEvents(onListenerError: (error: unknown) => void = () => {}) {
   const stageListeners: StageEnteredListener[] = [];
+  const withinListeners: StageEnteredWithinListener[] = [];
   return {
+    onStageEnteredWithin(listener: StageEnteredWithinListener): void {
+      withinListeners.push(listener);
+    },
+    /** Called by the service inside the transaction that moved the lead. */
+    stageEnteredWithin(tx: Executor, event: StageEntered): void {
+      for (const listener of withinListeners) listener(tx, event);
+    },
     onStageEntered(listener: StageEnteredListener): void {
       stageListeners.push(listener);
     },

@@ -85,6 +85,7 @@ export function createLeadService({ db, clock, events }: ServiceDeps) {
         });
         const lead = refreshLeadScore(tx, created, now);
         insertAudit(tx, { actor, action: "lead.create", entity: "lead", entity_id: lead.id, after: auditView(lead) }, now);
+        events.stageEnteredWithin(tx, { lead, from_stage: null, to_stage: "entrada", actor });
         return lead;
       });
       events.emitStageEntered({ lead, from_stage: null, to_stage: "entrada", actor });

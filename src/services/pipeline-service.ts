@@ -93,6 +93,8 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
       const change = db.transaction((tx) => {
         const moved = applyMove(tx, requireLead(tx, leadId), move, actor, clock.now());
         options.inSameTransaction?.(tx, moved);
+        // Last: what reacts to the move (campaign enrollments) sees the caller's own rows too.
+        events.stageEnteredWithin(tx, { ...moved, actor });
         return moved;
       });
       notify(change, actor);
@@ -117,6 +119,7 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
           return { moved: false, lead, from_stage: lead.pipeline_stage, to_stage: evaluation.to, missing: evaluation.missing };
         }
         const change = applyMove(tx, lead, { new_stage: evaluation.to, reason: "Avance automático: condiciones cumplidas" }, actor, now);
+        events.stageEnteredWithin(tx, { ...change, actor });
         return { moved: true, lead: change.lead, from_stage: change.from_stage, to_stage: change.to_stage, missing: [] };
       });
       if (result.moved) notify({ lead: result.lead, from_stage: result.from_stage, to_stage: result.to_stage }, actor);

@@ -4,6 +4,7 @@
  * leave a lead moved by its campaign but then exited for leaving the stage,
  * nor a flag that keeps an enrollment alive for a move that never happened.
  */
+import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 import { markMovedByOwnStep } from "../../db/repositories/enrollments-repository";
 import { startTestServer, type TestServer } from "./test-server";
@@ -81,5 +82,39 @@ describe("a campaign's own stage move", () => {
     expect(enrollmentOf(lead)).toMatchObject({ status: "active", moved_by_own_step: 0 });
     expect(server.sql("SELECT to_stage FROM lead_stage_history WHERE lead_id = ?", lead)).toEqual([{ to_stage: "entrada" }]);
     expect(server.sql("SELECT COUNT(*) AS n FROM audit_logs WHERE action = 'lead.stage_change' AND entity_id = ?", lead)[0].n).toBe(0);
+  });
+
+});
+
+describe("a stage move and the enrollments it causes", () => {
+  it("commit together: a crash after the enrollment, before the commit, leaves neither", async () => {
+    server = await startTestServer();
+    const campaign = (await server.api("POST", "/campaigns", { name: "Perfilando", channel: "telegram", triggered_by: "stage_change", trigger_condition: { stage: "perfilamiento" } })).body;
+    await server.api("POST", `/campaigns/${campaign.id}/steps`, { step_number: 1, action: "update_stage", target_stage: "calificacion_financiera", delay_hours: 24 });
+    await server.api("PUT", `/campaigns/${campaign.id}`, { status: "active" });
+    let dies = true;
+    const enrolledInside: number[] = [];
+    // Registered after the campaign engine's: it runs once the lead is enrolled, still inside the move's transaction.
+    server.prospecta.events.onStageEnteredWithin((tx, event) => {
+      const rows = tx.all<{ id: number }>(sql`SELECT id FROM campaign_enrollments WHERE lead_id = ${event.lead.id} AND status = 'active'`);
+      if (event.to_stage === "perfilamiento") enrolledInside.push(rows.length);
+      if (dies) throw new Error("process died here");
+    });
+    // A lead's creation is a move into entrada: it dies with it, and nothing of it is written.
+    expect((await server.api("POST", "/leads", { name: "Dora Ruiz" })).status).toBe(500);
+    expect(server.sql("SELECT COUNT(*) AS n FROM leads WHERE name = 'Dora Ruiz'")[0].n).toBe(0);
+    dies = false;
+    const survivor = await createLead("Elena Paz");
+    dies = true;
+
+    expect((await server.api("POST", `/pipeline/leads/${survivor}/move-stage`, { new_stage: "perfilamiento" })).status).toBe(500);
+    // The enrollment was written in the move's transaction, and went with it.
+    expect(enrolledInside).toEqual([1]);
+    expect(stageOf(survivor)).toBe("entrada");
+    expect(enrollmentOf(survivor)).toBeUndefined();
+
+    dies = false;
+    expect((await server.api("POST", `/pipeline/leads/${survivor}/move-stage`, { new_stage: "perfilamiento" })).status).toBe(200);
+    expect(enrollmentOf(survivor)).toMatchObject({ status: "active" });
   });
 });
