@@ -208,7 +208,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
   if (bot && webhook && roles.has("bot")) await mountWebhook(app, bot, webhook, guard, logger);
   const whatsapp =
     whatsappTwilio && roles.has("bot")
-      ? await mountWhatsAppSurface(app, whatsappTwilio, { chat, conversation, messageStatus: services.messageStatus, guard, log: logger })
+      ? await mountWhatsAppSurface(app, whatsappTwilio, { chat, messageStatus: services.messageStatus, guard, log: logger })
       : null;
   const callSummarizer =
     config.OPENAI_API_KEY && config.LLM_PROVIDER !== "offline"

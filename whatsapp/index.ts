@@ -6,7 +6,6 @@ import type { FastifyInstance } from "fastify";
 import type { AppConfig } from "../src/config";
 import type { Logger } from "../src/logger";
 import type { DispatchGuard } from "../src/observability/dispatch-guard";
-import type { ConversationService } from "../src/services/conversation-service";
 import type { LeadChatService } from "../src/services/lead-chat-service";
 import type { MessageStatusService } from "../src/services/message-status-service";
 import { createTwilioClient } from "../src/channels/twilio-client";
@@ -17,7 +16,6 @@ import { createWhatsAppSender, type WhatsAppSender } from "./whatsapp-sender";
 
 export interface WhatsAppSurfaceDeps {
   chat: LeadChatService;
-  conversation: ConversationService;
   messageStatus: MessageStatusService;
   guard: DispatchGuard;
   log: Logger;
@@ -61,7 +59,6 @@ export async function mountWhatsAppSurface(app: FastifyInstance, twilio: WhatsAp
     chat: deps.chat,
     channel: createWhatsAppChannel(twilio.sender, twilio.slotList),
     messageStatus: deps.messageStatus,
-    alreadyReceived: (sid) => deps.conversation.hasReceived("whatsapp", sid),
     guard: deps.guard,
     log: deps.log,
   });

@@ -4,7 +4,7 @@
  *   location, a button or list answer, or an attachment, each translated to
  *   the chat core, in order per sender; answered once handled (at most 10 s,
  *   then it goes on in the background). Twilio's retries of the same
- *   MessageSid are handled once.
+ *   MessageSid are handled once (the chat core stores each message once).
  * - POST /whatsapp/status, the status callback of every message we send.
  * Both check X-Twilio-Signature (403 otherwise) and parse the body (400 with
  * the problem paths when it does not parse).
@@ -27,8 +27,6 @@ export interface WhatsAppWebhookDeps {
   chat: LeadChatService;
   channel: ChannelPort;
   messageStatus: MessageStatusService;
-  /** True when this MessageSid was already received (Twilio retries a webhook it could not confirm). */
-  alreadyReceived(messageSid: string): boolean;
   guard: DispatchGuard;
   log: Logger;
 }
@@ -59,10 +57,8 @@ export async function mountWhatsAppWebhooks(app: FastifyInstance, deps: WhatsApp
       }
       const message = parsed.data;
       const identity = identityOf(message);
-      const handled = queue.enqueue(identity.address, { message_sid: message.MessageSid }, async () => {
-        if (deps.alreadyReceived(message.MessageSid)) return;
-        await handleInbound(identity, message);
-      });
+      // A MessageSid Twilio delivers again is skipped by the chat core, which stores each inbound message once.
+      const handled = queue.enqueue(identity.address, { message_sid: message.MessageSid }, () => handleInbound(identity, message));
       // Answer once the message is handled (so a crash before it is stored leaves Twilio to retry),
       // but never later than Twilio waits: a slow model's turn goes on after the answer.
       await Promise.race([handled, new Promise((resolve) => setTimeout(resolve, ACK_WITHIN_MS).unref())]);
