@@ -48,6 +48,18 @@ export function updateLeadRow(db: Executor, id: number, values: Partial<NewLead>
   return updateLeadQuery(db, writeShape(values)).get({ ...values, $id: id })!;
 }
 
+const setLeadFieldsQuery = reusableQueryByColumns((db, columns) =>
+  db
+    .update(leads)
+    .set(writePlaceholders(columns) as Partial<NewLead>)
+    .where(eq(leads.id, sql.placeholder("$id")))
+    .prepare(),
+);
+/** As updateLeadRow, when the caller needs nothing back (no row read and mapped). */
+export function setLeadFields(db: Executor, id: number, values: Partial<NewLead>): void {
+  setLeadFieldsQuery(db, writeShape(values)).run({ ...values, $id: id });
+}
+
 export interface LeadFilter {
   stage?: PipelineStage | undefined;
   q?: string | undefined;
@@ -196,18 +208,9 @@ export function findCurrentAppointment(db: Executor, leadId: number, now: Date) 
   return upcomingAppointment(db).get({ leadId, nowMs: now.getTime() }) ?? latestAppointment(db).get({ leadId }) ?? null;
 }
 
-const pendingChoicesUpdate = reusableQueryByColumns((db, columns) =>
-  db
-    .update(leads)
-    .set(writePlaceholders(columns) as Partial<NewLead>)
-    .where(eq(leads.id, sql.placeholder("$id")))
-    .prepare(),
-);
-
 /** The options just offered in chat (slots), so a typed "2" can pick one. */
 export function savePendingChoices(db: Executor, leadId: number, choices: { id: string; label: string }[] | null): void {
-  const values = { pending_choices: choices };
-  pendingChoicesUpdate(db, writeShape(values)).run({ ...values, $id: leadId });
+  setLeadFields(db, leadId, { pending_choices: choices });
 }
 
 export function clearPendingChoices(db: Executor, leadId: number): void {

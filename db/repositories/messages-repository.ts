@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, sql } from "drizzle-orm";
-import { leads, messages, type Message, type NewLead } from "../schema";
+import { messages, type Message } from "../schema";
 import type { Executor } from "../executor";
+import { setLeadFields } from "./leads-repository";
 import { reusableQuery, reusableQueryByColumns, writePlaceholders, writeShape } from "../prepared";
 import type { Channel, MessageStatus } from "../../src/domain/vocabulary";
 
@@ -12,14 +13,6 @@ const insertMessageQuery = reusableQueryByColumns((db, columns) =>
 export function insertMessage(db: Executor, values: NewMessage): Message {
   return insertMessageQuery(db, writeShape(values)).get(values)!;
 }
-
-const touchLeadQuery = reusableQueryByColumns((db, columns) =>
-  db
-    .update(leads)
-    .set(writePlaceholders(columns) as Partial<NewLead>)
-    .where(eq(leads.id, sql.placeholder("$id")))
-    .prepare(),
-);
 
 const recordInboundQuery = reusableQueryByColumns((db, columns) =>
   db.insert(messages).values(writePlaceholders(columns) as unknown as NewMessage).onConflictDoNothing().returning().prepare(),
@@ -35,8 +28,7 @@ export function recordInbound(db: Executor, leadId: number, channel: Channel, te
   const values: NewMessage = { lead_id: leadId, direction: "inbound", channel, text, external_id: externalId, at };
   const stored = recordInboundQuery(db, writeShape(values)).get(values);
   if (!stored) return null;
-  const activity = { last_activity_at: at, updated_at: at, ...(channel === "whatsapp" && { whatsapp_last_inbound_at: at }) };
-  touchLeadQuery(db, writeShape(activity)).run({ ...activity, $id: leadId });
+  setLeadFields(db, leadId, { last_activity_at: at, updated_at: at, ...(channel === "whatsapp" && { whatsapp_last_inbound_at: at }) });
   return stored;
 }
 

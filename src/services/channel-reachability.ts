@@ -6,13 +6,13 @@
  */
 import type { Executor } from "../../db/executor";
 import { insertAudit } from "../../db/repositories/audit-repository";
-import { updateLeadRow } from "../../db/repositories/leads-repository";
+import { setLeadFields } from "../../db/repositories/leads-repository";
 import type { Channel } from "../domain/vocabulary";
 
 /** In its own transaction, or as a savepoint inside the caller's when `db` is one. */
 export function markChannelUnreachable(db: Executor, now: Date, leadId: number, channel: Channel, reason: string): void {
   db.transaction((tx) => {
-    updateLeadRow(
+    setLeadFields(
       tx,
       leadId,
       channel === "telegram"

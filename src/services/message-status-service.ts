@@ -7,7 +7,7 @@
  * failure is also written next to the campaign step that sent the message.
  */
 import { recordCampaignDeliveryFailure } from "../../db/repositories/campaigns-repository";
-import { updateLeadRow } from "../../db/repositories/leads-repository";
+import { setLeadFields } from "../../db/repositories/leads-repository";
 import { findMessageByExternalId, updateMessageStatus } from "../../db/repositories/messages-repository";
 import { nextMessageStatus } from "../domain/message-status";
 import type { Channel, MessageStatus } from "../domain/vocabulary";
@@ -52,7 +52,7 @@ export function createMessageStatusService({ db, clock }: ServiceDeps) {
         if (status === message.status) return "unchanged";
         const now = clock.now();
         updateMessageStatus(tx, message.id, { status, status_at: now, error_code: report.errorCode ?? message.error_code });
-        if (status === "read") updateLeadRow(tx, message.lead_id, { last_activity_at: now, updated_at: now });
+        if (status === "read") setLeadFields(tx, message.lead_id, { last_activity_at: now, updated_at: now });
         if (status === "failed" || status === "undelivered") recordCampaignDeliveryFailure(tx, report.externalId, { status, error_code: report.errorCode });
         if ((status === "failed" || status === "undelivered") && report.unreachable) {
           markChannelUnreachable(tx, now, message.lead_id, report.channel, `Twilio ${report.errorCode ?? status}`);
