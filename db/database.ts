@@ -65,20 +65,39 @@ function createGate() {
   };
 }
 
+interface Holding {
+  inTransaction: boolean;
+  savepoints: number;
+  open: boolean;
+}
+
+/** Runs `work` as the holder `state`, which closes when the work ends. */
+function holdWhile<T>(storage: AsyncLocalStorage<Holding>, state: Holding, work: () => Promise<T>): Promise<T> {
+  return storage.run(state, async () => {
+    try {
+      return await work();
+    } finally {
+      state.open = false;
+    }
+  });
+}
+
 /** The SQLite database the product opened (db/client.ts), used through the gate. */
 export function sqliteDatabase(db: Db): Database {
   const q: Q = { db: db as unknown as Q["db"], t: sqliteTables, dialect: "sqlite" };
   const exclusive = createGate();
-  // Whether this async flow holds the gate, and how deep in savepoints it is.
-  const holding = new AsyncLocalStorage<{ inTransaction: boolean; savepoints: number }>();
+  // Whether this async flow holds the gate, and how deep in savepoints it is. Work started from
+  // inside a run (a callback, a timer) inherits this store: `open` turns false when that run
+  // ends, so such work goes through the gate instead of slipping past it.
+  const holding = new AsyncLocalStorage<Holding>();
   const exec = (statement: string) => db.run(sql.raw(statement));
 
-  async function inTransaction<T>(work: (q: Q) => Promise<T>, state: { inTransaction: boolean; savepoints: number }): Promise<T> {
+  async function inTransaction<T>(work: (q: Q) => Promise<T>, state: Holding): Promise<T> {
     if (state.inTransaction) {
       const name = `sp_${state.savepoints + 1}`;
       exec(`SAVEPOINT ${name}`);
       try {
-        const result = await holding.run({ inTransaction: true, savepoints: state.savepoints + 1 }, () => work(q));
+        const result = await holdWhile(holding, { inTransaction: true, savepoints: state.savepoints + 1, open: true }, () => work(q));
         exec(`RELEASE ${name}`);
         return result;
       } catch (error) {
@@ -91,7 +110,7 @@ export function sqliteDatabase(db: Db): Database {
     // (busy_timeout) instead of failing when both read and then want to write.
     exec("BEGIN IMMEDIATE");
     try {
-      const result = await holding.run({ inTransaction: true, savepoints: 0 }, () => work(q));
+      const result = await holdWhile(holding, { inTransaction: true, savepoints: 0, open: true }, () => work(q));
       exec("COMMIT");
       return result;
     } catch (error) {
@@ -103,13 +122,13 @@ export function sqliteDatabase(db: Db): Database {
   return {
     dialect: "sqlite",
     run(work) {
-      if (holding.getStore()) return work(q);
-      return exclusive(() => holding.run({ inTransaction: false, savepoints: 0 }, () => work(q)));
+      if (holding.getStore()?.open) return work(q);
+      return exclusive(() => holdWhile(holding, { inTransaction: false, savepoints: 0, open: true }, () => work(q)));
     },
     transaction(work) {
       const state = holding.getStore();
-      if (state) return inTransaction(work, state);
-      return exclusive(() => inTransaction(work, { inTransaction: false, savepoints: 0 }));
+      if (state?.open) return inTransaction(work, state);
+      return exclusive(() => inTransaction(work, { inTransaction: false, savepoints: 0, open: true }));
     },
     async close() {
       await exclusive(async () => db.$client.close());
@@ -121,22 +140,65 @@ const PG_MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), "migratio
 
 type PgExecutor = NodePgDatabase<typeof pgSchema>;
 
+/** Any fixed number: the advisory lock that lets one instance at a time apply migrations. */
+const MIGRATION_LOCK = 0x70726f73;
+
+/**
+ * Instances started together would each apply the pending migrations, and the
+ * second would fail on tables the first just created: one holds a session
+ * lock while it migrates, the others wait for it and then find nothing to do.
+ */
+async function migrateOnce(pool: pg.Pool, migrate: () => Promise<void>): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
+    try {
+      await migrate();
+    } finally {
+      await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
 /** A PostgreSQL database at `url` (postgres://…), its migrations applied. */
 export async function openPostgresDatabase(url: string, options: { maxConnections?: number } = {}): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+  // At least two: migrations run beside the connection that holds their lock.
+  const pool = new pg.Pool({ connectionString: url, max: Math.max(2, options.maxConnections ?? 10) });
   const db = drizzlePg(pool, { schema: pgSchema });
-  await migratePg(db, { migrationsFolder: PG_MIGRATIONS });
-  const open = new AsyncLocalStorage<PgExecutor>();
+  try {
+    await migrateOnce(pool, () => migratePg(db, { migrationsFolder: PG_MIGRATIONS }));
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  // The open transaction of this async flow; `open` turns false when it ends, so work started
+  // from inside it (a callback, a timer) that runs later uses the pool, not a finished transaction.
+  const open = new AsyncLocalStorage<{ executor: PgExecutor; open: boolean }>();
+  const current = () => {
+    const state = open.getStore();
+    return state?.open ? state.executor : db;
+  };
   const as = (executor: PgExecutor): Q => ({ db: executor as unknown as Q["db"], t: pgSchema as unknown as Q["t"], dialect: "postgres" });
   return {
     dialect: "postgres",
     run(work) {
-      return work(as(open.getStore() ?? db));
+      return work(as(current()));
     },
     transaction(work) {
-      const outer = open.getStore() ?? db;
       // drizzle makes a transaction inside a transaction a savepoint.
-      return outer.transaction((tx) => open.run(tx as unknown as PgExecutor, () => work(as(tx as unknown as PgExecutor))));
+      return current().transaction((tx) => {
+        const executor = tx as unknown as PgExecutor;
+        const state = { executor, open: true };
+        return open.run(state, async () => {
+          try {
+            return await work(as(executor));
+          } finally {
+            state.open = false;
+          }
+        });
+      });
     },
     async close() {
       await pool.end();

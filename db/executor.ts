@@ -1,6 +1,6 @@
-import type { RunResult } from "better-sqlite3";
-import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
-import type * as schema from "./schema";
-
-/** The database or an open transaction: repositories take either, so a service decides the transaction. */
-export type Executor = BaseSQLiteDatabase<"sync", RunResult, typeof schema>;
+/**
+ * What repositories run statements on: the database or an open transaction
+ * (SQLite or PostgreSQL), so a service decides the transaction. See
+ * db/database.ts for the rules repositories follow.
+ */
+export type { Q as Executor } from "./database";

@@ -1,64 +1,94 @@
 /**
- * Queries built once and run many times. drizzle rebuilds a query's SQL from
- * its objects on every call; on the chat path (a WhatsApp or Telegram message:
- * about 40 statements) that building was a fifth of the product's CPU in the
- * bench:whatsapp profile, more than SQLite itself. A reusable query is built
- * with placeholders the first time it runs on a database and kept for that
- * database: a transaction shares its database's connection, so the query
- * built there runs inside whatever transaction is open.
+ * Queries run often, written once for both databases (db/database.ts).
+ *
+ * - On SQLite a query is built once per database, with placeholders, and
+ *   kept: drizzle rebuilds a query's SQL from its objects on every call, and
+ *   on the chat path (a WhatsApp or Telegram message: about 40 statements)
+ *   that building was a fifth of the product's CPU in the bench:whatsapp
+ *   profile, more than SQLite itself. A transaction shares its database's
+ *   one connection, so the query built there runs inside whatever
+ *   transaction is open.
+ * - On PostgreSQL it is sent as a named prepared statement, which
+ *   node-postgres prepares once per connection. drizzle builds its SQL on
+ *   each call there, because a query built for one transaction must run on
+ *   that transaction's connection; the building costs little beside the
+ *   round trip.
  *
  * Placeholders in `where` clauses reach the driver as given (no column
- * mapping): pass what the column stores (epoch milliseconds for times).
- * Values given to `set` or `values` are mapped by their column as usual
- * (see writePlaceholders for null).
+ * mapping): pass `timeValue(q, at)` for times and `flagValue(q, b)` for
+ * booleans. Values given to `set` or `values` are mapped by their column as
+ * usual (see writePlaceholders for null). A query answers rows: writes say
+ * what they touched with `returning()`.
  */
+import { createHash } from "node:crypto";
 import { sql, type Placeholder, type SQL } from "drizzle-orm";
-import type { Executor } from "./executor";
+import type { Q } from "./database";
 
 /** A query shape per set of columns: enough for every update and insert the product makes, bounded in case one is not. */
 const MAX_SHAPES_PER_QUERY = 256;
 
-/** The connection behind the database or one of its transactions (they share it). */
-export function connectionOf(db: Executor): object {
+/** A built query before it is prepared: drizzle's select, insert, update or delete builders. */
+interface Preparable {
+  prepare(name?: string): Prepared;
+}
+interface Prepared {
+  execute(values?: Record<string, unknown>): unknown;
+}
+
+/** The connection behind a SQLite database or one of its transactions (they share it). */
+export function connectionOf(q: Q): object {
   // drizzle keeps its session on the database and on each transaction at run time without typing it.
-  const session = (db as unknown as { session?: { client?: object } }).session;
-  if (!session?.client) throw new Error("reusable queries need a better-sqlite3 database or one of its transactions");
+  const session = (q.db as unknown as { session?: { client?: object } }).session;
+  if (!session?.client) throw new Error("reusable queries need a database opened by db/database.ts");
   return session.client;
 }
 
-/** A query with fixed SQL: `build` runs once per database. */
-export function reusableQuery<Q>(build: (db: Executor) => Q): (db: Executor) => Q {
-  const built = new WeakMap<object, Q>();
-  return (db) => {
-    const connection = connectionOf(db);
-    let query = built.get(connection);
-    if (query === undefined) {
-      query = build(db);
-      built.set(connection, query);
-    }
-    return query;
+/** Rows from what a prepared statement answered: PostgreSQL answers a result object for a write with no `returning()`. */
+function rowsOf<Row>(answer: unknown): Row[] {
+  return Array.isArray(answer) ? (answer as Row[]) : [];
+}
+
+/** A query with fixed SQL. `name` must be unique in the product: it names the PostgreSQL statement. */
+export function reusableQuery<Row>(name: string, build: (q: Q) => Preparable): (q: Q, values?: Record<string, unknown>) => Promise<Row[]> {
+  const builtFor = new WeakMap<object, Prepared>();
+  return async (q, values = {}) => {
+    if (q.dialect === "postgres") return rowsOf<Row>(await build(q).prepare(name).execute(values));
+    const connection = connectionOf(q);
+    let prepared = builtFor.get(connection);
+    if (!prepared) builtFor.set(connection, (prepared = build(q).prepare()));
+    // better-sqlite3's answer comes lazily (drizzle's ExecuteResultSync): awaiting runs it.
+    return rowsOf<Row>(await prepared.execute(values));
   };
 }
 
 /**
  * A query whose SQL depends on which columns it writes (an update of some of
  * a row's fields, an insert that leaves others to their defaults): one built
- * query per set of columns.
+ * query per set of columns. `values` are the row's values, and anything the
+ * query's own placeholders need beside them.
  */
-export function reusableQueryByColumns<Q>(build: (db: Executor, columns: readonly string[]) => Q): (db: Executor, columns: readonly string[]) => Q {
-  const built = new WeakMap<object, Map<string, Q>>();
-  return (db, columns) => {
-    const connection = connectionOf(db);
-    let shapes = built.get(connection);
-    if (!shapes) built.set(connection, (shapes = new Map()));
+export function reusableQueryByColumns<Row>(
+  name: string,
+  build: (q: Q, columns: readonly string[]) => Preparable,
+): (q: Q, row: object, values: Record<string, unknown>) => Promise<Row[]> {
+  const builtFor = new WeakMap<object, Map<string, Prepared>>();
+  return async (q, row, values) => {
+    const columns = writeShape(row);
     const key = columns.join(",");
-    let query = shapes.get(key);
-    if (query === undefined) {
-      query = build(db, columns);
-      if (shapes.size >= MAX_SHAPES_PER_QUERY) shapes.delete(shapes.keys().next().value!);
-      shapes.set(key, query);
+    if (q.dialect === "postgres") {
+      const statement = `${name}_${createHash("sha1").update(key).digest("base64url").slice(0, 12)}`;
+      return rowsOf<Row>(await build(q, columns).prepare(statement).execute(values));
     }
-    return query;
+    const connection = connectionOf(q);
+    let shapes = builtFor.get(connection);
+    if (!shapes) builtFor.set(connection, (shapes = new Map()));
+    let prepared = shapes.get(key);
+    if (prepared === undefined) {
+      prepared = build(q, columns).prepare();
+      if (shapes.size >= MAX_SHAPES_PER_QUERY) shapes.delete(shapes.keys().next().value!);
+      shapes.set(key, prepared);
+    }
+    return rowsOf<Row>(await prepared.execute(values));
   };
 }
 
@@ -87,4 +117,43 @@ export function writePlaceholders(shape: readonly string[]): Record<string, Plac
   return Object.fromEntries(
     shape.map((entry) => (entry.endsWith(NULL_MARK) ? [entry.slice(0, -NULL_MARK.length), sql`null`] : [entry, sql.placeholder(entry)])),
   );
+}
+
+/** A time as the database stores it, for a placeholder or raw SQL: epoch milliseconds in SQLite, a timestamptz in PostgreSQL. */
+export function timeValue(q: Q, at: Date): number | Date {
+  return q.dialect === "sqlite" ? at.getTime() : at;
+}
+
+/** A flag as the database stores it, for a placeholder or raw SQL: 0/1 in SQLite, a boolean in PostgreSQL. */
+export function flagValue(q: Q, flag: boolean): number | boolean {
+  return q.dialect === "sqlite" ? (flag ? 1 : 0) : flag;
+}
+
+/** Rows of a raw SQL statement on either database. */
+export async function rawRows<Row>(q: Q, statement: SQL): Promise<Row[]> {
+  if (q.dialect === "sqlite") return (q.db as unknown as { all(s: SQL): Row[] }).all(statement);
+  const result = await (q.db as unknown as { execute(s: SQL): Promise<{ rows: Row[] }> }).execute(statement);
+  return result.rows;
+}
+
+/** The first row, or undefined: what `.get()` answered on SQLite's synchronous builders. */
+export function first<Row>(rows: Row[]): Row | undefined {
+  return rows[0];
+}
+
+/** Runs a raw SQL write on either database; answers how many rows it changed. */
+export async function rawRun(q: Q, statement: SQL): Promise<number> {
+  if (q.dialect === "sqlite") return (q.db as unknown as { run(s: SQL): { changes: number } }).run(statement).changes;
+  const result = await (q.db as unknown as { execute(s: SQL): Promise<{ rowCount: number | null }> }).execute(statement);
+  return result.rowCount ?? 0;
+}
+
+/**
+ * A top-level field of a JSON column as text (SQLite's json_extract answers
+ * the JSON value, which compares equal to text for strings; PostgreSQL's ->>
+ * answers text). `key` is a fixed identifier, never user input.
+ */
+export function jsonText(q: Q, column: SQL | SQL.Aliased | { getSQL(): SQL }, key: string): SQL {
+  if (!/^\w+$/.test(key)) throw new Error(`not a JSON key: ${key}`);
+  return q.dialect === "sqlite" ? sql`json_extract(${column}, ${sql.raw(`'$.${key}'`)})` : sql`(${column}->>${sql.raw(`'${key}'`)})`;
 }

@@ -387,6 +387,7 @@ export type MessageTemplate = typeof messageTemplates.$inferSelect;
 export type Campaign = typeof campaigns.$inferSelect;
 export type CampaignStep = typeof campaignSteps.$inferSelect;
 export type CampaignLog = typeof campaignLogs.$inferSelect;
+export type CampaignEnrollment = typeof campaignEnrollments.$inferSelect;
 export type VoiceCall = typeof voiceCalls.$inferSelect;
 export type CallTranscript = typeof callTranscripts.$inferSelect;
 export type Appointment = typeof appointments.$inferSelect;

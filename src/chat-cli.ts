@@ -60,7 +60,7 @@ for await (const line of terminal) {
     continue;
   }
   await prospecta.chat.receiveText(terminalPort, identity, text, null);
-  const { lead } = prospecta.conversation.findOrCreateLead(identity);
+  const { lead } = await prospecta.conversation.findOrCreateLead(identity);
   const profile = [
     lead.property_type,
     lead.location && `en ${lead.location}`,

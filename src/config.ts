@@ -131,20 +131,30 @@ export const configSchema = z.object({
   // Several instances on one database
   /** How long an instance holds work only one may do (Telegram long polling) without renewing it: a dead holder's work moves within this. */
   INSTANCE_LEASE_SECONDS: z.coerce.number().min(1).max(300).default(15),
+  /** Connections each instance opens to PostgreSQL (unused on SQLite). */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
 
+/** DATABASE_URL names a PostgreSQL server (postgres:// or postgresql://); anything else is a SQLite file. */
+export function isPostgresUrl(databaseUrl: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(databaseUrl);
+}
+
 /** Rules across variables, each problem naming the variable. */
 function crossChecks(config: AppConfig): string[] {
   const problems: string[] = [];
-  // A URL would otherwise be taken as a file name, and a SQLite file created under a folder called "postgres:".
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(config.DATABASE_URL)) {
-    problems.push(
-      /^postgres(ql)?:/i.test(config.DATABASE_URL)
-        ? "DATABASE_URL: PostgreSQL aún no está disponible para la aplicación (su esquema y migraciones sí, en db/pg); usa la ruta de un archivo SQLite"
-        : "DATABASE_URL: debe ser la ruta de un archivo SQLite (p. ej. ./data/prospecta.db) o :memory:",
-    );
+  // A URL would otherwise be taken as a file name, and a SQLite file created under a folder called "https:".
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(config.DATABASE_URL) && !isPostgresUrl(config.DATABASE_URL)) {
+    problems.push("DATABASE_URL: debe ser la ruta de un archivo SQLite (p. ej. ./data/prospecta.db), :memory: o una URL postgres://");
+  } else if (isPostgresUrl(config.DATABASE_URL) && !URL.canParse(config.DATABASE_URL)) {
+    problems.push("DATABASE_URL: la URL de PostgreSQL no es válida (p. ej. postgres://usuario:clave@host:5432/prospecta)");
+  }
+  // A token generated at start-up is kept in a file beside the database; instances sharing a
+  // PostgreSQL server have no such place in common, and would each accept a different token.
+  if (isPostgresUrl(config.DATABASE_URL) && !config.ADMIN_API_TOKEN) {
+    problems.push("ADMIN_API_TOKEN: obligatorio con PostgreSQL (todas las instancias deben aceptar el mismo token)");
   }
   if (config.LLM_PROVIDER === "openai" && !config.OPENAI_API_KEY) {
     problems.push("OPENAI_API_KEY: obligatorio con LLM_PROVIDER=openai");

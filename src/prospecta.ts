@@ -3,11 +3,11 @@
  * main.ts listens; tests build the same thing on a temporary database.
  */
 import { dataDirectory, isInMemory, migrateDatabase, openDatabase } from "../db/client";
-import { sqliteDatabase } from "../db/database";
+import { openPostgresDatabase, sqliteDatabase, type Database } from "../db/database";
 import { resolveAdminToken } from "./admin-token";
 import { buildApp } from "./api/app";
 import { systemClock, type Clock } from "./clock";
-import type { AppConfig } from "./config";
+import { isPostgresUrl, type AppConfig } from "./config";
 import { createLogger, type Logger } from "./logger";
 import { seedSampleDataOnce } from "./sample-data";
 import { createServices } from "./services";
@@ -54,12 +54,24 @@ export interface BuildOptions {
   streamLimits?: Partial<StreamLimits>;
 }
 
+/**
+ * The product's database, its migrations applied: PostgreSQL when
+ * DATABASE_URL is a postgres:// URL (a pool of DATABASE_POOL_SIZE
+ * connections), otherwise the SQLite file it names. Both are used the same
+ * way, through db/database.ts.
+ */
+export async function openProductDatabase(config: Pick<AppConfig, "DATABASE_URL" | "DATABASE_POOL_SIZE">): Promise<Database> {
+  if (isPostgresUrl(config.DATABASE_URL)) return openPostgresDatabase(config.DATABASE_URL, { maxConnections: config.DATABASE_POOL_SIZE });
+  const sqlite = openDatabase(config.DATABASE_URL);
+  migrateDatabase(sqlite);
+  return sqliteDatabase(sqlite);
+}
+
 export async function buildProspecta(config: AppConfig, options: BuildOptions = {}) {
   const clock = options.clock ?? systemClock;
   const roles = new Set(config.PROSPECTA_ROLES);
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
-  const db = openDatabase(config.DATABASE_URL);
-  migrateDatabase(db);
+  const db = await openProductDatabase(config);
   const metrics = createMetrics(db);
   const guard = createDispatchGuard(logger, metrics.failures);
   const events = createLeadEvents((error) => logger.error({ err: error }, "lead event listener failed"));
@@ -76,7 +88,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
         }
       : null;
   const services = createServices({ db, clock, timeZone: config.TZ, events }, voiceSettings);
-  const seeded = options.seedSamples === false ? false : seedSampleDataOnce(db, services, clock.now());
+  const seeded = options.seedSamples === false ? false : await seedSampleDataOnce(db, services, clock.now());
 
   // One Telegram Api for the process: the bot's. Campaigns, reminders and admin
   // notices send through it too, so one throttler and one retry layer see every message.
@@ -115,10 +127,12 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     log: logger,
   });
   const campaignEngine = createCampaignEngine({ db, clock, runner, log: logger });
-  events.onStageEnteredWithin((tx, event) => campaignEngine.enrollOnStageEntered(tx, event));
+  events.onStageEnteredWithin(async (tx, event) => {
+    await campaignEngine.enrollOnStageEntered(tx, event);
+  });
   events.onStageEntered(() => campaignEngine.handleStageEntered());
-  services.campaigns.onStatusChanged((campaign) => {
-    if (campaign.status === "active") campaignEngine.handleCampaignActivated(campaign.id);
+  services.campaigns.onStatusChanged(async (campaign) => {
+    if (campaign.status === "active") await campaignEngine.handleCampaignActivated(campaign.id);
   });
 
   const conversation = createConversationService({
@@ -174,8 +188,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
   let pollingLease: { stop(): Promise<void> } | null = null;
 
   const adminToken = resolveAdminToken(config.ADMIN_API_TOKEN, dataDirectory(config.DATABASE_URL), !isInMemory(config.DATABASE_URL));
-  // Coordination is the first service on db/database.ts, the access both databases share; the rest follow.
-  const coordination = createInstanceCoordination({ database: sqliteDatabase(db), clock }, newInstanceId(), logger);
+  const coordination = createInstanceCoordination({ database: db, clock }, newInstanceId(), logger);
   const scheduler = createScheduler(
     [
       { name: "campaign-scan", cron: config.CAMPAIGN_CRON, protect: true, oncePerPeriod: true, run: () => campaignEngine.runPass() },
@@ -226,8 +239,12 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
   const adminChatId = config.TELEGRAM_ADMIN_CHAT_ID ?? null;
   if (bot && adminChatId !== null) {
     callResults.onCallFinalized((call) => {
-      const lead = services.leads.requireLead(call.lead_id);
-      void admins.notify(`📞 Llamada #${call.id} terminada: ${leadLine(lead)}\n${call.summary ?? ""}`);
+      // Not awaited by the call's finalisation; a failure here (the lead gone) never touches the call's results.
+      const notify = async () => {
+        const lead = await services.leads.requireLead(call.lead_id);
+        await admins.notify(`📞 Llamada #${call.id} terminada: ${leadLine(lead)}\n${call.summary ?? ""}`);
+      };
+      notify().catch(() => undefined);
     });
   }
   if (voiceSettings && config.TWILIO_AUTH_TOKEN && config.WEBHOOK_BASE_URL && roles.has("voice")) {
@@ -239,7 +256,12 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     streams = attachStreamServer(app.server, {
       sayAndHangUp: (callSid, message) => placer.sayAndHangUp(callSid, message),
       booking,
-      leadRequests: { handOff: (leadId) => chat.handOffFromCall(leadId), optOut: (leadId) => chat.optOutFromCall(leadId) },
+      leadRequests: {
+        handOff: (leadId) => chat.handOffFromCall(leadId),
+        optOut: async (leadId) => {
+          await chat.optOutFromCall(leadId);
+        },
+      },
       timeZone: config.TZ,
       guard,
       accountSid: config.TWILIO_ACCOUNT_SID ?? "",
@@ -260,6 +282,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
 
   return {
     app,
+    /** The product's database (db/database.ts): what every service runs on. */
     db,
     services,
     clock,
@@ -316,7 +339,8 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       await app.close();
       await whatsapp?.idle();
       await campaignEngine.idle();
-      db.$client.close();
+      // Last: everything that could still use the database has stopped (on SQLite, close waits for a statement in progress).
+      await db.close();
     },
   };
 }

@@ -3,18 +3,17 @@
  * created once on a fresh database (the guide's checklist asks for examples).
  * They go through the services, so they are validated and audited like any other.
  */
-import { eq } from "drizzle-orm";
-import type { Db } from "../db/client";
-import { appState } from "../db/schema";
+import type { Database } from "../db/database";
+import { findAppState, insertAppState } from "../db/repositories/app-state-repository";
 import type { Services } from "./services";
 
 const SEEDED_KEY = "sample_data_seeded_at";
 const ACTOR = "system:seed";
 
-export function seedSampleDataOnce(db: Db, services: Services, now: Date): boolean {
-  if (db.select().from(appState).where(eq(appState.key, SEEDED_KEY)).get()) return false;
+export async function seedSampleDataOnce(db: Database, services: Services, now: Date): Promise<boolean> {
+  if ((await db.run((q) => findAppState(q, SEEDED_KEY))) !== undefined) return false;
 
-  const welcome = services.templates.createTemplate(
+  const welcome = await services.templates.createTemplate(
     {
       name: "Bienvenida Perfilador",
       channel: "telegram",
@@ -23,7 +22,7 @@ export function seedSampleDataOnce(db: Db, services: Services, now: Date): boole
     },
     ACTOR,
   );
-  services.templates.createTemplate(
+  await services.templates.createTemplate(
     {
       name: "Reactivación por inactividad",
       channel: "telegram",
@@ -33,7 +32,7 @@ export function seedSampleDataOnce(db: Db, services: Services, now: Date): boole
     },
     ACTOR,
   );
-  services.templates.createTemplate(
+  await services.templates.createTemplate(
     {
       name: "Recordatorio de cita",
       channel: "telegram",
@@ -42,7 +41,7 @@ export function seedSampleDataOnce(db: Db, services: Services, now: Date): boole
     },
     ACTOR,
   );
-  services.templates.createTemplate(
+  await services.templates.createTemplate(
     {
       name: "Invitación a calificación financiera",
       channel: "telegram",
@@ -53,7 +52,7 @@ export function seedSampleDataOnce(db: Db, services: Services, now: Date): boole
     ACTOR,
   );
 
-  const campaign = services.campaigns.createCampaign(
+  const campaign = await services.campaigns.createCampaign(
     {
       name: "Bienvenida Leads Nuevos",
       description: "Campaña para leads que acaban de entrar",
@@ -63,9 +62,9 @@ export function seedSampleDataOnce(db: Db, services: Services, now: Date): boole
     },
     ACTOR,
   );
-  services.campaigns.addStep(campaign.id, { step_number: 1, action: "send_message", message_template_id: welcome.id, delay_hours: 0 }, ACTOR);
-  services.campaigns.addStep(campaign.id, { step_number: 2, action: "update_stage", target_stage: "perfilamiento", delay_hours: 24 }, ACTOR);
+  await services.campaigns.addStep(campaign.id, { step_number: 1, action: "send_message", message_template_id: welcome.id, delay_hours: 0 }, ACTOR);
+  await services.campaigns.addStep(campaign.id, { step_number: 2, action: "update_stage", target_stage: "perfilamiento", delay_hours: 24 }, ACTOR);
 
-  db.insert(appState).values({ key: SEEDED_KEY, value: now.toISOString() }).run();
+  await db.run((q) => insertAppState(q, SEEDED_KEY, now.toISOString()));
   return true;
 }

@@ -47,7 +47,7 @@ export interface BridgeDeps {
   /** What the lead asks of the agency on a call, carried out as in chat. */
   leadRequests: {
     handOff(leadId: number): Promise<{ already: boolean }>;
-    optOut(leadId: number): void;
+    optOut(leadId: number): Promise<void>;
   };
   timeZone: string;
 }
@@ -105,9 +105,19 @@ export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps)
   const toRealtime = (event: RealtimeClientEvent) => {
     if (realtime.readyState === WebSocket.OPEN) realtime.send(JSON.stringify(event));
   };
+  // Transcript lines are stored off the audio path, one after another in the order they came
+  // (a replacement after the line it replaces); the call is finalised after the last one.
+  let transcriptWrites: Promise<void> = Promise.resolve();
+  const storeTranscript = (write: () => Promise<unknown> | unknown) => {
+    transcriptWrites = transcriptWrites
+      .then(async () => {
+        await write();
+      })
+      .catch((error: unknown) => guard.failed("realtime", context, error));
+  };
   const transcript = createCallTranscript({
-    record: (line) => results.recordUtterance(call.callId, line),
-    replace: (itemId, text) => results.replaceUtterance(call.callId, itemId, text),
+    record: (line) => storeTranscript(() => results.recordUtterance(call.callId, line)),
+    replace: (itemId, text) => storeTranscript(() => results.replaceUtterance(call.callId, itemId, text)),
   });
   const gate = createResponseGate((request: ResponseRequest) => {
     if (goodbye && request.instructions === GOODBYE) goodbye.awaitingResponse = true;
@@ -119,7 +129,10 @@ export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps)
     finished = true;
     clearTimeout(maxDuration);
     clearTimeout(hardStop);
-    finalized = results.finalize(call.callId, endReason ?? reason).catch((error) => log.error({ err: error, ...context }, "call finalisation failed"));
+    const why = endReason ?? reason;
+    finalized = transcriptWrites
+      .then(() => results.finalize(call.callId, why))
+      .catch((error) => log.error({ err: error, ...context }, "call finalisation failed"));
     if (realtime.readyState === WebSocket.OPEN || realtime.readyState === WebSocket.CONNECTING) realtime.close();
     if (twilio.readyState === WebSocket.OPEN) twilio.close();
   }
@@ -304,7 +317,7 @@ export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps)
   async function runTool(toolCall: Exclude<VoiceToolCall, { name: "colgar" }>): Promise<Record<string, unknown>> {
     switch (toolCall.name) {
       case "guardar_datos":
-        return { ok: true, guardado: results.saveFacts(call.callId, toolCall.args) };
+        return { ok: true, guardado: await results.saveFacts(call.callId, toolCall.args) };
       case "ofrecer_horarios": {
         const slots = await deps.booking.offerSlots(call.leadId);
         return { ok: true, horarios: slots.map((s) => ({ inicio: s.start.toISOString(), legible: formatAppointmentDate(s.start, deps.timeZone) })) };
@@ -318,7 +331,7 @@ export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps)
         return { ok: true, mensaje: already ? "Ya se avisó a un asesor; se pondrá en contacto pronto." : "Se avisó a un asesor; se pondrá en contacto pronto. Díselo al cliente." };
       }
       case "dar_de_baja":
-        deps.leadRequests.optOut(call.leadId);
+        await deps.leadRequests.optOut(call.leadId);
         return { ok: true, mensaje: "El cliente quedó dado de baja: no recibirá más mensajes ni llamadas. Despídete y usa colgar." };
     }
   }

@@ -5,7 +5,8 @@
  * - frames larger than `maxFrameBytes` close the socket (Twilio's are a few hundred bytes);
  * - the first message after `connected` must be a `start`, within `startTimeoutMs`;
  * - the `start` must name, by call id, CallSid and account, a call we placed
- *   or answered that is in progress and not already streaming;
+ *   or answered that is in progress and not already streaming (frames that
+ *   arrive while the call is looked up wait for it, then go to the call);
  * - a connection sending more frames than a call ever does (a token bucket per
  *   socket) is cut, so one flood cannot starve the live calls;
  * - at most `maxPendingConnections` sockets may wait for their `start`.
@@ -66,6 +67,8 @@ export function attachStreamServer(server: Server, deps: StreamServerDeps): Stre
   const { log, guard } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes });
   const active = new Set<BridgeHandle>();
+  /** Connections whose `start` is being checked against the database. */
+  const opening = new Set<Promise<void>>();
   let pending = 0;
   wss.on("error", (error) => log.warn({ err: error.message }, "Media Streams server error"));
 
@@ -83,12 +86,16 @@ export function attachStreamServer(server: Server, deps: StreamServerDeps): Stre
 
   function accept(ws: WebSocket): void {
     pending++;
-    let state: "waiting" | "streaming" | "closed" = "waiting";
+    let state: "waiting" | "opening" | "streaming" | "closed" = "waiting";
     let bridge: BridgeHandle | null = null;
     let bridgeCallId: number | null = null;
+    /** Frames that came while the `start` was being checked, for the call once it runs. */
+    const early: { data: RawData; isBinary: boolean }[] = [];
+    /** Why the connection was cut by us, for a call it opened meanwhile. */
+    let cutReason: string | null = null;
     const allowance = createFrameAllowance(limits.framesPerSecond, limits.burstFrames);
     const leaveWaiting = () => {
-      if (state === "waiting") pending--;
+      if (state === "waiting" || state === "opening") pending--;
     };
     const refuse = (reason: string, context: Record<string, unknown> = {}) => {
       if (state === "closed") return;
@@ -115,18 +122,30 @@ export function attachStreamServer(server: Server, deps: StreamServerDeps): Stre
         log.warn({ call_id: bridgeCallId }, "Media Streams flood: connection cut");
         state = "closed";
         leaveWaiting();
+        cutReason = "stream inundado";
         bridge?.finish("stream inundado");
         return void ws.terminate();
       }
-      guard.run("media_stream", { call_id: bridgeCallId }, () => (state === "waiting" ? onWaitingFrame(data, isBinary) : onStreamingFrame(data, isBinary)));
+      guard.run("media_stream", { call_id: bridgeCallId }, () => {
+        if (state === "waiting") return onWaitingFrame(data, isBinary);
+        if (state === "opening") return void early.push({ data, isBinary });
+        return onStreamingFrame(data, isBinary);
+      });
     });
 
-    function onWaitingFrame(data: RawData, isBinary: boolean): void {
+    function onWaitingFrame(data: RawData, isBinary: boolean): void | Promise<void> {
       if (isBinary) return refuse("binary frame");
       const parsed = parseTwilioMessage(data.toString());
       if (parsed.kind === "message" && parsed.message.event === "connected") return;
       if (parsed.kind !== "message" || parsed.message.event !== "start") return refuse("start expected first", { problems: parsed.kind === "invalid" ? parsed.problems : undefined });
-      startStream(parsed.message);
+      const started = startStream(parsed.message);
+      opening.add(started);
+      started.then(
+        () => opening.delete(started),
+        () => opening.delete(started),
+      );
+      // Returned to the guard, which logs a failure.
+      return started;
     }
 
     function onStreamingFrame(data: RawData, isBinary: boolean): void {
@@ -138,13 +157,27 @@ export function attachStreamServer(server: Server, deps: StreamServerDeps): Stre
       if (parsed.kind === "message") bridge.handleTwilio(parsed.message);
     }
 
-    function startStream(message: TwilioStart): void {
+    async function startStream(message: TwilioStart): Promise<void> {
       const { start } = message;
       const callId = Number(start.customParameters.call_id);
       const context = { call_id: Number.isSafeInteger(callId) ? callId : null };
       if (start.streamSid !== message.streamSid) return refuse("streamSid mismatch", context);
       if (start.accountSid !== deps.accountSid) return refuse("another account", context);
-      const opened = Number.isSafeInteger(callId) && callId > 0 ? deps.results.openStream(callId, start.callSid) : null;
+      if (!Number.isSafeInteger(callId) || callId <= 0) return refuse("unknown, finished or already streaming call", context);
+      // Still held to the start timeout while the call is looked up.
+      state = "opening";
+      let opened: Awaited<ReturnType<typeof deps.results.openStream>>;
+      try {
+        opened = await deps.results.openStream(callId, start.callSid);
+      } catch (error) {
+        refuse("call not opened", context);
+        throw error;
+      }
+      if (state !== "opening") {
+        // The connection closed (or was cut) meanwhile: the call it opened ends as if its stream had closed.
+        if (opened) await deps.results.finalize(opened.call.id, cutReason ?? "stream cerrado");
+        return;
+      }
       if (!opened) return refuse("unknown, finished or already streaming call", context);
       clearTimeout(startTimer);
       leaveWaiting();
@@ -162,11 +195,14 @@ export function attachStreamServer(server: Server, deps: StreamServerDeps): Stre
         deps,
       );
       active.add(bridge);
+      for (const frame of early.splice(0)) guard.run("media_stream", { call_id: bridgeCallId }, () => onStreamingFrame(frame.data, frame.isBinary));
     }
   }
 
   return {
     async shutdown() {
+      // A call being opened runs (or is finalised) before the calls are ended.
+      await Promise.allSettled([...opening]);
       await Promise.allSettled(
         [...active].map(async (handle) => {
           await deps.sayAndHangUp(handle.callSid, SHUTDOWN_LINE).catch((error) => deps.log.warn({ err: error }, "could not end a call politely"));

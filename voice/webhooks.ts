@@ -37,11 +37,11 @@ export async function mountVoiceWebhooks(app: FastifyInstance, calls: CallServic
 
     voice.post("/voice/twiml", { schema: { hide: true } }, async (request, reply) => {
       const parsed = parse(request, twimlRequestSchema);
-      const call = parsed?.callId === undefined ? undefined : calls.getCall(parsed.callId);
+      const call = parsed?.callId === undefined ? undefined : await calls.getCall(parsed.callId);
       // Anything we cannot match to a call we placed is hung up, never connected to the agent.
       if (!parsed || !call || (call.provider_call_sid && call.provider_call_sid !== parsed.body.CallSid)) return xml(reply, hangupTwiml());
       const answeredBy = parsed.body.AnsweredBy;
-      if (answeredBy) calls.recordAnsweredBy(call.id, answeredBy);
+      if (answeredBy) await calls.recordAnsweredBy(call.id, answeredBy);
       if (/^(machine|fax)/.test(answeredBy ?? "")) return xml(reply, voicemailTwiml(options.agencyName));
       return xml(reply, connectStreamTwiml(streamUrl, call.id, call.agent_type));
     });
@@ -50,7 +50,7 @@ export async function mountVoiceWebhooks(app: FastifyInstance, calls: CallServic
       const parsed = parse(request, statusCallbackSchema);
       if (!parsed) return reply.code(400).send({ error: "bad_request", message: "Parámetros de Twilio inválidos", details: [] });
       const { body } = parsed;
-      calls.applyStatus({
+      await calls.applyStatus({
         callId: parsed.callId,
         callSid: body.CallSid,
         status: body.CallStatus,
@@ -64,7 +64,7 @@ export async function mountVoiceWebhooks(app: FastifyInstance, calls: CallServic
     voice.post("/voice/incoming", { schema: { hide: true } }, async (request, reply) => {
       const parsed = parse(request, incomingCallSchema);
       if (!parsed) return xml(reply, hangupTwiml());
-      const call = calls.receiveInboundCall(parsed.body.CallSid, parsed.body.From, parsed.body.To ?? "");
+      const call = await calls.receiveInboundCall(parsed.body.CallSid, parsed.body.From, parsed.body.To ?? "");
       return xml(reply, connectStreamTwiml(streamUrl, call.id, call.agent_type));
     });
   });

@@ -72,7 +72,7 @@ export async function mountWhatsAppWebhooks(app: FastifyInstance, deps: WhatsApp
         return badRequest(reply);
       }
       const { MessageSid, MessageStatus, ErrorCode } = parsed.data;
-      deps.messageStatus.applyReport({
+      await deps.messageStatus.applyReport({
         channel: "whatsapp",
         externalId: MessageSid,
         status: MessageStatus,

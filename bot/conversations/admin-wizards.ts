@@ -48,9 +48,9 @@ export function newTemplateWizard(services: Services) {
       const content = await ask(conversation, ctx, "Escribe el mensaje. Puedes usar {{name}}, {{first_name}}, {{budget}}, {{location}}, {{property_type}}, {{appointment_date}}, {{meet_link}}…");
       const confirm = await ask(conversation, ctx, `Plantilla «${name}»:\n${content}\n\n¿La guardo? (sí/no)`);
       if (!/^s[ií]/i.test(confirm)) return ctx.reply("No guardé nada.");
-      const saved = await conversation.external(() => {
+      const saved = await conversation.external(async () => {
         try {
-          const template = services.templates.createTemplate({ name, channel: "telegram", content }, actorOf(ctx));
+          const template = await services.templates.createTemplate({ name, channel: "telegram", content }, actorOf(ctx));
           return { id: template.id, warnings: template.warnings, error: null };
         } catch (error) {
           if (error instanceof DomainError) return { id: null, warnings: [] as string[], error: error.message };
@@ -87,7 +87,7 @@ export function newCampaignWizard(services: Services) {
         if (action === "listo") break;
         const step: StepFields = { step_number: steps.length + 1, action: "send_message", delay_hours: 0 };
         if (action === "mensaje") {
-          const templates = await conversation.external(() => services.templates.listTemplates().map((t) => ({ id: t.id, name: t.name })));
+          const templates = await conversation.external(async () => (await services.templates.listTemplates()).map((t) => ({ id: t.id, name: t.name })));
           const list = templates.map((t) => `#${t.id} ${t.name}`).join("\n");
           step.message_template_id = await askUntil<number>(conversation, ctx, `¿Qué plantilla? Escribe su número:\n${list}`, (text) => {
             const id = Number(text.replace("#", ""));
@@ -114,11 +114,11 @@ export function newCampaignWizard(services: Services) {
       const summary = steps.map((s) => `${s.step_number}. ${s.action} tras ${s.delay_hours} h`).join("\n");
       const confirm = await ask(conversation, ctx, `Campaña «${name}» (${trigger} ${JSON.stringify(condition)}):\n${summary}\n\n¿La creo como borrador? (sí/no)`);
       if (!/^s[ií]/i.test(confirm)) return ctx.reply("No creé nada.");
-      const created = await conversation.external(() => {
+      const created = await conversation.external(async () => {
         try {
           const actor = actorOf(ctx);
-          const campaign = services.campaigns.createCampaign({ name, channel: "telegram", triggered_by: trigger, trigger_condition: condition }, actor);
-          for (const step of steps) services.campaigns.addStep(campaign.id, step, actor);
+          const campaign = await services.campaigns.createCampaign({ name, channel: "telegram", triggered_by: trigger, trigger_condition: condition }, actor);
+          for (const step of steps) await services.campaigns.addStep(campaign.id, step, actor);
           return { id: campaign.id, error: null };
         } catch (error) {
           if (error instanceof DomainError) return { id: null, error: error.message };

@@ -11,7 +11,7 @@ const ACTION_LABELS = { send_message: "enviar mensaje", update_stage: "mover eta
 
 export function adminCampaignCommands(admin: Composer<BotContext>, { services }: AdminDeps): void {
   admin.command("campanas", async (ctx) => {
-    const campaigns = services.campaigns.listCampaigns();
+    const campaigns = await services.campaigns.listCampaigns();
     if (campaigns.length === 0) return ctx.reply("No hay campañas.");
     return ctx.reply(campaigns.map((c) => `#${c.id} ${c.name} · ${STATUS_LABELS[c.status]} · ${c.triggered_by}`).join("\n"));
   });
@@ -19,9 +19,9 @@ export function adminCampaignCommands(admin: Composer<BotContext>, { services }:
   admin.command("campana", async (ctx) => {
     const id = parseIdArgument(ctx.match);
     if (id === null) return ctx.reply("Uso: /campana <id>");
-    const campaign = guard(() => services.campaigns.getCampaignWithSteps(id));
+    const campaign = await guard(() => services.campaigns.getCampaignWithSteps(id));
     if (typeof campaign === "string") return ctx.reply(campaign);
-    const stats = services.campaigns.stats(id);
+    const stats = await services.campaigns.stats(id);
     const steps = campaign.steps.map(
       (s) =>
         `${s.step_number}. ${ACTION_LABELS[s.action]}${s.target_stage ? ` → ${s.target_stage}` : ""}${s.message_template_id ? ` (plantilla ${s.message_template_id})` : ""} tras ${s.delay_hours} h`,
@@ -43,13 +43,13 @@ export function adminCampaignCommands(admin: Composer<BotContext>, { services }:
     admin.command(command, async (ctx) => {
       const id = parseIdArgument(ctx.match);
       if (id === null) return ctx.reply(`Uso: /${command} <id>`);
-      const result = guard(() => services.campaigns.updateCampaign(id, { status }, adminActor(ctx)));
+      const result = await guard(() => services.campaigns.updateCampaign(id, { status }, adminActor(ctx)));
       return ctx.reply(typeof result === "string" ? result : `Campaña #${id} ${done}.`);
     });
   }
 
   admin.command("plantillas", async (ctx) => {
-    const templates = services.templates.listTemplates();
+    const templates = await services.templates.listTemplates();
     if (templates.length === 0) return ctx.reply("No hay plantillas.");
     return ctx.reply(templates.map((t) => `#${t.id} ${t.name} (${t.channel})\n${t.content}`).join("\n\n"));
   });

@@ -1,9 +1,9 @@
-import type { Db } from "../../db/client";
+import type { Database } from "../../db/database";
 import type { Services } from "../../src/services";
 import type { ConversationService } from "../../src/services/conversation-service";
 
 export interface AdminDeps {
-  db: Db;
+  db: Database;
   services: Services;
   conversation: ConversationService;
   adminIds: readonly number[];

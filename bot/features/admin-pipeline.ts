@@ -13,7 +13,7 @@ import { parseIdArgument } from "./command-args";
 
 export function adminPipelineCommands(admin: Composer<BotContext>, { services, conversation, db }: AdminDeps): void {
   admin.command("pipeline", async (ctx) => {
-    const metrics = services.pipeline.metrics();
+    const metrics = await services.pipeline.metrics();
     const lines = metrics.stages.map(
       (s) => `${STAGE_LABELS[s.stage]}: ${s.count}${s.conversion_to_next !== null ? ` · conversión ${Math.round(s.conversion_to_next * 100)}%` : ""}`,
     );
@@ -24,7 +24,7 @@ export function adminPipelineCommands(admin: Composer<BotContext>, { services, c
   admin.command("leads", async (ctx) => {
     const stage = ctx.match.trim();
     if (!isPipelineStage(stage)) return ctx.reply(`Uso: /leads <etapa>. Etapas: ${PIPELINE_STAGES.join(", ")}`);
-    const page = services.pipeline.listStageLeads(stage, 0, 20);
+    const page = await services.pipeline.listStageLeads(stage, 0, 20);
     if (page.total === 0) return ctx.reply(`No hay leads en ${STAGE_LABELS[stage]}.`);
     const lines = page.items.map((lead) => `#${lead.id} ${lead.name ?? "sin nombre"} · puntuación ${lead.score}`);
     return ctx.reply([`${STAGE_LABELS[stage]}: ${page.total} leads${page.total > 20 ? " (los 20 más recientes)" : ""}`, ...lines].join("\n"));
@@ -33,9 +33,10 @@ export function adminPipelineCommands(admin: Composer<BotContext>, { services, c
   admin.command("lead", async (ctx) => {
     const id = parseIdArgument(ctx.match);
     if (id === null) return ctx.reply("Uso: /lead <id>");
-    const lead = guard(() => services.leads.getLeadWithHistory(id));
+    const lead = await guard(() => services.leads.getLeadWithHistory(id));
     if (typeof lead === "string") return ctx.reply(lead);
-    const calls = services.calls.listCallsForLead(id);
+    const calls = await services.calls.listCallsForLead(id);
+    const recent = await db.run((q) => lastMessages(q, id, 5));
     const wants = [lead.property_type, lead.location && `en ${lead.location}`, formatBudget(lead.budget_min, lead.budget_max, lead.currency)]
       .filter(Boolean)
       .join(", ");
@@ -48,7 +49,7 @@ export function adminPipelineCommands(admin: Composer<BotContext>, { services, c
       `Historial: ${lead.stage_history.map((h) => STAGE_LABELS[h.to_stage]).join(" → ")}`,
       `Llamadas: ${calls.length}`,
       "Últimos mensajes:",
-      ...lastMessages(db, id, 5)
+      ...recent
         .reverse()
         .map((m) => `${m.direction === "inbound" ? "👤" : "🤖"}${m.channel === "whatsapp" ? " [WhatsApp]" : ""} ${m.text.slice(0, 120)}`),
     ];
@@ -62,7 +63,7 @@ export function adminPipelineCommands(admin: Composer<BotContext>, { services, c
       return ctx.reply(`Uso: /mover <id> <etapa> [motivo]. Etapas: ${PIPELINE_STAGES.join(", ")}`);
     }
     // An admin's explicit move may skip or go back: it is forced and says so in the history.
-    const change = guard(() => services.pipeline.moveLeadToStage(id, { new_stage: stage, reason: reason.join(" ") || "Movido por un asesor", force: true }, adminActor(ctx)));
+    const change = await guard(() => services.pipeline.moveLeadToStage(id, { new_stage: stage, reason: reason.join(" ") || "Movido por un asesor", force: true }, adminActor(ctx)));
     if (typeof change === "string") return ctx.reply(change);
     return ctx.reply(`Lead #${id}: ${STAGE_LABELS[change.from_stage]} → ${STAGE_LABELS[change.to_stage]}`);
   });
@@ -82,15 +83,15 @@ export function adminPipelineCommands(admin: Composer<BotContext>, { services, c
   admin.command("liberar", async (ctx) => {
     const id = parseIdArgument(ctx.match);
     if (id === null) return ctx.reply("Uso: /liberar <id>");
-    const lead = guard(() => conversation.releaseHandoff(id, adminActor(ctx)));
+    const lead = await guard(() => conversation.releaseHandoff(id, adminActor(ctx)));
     return ctx.reply(typeof lead === "string" ? lead : `El bot vuelve a atender a #${id} ${lead.name ?? ""}`.trim());
   });
 }
 
 /** Runs a use case; a domain error becomes its Spanish message for the admin. */
-export function guard<T>(work: () => T): T | string {
+export async function guard<T>(work: () => T | Promise<T>): Promise<T | string> {
   try {
-    return work();
+    return await work();
   } catch (error) {
     if (error instanceof DomainError) return `⚠️ ${error.message}`;
     throw error;

@@ -30,9 +30,9 @@ export function contactFeature(deps: BotDeps & AdminDeps) {
   feature.on("message:contact", async (ctx) => {
     const identity = chatIdentity(ctx);
     if (!identity) return;
-    const { lead } = deps.conversation.findOrCreateLead(identity);
+    const { lead } = await deps.conversation.findOrCreateLead(identity);
     const answer = async (text: string, removeKeyboard = false) => {
-      deps.conversation.storeReply(lead, text, "financiero", "telegram");
+      await deps.conversation.storeReply(lead, text, "financiero", "telegram");
       await ctx.reply(text, removeKeyboard ? { reply_markup: { remove_keyboard: true } } : {});
     };
     const contact = sharedContact.safeParse(ctx.message.contact);
@@ -45,7 +45,7 @@ export function contactFeature(deps: BotDeps & AdminDeps) {
       );
     }
     try {
-      deps.services.leads.updateLead(lead.id, { phone: `+${contact.data.phone_number}` }, LEAD_ACTOR);
+      await deps.services.leads.updateLead(lead.id, { phone: `+${contact.data.phone_number}` }, LEAD_ACTOR);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       return answer("No pude guardar ese número; escríbelo con lada, por ejemplo +52 55 1234 5678.");

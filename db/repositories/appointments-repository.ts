@@ -1,44 +1,54 @@
-import { and, asc, eq, isNull, lte, sql } from "drizzle-orm";
-import { appointments, type Appointment } from "../schema";
+import { and, asc, eq, gt, isNull, lte } from "drizzle-orm";
+import type { Appointment } from "../schema";
 import type { Executor } from "../executor";
 
-export function insertAppointment(db: Executor, values: typeof appointments.$inferInsert): Appointment {
-  return db.insert(appointments).values(values).returning().get();
+export async function insertAppointment(q: Executor, values: typeof import("../schema").appointments.$inferInsert): Promise<Appointment> {
+  const [row] = await q.db.insert(q.t.appointments).values(values).returning();
+  return row!;
 }
 
 export type ReminderKind = "24h" | "1h";
-const REMINDER_COLUMN = { "24h": appointments.reminder_24h_at, "1h": appointments.reminder_1h_at } as const;
+const REMINDER_COLUMN = { "24h": "reminder_24h_at", "1h": "reminder_1h_at" } as const;
 const REMINDER_LEAD_MS = { "24h": 24 * 3_600_000, "1h": 3_600_000 } as const;
 
 /** Scheduled appointments whose reminder is due and not yet claimed. */
-export function selectDueReminders(db: Executor, kind: ReminderKind, now: Date): Appointment[] {
-  const column = REMINDER_COLUMN[kind];
-  return db
+export async function selectDueReminders(q: Executor, kind: ReminderKind, now: Date): Promise<Appointment[]> {
+  const { appointments } = q.t;
+  // Due when the appointment starts within the reminder's lead time from now.
+  const dueBy = new Date(now.getTime() + REMINDER_LEAD_MS[kind]);
+  return q.db
     .select()
     .from(appointments)
     .where(
       and(
         eq(appointments.status, "scheduled"),
-        isNull(column),
-        sql`${appointments.starts_at} - ${REMINDER_LEAD_MS[kind]} <= ${now.getTime()}`,
-        sql`${appointments.starts_at} > ${now.getTime()}`,
+        isNull(appointments[REMINDER_COLUMN[kind]]),
+        lte(appointments.starts_at, dueBy),
+        gt(appointments.starts_at, now),
       ),
     )
-    .orderBy(asc(appointments.starts_at))
-    .all();
+    .orderBy(asc(appointments.starts_at));
 }
 
 /** Claims a reminder; false when another pass or process already did. */
-export function claimReminder(db: Executor, id: number, kind: ReminderKind, now: Date): boolean {
+export async function claimReminder(q: Executor, id: number, kind: ReminderKind, now: Date): Promise<boolean> {
+  const { appointments } = q.t;
   const column = REMINDER_COLUMN[kind];
-  return db.update(appointments).set({ [column.name]: now, updated_at: now }).where(and(eq(appointments.id, id), isNull(column))).run().changes === 1;
+  const claimed = await q.db
+    .update(appointments)
+    .set({ [column]: now, updated_at: now })
+    .where(and(eq(appointments.id, id), isNull(appointments[column])))
+    .returning({ id: appointments.id });
+  return claimed.length === 1;
 }
 
 /** Scheduled appointments that have ended. */
-export function selectEndedAppointments(db: Executor, now: Date): Appointment[] {
-  return db.select().from(appointments).where(and(eq(appointments.status, "scheduled"), lte(appointments.ends_at, now))).all();
+export async function selectEndedAppointments(q: Executor, now: Date): Promise<Appointment[]> {
+  const { appointments } = q.t;
+  return q.db.select().from(appointments).where(and(eq(appointments.status, "scheduled"), lte(appointments.ends_at, now)));
 }
 
-export function markAppointmentCompleted(db: Executor, id: number, now: Date): void {
-  db.update(appointments).set({ status: "completed", updated_at: now }).where(eq(appointments.id, id)).run();
+export async function markAppointmentCompleted(q: Executor, id: number, now: Date): Promise<void> {
+  const { appointments } = q.t;
+  await q.db.update(appointments).set({ status: "completed", updated_at: now }).where(eq(appointments.id, id));
 }

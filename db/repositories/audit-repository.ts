@@ -1,6 +1,6 @@
-import { auditLogs } from "../schema";
 import type { Executor } from "../executor";
-import { reusableQueryByColumns, writePlaceholders, writeShape } from "../prepared";
+import { reusableQueryByColumns, writePlaceholders } from "../prepared";
+import type { auditLogs } from "../schema";
 
 export interface AuditEntry {
   actor: string;
@@ -11,11 +11,11 @@ export interface AuditEntry {
   after?: Record<string, unknown> | null;
 }
 
-const insertAuditQuery = reusableQueryByColumns((db, columns) =>
-  db.insert(auditLogs).values(writePlaceholders(columns) as unknown as typeof auditLogs.$inferInsert).prepare(),
+const insertAuditQuery = reusableQueryByColumns("insert_audit", (q, columns) =>
+  q.db.insert(q.t.auditLogs).values(writePlaceholders(columns) as unknown as typeof auditLogs.$inferInsert),
 );
 
-export function insertAudit(db: Executor, entry: AuditEntry, at: Date): void {
+export async function insertAudit(q: Executor, entry: AuditEntry, at: Date): Promise<void> {
   const values = { ...entry, before: entry.before ?? null, after: entry.after ?? null, at };
-  insertAuditQuery(db, writeShape(values)).run(values);
+  await insertAuditQuery(q, values, values);
 }

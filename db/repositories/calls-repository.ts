@@ -1,53 +1,68 @@
-import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
-import { callTranscripts, voiceCalls, type VoiceCall } from "../schema";
+import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
+import type { VoiceCall, callTranscripts, voiceCalls as voiceCallsTable } from "../schema";
 import type { Executor } from "../executor";
+import { rawRun, timeValue } from "../prepared";
 
-export function findCall(db: Executor, id: number): VoiceCall | undefined {
-  return db.select().from(voiceCalls).where(eq(voiceCalls.id, id)).get();
+export async function findCall(q: Executor, id: number): Promise<VoiceCall | undefined> {
+  const { voiceCalls } = q.t;
+  const [row] = await q.db.select().from(voiceCalls).where(eq(voiceCalls.id, id));
+  return row;
 }
 
-export function listCallsForLead(db: Executor, leadId: number): VoiceCall[] {
-  return db.select().from(voiceCalls).where(eq(voiceCalls.lead_id, leadId)).orderBy(desc(voiceCalls.created_at), desc(voiceCalls.id)).all();
+export async function listCallsForLead(q: Executor, leadId: number): Promise<VoiceCall[]> {
+  const { voiceCalls } = q.t;
+  return q.db.select().from(voiceCalls).where(eq(voiceCalls.lead_id, leadId)).orderBy(desc(voiceCalls.created_at), desc(voiceCalls.id));
 }
 
 /** In the order the lines were spoken: item order where the bridge knew it, then time of writing. */
-export function listTranscript(db: Executor, callId: number) {
-  return db
+export async function listTranscript(q: Executor, callId: number) {
+  const { callTranscripts } = q.t;
+  return q.db
     .select()
     .from(callTranscripts)
     .where(eq(callTranscripts.call_id, callId))
-    .orderBy(sql`${callTranscripts.position} IS NULL`, asc(callTranscripts.position), asc(callTranscripts.at), asc(callTranscripts.id))
-    .all();
+    .orderBy(sql`${callTranscripts.position} IS NULL`, asc(callTranscripts.position), asc(callTranscripts.at), asc(callTranscripts.id));
 }
 
-export function insertCall(db: Executor, values: typeof voiceCalls.$inferInsert): VoiceCall {
-  return db.insert(voiceCalls).values(values).returning().get();
+export async function insertCall(q: Executor, values: typeof voiceCallsTable.$inferInsert): Promise<VoiceCall> {
+  const [row] = await q.db.insert(q.t.voiceCalls).values(values).returning();
+  return row!;
 }
 
-export function updateCallRow(db: Executor, id: number, values: Partial<typeof voiceCalls.$inferInsert>): VoiceCall {
-  return db.update(voiceCalls).set(values).where(eq(voiceCalls.id, id)).returning().get()!;
+export async function updateCallRow(q: Executor, id: number, values: Partial<typeof voiceCallsTable.$inferInsert>): Promise<VoiceCall> {
+  const { voiceCalls } = q.t;
+  const [row] = await q.db.update(voiceCalls).set(values).where(eq(voiceCalls.id, id)).returning();
+  return row!;
 }
 
-export function findCallBySid(db: Executor, sid: string): VoiceCall | undefined {
-  return db.select().from(voiceCalls).where(eq(voiceCalls.provider_call_sid, sid)).get();
+export async function findCallBySid(q: Executor, sid: string): Promise<VoiceCall | undefined> {
+  const { voiceCalls } = q.t;
+  const [row] = await q.db.select().from(voiceCalls).where(eq(voiceCalls.provider_call_sid, sid));
+  return row;
 }
 
 const ACTIVE = ["queued", "initiated", "ringing", "in_progress"] as const;
 
-export function countActiveCalls(db: Executor, leadId?: number): number {
+export async function countActiveCalls(q: Executor, leadId?: number): Promise<number> {
+  const { voiceCalls } = q.t;
   const active = inArray(voiceCalls.status, [...ACTIVE]);
-  return db.select({ n: count() }).from(voiceCalls).where(leadId === undefined ? active : and(active, eq(voiceCalls.lead_id, leadId))).get()?.n ?? 0;
+  const [row] = await q.db
+    .select({ n: count() })
+    .from(voiceCalls)
+    .where(leadId === undefined ? active : and(active, eq(voiceCalls.lead_id, leadId)));
+  return row?.n ?? 0;
 }
 
-export function insertTranscript(db: Executor, values: typeof callTranscripts.$inferInsert): void {
-  db.insert(callTranscripts).values(values).run();
+export async function insertTranscript(q: Executor, values: typeof callTranscripts.$inferInsert): Promise<void> {
+  await q.db.insert(q.t.callTranscripts).values(values);
 }
 
 /** An interrupted agent line keeps only what the caller heard; null deletes it (nothing was heard). */
-export function replaceTranscriptText(db: Executor, callId: number, itemId: string, text: string | null): void {
+export async function replaceTranscriptText(q: Executor, callId: number, itemId: string, text: string | null): Promise<void> {
+  const { callTranscripts } = q.t;
   const line = and(eq(callTranscripts.call_id, callId), eq(callTranscripts.item_id, itemId));
-  if (text === null) db.delete(callTranscripts).where(line).run();
-  else db.update(callTranscripts).set({ text }).where(line).run();
+  if (text === null) await q.db.delete(callTranscripts).where(line);
+  else await q.db.update(callTranscripts).set({ text }).where(line);
 }
 
 /**
@@ -55,36 +70,43 @@ export function replaceTranscriptText(db: Executor, callId: number, itemId: stri
  * CallSid, not finished and not already streaming. One UPDATE, so two
  * connections naming the same call cannot both win.
  */
-export function claimCallStream(db: Executor, callId: number, callSid: string, now: Date): VoiceCall | undefined {
-  return db
+export async function claimCallStream(q: Executor, callId: number, callSid: string, now: Date): Promise<VoiceCall | undefined> {
+  const { voiceCalls } = q.t;
+  const [row] = await q.db
     .update(voiceCalls)
-    .set({ stream_claimed_at: now, started_at: sql`COALESCE(${voiceCalls.started_at}, ${now.getTime()})`, updated_at: now })
+    .set({ stream_claimed_at: now, started_at: sql`COALESCE(${voiceCalls.started_at}, ${timeValue(q, now)})`, updated_at: now })
     .where(
       and(
         eq(voiceCalls.id, callId),
         eq(voiceCalls.provider_call_sid, callSid),
-        sql`${voiceCalls.stream_claimed_at} IS NULL`,
+        isNull(voiceCalls.stream_claimed_at),
         inArray(voiceCalls.status, [...ACTIVE]),
       ),
     )
-    .returning()
-    .get();
+    .returning();
+  return row;
 }
 
 /** Adds the call's outcome to the detail of the campaign log whose step placed it. */
-export function recordCampaignCallOutcome(db: Executor, callId: number, outcome: Record<string, unknown>): void {
-  db.run(sql`UPDATE campaign_logs SET detail = json_set(COALESCE(detail, '{}'), '$.call_outcome', json(${JSON.stringify(outcome)}))
-              WHERE action = 'start_call' AND json_extract(detail, '$.call_id') = ${callId}`);
+export async function recordCampaignCallOutcome(q: Executor, callId: number, outcome: Record<string, unknown>): Promise<void> {
+  const json = JSON.stringify(outcome);
+  if (q.dialect === "sqlite") {
+    await rawRun(q, sql`UPDATE campaign_logs SET detail = json_set(COALESCE(detail, '{}'), '$.call_outcome', json(${json}))
+                        WHERE action = 'start_call' AND json_extract(detail, '$.call_id') = ${callId}`);
+    return;
+  }
+  await rawRun(q, sql`UPDATE campaign_logs SET detail = jsonb_set(COALESCE(detail, '{}'::jsonb), '{call_outcome}', ${json}::jsonb)
+                      WHERE action = 'start_call' AND detail->>'call_id' = ${String(callId)}`);
 }
 
 /**
  * Calls whose audio started but were never finalised, and that no process can
  * still be streaming: started longer ago than the longest call allows.
  */
-export function selectAbandonedCalls(db: Executor, startedBefore: Date): VoiceCall[] {
-  return db
+export async function selectAbandonedCalls(q: Executor, startedBefore: Date): Promise<VoiceCall[]> {
+  const { voiceCalls } = q.t;
+  return q.db
     .select()
     .from(voiceCalls)
-    .where(sql`${voiceCalls.started_at} IS NOT NULL AND ${voiceCalls.summary} IS NULL AND ${voiceCalls.started_at} < ${startedBefore.getTime()}`)
-    .all();
+    .where(and(isNotNull(voiceCalls.started_at), isNull(voiceCalls.summary), lt(voiceCalls.started_at, startedBefore)));
 }

@@ -1,33 +1,37 @@
 import { and, asc, count, countDistinct, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
-import { campaignEnrollments, campaignLogs, campaigns, campaignSteps, type Campaign, type CampaignStep } from "../schema";
+import type { Campaign, CampaignStep, campaignLogs, campaigns, campaignSteps } from "../schema";
 import type { Executor } from "../executor";
-import { reusableQuery } from "../prepared";
+import { first, jsonText, rawRows, rawRun, reusableQuery } from "../prepared";
 
 type NewCampaign = typeof campaigns.$inferInsert;
 type NewStep = typeof campaignSteps.$inferInsert;
 
-export function insertCampaign(db: Executor, values: NewCampaign): Campaign {
-  return db.insert(campaigns).values(values).returning().get();
+export async function insertCampaign(q: Executor, values: NewCampaign): Promise<Campaign> {
+  return first(await q.db.insert(q.t.campaigns).values(values).returning())!;
 }
 
-export function findCampaign(db: Executor, id: number): Campaign | undefined {
-  return db.select().from(campaigns).where(eq(campaigns.id, id)).get();
+export async function findCampaign(q: Executor, id: number): Promise<Campaign | undefined> {
+  const { campaigns } = q.t;
+  return first(await q.db.select().from(campaigns).where(eq(campaigns.id, id)));
 }
 
-export function listCampaigns(db: Executor): Campaign[] {
-  return db.select().from(campaigns).orderBy(asc(campaigns.id)).all();
+export async function listCampaigns(q: Executor): Promise<Campaign[]> {
+  const { campaigns } = q.t;
+  return q.db.select().from(campaigns).orderBy(asc(campaigns.id));
 }
 
-export function updateCampaignRow(db: Executor, id: number, values: Partial<NewCampaign>): Campaign {
-  return db.update(campaigns).set(values).where(eq(campaigns.id, id)).returning().get()!;
+export async function updateCampaignRow(q: Executor, id: number, values: Partial<NewCampaign>): Promise<Campaign> {
+  const { campaigns } = q.t;
+  return first(await q.db.update(campaigns).set(values).where(eq(campaigns.id, id)).returning())!;
 }
 
-export function listSteps(db: Executor, campaignId: number): CampaignStep[] {
-  return db.select().from(campaignSteps).where(eq(campaignSteps.campaign_id, campaignId)).orderBy(asc(campaignSteps.step_number)).all();
+export async function listSteps(q: Executor, campaignId: number): Promise<CampaignStep[]> {
+  const { campaignSteps } = q.t;
+  return q.db.select().from(campaignSteps).where(eq(campaignSteps.campaign_id, campaignId)).orderBy(asc(campaignSteps.step_number));
 }
 
-export function insertStep(db: Executor, values: NewStep): CampaignStep {
-  return db.insert(campaignSteps).values(values).returning().get();
+export async function insertStep(q: Executor, values: NewStep): Promise<CampaignStep> {
+  return first(await q.db.insert(q.t.campaignSteps).values(values).returning())!;
 }
 
 export interface LogFilter {
@@ -38,27 +42,28 @@ export interface LogFilter {
   limit: number;
 }
 
-export function listLogs(db: Executor, campaignId: number, filter: LogFilter) {
+export async function listLogs(q: Executor, campaignId: number, filter: LogFilter) {
+  const { campaignLogs } = q.t;
   const conditions: SQL[] = [eq(campaignLogs.campaign_id, campaignId)];
   if (filter.lead_id !== undefined) conditions.push(eq(campaignLogs.lead_id, filter.lead_id));
   if (filter.status !== undefined) conditions.push(eq(campaignLogs.status, filter.status));
   if (filter.needs_review !== undefined) conditions.push(eq(campaignLogs.needs_review, filter.needs_review));
   const where = and(...conditions);
-  const items = db
+  const items = await q.db
     .select()
     .from(campaignLogs)
     .where(where)
     .orderBy(desc(campaignLogs.executed_at), desc(campaignLogs.id))
     .limit(filter.limit)
-    .offset(filter.skip)
-    .all();
-  const total = db.select({ n: count() }).from(campaignLogs).where(where).get()?.n ?? 0;
+    .offset(filter.skip);
+  const total = first(await q.db.select({ n: count() }).from(campaignLogs).where(where))?.n ?? 0;
   return { items, total };
 }
 
 /** Log counts per step, status and review flag, for the stats endpoint. */
-export function countLogsByStepAndStatus(db: Executor, campaignId: number) {
-  return db
+export async function countLogsByStepAndStatus(q: Executor, campaignId: number) {
+  const { campaignLogs } = q.t;
+  return q.db
     .select({
       step_number: campaignLogs.step_number,
       action: campaignLogs.action,
@@ -68,14 +73,14 @@ export function countLogsByStepAndStatus(db: Executor, campaignId: number) {
     })
     .from(campaignLogs)
     .where(eq(campaignLogs.campaign_id, campaignId))
-    .groupBy(campaignLogs.step_number, campaignLogs.action, campaignLogs.status, campaignLogs.needs_review)
-    .all();
+    .groupBy(campaignLogs.step_number, campaignLogs.action, campaignLogs.status, campaignLogs.needs_review);
 }
 
 /** Leads a step of this campaign actually reached: a message sent or a call placed. */
-export function countLeadsContacted(db: Executor, campaignId: number): number {
-  return (
-    db
+export async function countLeadsContacted(q: Executor, campaignId: number): Promise<number> {
+  const { campaignLogs } = q.t;
+  const row = first(
+    await q.db
       .select({ n: countDistinct(campaignLogs.lead_id) })
       .from(campaignLogs)
       .where(
@@ -84,56 +89,60 @@ export function countLeadsContacted(db: Executor, campaignId: number): number {
           eq(campaignLogs.status, "success"),
           inArray(campaignLogs.action, ["send_message", "start_call"]),
         ),
-      )
-      .get()?.n ?? 0
+      ),
   );
+  return row?.n ?? 0;
 }
 
-export function countEnrollmentsByStatus(db: Executor, campaignId: number) {
-  return db
+export async function countEnrollmentsByStatus(q: Executor, campaignId: number) {
+  const { campaignEnrollments } = q.t;
+  return q.db
     .select({ status: campaignEnrollments.status, n: count() })
     .from(campaignEnrollments)
     .where(eq(campaignEnrollments.campaign_id, campaignId))
-    .groupBy(campaignEnrollments.status)
-    .all();
+    .groupBy(campaignEnrollments.status);
 }
 
 /** Step numbers already taken in a campaign, to refuse a duplicate before the unique index does. */
-export function stepNumberTaken(db: Executor, campaignId: number, stepNumber: number): boolean {
-  return (
-    db
-      .select({ n: sql<number>`1` })
-      .from(campaignSteps)
-      .where(and(eq(campaignSteps.campaign_id, campaignId), eq(campaignSteps.step_number, stepNumber)))
-      .get() !== undefined
-  );
+export async function stepNumberTaken(q: Executor, campaignId: number, stepNumber: number): Promise<boolean> {
+  const { campaignSteps } = q.t;
+  const rows = await q.db
+    .select({ id: campaignSteps.id })
+    .from(campaignSteps)
+    .where(and(eq(campaignSteps.campaign_id, campaignId), eq(campaignSteps.step_number, stepNumber)))
+    .limit(1);
+  return rows.length > 0;
 }
 
-export function listActiveCampaigns(db: Executor): Campaign[] {
-  return db.select().from(campaigns).where(eq(campaigns.status, "active")).orderBy(asc(campaigns.id)).all();
+export async function listActiveCampaigns(q: Executor): Promise<Campaign[]> {
+  const { campaigns } = q.t;
+  return q.db.select().from(campaigns).where(eq(campaigns.status, "active")).orderBy(asc(campaigns.id));
 }
 
 /** Active campaigns that fire when a lead enters `stage`. */
 // Every stage move asks this: built once.
-const activeStageCampaigns = reusableQuery((db) =>
-  db
+const activeStageCampaigns = reusableQuery<Campaign>("active_stage_campaigns", (q) => {
+  const { campaigns } = q.t;
+  return q.db
     .select()
     .from(campaigns)
     .where(
       and(
         eq(campaigns.status, "active"),
         eq(campaigns.triggered_by, "stage_change"),
-        sql`json_extract(${campaigns.trigger_condition}, '$.stage') = ${sql.placeholder("stage")}`,
+        sql`${jsonText(q, campaigns.trigger_condition, "stage")} = ${sql.placeholder("stage")}`,
       ),
-    )
-    .prepare(),
-);
-export function listActiveStageCampaigns(db: Executor, stage: string): Campaign[] {
-  return activeStageCampaigns(db).all({ stage });
+    );
+});
+export async function listActiveStageCampaigns(q: Executor, stage: string): Promise<Campaign[]> {
+  return activeStageCampaigns(q, { stage });
 }
 
-export function findFirstStep(db: Executor, campaignId: number): CampaignStep | undefined {
-  return db.select().from(campaignSteps).where(eq(campaignSteps.campaign_id, campaignId)).orderBy(asc(campaignSteps.step_number)).get();
+export async function findFirstStep(q: Executor, campaignId: number): Promise<CampaignStep | undefined> {
+  const { campaignSteps } = q.t;
+  return first(
+    await q.db.select().from(campaignSteps).where(eq(campaignSteps.campaign_id, campaignId)).orderBy(asc(campaignSteps.step_number)).limit(1),
+  );
 }
 
 /**
@@ -141,19 +150,30 @@ export function findFirstStep(db: Executor, campaignId: number): CampaignStep | 
  * (WhatsApp's status callbacks; Telegram reports none, so its messages count as sent).
  * The step's log names its message (message_sid on WhatsApp, message_id on Telegram).
  */
-export function countDeliveriesByStatus(db: Executor, campaignId: number): { status: string; n: number }[] {
-  return db.all<{ status: string; n: number }>(sql`
+export async function countDeliveriesByStatus(q: Executor, campaignId: number): Promise<{ status: string; n: number }[]> {
+  const detail = sql.raw("l.detail");
+  const messageId = q.dialect === "sqlite" ? sql`CAST(${jsonText(q, detail, "message_id")} AS TEXT)` : jsonText(q, detail, "message_id");
+  const rows = await rawRows<{ status: string; n: number | string }>(
+    q,
+    sql`
     SELECT COALESCE(m.status, 'sent') AS status, COUNT(*) AS n
     FROM campaign_logs l
     JOIN campaigns c ON c.id = l.campaign_id
     JOIN messages m ON m.channel = c.channel AND m.lead_id = l.lead_id
-      AND m.external_id = COALESCE(json_extract(l.detail, '$.message_sid'), CAST(json_extract(l.detail, '$.message_id') AS TEXT))
+      AND m.external_id = COALESCE(${jsonText(q, detail, "message_sid")}, ${messageId})
     WHERE l.campaign_id = ${campaignId} AND l.action = 'send_message' AND l.status = 'success'
-    GROUP BY 1`);
+    GROUP BY 1`,
+  );
+  // PostgreSQL counts in bigint, which node-postgres answers as text.
+  return rows.map((row) => ({ status: row.status, n: Number(row.n) }));
 }
 
 /** A provider's late verdict on a message a campaign step sent (e.g. WhatsApp's 63016), next to the step's outcome. */
-export function recordCampaignDeliveryFailure(db: Executor, messageSid: string, failure: { status: string; error_code: string | null }): void {
-  db.run(sql`UPDATE campaign_logs SET detail = json_set(COALESCE(detail, '{}'), '$.delivery', json(${JSON.stringify(failure)}))
-              WHERE action = 'send_message' AND json_extract(detail, '$.message_sid') = ${messageSid}`);
+export async function recordCampaignDeliveryFailure(q: Executor, messageSid: string, failure: { status: string; error_code: string | null }): Promise<void> {
+  const json = JSON.stringify(failure);
+  const set =
+    q.dialect === "sqlite"
+      ? sql`json_set(COALESCE(detail, '{}'), '$.delivery', json(${json}))`
+      : sql`jsonb_set(COALESCE(detail, '{}'::jsonb), '{delivery}', ${json}::jsonb)`;
+  await rawRun(q, sql`UPDATE campaign_logs SET detail = ${set} WHERE action = 'send_message' AND ${jsonText(q, sql.raw("detail"), "message_sid")} = ${messageSid}`);
 }

@@ -6,12 +6,14 @@
  * what makes "once per stage entry / spell / lead" hold, even with two
  * processes scanning at the same time.
  */
-import { eq, sql, type SQL } from "drizzle-orm";
+import { and, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { Executor } from "../executor";
-import { campaignEnrollments, type Campaign } from "../schema";
+import type { Campaign } from "../schema";
+import { flagValue, jsonText, rawRows, rawRun, timeValue } from "../prepared";
 
 const DAY_MS = 86_400_000;
-
+/** Ids per UPDATE … WHERE id IN (…): well under both databases' limits on bound values. */
+const IDS_PER_STATEMENT = 1000;
 export interface FirstStep {
   step_number: number;
   delay_hours: number;
@@ -24,27 +26,36 @@ export interface ScanScope {
 }
 
 /**
+ * A time column as the text of its epoch milliseconds, for trigger keys: the
+ * same key on both databases for the same moment.
+ */
+function epochKey(q: Executor, column: string): SQL {
+  return q.dialect === "sqlite" ? sql.raw(column) : sql.raw(`((EXTRACT(EPOCH FROM ${column}) * 1000)::bigint)::text`);
+}
+
+/**
  * The lead filter and the trigger key of a campaign's trigger, as SQL over
  * `leads l`. With `changedSince`, only leads that can have started to match
  * since then are considered, each through an index: a stage entered since,
  * a lead updated since (its score moved), a last activity that crossed the
  * inactivity threshold since.
  */
-function triggerSql(campaign: Campaign, now: Date, since: Date | undefined): { where: SQL; key: SQL } | null {
+function triggerSql(q: Executor, campaign: Campaign, now: Date, since: Date | undefined): { where: SQL; key: SQL } | null {
   const condition = campaign.trigger_condition as Record<string, number | string>;
+  const at = (time: number) => timeValue(q, new Date(time));
   switch (campaign.triggered_by) {
     case "stage_change": {
-      const recent = since ? sql` AND l.stage_changed_at >= ${since.getTime()}` : sql``;
-      return { where: sql`l.pipeline_stage = ${String(condition.stage)}${recent}`, key: sql`'stage:' || l.stage_changed_at` };
+      const recent = since ? sql` AND l.stage_changed_at >= ${at(since.getTime())}` : sql``;
+      return { where: sql`l.pipeline_stage = ${String(condition.stage)}${recent}`, key: sql`'stage:' || ${epochKey(q, "l.stage_changed_at")}` };
     }
     case "lead_score": {
-      const recent = since ? sql` AND l.updated_at >= ${since.getTime()}` : sql``;
+      const recent = since ? sql` AND l.updated_at >= ${at(since.getTime())}` : sql``;
       return { where: sql`l.score BETWEEN ${Number(condition.score_min)} AND ${Number(condition.score_max)}${recent}`, key: sql`'score'` };
     }
     case "inactivity": {
       const span = Number(condition.inactivity_days) * DAY_MS;
-      const recent = since ? sql` AND l.last_activity_at >= ${since.getTime() - span}` : sql``;
-      return { where: sql`l.last_activity_at < ${now.getTime() - span}${recent}`, key: sql`'inactive:' || l.last_activity_at` };
+      const recent = since ? sql` AND l.last_activity_at >= ${at(since.getTime() - span)}` : sql``;
+      return { where: sql`l.last_activity_at < ${at(now.getTime() - span)}${recent}`, key: sql`'inactive:' || ${epochKey(q, "l.last_activity_at")}` };
     }
     default:
       return null;
@@ -52,20 +63,26 @@ function triggerSql(campaign: Campaign, now: Date, since: Date | undefined): { w
 }
 
 /** Enrolls every eligible lead in scope not yet enrolled for this trigger occurrence. Returns how many. */
-export function enrollMatchingLeads(db: Executor, campaign: Campaign, first: FirstStep, now: Date, scope: ScanScope = {}): number {
-  const trigger = triggerSql(campaign, now, scope.changedSince);
+export async function enrollMatchingLeads(q: Executor, campaign: Campaign, first: FirstStep, now: Date, scope: ScanScope = {}): Promise<number> {
+  const trigger = triggerSql(q, campaign, now, scope.changedSince);
   if (!trigger) return 0;
-  const runAt = now.getTime() + Math.round(first.delay_hours * 3_600_000);
+  const runAt = timeValue(q, new Date(now.getTime() + Math.round(first.delay_hours * 3_600_000)));
+  const enrolledAt = timeValue(q, now);
   const onlyLead = scope.leadId === undefined ? sql`` : sql`AND l.id = ${scope.leadId}`;
-  const result = db.run(sql`
-    INSERT OR IGNORE INTO campaign_enrollments
+  // The unique (campaign_id, lead_id, trigger_key) index skips whoever is enrolled already.
+  const [insert, onConflict] = q.dialect === "sqlite" ? [sql`INSERT OR IGNORE INTO`, sql``] : [sql`INSERT INTO`, sql`ON CONFLICT DO NOTHING`];
+  return rawRun(
+    q,
+    sql`
+    ${insert} campaign_enrollments
       (campaign_id, lead_id, trigger_key, status, next_step_number, next_run_at, enrolled_at, updated_at)
-    SELECT ${campaign.id}, l.id, ${trigger.key}, 'active', ${first.step_number}, ${runAt}, ${now.getTime()}, ${now.getTime()}
+    SELECT ${campaign.id}, l.id, ${trigger.key}, 'active', ${first.step_number}, ${runAt}, ${enrolledAt}, ${enrolledAt}
       FROM leads l
      WHERE ${trigger.where} ${onlyLead}
-       AND l.opted_out = 0
-       AND l.pipeline_stage NOT IN ('ganado', 'perdido')`);
-  return result.changes;
+       AND l.opted_out = ${flagValue(q, false)}
+       AND l.pipeline_stage NOT IN ('ganado', 'perdido')
+    ${onConflict}`,
+  );
 }
 
 /**
@@ -78,59 +95,72 @@ export function enrollMatchingLeads(db: Executor, campaign: Campaign, first: Fir
  * (An UPDATE … FROM with this subquery gets flattened by SQLite into a scan
  * of all enrollments per lead, hence the two steps.)
  */
-export function exitIneligibleEnrollments(db: Executor, now: Date, scope: ScanScope = {}): number {
-  const at = now.getTime();
+export async function exitIneligibleEnrollments(q: Executor, now: Date, scope: ScanScope = {}): Promise<number> {
   const inScope = [
     scope.leadId === undefined ? sql`` : sql`AND l.id = ${scope.leadId}`,
-    scope.changedSince === undefined ? sql`` : sql`AND l.updated_at >= ${scope.changedSince.getTime()}`,
+    scope.changedSince === undefined ? sql`` : sql`AND l.updated_at >= ${timeValue(q, scope.changedSince)}`,
   ];
-  const exits = db.all<{ id: number; reason: string }>(sql`
+  const stage = jsonText(q, sql.raw("c.trigger_condition"), "stage");
+  // CROSS JOIN makes SQLite start from the leads in scope (few, through an
+  // index) instead of walking every active enrollment; PostgreSQL's planner
+  // chooses by itself (and takes no ON after a CROSS JOIN).
+  const join = q.dialect === "sqlite" ? sql.raw("CROSS JOIN") : sql.raw("JOIN");
+  const exits = await rawRows<{ id: number; reason: string }>(
+    q,
+    sql`
     SELECT id, reason FROM (
       SELECT e.id AS id,
              CASE
-               WHEN l.opted_out = 1 THEN 'El lead pidió no recibir más mensajes'
+               WHEN l.opted_out = ${flagValue(q, true)} THEN 'El lead pidió no recibir más mensajes'
                WHEN l.pipeline_stage IN ('ganado', 'perdido') THEN 'El lead se cerró como ' || l.pipeline_stage
-               WHEN c.triggered_by = 'stage_change' AND e.moved_by_own_step = 0
-                    AND l.pipeline_stage != json_extract(c.trigger_condition, '$.stage')
-                 THEN 'El lead salió de la etapa ' || json_extract(c.trigger_condition, '$.stage')
-               WHEN c.triggered_by = 'inactivity' AND e.trigger_key != 'inactive:' || l.last_activity_at
+               WHEN c.triggered_by = 'stage_change' AND e.moved_by_own_step = ${flagValue(q, false)}
+                    AND l.pipeline_stage != ${stage}
+                 THEN 'El lead salió de la etapa ' || ${stage}
+               WHEN c.triggered_by = 'inactivity' AND e.trigger_key != 'inactive:' || ${epochKey(q, "l.last_activity_at")}
                  THEN 'El lead volvió a estar activo'
              END AS reason
-        -- CROSS JOIN makes SQLite start from the leads in scope (few, through
-        -- an index) instead of walking every active enrollment.
         FROM leads l
-        CROSS JOIN campaign_enrollments e ON e.lead_id = l.id
+        ${join} campaign_enrollments e ON e.lead_id = l.id
         JOIN campaigns c ON c.id = e.campaign_id
-       WHERE e.status = 'active' ${inScope[0]} ${inScope[1]})
-     WHERE reason IS NOT NULL`);
+       WHERE e.status = 'active' ${inScope[0]} ${inScope[1]}) AS checked
+     WHERE reason IS NOT NULL`,
+  );
   const idsByReason = new Map<string, number[]>();
   for (const exit of exits) idsByReason.set(exit.reason, [...(idsByReason.get(exit.reason) ?? []), exit.id]);
+  const { campaignEnrollments } = q.t;
   for (const [reason, ids] of idsByReason) {
-    db.run(sql`
-      UPDATE campaign_enrollments
-         SET status = 'exited', exit_reason = ${reason}, ended_at = ${at}, next_run_at = NULL, updated_at = ${at}
-       WHERE id IN (SELECT value FROM json_each(${JSON.stringify(ids)})) AND status = 'active'`);
+    for (let start = 0; start < ids.length; start += IDS_PER_STATEMENT) {
+      await q.db
+        .update(campaignEnrollments)
+        .set({ status: "exited", exit_reason: reason, ended_at: now, next_run_at: null, updated_at: now })
+        .where(and(inArray(campaignEnrollments.id, ids.slice(start, start + IDS_PER_STATEMENT)), eq(campaignEnrollments.status, "active")));
+    }
   }
   return exits.length;
 }
 
 /** Enrollments of active campaigns whose next step is due, oldest first. */
-export function selectDueEnrollmentIds(db: Executor, now: Date, limit: number): number[] {
-  return db
-    .all<{ id: number }>(sql`
+export async function selectDueEnrollmentIds(q: Executor, now: Date, limit: number): Promise<number[]> {
+  const rows = await rawRows<{ id: number }>(
+    q,
+    sql`
       SELECT e.id FROM campaign_enrollments e JOIN campaigns c ON c.id = e.campaign_id
-       WHERE e.status = 'active' AND e.next_run_at IS NOT NULL AND e.next_run_at <= ${now.getTime()}
+       WHERE e.status = 'active' AND e.next_run_at IS NOT NULL AND e.next_run_at <= ${timeValue(q, now)}
          AND c.status = 'active'
        ORDER BY e.next_run_at, e.id
-       LIMIT ${limit}`)
-    .map((row) => row.id);
+       LIMIT ${limit}`,
+  );
+  return rows.map((row) => row.id);
 }
 
 /** Claimed steps whose outcome was never recorded within the lease: their process died mid-step. */
-export function selectAbandonedClaims(db: Executor, claimedBefore: Date) {
-  return db.all<{ id: number; enrollment_id: number | null; campaign_id: number; step_number: number }>(sql`
+export async function selectAbandonedClaims(q: Executor, claimedBefore: Date) {
+  return rawRows<{ id: number; enrollment_id: number | null; campaign_id: number; step_number: number }>(
+    q,
+    sql`
     SELECT id, enrollment_id, campaign_id, step_number FROM campaign_logs
-     WHERE status = 'in_flight' AND needs_review = 0 AND executed_at < ${claimedBefore.getTime()}`);
+     WHERE status = 'in_flight' AND needs_review = ${flagValue(q, false)} AND executed_at < ${timeValue(q, claimedBefore)}`,
+  );
 }
 
 /**
@@ -138,6 +168,7 @@ export function selectAbandonedClaims(db: Executor, claimedBefore: Date) {
  * stage is then no reason to exit. Run it in the move's transaction, so the
  * flag exists exactly when the move does.
  */
-export function markMovedByOwnStep(tx: Executor, enrollmentId: number, now: Date): void {
-  tx.update(campaignEnrollments).set({ moved_by_own_step: true, updated_at: now }).where(eq(campaignEnrollments.id, enrollmentId)).run();
+export async function markMovedByOwnStep(tx: Executor, enrollmentId: number, now: Date): Promise<void> {
+  const { campaignEnrollments } = tx.t;
+  await tx.db.update(campaignEnrollments).set({ moved_by_own_step: true, updated_at: now }).where(eq(campaignEnrollments.id, enrollmentId));
 }

@@ -1,63 +1,61 @@
 /** SQL for leads, their stage history and the facts the pipeline rules read. */
 import { and, asc, count, desc, eq, inArray, lt, or, sql, type SQL } from "drizzle-orm";
-import { appointments, leads, leadStageHistory, messages, voiceCalls, type Lead, type NewLead } from "../schema";
+import type { Lead, NewLead, appointments, leadStageHistory } from "../schema";
 import type { Executor } from "../executor";
-import { writePlaceholders, writeShape, reusableQuery, reusableQueryByColumns } from "../prepared";
+import { first, rawRows, reusableQuery, reusableQueryByColumns, timeValue, writePlaceholders } from "../prepared";
 import type { PipelineStage } from "../../src/domain/vocabulary";
 
-const insertLeadQuery = reusableQueryByColumns((db, columns) =>
-  db.insert(leads).values(writePlaceholders(columns) as unknown as NewLead).returning().prepare(),
+const insertLeadQuery = reusableQueryByColumns<Lead>("insert_lead", (q, columns) =>
+  q.db.insert(q.t.leads).values(writePlaceholders(columns) as unknown as NewLead).returning(),
 );
-export function insertLead(db: Executor, values: NewLead): Lead {
-  return insertLeadQuery(db, writeShape(values)).get(values)!;
+export async function insertLead(q: Executor, values: NewLead): Promise<Lead> {
+  return first(await insertLeadQuery(q, values, values))!;
 }
 
 const leadWhere = (column: "id" | "phone" | "telegram_chat_id" | "whatsapp_id") =>
-  reusableQuery((db) => db.select().from(leads).where(eq(leads[column], sql.placeholder("value"))).prepare());
+  reusableQuery<Lead>(`lead_by_${column}`, (q) => q.db.select().from(q.t.leads).where(eq(q.t.leads[column], sql.placeholder("value"))));
 const leadById = leadWhere("id");
 const leadByPhone = leadWhere("phone");
 const leadByTelegramChat = leadWhere("telegram_chat_id");
 const leadByWhatsappId = leadWhere("whatsapp_id");
 
-export function findLead(db: Executor, id: number): Lead | undefined {
-  return leadById(db).get({ value: id });
+export async function findLead(q: Executor, id: number): Promise<Lead | undefined> {
+  return first(await leadById(q, { value: id }));
 }
 
-export function findLeadByPhone(db: Executor, phone: string): Lead | undefined {
-  return leadByPhone(db).get({ value: phone });
+export async function findLeadByPhone(q: Executor, phone: string): Promise<Lead | undefined> {
+  return first(await leadByPhone(q, { value: phone }));
 }
 
-export function findLeadByTelegramChat(db: Executor, chatId: number): Lead | undefined {
-  return leadByTelegramChat(db).get({ value: chatId });
+export async function findLeadByTelegramChat(q: Executor, chatId: number): Promise<Lead | undefined> {
+  return first(await leadByTelegramChat(q, { value: chatId }));
 }
 
-export function findLeadByWhatsappId(db: Executor, waId: string): Lead | undefined {
-  return leadByWhatsappId(db).get({ value: waId });
+export async function findLeadByWhatsappId(q: Executor, waId: string): Promise<Lead | undefined> {
+  return first(await leadByWhatsappId(q, { value: waId }));
 }
 
 // The lead's id goes in a placeholder no column can be named.
-const updateLeadQuery = reusableQueryByColumns((db, columns) =>
-  db
-    .update(leads)
+const updateLeadQuery = reusableQueryByColumns<Lead>("update_lead", (q, columns) =>
+  q.db
+    .update(q.t.leads)
     .set(writePlaceholders(columns) as Partial<NewLead>)
-    .where(eq(leads.id, sql.placeholder("$id")))
-    .returning()
-    .prepare(),
+    .where(eq(q.t.leads.id, sql.placeholder("$id")))
+    .returning(),
 );
-export function updateLeadRow(db: Executor, id: number, values: Partial<NewLead>): Lead {
-  return updateLeadQuery(db, writeShape(values)).get({ ...values, $id: id })!;
+export async function updateLeadRow(q: Executor, id: number, values: Partial<NewLead>): Promise<Lead> {
+  return first(await updateLeadQuery(q, values, { ...values, $id: id }))!;
 }
 
-const setLeadFieldsQuery = reusableQueryByColumns((db, columns) =>
-  db
-    .update(leads)
+const setLeadFieldsQuery = reusableQueryByColumns<never>("set_lead_fields", (q, columns) =>
+  q.db
+    .update(q.t.leads)
     .set(writePlaceholders(columns) as Partial<NewLead>)
-    .where(eq(leads.id, sql.placeholder("$id")))
-    .prepare(),
+    .where(eq(q.t.leads.id, sql.placeholder("$id"))),
 );
 /** As updateLeadRow, when the caller needs nothing back (no row read and mapped). */
-export function setLeadFields(db: Executor, id: number, values: Partial<NewLead>): void {
-  setLeadFieldsQuery(db, writeShape(values)).run({ ...values, $id: id });
+export async function setLeadFields(q: Executor, id: number, values: Partial<NewLead>): Promise<void> {
+  await setLeadFieldsQuery(q, values, { ...values, $id: id });
 }
 
 export interface LeadFilter {
@@ -84,7 +82,7 @@ function searchPhrase(q: string): string | null {
 }
 
 /** A search too short for the index: every lead read, LIKE's wildcards escaped so "5%" means the text "5%". */
-function likeCondition(q: string): SQL {
+function likeCondition(leads: Executor["t"]["leads"], q: string): SQL {
   const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   return or(
     sql`${leads.name} LIKE ${pattern} ESCAPE '\\'`,
@@ -98,121 +96,143 @@ function likeCondition(q: string): SQL {
 /**
  * Leads, newest first, by stage and by a search of their name, phone,
  * e-mail, Telegram user or location (any part of them, case and accents
- * ignored) through the leads_search index (migration 0009).
+ * ignored) through an index: leads_search on SQLite (migration 0009), the
+ * trigram index leads_search_trgm_idx on PostgreSQL (migrations-pg 0003).
  */
-export function listLeads(db: Executor, filter: LeadFilter): { items: Lead[]; total: number } {
+export async function listLeads(q: Executor, filter: LeadFilter): Promise<{ items: Lead[]; total: number }> {
+  const { leads } = q.t;
   const phrase = filter.q ? searchPhrase(filter.q) : null;
-  if (phrase && !filter.stage) {
+  if (phrase && !filter.stage && q.dialect === "sqlite") {
     // The index holds every lead in id order: it pages and counts by itself, without reading the
     // leads it skips (a third of 100,000 leads matching took 25 ms through leads, 5 ms here).
-    const ids = db.all<{ id: number }>(
+    const ids = await rawRows<{ id: number }>(
+      q,
       sql`SELECT rowid AS id FROM leads_search WHERE leads_search MATCH ${phrase} ORDER BY rowid DESC LIMIT ${filter.limit} OFFSET ${filter.skip}`,
     );
-    const items = ids.length ? db.select().from(leads).where(inArray(leads.id, ids.map((row) => row.id))).orderBy(desc(leads.id)).all() : [];
-    const total = db.get<{ n: number }>(sql`SELECT count(*) AS n FROM leads_search WHERE leads_search MATCH ${phrase}`)?.n ?? 0;
-    return { items, total };
+    const items = ids.length ? await q.db.select().from(leads).where(inArray(leads.id, ids.map((row) => row.id))).orderBy(desc(leads.id)) : [];
+    const [counted] = await rawRows<{ n: number }>(q, sql`SELECT count(*) AS n FROM leads_search WHERE leads_search MATCH ${phrase}`);
+    return { items, total: counted?.n ?? 0 };
   }
   const conditions: SQL[] = [];
   if (filter.stage) conditions.push(eq(leads.pipeline_stage, filter.stage));
-  if (filter.q) conditions.push(phrase ? sql`${leads.id} IN (SELECT rowid FROM leads_search WHERE leads_search MATCH ${phrase})` : likeCondition(filter.q));
+  if (filter.q) conditions.push(searchCondition(q, filter.q, phrase));
   const where = conditions.length ? and(...conditions) : undefined;
-  const items = db.select().from(leads).where(where).orderBy(desc(leads.id)).limit(filter.limit).offset(filter.skip).all();
-  const total = db.select({ n: count() }).from(leads).where(where).get()?.n ?? 0;
-  return { items, total };
+  const items = await q.db.select().from(leads).where(where).orderBy(desc(leads.id)).limit(filter.limit).offset(filter.skip);
+  const [counted] = await q.db.select({ n: count() }).from(leads).where(where);
+  return { items, total: counted?.n ?? 0 };
+}
+
+/** The search as a condition on leads, through the dialect's index when `q` is long enough for trigrams. */
+function searchCondition(q: Executor, text: string, phrase: string | null): SQL {
+  const { leads } = q.t;
+  if (q.dialect === "sqlite") {
+    return phrase ? sql`${leads.id} IN (SELECT rowid FROM leads_search WHERE leads_search MATCH ${phrase})` : likeCondition(leads, text);
+  }
+  // The same expression as the index's, so the planner can use it; the search text goes through the same normalisation.
+  const searched = phoneDigits(text) ?? text;
+  const pattern = `%${searched.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return sql`prospecta_search_text(${leads.name}, ${leads.phone}, ${leads.email}, ${leads.telegram_username}, ${leads.location}) LIKE prospecta_search_text(${pattern}::text) ESCAPE '\\'`;
 }
 
 /**
  * One page of a stage, newest arrivals first. The order and filter match the
- * (pipeline_stage, stage_changed_at, id) index, so SQLite walks the index and
+ * (pipeline_stage, stage_changed_at, id) index, so the database walks the index and
  * stops after the page instead of sorting the stage.
  */
-export function listLeadsInStage(db: Executor, stage: PipelineStage, skip: number, limit: number) {
-  const items = db
+export async function listLeadsInStage(q: Executor, stage: PipelineStage, skip: number, limit: number) {
+  const { leads } = q.t;
+  const items = await q.db
     .select()
     .from(leads)
     .where(eq(leads.pipeline_stage, stage))
     .orderBy(desc(leads.stage_changed_at), desc(leads.id))
     .limit(limit)
-    .offset(skip)
-    .all();
-  const total = db.select({ n: count() }).from(leads).where(eq(leads.pipeline_stage, stage)).get()?.n ?? 0;
-  return { items, total };
+    .offset(skip);
+  const [counted] = await q.db.select({ n: count() }).from(leads).where(eq(leads.pipeline_stage, stage));
+  return { items, total: counted?.n ?? 0 };
 }
 
 /** Leads of a stage with no activity since `before`, the longest silent first. */
-export function listInactiveLeads(db: Executor, stage: PipelineStage, before: Date, skip: number, limit: number) {
+export async function listInactiveLeads(q: Executor, stage: PipelineStage, before: Date, skip: number, limit: number) {
+  const { leads } = q.t;
   const where = and(eq(leads.pipeline_stage, stage), lt(leads.last_activity_at, before));
-  const items = db.select().from(leads).where(where).orderBy(asc(leads.last_activity_at)).limit(limit).offset(skip).all();
-  const total = db.select({ n: count() }).from(leads).where(where).get()?.n ?? 0;
-  return { items, total };
+  const items = await q.db.select().from(leads).where(where).orderBy(asc(leads.last_activity_at)).limit(limit).offset(skip);
+  const [counted] = await q.db.select({ n: count() }).from(leads).where(where);
+  return { items, total: counted?.n ?? 0 };
 }
 
 type NewStageHistory = typeof leadStageHistory.$inferInsert;
-const insertStageHistoryQuery = reusableQueryByColumns((db, columns) =>
-  db.insert(leadStageHistory).values(writePlaceholders(columns) as unknown as NewStageHistory).prepare(),
+const insertStageHistoryQuery = reusableQueryByColumns<never>("insert_stage_history", (q, columns) =>
+  q.db.insert(q.t.leadStageHistory).values(writePlaceholders(columns) as unknown as NewStageHistory),
 );
-export function insertStageHistory(db: Executor, entry: NewStageHistory): void {
-  insertStageHistoryQuery(db, writeShape(entry)).run(entry);
+export async function insertStageHistory(q: Executor, entry: NewStageHistory): Promise<void> {
+  await insertStageHistoryQuery(q, entry, entry);
 }
 
-export function listStageHistory(db: Executor, leadId: number) {
-  return db
+export async function listStageHistory(q: Executor, leadId: number) {
+  const { leadStageHistory } = q.t;
+  return q.db
     .select()
     .from(leadStageHistory)
     .where(eq(leadStageHistory.lead_id, leadId))
-    .orderBy(asc(leadStageHistory.at), asc(leadStageHistory.id))
-    .all();
+    .orderBy(asc(leadStageHistory.at), asc(leadStageHistory.id));
 }
 
-const inboundReplyCount = reusableQuery((db) =>
-  db
-    .select({ n: count() })
-    .from(messages)
-    // Commands (/start, /baja…) are not replies: a lead that only pressed Start has not answered yet.
-    .where(and(eq(messages.lead_id, sql.placeholder("leadId")), eq(messages.direction, "inbound"), sql`${messages.text} NOT LIKE '/%'`))
-    .prepare(),
-);
-const answeredCallCount = reusableQuery((db) =>
-  db
+const inboundReplyCount = reusableQuery<{ n: number }>("inbound_reply_count", (q) => {
+  const { messages } = q.t;
+  return (
+    q.db
+      .select({ n: count() })
+      .from(messages)
+      // Commands (/start, /baja…) are not replies: a lead that only pressed Start has not answered yet.
+      .where(and(eq(messages.lead_id, sql.placeholder("leadId")), eq(messages.direction, "inbound"), sql`${messages.text} NOT LIKE '/%'`))
+  );
+});
+const answeredCallCount = reusableQuery<{ n: number }>("answered_call_count", (q) => {
+  const { voiceCalls } = q.t;
+  return q.db
     .select({ n: count() })
     .from(voiceCalls)
-    .where(and(eq(voiceCalls.lead_id, sql.placeholder("leadId")), or(eq(voiceCalls.status, "completed"), eq(voiceCalls.status, "in_progress"))))
-    .prepare(),
-);
+    .where(and(eq(voiceCalls.lead_id, sql.placeholder("leadId")), or(eq(voiceCalls.status, "completed"), eq(voiceCalls.status, "in_progress"))));
+});
 
 /** Counts that feed the score's engagement part and the "first reply" condition. */
-export function readEngagement(db: Executor, leadId: number) {
-  const inbound = inboundReplyCount(db).get({ leadId })?.n ?? 0;
-  const answered = answeredCallCount(db).get({ leadId })?.n ?? 0;
+export async function readEngagement(q: Executor, leadId: number) {
+  const inbound = first(await inboundReplyCount(q, { leadId }))?.n ?? 0;
+  const answered = first(await answeredCallCount(q, { leadId }))?.n ?? 0;
   return { inboundMessages: inbound, answeredCalls: answered };
 }
 
-const notCancelledOf = and(eq(appointments.lead_id, sql.placeholder("leadId")), sql`${appointments.status} != 'cancelled'`);
-const upcomingAppointment = reusableQuery((db) =>
-  db
+const notCancelledOf = (a: Executor["t"]["appointments"]) => and(eq(a.lead_id, sql.placeholder("leadId")), sql`${a.status} != 'cancelled'`);
+const upcomingAppointment = reusableQuery<typeof appointments.$inferSelect>("upcoming_appointment", (q) => {
+  const { appointments } = q.t;
+  return q.db
     .select()
     .from(appointments)
-    .where(and(notCancelledOf, eq(appointments.status, "scheduled"), sql`${appointments.ends_at} > ${sql.placeholder("nowMs")}`))
+    .where(and(notCancelledOf(appointments), eq(appointments.status, "scheduled"), sql`${appointments.ends_at} > ${sql.placeholder("now")}`))
     .orderBy(asc(appointments.starts_at))
-    .prepare(),
-);
-const latestAppointment = reusableQuery((db) =>
-  db.select().from(appointments).where(notCancelledOf).orderBy(desc(appointments.starts_at)).prepare(),
-);
+    .limit(1);
+});
+const latestAppointment = reusableQuery<typeof appointments.$inferSelect>("latest_appointment", (q) => {
+  const { appointments } = q.t;
+  return q.db.select().from(appointments).where(notCancelledOf(appointments)).orderBy(desc(appointments.starts_at)).limit(1);
+});
 
 /**
  * The appointment that matters for the pipeline: the earliest upcoming
  * scheduled one, else the most recent one that was not cancelled.
  */
-export function findCurrentAppointment(db: Executor, leadId: number, now: Date) {
-  return upcomingAppointment(db).get({ leadId, nowMs: now.getTime() }) ?? latestAppointment(db).get({ leadId }) ?? null;
+export async function findCurrentAppointment(q: Executor, leadId: number, now: Date) {
+  return (
+    first(await upcomingAppointment(q, { leadId, now: timeValue(q, now) })) ?? first(await latestAppointment(q, { leadId })) ?? null
+  );
 }
 
 /** The options just offered in chat (slots), so a typed "2" can pick one. */
-export function savePendingChoices(db: Executor, leadId: number, choices: { id: string; label: string }[] | null): void {
-  setLeadFields(db, leadId, { pending_choices: choices });
+export async function savePendingChoices(q: Executor, leadId: number, choices: { id: string; label: string }[] | null): Promise<void> {
+  await setLeadFields(q, leadId, { pending_choices: choices });
 }
 
-export function clearPendingChoices(db: Executor, leadId: number): void {
-  savePendingChoices(db, leadId, null);
+export async function clearPendingChoices(q: Executor, leadId: number): Promise<void> {
+  await savePendingChoices(q, leadId, null);
 }

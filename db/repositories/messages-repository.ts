@@ -1,21 +1,22 @@
 import { and, asc, desc, eq, sql } from "drizzle-orm";
-import { messages, type Message } from "../schema";
+import type { Message, messages } from "../schema";
 import type { Executor } from "../executor";
 import { setLeadFields } from "./leads-repository";
-import { reusableQuery, reusableQueryByColumns, writePlaceholders, writeShape } from "../prepared";
+import { reusableQuery, reusableQueryByColumns, writePlaceholders } from "../prepared";
 import type { Channel, MessageStatus } from "../../src/domain/vocabulary";
 
 type NewMessage = typeof messages.$inferInsert;
 
-const insertMessageQuery = reusableQueryByColumns((db, columns) =>
-  db.insert(messages).values(writePlaceholders(columns) as unknown as NewMessage).returning().prepare(),
+const insertMessageQuery = reusableQueryByColumns<Message>("insert_message", (q, columns) =>
+  q.db.insert(q.t.messages).values(writePlaceholders(columns) as unknown as NewMessage).returning(),
 );
-export function insertMessage(db: Executor, values: NewMessage): Message {
-  return insertMessageQuery(db, writeShape(values)).get(values)!;
+export async function insertMessage(q: Executor, values: NewMessage): Promise<Message> {
+  const [row] = await insertMessageQuery(q, values, values);
+  return row!;
 }
 
-const recordInboundQuery = reusableQueryByColumns((db, columns) =>
-  db.insert(messages).values(writePlaceholders(columns) as unknown as NewMessage).onConflictDoNothing().returning().prepare(),
+const recordInboundQuery = reusableQueryByColumns<Message>("record_inbound", (q, columns) =>
+  q.db.insert(q.t.messages).values(writePlaceholders(columns) as unknown as NewMessage).onConflictDoNothing().returning(),
 );
 
 /**
@@ -24,65 +25,70 @@ const recordInboundQuery = reusableQueryByColumns((db, columns) =>
  * message is activity: it ends an inactive spell and feeds the inactivity
  * triggers, and on WhatsApp it opens the 24-hour window for free-form messages.
  */
-export function recordInbound(db: Executor, leadId: number, channel: Channel, text: string, at: Date, externalId: string | null): Message | null {
+export async function recordInbound(q: Executor, leadId: number, channel: Channel, text: string, at: Date, externalId: string | null): Promise<Message | null> {
   const values: NewMessage = { lead_id: leadId, direction: "inbound", channel, text, external_id: externalId, at };
-  const stored = recordInboundQuery(db, writeShape(values)).get(values);
+  const [stored] = await recordInboundQuery(q, values, values);
   if (!stored) return null;
-  setLeadFields(db, leadId, { last_activity_at: at, updated_at: at, ...(channel === "whatsapp" && { whatsapp_last_inbound_at: at }) });
+  await setLeadFields(q, leadId, { last_activity_at: at, updated_at: at, ...(channel === "whatsapp" && { whatsapp_last_inbound_at: at }) });
   return stored;
 }
 
-export function lastMessages(db: Executor, leadId: number, limit: number): Message[] {
-  return db.select().from(messages).where(and(eq(messages.lead_id, leadId))).orderBy(desc(messages.at), desc(messages.id)).limit(limit).all();
+export async function lastMessages(q: Executor, leadId: number, limit: number): Promise<Message[]> {
+  const { messages } = q.t;
+  return q.db.select().from(messages).where(eq(messages.lead_id, leadId)).orderBy(desc(messages.at), desc(messages.id)).limit(limit);
 }
 
-export function markExtractionPending(db: Executor, messageId: number, pending: boolean): void {
-  updateMessage(db, messageId, { extraction_pending: pending });
+export async function markExtractionPending(q: Executor, messageId: number, pending: boolean): Promise<void> {
+  await updateMessage(q, messageId, { extraction_pending: pending });
 }
 
-export function pendingExtractions(db: Executor, limit: number): Message[] {
-  return db.select().from(messages).where(eq(messages.extraction_pending, true)).orderBy(asc(messages.id)).limit(limit).all();
+export async function pendingExtractions(q: Executor, limit: number): Promise<Message[]> {
+  const { messages } = q.t;
+  return q.db.select().from(messages).where(eq(messages.extraction_pending, true)).orderBy(asc(messages.id)).limit(limit);
 }
 
-const updateMessageQuery = reusableQueryByColumns((db, columns) =>
-  db
-    .update(messages)
+const updateMessageQuery = reusableQueryByColumns<never>("update_message", (q, columns) =>
+  q.db
+    .update(q.t.messages)
     .set(writePlaceholders(columns) as Partial<NewMessage>)
-    .where(eq(messages.id, sql.placeholder("$id")))
-    .prepare(),
+    .where(eq(q.t.messages.id, sql.placeholder("$id"))),
 );
-function updateMessage(db: Executor, messageId: number, values: Partial<NewMessage>): void {
-  updateMessageQuery(db, writeShape(values)).run({ ...values, $id: messageId });
+async function updateMessage(q: Executor, messageId: number, values: Partial<NewMessage>): Promise<void> {
+  await updateMessageQuery(q, values, { ...values, $id: messageId });
 }
 
 /** The provider's id and first status of an outbound message, once it was sent. */
-export function markMessageSent(db: Executor, messageId: number, externalId: string, status: MessageStatus, at: Date): void {
-  updateMessage(db, messageId, { external_id: externalId, status, status_at: at });
+export async function markMessageSent(q: Executor, messageId: number, externalId: string, status: MessageStatus, at: Date): Promise<void> {
+  await updateMessage(q, messageId, { external_id: externalId, status, status_at: at });
 }
 
-const messageByExternalId = reusableQuery((db) =>
-  db
+const messageByExternalId = reusableQuery<Message>("message_by_external_id", (q) =>
+  q.db
     .select()
-    .from(messages)
-    .where(and(eq(messages.channel, sql.placeholder("channel")), eq(messages.external_id, sql.placeholder("externalId"))))
-    .prepare(),
+    .from(q.t.messages)
+    .where(and(eq(q.t.messages.channel, sql.placeholder("channel")), eq(q.t.messages.external_id, sql.placeholder("externalId")))),
 );
-export function findMessageByExternalId(db: Executor, channel: Channel, externalId: string): Message | undefined {
-  return messageByExternalId(db).get({ channel, externalId });
+export async function findMessageByExternalId(q: Executor, channel: Channel, externalId: string): Promise<Message | undefined> {
+  const [row] = await messageByExternalId(q, { channel, externalId });
+  return row;
 }
 
-export function updateMessageStatus(db: Executor, messageId: number, values: { status: MessageStatus; status_at: Date; error_code: string | null }): void {
-  updateMessage(db, messageId, values);
+export async function updateMessageStatus(
+  q: Executor,
+  messageId: number,
+  values: { status: MessageStatus; status_at: Date; error_code: string | null },
+): Promise<void> {
+  await updateMessage(q, messageId, values);
 }
 
 /** The channel of the lead's latest message to us, if any. */
-export function lastInboundChannel(db: Executor, leadId: number): Channel | null {
-  const row = db
+export async function lastInboundChannel(q: Executor, leadId: number): Promise<Channel | null> {
+  const { messages } = q.t;
+  const [row] = await q.db
     .select({ channel: messages.channel })
     .from(messages)
     .where(and(eq(messages.lead_id, leadId), eq(messages.direction, "inbound")))
     .orderBy(desc(messages.at), desc(messages.id))
-    .limit(1)
-    .get();
+    .limit(1);
   return row?.channel ?? null;
 }

@@ -1,34 +1,42 @@
 /**
- * The campaign runner's hot path as prepared statements: each is built and
- * compiled once per process instead of once per step, which is most of the
- * cost of a step when Telegram answers fast (see `npm run bench:campaigns`).
- * They run on the same connection, so inside the caller's transaction.
+ * The campaign runner's hot path as reusable queries (db/prepared.ts): each is
+ * built once per database instead of once per step, which is most of the cost
+ * of a step when Telegram answers fast (see `npm run bench:campaigns`). They
+ * run on the executor they are given, so inside the caller's transaction.
  */
-import { and, asc, desc, eq, gt, ne, sql } from "drizzle-orm";
-import type { Db } from "../client";
-import { appointments, campaignEnrollments, campaignLogs, campaigns, campaignSteps, leads, messages, messageTemplates } from "../schema";
+import { and, asc, desc, eq, gt, isNull, ne, sql } from "drizzle-orm";
+import type { Appointment, Campaign, CampaignEnrollment, CampaignStep, Lead, MessageTemplate } from "../schema";
+import type { Executor } from "../executor";
+import { first, flagValue, reusableQuery, timeValue } from "../prepared";
 
 const p = sql.placeholder;
-/** drizzle's update().set() takes no placeholders; a raw one is bound as is, so callers pass driver values (ms, JSON text). */
+/** A placeholder in set() bound as is, unmapped: callers pass what the database stores (timeValue, flagValue, JSON text). */
 const raw = (name: string) => sql`${sql.placeholder(name)}`;
 
-export function createStepRunQueries(db: Db) {
-  const enrollmentById = db.select().from(campaignEnrollments).where(eq(campaignEnrollments.id, p("id"))).prepare();
-  const campaignById = db.select().from(campaigns).where(eq(campaigns.id, p("id"))).prepare();
-  const leadById = db.select().from(leads).where(eq(leads.id, p("id"))).prepare();
-  const stepByNumber = db
+const enrollmentById = reusableQuery<CampaignEnrollment>("step_enrollment", (q) =>
+  q.db.select().from(q.t.campaignEnrollments).where(eq(q.t.campaignEnrollments.id, p("id"))),
+);
+const campaignById = reusableQuery<Campaign>("step_campaign", (q) => q.db.select().from(q.t.campaigns).where(eq(q.t.campaigns.id, p("id"))));
+const leadById = reusableQuery<Lead>("step_lead", (q) => q.db.select().from(q.t.leads).where(eq(q.t.leads.id, p("id"))));
+const stepByNumber = reusableQuery<CampaignStep>("step_by_number", (q) => {
+  const { campaignSteps } = q.t;
+  return q.db
     .select()
     .from(campaignSteps)
-    .where(and(eq(campaignSteps.campaign_id, p("campaignId")), eq(campaignSteps.step_number, p("stepNumber"))))
-    .prepare();
-  const stepAfter = db
+    .where(and(eq(campaignSteps.campaign_id, p("campaignId")), eq(campaignSteps.step_number, p("stepNumber"))));
+});
+const stepAfterNumber = reusableQuery<CampaignStep>("step_after", (q) => {
+  const { campaignSteps } = q.t;
+  return q.db
     .select()
     .from(campaignSteps)
     .where(and(eq(campaignSteps.campaign_id, p("campaignId")), gt(campaignSteps.step_number, p("stepNumber"))))
     .orderBy(asc(campaignSteps.step_number))
-    .limit(1)
-    .prepare();
-  const insertClaim = db
+    .limit(1);
+});
+const insertClaim = reusableQuery<{ id: number }>("step_claim", (q) => {
+  const { campaignLogs } = q.t;
+  return q.db
     .insert(campaignLogs)
     .values({
       campaign_id: p("campaignId"),
@@ -41,104 +49,150 @@ export function createStepRunQueries(db: Db) {
       executed_at: p("now"),
     })
     .onConflictDoNothing()
-    .returning({ id: campaignLogs.id })
-    .prepare();
-  const setNextRun = db
+    .returning({ id: campaignLogs.id });
+});
+const setNextRunQuery = reusableQuery<never>("step_set_next_run", (q) => {
+  const { campaignEnrollments } = q.t;
+  return q.db
     .update(campaignEnrollments)
     .set({ next_run_at: raw("nextRunAt"), updated_at: raw("now") })
-    .where(eq(campaignEnrollments.id, p("id")))
-    .prepare();
-  const scheduleStep = db
+    .where(eq(campaignEnrollments.id, p("id")));
+});
+const scheduleStepQuery = reusableQuery<never>("step_schedule", (q) => {
+  const { campaignEnrollments } = q.t;
+  return q.db
     .update(campaignEnrollments)
     .set({ next_step_number: raw("stepNumber"), next_run_at: raw("nextRunAt"), updated_at: raw("now") })
-    .where(and(eq(campaignEnrollments.id, p("id")), eq(campaignEnrollments.status, "active")))
-    .prepare();
-  const complete = db
+    .where(and(eq(campaignEnrollments.id, p("id")), eq(campaignEnrollments.status, "active")));
+});
+const completeQuery = reusableQuery<never>("step_complete", (q) => {
+  const { campaignEnrollments } = q.t;
+  return q.db
     .update(campaignEnrollments)
     .set({ status: "completed", next_run_at: null, ended_at: raw("now"), updated_at: raw("now") })
-    .where(and(eq(campaignEnrollments.id, p("id")), eq(campaignEnrollments.status, "active")))
-    .prepare();
-  const exit = db
+    .where(and(eq(campaignEnrollments.id, p("id")), eq(campaignEnrollments.status, "active")));
+});
+const exitQuery = reusableQuery<never>("step_exit", (q) => {
+  const { campaignEnrollments } = q.t;
+  return q.db
     .update(campaignEnrollments)
     .set({ status: "exited", exit_reason: raw("reason"), next_run_at: null, ended_at: raw("now"), updated_at: raw("now") })
-    .where(eq(campaignEnrollments.id, p("id")))
-    .prepare();
-  const recordOutcome = db
+    .where(eq(campaignEnrollments.id, p("id")));
+});
+const recordOutcomeQuery = reusableQuery<never>("step_record_outcome", (q) => {
+  const { campaignLogs } = q.t;
+  return q.db
     .update(campaignLogs)
     .set({ status: raw("status"), error: raw("error"), detail: raw("detail"), attempts: raw("attempts"), needs_review: raw("needsReview"), finished_at: raw("now") })
-    .where(eq(campaignLogs.id, p("id")))
-    .prepare();
-  // Only a claim still in flight and not yet flagged: a step that finished meanwhile keeps its outcome.
-  const flagAbandoned = db
+    .where(eq(campaignLogs.id, p("id")));
+});
+// Only a claim still in flight and not yet flagged: a step that finished meanwhile keeps its outcome.
+const flagAbandonedQuery = reusableQuery<{ id: number }>("step_flag_abandoned", (q) => {
+  const { campaignLogs } = q.t;
+  return q.db
     .update(campaignLogs)
     .set({ needs_review: true, error: raw("error"), finished_at: raw("now") })
     .where(and(eq(campaignLogs.id, p("id")), eq(campaignLogs.status, "in_flight"), eq(campaignLogs.needs_review, false)))
-    .prepare();
-  const templateById = db
+    .returning({ id: campaignLogs.id });
+});
+const templateById = reusableQuery<MessageTemplate>("step_template", (q) => {
+  const { messageTemplates } = q.t;
+  return q.db
     .select()
     .from(messageTemplates)
-    .where(and(eq(messageTemplates.id, p("id")), sql`${messageTemplates.deleted_at} IS NULL`))
-    .prepare();
-  const upcomingAppointment = db
-    .select()
-    .from(appointments)
-    // A placeholder in a comparison is bound as is: `now` is passed in ms.
-    .where(and(eq(appointments.lead_id, p("leadId")), eq(appointments.status, "scheduled"), gt(appointments.ends_at, p("now"))))
-    .orderBy(asc(appointments.starts_at))
-    .limit(1)
-    .prepare();
-  const latestAppointment = db
+    .where(and(eq(messageTemplates.id, p("id")), isNull(messageTemplates.deleted_at)));
+});
+const upcomingAppointment = reusableQuery<Appointment>("step_upcoming_appointment", (q) => {
+  const { appointments } = q.t;
+  return (
+    q.db
+      .select()
+      .from(appointments)
+      // A placeholder in a comparison is bound as is: `now` is passed as timeValue.
+      .where(and(eq(appointments.lead_id, p("leadId")), eq(appointments.status, "scheduled"), gt(appointments.ends_at, p("now"))))
+      .orderBy(asc(appointments.starts_at))
+      .limit(1)
+  );
+});
+const latestAppointment = reusableQuery<Appointment>("step_latest_appointment", (q) => {
+  const { appointments } = q.t;
+  return q.db
     .select()
     .from(appointments)
     .where(and(eq(appointments.lead_id, p("leadId")), ne(appointments.status, "cancelled")))
     .orderBy(desc(appointments.starts_at))
-    .limit(1)
-    .prepare();
-  const insertMessage = db
-    .insert(messages)
-    .values({
-      lead_id: p("leadId"),
-      direction: "outbound",
-      channel: p("channel"),
-      agent_type: p("agentType"),
-      text: p("text"),
-      external_id: p("externalId"),
-      at: p("at"),
-    })
-    .prepare();
+    .limit(1);
+});
+const insertMessageQuery = reusableQuery<never>("step_insert_message", (q) =>
+  q.db.insert(q.t.messages).values({
+    lead_id: p("leadId"),
+    direction: "outbound",
+    channel: p("channel"),
+    agent_type: p("agentType"),
+    text: p("text"),
+    external_id: p("externalId"),
+    at: p("at"),
+  }),
+);
 
-  return {
-    enrollment: (id: number) => enrollmentById.get({ id }),
-    campaign: (id: number) => campaignById.get({ id }),
-    lead: (id: number) => leadById.get({ id }),
-    step: (campaignId: number, stepNumber: number) => stepByNumber.get({ campaignId, stepNumber }),
-    stepAfter: (campaignId: number, stepNumber: number) => stepAfter.get({ campaignId, stepNumber }),
-    /** The exactly-once claim: returns the new log id, or undefined when the step was already claimed. */
-    claim: (values: { campaignId: number; stepId: number; stepNumber: number; action: string; enrollmentId: number; leadId: number; now: Date }) =>
-      insertClaim.get(values),
-    setNextRun: (id: number, nextRunAt: Date | null, now: Date) =>
-      setNextRun.run({ id, nextRunAt: nextRunAt?.getTime() ?? null, now: now.getTime() }),
-    scheduleStep: (id: number, stepNumber: number, nextRunAt: Date, now: Date) =>
-      scheduleStep.run({ id, stepNumber, nextRunAt: nextRunAt.getTime(), now: now.getTime() }),
-    complete: (id: number, now: Date) => complete.run({ id, now: now.getTime() }),
-    exit: (id: number, reason: string, now: Date) => exit.run({ id, reason, now: now.getTime() }),
-    /** `needsReview`: the step may or may not have acted (its status stays in_flight); a person checks, nothing redoes it. */
-    recordOutcome: (values: { id: number; status: string; error: string | null; detail: Record<string, unknown> | null; attempts: number; needsReview: boolean; now: Date }) =>
-      recordOutcome.run({
-        ...values,
-        detail: values.detail === null ? null : JSON.stringify(values.detail),
-        needsReview: values.needsReview ? 1 : 0,
-        now: values.now.getTime(),
-      }),
-    /** Flags a claim whose process died mid-step; false when it was no longer in flight or already flagged. */
-    flagAbandoned: (id: number, error: string, now: Date) => flagAbandoned.run({ id, error, now: now.getTime() }).changes > 0,
-    template: (id: number) => templateById.get({ id }),
-    /** As findCurrentAppointment: the next scheduled one, else the latest not cancelled. */
-    currentAppointment: (leadId: number, now: Date) =>
-      upcomingAppointment.get({ leadId, now: now.getTime() }) ?? latestAppointment.get({ leadId }) ?? null,
-    insertOutboundMessage: (values: { leadId: number; channel: string; agentType: string | null; text: string; externalId: string; at: Date }) =>
-      insertMessage.run(values),
-  };
+export const enrollment = async (q: Executor, id: number) => first(await enrollmentById(q, { id }));
+export const campaign = async (q: Executor, id: number) => first(await campaignById(q, { id }));
+export const lead = async (q: Executor, id: number) => first(await leadById(q, { id }));
+export const step = async (q: Executor, campaignId: number, stepNumber: number) => first(await stepByNumber(q, { campaignId, stepNumber }));
+export const stepAfter = async (q: Executor, campaignId: number, stepNumber: number) => first(await stepAfterNumber(q, { campaignId, stepNumber }));
+
+/** The exactly-once claim: returns the new log id, or undefined when the step was already claimed. */
+export async function claim(
+  q: Executor,
+  values: { campaignId: number; stepId: number; stepNumber: number; action: string; enrollmentId: number; leadId: number; now: Date },
+): Promise<{ id: number } | undefined> {
+  return first(await insertClaim(q, values));
 }
 
-export type StepRunQueries = ReturnType<typeof createStepRunQueries>;
+export async function setNextRun(q: Executor, id: number, nextRunAt: Date | null, now: Date): Promise<void> {
+  await setNextRunQuery(q, { id, nextRunAt: nextRunAt === null ? null : timeValue(q, nextRunAt), now: timeValue(q, now) });
+}
+
+export async function scheduleStep(q: Executor, id: number, stepNumber: number, nextRunAt: Date, now: Date): Promise<void> {
+  await scheduleStepQuery(q, { id, stepNumber, nextRunAt: timeValue(q, nextRunAt), now: timeValue(q, now) });
+}
+
+export async function complete(q: Executor, id: number, now: Date): Promise<void> {
+  await completeQuery(q, { id, now: timeValue(q, now) });
+}
+
+export async function exit(q: Executor, id: number, reason: string, now: Date): Promise<void> {
+  await exitQuery(q, { id, reason, now: timeValue(q, now) });
+}
+
+/** `needsReview`: the step may or may not have acted (its status stays in_flight); a person checks, nothing redoes it. */
+export async function recordOutcome(
+  q: Executor,
+  values: { id: number; status: string; error: string | null; detail: Record<string, unknown> | null; attempts: number; needsReview: boolean; now: Date },
+): Promise<void> {
+  await recordOutcomeQuery(q, {
+    ...values,
+    detail: values.detail === null ? null : JSON.stringify(values.detail),
+    needsReview: flagValue(q, values.needsReview),
+    now: timeValue(q, values.now),
+  });
+}
+
+/** Flags a claim whose process died mid-step; false when it was no longer in flight or already flagged. */
+export async function flagAbandoned(q: Executor, id: number, error: string, now: Date): Promise<boolean> {
+  return (await flagAbandonedQuery(q, { id, error, now: timeValue(q, now) })).length > 0;
+}
+
+export const template = async (q: Executor, id: number) => first(await templateById(q, { id }));
+
+/** As findCurrentAppointment: the next scheduled one, else the latest not cancelled. */
+export async function currentAppointment(q: Executor, leadId: number, now: Date): Promise<Appointment | null> {
+  return first(await upcomingAppointment(q, { leadId, now: timeValue(q, now) })) ?? first(await latestAppointment(q, { leadId })) ?? null;
+}
+
+export async function insertOutboundMessage(
+  q: Executor,
+  values: { leadId: number; channel: string; agentType: string | null; text: string; externalId: string; at: Date },
+): Promise<void> {
+  await insertMessageQuery(q, values);
+}

@@ -1,37 +1,42 @@
-import { and, asc, eq, isNull, ne, sql } from "drizzle-orm";
-import { campaigns, campaignSteps, messageTemplates, type MessageTemplate } from "../schema";
+import { and, asc, eq, isNull, ne } from "drizzle-orm";
+import type { MessageTemplate } from "../schema";
 import type { Executor } from "../executor";
 
-type NewTemplate = typeof messageTemplates.$inferInsert;
+type NewTemplate = typeof import("../schema").messageTemplates.$inferInsert;
 
-export function insertTemplate(db: Executor, values: NewTemplate): MessageTemplate {
-  return db.insert(messageTemplates).values(values).returning().get();
+export async function insertTemplate(q: Executor, values: NewTemplate): Promise<MessageTemplate> {
+  const [row] = await q.db.insert(q.t.messageTemplates).values(values).returning();
+  return row!;
 }
 
 /** A live (not deleted) template. */
-export function findTemplate(db: Executor, id: number): MessageTemplate | undefined {
-  return db
+export async function findTemplate(q: Executor, id: number): Promise<MessageTemplate | undefined> {
+  const { messageTemplates } = q.t;
+  const [row] = await q.db
     .select()
     .from(messageTemplates)
-    .where(and(eq(messageTemplates.id, id), isNull(messageTemplates.deleted_at)))
-    .get();
+    .where(and(eq(messageTemplates.id, id), isNull(messageTemplates.deleted_at)));
+  return row;
 }
 
-export function listTemplates(db: Executor): MessageTemplate[] {
-  return db.select().from(messageTemplates).where(isNull(messageTemplates.deleted_at)).orderBy(asc(messageTemplates.id)).all();
+export async function listTemplates(q: Executor): Promise<MessageTemplate[]> {
+  const { messageTemplates } = q.t;
+  return q.db.select().from(messageTemplates).where(isNull(messageTemplates.deleted_at)).orderBy(asc(messageTemplates.id));
 }
 
-export function updateTemplateRow(db: Executor, id: number, values: Partial<NewTemplate>): MessageTemplate {
-  return db.update(messageTemplates).set(values).where(eq(messageTemplates.id, id)).returning().get()!;
+export async function updateTemplateRow(q: Executor, id: number, values: Partial<NewTemplate>): Promise<MessageTemplate> {
+  const { messageTemplates } = q.t;
+  const [row] = await q.db.update(messageTemplates).set(values).where(eq(messageTemplates.id, id)).returning();
+  return row!;
 }
 
 /** Campaigns (other than archived ones) with a step that sends this template. */
-export function campaignsUsingTemplate(db: Executor, templateId: number) {
-  return db
+export async function campaignsUsingTemplate(q: Executor, templateId: number) {
+  const { campaigns, campaignSteps } = q.t;
+  return q.db
     .selectDistinct({ id: campaigns.id, name: campaigns.name, status: campaigns.status, channel: campaigns.channel })
     .from(campaignSteps)
     .innerJoin(campaigns, eq(campaigns.id, campaignSteps.campaign_id))
     .where(and(eq(campaignSteps.message_template_id, templateId), ne(campaigns.status, "archived")))
-    .orderBy(sql`${campaigns.id}`)
-    .all();
+    .orderBy(asc(campaigns.id));
 }

@@ -29,26 +29,55 @@ function define<K extends LeadToolName>(name: K, options: { returnDirect?: boole
 
 /** The chat agent's tools for one turn. */
 export function createChatTools(actions: TurnActions) {
+  // The agent runs the calls of one model answer at once; saving facts waits on
+  // the database, so each call runs whole before the next, in the order made.
+  const inTurn = oneAtATime();
   return [
-    tool((facts) => answer({ ok: true, ...progressForModel(actions.saveFacts(facts)) }), define("guardar_datos")),
-    tool(() => {
-      actions.offerSlots();
-      return answer({ ok: true, nota: "El cliente verá tres horarios como botones después de tu mensaje." });
-    }, define("ofrecer_horarios")),
-    tool(({ inicio }) => {
-      actions.book(new Date(inicio));
-      return answer({ ok: true, nota: "El sistema agenda la cita después de tu mensaje y le envía la confirmación con el enlace." });
-    }, define("agendar_cita")),
+    tool((facts) => inTurn(async () => answer({ ok: true, ...progressForModel(await actions.saveFacts(facts)) })), define("guardar_datos")),
+    tool(
+      () =>
+        inTurn(() => {
+          actions.offerSlots();
+          return answer({ ok: true, nota: "El cliente verá tres horarios como botones después de tu mensaje." });
+        }),
+      define("ofrecer_horarios"),
+    ),
+    tool(
+      ({ inicio }) =>
+        inTurn(() => {
+          actions.book(new Date(inicio));
+          return answer({ ok: true, nota: "El sistema agenda la cita después de tu mensaje y le envía la confirmación con el enlace." });
+        }),
+      define("agendar_cita"),
+    ),
     // Handing off and opting out end the turn: the lead gets the system's own notice, not the model's words.
-    tool(() => {
-      actions.handOff();
-      return answer({ ok: true });
-    }, define("pedir_asesor", { returnDirect: true })),
-    tool(() => {
-      actions.optOut();
-      return answer({ ok: true });
-    }, define("dar_de_baja", { returnDirect: true })),
+    tool(
+      () =>
+        inTurn(() => {
+          actions.handOff();
+          return answer({ ok: true });
+        }),
+      define("pedir_asesor", { returnDirect: true }),
+    ),
+    tool(
+      () =>
+        inTurn(() => {
+          actions.optOut();
+          return answer({ ok: true });
+        }),
+      define("dar_de_baja", { returnDirect: true }),
+    ),
   ];
+}
+
+/** Runs the work given one at a time, in the order given; a failure is its caller's alone. */
+function oneAtATime() {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(work: () => T | Promise<T>): Promise<T> => {
+    const result = tail.then(work);
+    tail = result.catch(() => undefined);
+    return result;
+  };
 }
 
 /** What the model learns after saving: what was kept, the stage, what is still missing, the approval. */

@@ -35,7 +35,7 @@ export interface TurnProgress {
  */
 export interface TurnActions {
   /** Saves what the lead stated through the merge, pipeline and approval rules. */
-  saveFacts(facts: LeadFacts): TurnProgress;
+  saveFacts(facts: LeadFacts): Promise<TurnProgress>;
   progress(): TurnProgress;
   /** Free slots shown after the reply; refused while the lead may not book. */
   offerSlots(): void;

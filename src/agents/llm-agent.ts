@@ -106,7 +106,7 @@ export function createLlmAgent(options: LlmAgentOptions): LeadAgent {
         });
         // Each round is a model step and a tools step.
         const state = await loop.invoke({ messages: [{ role: "user", content: input.text }] }, { recursionLimit: 2 * MAX_MODEL_CALLS });
-        const progress = actions.saveFacts(unstated(floor, stated));
+        const progress = await actions.saveFacts(unstated(floor, stated));
         return { reply: finalText(state.messages) || offlineReply(agentForStage(progress.lead), progress), agent, degraded: false };
       } catch (error) {
         options.log.warn({ err: error, lead_id: input.lead.id }, "LLM turn failed; answering offline, the message will be read again");

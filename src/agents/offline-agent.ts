@@ -29,7 +29,7 @@ export function createOfflineAgent(): LeadAgent {
     },
     /** Saves what the extractor read; an approved lead with no meeting always gets slots (the script's only action). */
     async converse(input, actions) {
-      const progress = actions.saveFacts(extractLeadFacts(input.text));
+      const progress = await actions.saveFacts(extractLeadFacts(input.text));
       if (readyToBook(progress.lead)) actions.offerSlots();
       const agent = agentForStage(progress.lead);
       return { reply: offlineReply(agent, progress), agent, degraded: false };

@@ -69,7 +69,7 @@ export async function buildApp({ services, campaignEngine, adminToken, logger, m
   app.get("/healthz", health, async () => ({ status: "ok" }));
   // Ready to take traffic: 503 (with what is missing) while the database or the jobs are not.
   app.get("/readyz", health, async (_request, reply) => {
-    const { ready, checks } = readiness.check();
+    const { ready, checks } = await readiness.check();
     return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not_ready", checks });
   });
 

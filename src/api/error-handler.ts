@@ -46,6 +46,6 @@ export function registerErrorHandler(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: "not_found", message: `No existe la ruta ${request.method} ${request.url.split("?")[0]}`, details: [] });
+    void reply.code(404).send({ error: "not_found", message: `No existe la ruta ${request.method} ${request.url.split("?")[0]}`, details: [] });
   });
 }

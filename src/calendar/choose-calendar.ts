@@ -1,6 +1,6 @@
 /** Google Calendar when credentials are configured (service account or OAuth), else the local calendar. */
 import { existsSync, readFileSync } from "node:fs";
-import type { Db } from "../../db/client";
+import type { Database } from "../../db/database";
 import type { AppConfig } from "../config";
 import { ConfigError } from "../config";
 import type { CalendarPort } from "./calendar-port";
@@ -36,7 +36,7 @@ function googleAuth(config: AppConfig): GoogleAuthConfig | null {
   return null;
 }
 
-export function chooseCalendar(config: AppConfig, db: Db): CalendarPort {
+export function chooseCalendar(config: AppConfig, db: Database): CalendarPort {
   const auth = googleAuth(config);
   return auth
     ? createGoogleCalendar({ calendarId: config.GOOGLE_CALENDAR_ID, rootUrl: config.GOOGLE_API_ROOT, timeZone: config.TZ, auth })

@@ -3,7 +3,7 @@
  * steps. Event-driven for stage entries and activations (steps due at once run
  * within moments), plus full passes from the scheduler or POST /campaigns/run.
  */
-import type { Db } from "../../db/client";
+import type { Database } from "../../db/database";
 import type { Executor } from "../../db/executor";
 import { findCampaign, findFirstStep, listActiveCampaigns, listActiveStageCampaigns } from "../../db/repositories/campaigns-repository";
 import { enrollMatchingLeads, exitIneligibleEnrollments, type ScanScope } from "../../db/repositories/enrollments-repository";
@@ -16,7 +16,7 @@ import type { RunSummary, StepRunner } from "./step-runner";
 const SCAN_MARGIN_MS = 5 * 60_000;
 
 export interface CampaignEngineDeps {
-  db: Db;
+  db: Database;
   clock: Clock;
   runner: StepRunner;
   log: Logger;
@@ -37,8 +37,8 @@ export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineD
   // process, and of a campaign edited since, is a full one.
   let lastScanAt: Date | null = null;
 
-  function enroll(campaign: Campaign, scope: ScanScope = {}, tx: Executor = db): number {
-    const first = findFirstStep(tx, campaign.id);
+  async function enroll(tx: Executor, campaign: Campaign, scope: ScanScope = {}): Promise<number> {
+    const first = await findFirstStep(tx, campaign.id);
     return first ? enrollMatchingLeads(tx, campaign, first, clock.now(), scope) : 0;
   }
 
@@ -55,15 +55,15 @@ export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineD
 
   return {
     /** Enrolls every lead that matches an active campaign, and ends enrollments that no longer qualify. */
-    scanTriggers(options: { full?: boolean } = {}): ScanSummary {
+    async scanTriggers(options: { full?: boolean } = {}): Promise<ScanSummary> {
       const now = clock.now();
       const since = lastScanAt && !options.full ? new Date(lastScanAt.getTime() - SCAN_MARGIN_MS) : undefined;
-      const summary = db.transaction(() => {
-        const exited = exitIneligibleEnrollments(db, now, { changedSince: since });
+      const summary = await db.transaction(async (tx) => {
+        const exited = await exitIneligibleEnrollments(tx, now, { changedSince: since });
         let enrolled = 0;
-        for (const campaign of listActiveCampaigns(db)) {
+        for (const campaign of await listActiveCampaigns(tx)) {
           const editedSince = since !== undefined && campaign.updated_at >= since;
-          enrolled += enroll(campaign, { changedSince: editedSince ? undefined : since });
+          enrolled += await enroll(tx, campaign, { changedSince: editedSince ? undefined : since });
         }
         return { enrolled, exited };
       });
@@ -76,9 +76,9 @@ export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineD
      * enrollments it no longer qualifies for and enroll it where the stage
      * fires, so the move and its enrollments commit together.
      */
-    enrollOnStageEntered(tx: Executor, event: StageEntered): void {
-      exitIneligibleEnrollments(tx, clock.now(), { leadId: event.lead.id });
-      for (const campaign of listActiveStageCampaigns(tx, event.to_stage)) enroll(campaign, { leadId: event.lead.id }, tx);
+    async enrollOnStageEntered(tx: Executor, event: StageEntered): Promise<void> {
+      await exitIneligibleEnrollments(tx, clock.now(), { leadId: event.lead.id });
+      for (const campaign of await listActiveStageCampaigns(tx, event.to_stage)) await enroll(tx, campaign, { leadId: event.lead.id });
     },
 
     /** Once the move committed: run what became due (a first step with no delay goes out within moments). */
@@ -87,10 +87,10 @@ export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineD
     },
 
     /** A campaign became active: leads that already match enroll now (e.g. those already in its stage). */
-    handleCampaignActivated(campaignId: number): void {
-      const campaign = findCampaign(db, campaignId);
+    async handleCampaignActivated(campaignId: number): Promise<void> {
+      const campaign = await db.run((q) => findCampaign(q, campaignId));
       if (campaign?.status !== "active") return;
-      const enrolled = db.transaction(() => enroll(campaign));
+      const enrolled = await db.transaction((tx) => enroll(tx, campaign));
       log.info({ campaign_id: campaignId, enrolled }, "campaign activated");
       kick();
     },
@@ -99,7 +99,7 @@ export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineD
 
     /** One full pass: scan triggers, then run everything due. */
     async runPass(): Promise<{ scan: ScanSummary; run: RunSummary }> {
-      const scan = this.scanTriggers();
+      const scan = await this.scanTriggers();
       const run = await runDue();
       return { scan, run };
     },

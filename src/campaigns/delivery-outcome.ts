@@ -6,7 +6,7 @@
  * - may or may not have arrived: flagged for a person (needs_review), never redone.
  * Anything else is not a delivery answer (a bug, a client shutting down): rethrown for the runner.
  */
-import type { Db } from "../../db/client";
+import type { Database } from "../../db/database";
 import { OutsideWindowError, PermanentDeliveryError, TransientDeliveryError, UnknownDeliveryError } from "../channels/delivery-errors";
 import type { Clock } from "../clock";
 import type { Channel } from "../domain/vocabulary";
@@ -20,11 +20,11 @@ export interface FailedSend {
   templateId: number;
 }
 
-export function deliveryFailureOutcome(error: unknown, send: FailedSend, deps: { db: Db; clock: Clock; log: Logger }): StepOutcome {
+export async function deliveryFailureOutcome(error: unknown, send: FailedSend, deps: { db: Database; clock: Clock; log: Logger }): Promise<StepOutcome> {
   const { lead, campaign, step } = send.context;
   if (error instanceof OutsideWindowError) return { status: "skipped", attempts: error.attempts, error: error.message };
   if (error instanceof PermanentDeliveryError) {
-    if (error.chatUnreachable) markChannelUnreachable(deps.db, deps.clock.now(), lead.id, send.channel, error.message);
+    if (error.chatUnreachable) await deps.db.transaction((tx) => markChannelUnreachable(tx, deps.clock.now(), lead.id, send.channel, error.message));
     return { status: "failed", attempts: error.attempts, error: error.message };
   }
   if (error instanceof UnknownDeliveryError) {

@@ -3,9 +3,9 @@
  * ask for an AI call. Each returns an outcome for the log; none throws for an
  * expected failure.
  */
-import type { Db } from "../../db/client";
+import type { Database } from "../../db/database";
 import { markMovedByOwnStep } from "../../db/repositories/enrollments-repository";
-import { createStepRunQueries } from "../../db/repositories/step-run-repository";
+import * as stepRun from "../../db/repositories/step-run-repository";
 import type { Campaign, CampaignStep, Lead } from "../../db/schema";
 import type { SentMessage, TextSender } from "../channels/telegram-sender";
 import type { Clock } from "../clock";
@@ -34,7 +34,7 @@ export interface StepContext {
 }
 
 export interface StepActionDeps {
-  db: Db;
+  db: Database;
   clock: Clock;
   timeZone: string;
   pipeline: PipelineService;
@@ -52,7 +52,6 @@ export function campaignActor(campaignId: number): string {
 
 export function createStepActions(deps: StepActionDeps) {
   const { db, clock, log } = deps;
-  const q = createStepRunQueries(db);
   const sendWhatsApp = createWhatsAppStep(deps);
 
   async function sendMessage({ campaign, step, lead }: StepContext): Promise<StepOutcome> {
@@ -61,10 +60,11 @@ export function createStepActions(deps: StepActionDeps) {
     if (lead.telegram_unreachable_at) {
       return { status: "skipped", attempts: 0, error: `El lead no es alcanzable por Telegram: ${lead.telegram_unreachable_reason ?? ""}`.trim() };
     }
-    const template = step.message_template_id === null ? undefined : q.template(step.message_template_id);
+    const templateId = step.message_template_id;
+    const template = templateId === null ? undefined : await db.run((q) => stepRun.template(q, templateId));
     if (!template) return { status: "failed", attempts: 0, error: `La plantilla ${step.message_template_id} ya no existe` };
 
-    const appointment = q.currentAppointment(lead.id, clock.now());
+    const appointment = await db.run((q) => stepRun.currentAppointment(q, lead.id, clock.now()));
     const { text, missing } = renderTemplate(template.content, templateValuesFor(lead, appointment, deps.timeZone));
     const chatId = lead.telegram_chat_id;
 
@@ -75,18 +75,20 @@ export function createStepActions(deps: StepActionDeps) {
     } catch (error) {
       return deliveryFailureOutcome(error, { channel: "telegram", context: { campaign, step, lead }, templateId: template.id }, deps);
     }
-    q.insertOutboundMessage({
-      leadId: lead.id,
-      channel: campaign.channel,
-      agentType: template.agent_type,
-      text,
-      externalId: String(sent.message_id),
-      at: clock.now(),
-    });
+    await db.run((q) =>
+      stepRun.insertOutboundMessage(q, {
+        leadId: lead.id,
+        channel: campaign.channel,
+        agentType: template.agent_type,
+        text,
+        externalId: String(sent.message_id),
+        at: clock.now(),
+      }),
+    );
     return { status: "success", attempts: sent.attempts, detail: { template_id: template.id, message_id: sent.message_id, missing_variables: missing } };
   }
 
-  function updateStage({ campaign, step, lead, enrollmentId }: StepContext): StepOutcome {
+  async function updateStage({ campaign, step, lead, enrollmentId }: StepContext): Promise<StepOutcome> {
     const target = step.target_stage;
     if (target === null) return { status: "failed", attempts: 1, error: "El paso no tiene target_stage" };
     if (lead.pipeline_stage === target) return { status: "skipped", attempts: 1, error: `El lead ya está en ${target}` };
@@ -94,11 +96,11 @@ export function createStepActions(deps: StepActionDeps) {
       // The flag and the move commit together: the stage-change sweep that the
       // move triggers must not end this enrollment for a move it made itself,
       // and a move that is refused (or a crash before commit) leaves neither.
-      deps.pipeline.moveLeadToStage(
+      await deps.pipeline.moveLeadToStage(
         lead.id,
         { new_stage: target, reason: `Campaña «${campaign.name}», paso ${step.step_number}` },
         campaignActor(campaign.id),
-        { inSameTransaction: (tx) => markMovedByOwnStep(tx, enrollmentId, clock.now()) },
+        { inSameTransaction: async (tx) => markMovedByOwnStep(tx, enrollmentId, clock.now()) },
       );
       return { status: "success", attempts: 1, detail: { from_stage: lead.pipeline_stage, to_stage: target } };
     } catch (error) {

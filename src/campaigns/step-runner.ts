@@ -12,9 +12,10 @@
  * delivery is unknown (Telegram took the request, the answer never came) is
  * recorded the same way at once: in_flight, needs_review, and the next step.
  */
-import type { Db } from "../../db/client";
+import type { Database } from "../../db/database";
+import type { Executor } from "../../db/executor";
 import { selectAbandonedClaims, selectDueEnrollmentIds } from "../../db/repositories/enrollments-repository";
-import { createStepRunQueries } from "../../db/repositories/step-run-repository";
+import * as stepRun from "../../db/repositories/step-run-repository";
 import type { Clock } from "../clock";
 import { parseTrigger } from "../domain/campaign-rules";
 import { enrollmentExitReason } from "../domain/enrollment-rules";
@@ -23,7 +24,7 @@ import type { Logger } from "../logger";
 import type { StepActions, StepContext, StepOutcome } from "./step-actions";
 
 export interface StepRunnerDeps {
-  db: Db;
+  db: Database;
   clock: Clock;
   actions: StepActions;
   quietHours: QuietWindow | null;
@@ -51,49 +52,48 @@ const BATCH = 500;
 
 export function createStepRunner(deps: StepRunnerDeps) {
   const { db, clock, log } = deps;
-  const q = createStepRunQueries(db);
   // One limit for the whole process, however many runs overlap.
   const slots = createSemaphore(deps.concurrency);
 
   /** After a step: schedule the next one `delay_hours` from now, or complete the enrollment. */
-  function advanceEnrollment(enrollmentId: number, campaignId: number, stepNumber: number, now: Date): "completed" | "scheduled" {
-    const next = q.stepAfter(campaignId, stepNumber);
+  async function advanceEnrollment(tx: Executor, enrollmentId: number, campaignId: number, stepNumber: number, now: Date): Promise<"completed" | "scheduled"> {
+    const next = await stepRun.stepAfter(tx, campaignId, stepNumber);
     if (!next) {
-      q.complete(enrollmentId, now);
+      await stepRun.complete(tx, enrollmentId, now);
       return "completed";
     }
-    q.scheduleStep(enrollmentId, next.step_number, new Date(now.getTime() + Math.round(next.delay_hours * 3_600_000)), now);
+    await stepRun.scheduleStep(tx, enrollmentId, next.step_number, new Date(now.getTime() + Math.round(next.delay_hours * 3_600_000)), now);
     return "scheduled";
   }
 
-  function claim(enrollmentId: number): Claim {
-    return db.transaction((): Claim => {
+  function claim(enrollmentId: number): Promise<Claim> {
+    return db.transaction(async (tx): Promise<Claim> => {
       const now = clock.now();
-      const enrollment = q.enrollment(enrollmentId);
+      const enrollment = await stepRun.enrollment(tx, enrollmentId);
       // Someone else claimed or ended it since we selected it.
       if (!enrollment || enrollment.status !== "active" || !enrollment.next_run_at || enrollment.next_run_at > now) return { kind: "lost" };
-      const campaign = q.campaign(enrollment.campaign_id);
-      const lead = q.lead(enrollment.lead_id);
+      const campaign = await stepRun.campaign(tx, enrollment.campaign_id);
+      const lead = await stepRun.lead(tx, enrollment.lead_id);
       if (!campaign || campaign.status !== "active" || !lead) return { kind: "lost" };
 
       const trigger = parseTrigger(campaign);
       const exitReason = trigger ? enrollmentExitReason(trigger, lead, enrollment) : "La condición de la campaña no es válida";
       if (exitReason) {
-        q.exit(enrollmentId, exitReason, now);
+        await stepRun.exit(tx, enrollmentId, exitReason, now);
         return { kind: "exited" };
       }
       const stepNumber = enrollment.next_step_number ?? 0;
-      const step = q.step(campaign.id, stepNumber);
+      const step = await stepRun.step(tx, campaign.id, stepNumber);
       if (!step) {
         // The step was removed from the campaign: go on with the one after it.
-        return advanceEnrollment(enrollmentId, campaign.id, stepNumber, now) === "completed" ? { kind: "completed" } : { kind: "lost" };
+        return (await advanceEnrollment(tx, enrollmentId, campaign.id, stepNumber, now)) === "completed" ? { kind: "completed" } : { kind: "lost" };
       }
       const zone = lead.timezone ?? deps.timeZone;
       if (step.action !== "update_stage" && isQuietTime(now, zone, deps.quietHours)) {
-        q.setNextRun(enrollmentId, quietWindowEnd(now, zone, deps.quietHours), now);
+        await stepRun.setNextRun(tx, enrollmentId, quietWindowEnd(now, zone, deps.quietHours), now);
         return { kind: "postponed" };
       }
-      const claimed = q.claim({
+      const claimed = await stepRun.claim(tx, {
         campaignId: campaign.id,
         stepId: step.id,
         stepNumber: step.step_number,
@@ -103,17 +103,17 @@ export function createStepRunner(deps: StepRunnerDeps) {
         now,
       });
       if (!claimed) return { kind: "lost" };
-      q.setNextRun(enrollmentId, null, now);
+      await stepRun.setNextRun(tx, enrollmentId, null, now);
       return { kind: "run", logId: claimed.id, context: { campaign, step, lead, enrollmentId } };
     });
   }
 
-  function recordOutcome(logId: number, context: StepContext, outcome: StepOutcome): "completed" | "scheduled" {
-    return db.transaction(() => {
+  function recordOutcome(logId: number, context: StepContext, outcome: StepOutcome): Promise<"completed" | "scheduled"> {
+    return db.transaction(async (tx) => {
       const now = clock.now();
       // An unknown outcome is recorded as the crash case is: still in_flight, flagged for review.
       const needsReview = outcome.status === "needs_review";
-      q.recordOutcome({
+      await stepRun.recordOutcome(tx, {
         id: logId,
         status: needsReview ? "in_flight" : outcome.status,
         error: outcome.status === "success" ? null : outcome.error,
@@ -122,12 +122,12 @@ export function createStepRunner(deps: StepRunnerDeps) {
         needsReview,
         now,
       });
-      return advanceEnrollment(context.enrollmentId, context.campaign.id, context.step.step_number, now);
+      return advanceEnrollment(tx, context.enrollmentId, context.campaign.id, context.step.step_number, now);
     });
   }
 
   async function runOne(enrollmentId: number, summary: RunSummary): Promise<void> {
-    const claimed = claim(enrollmentId);
+    const claimed = await claim(enrollmentId);
     if (claimed.kind !== "run") {
       if (claimed.kind !== "lost") summary[claimed.kind]++;
       return;
@@ -140,21 +140,21 @@ export function createStepRunner(deps: StepRunnerDeps) {
       outcome = { status: "failed", attempts: 1, error: error instanceof Error ? error.message : String(error) };
     }
     summary[outcome.status]++;
-    if (recordOutcome(claimed.logId, claimed.context, outcome) === "completed") summary.completed++;
+    if ((await recordOutcome(claimed.logId, claimed.context, outcome)) === "completed") summary.completed++;
   }
 
   return {
     /** Flags steps whose process died mid-step and moves their enrollments on, without redoing them. */
-    recoverAbandoned(): number {
+    async recoverAbandoned(): Promise<number> {
       const now = clock.now();
-      const abandoned = selectAbandonedClaims(db, new Date(now.getTime() - deps.leaseMs));
+      const abandoned = await db.run((q) => selectAbandonedClaims(q, new Date(now.getTime() - deps.leaseMs)));
       for (const claimRow of abandoned) {
-        db.transaction(() => {
-          const flagged = q.flagAbandoned(claimRow.id, "Interrumpido a mitad del paso (el proceso se detuvo): no se reintenta para no duplicar; revisar si llegó", now);
+        await db.transaction(async (tx) => {
+          const flagged = await stepRun.flagAbandoned(tx, claimRow.id, "Interrumpido a mitad del paso (el proceso se detuvo): no se reintenta para no duplicar; revisar si llegó", now);
           if (!flagged || claimRow.enrollment_id === null) return;
-          const enrollment = q.enrollment(claimRow.enrollment_id);
+          const enrollment = await stepRun.enrollment(tx, claimRow.enrollment_id);
           if (enrollment?.status === "active" && enrollment.next_run_at === null && enrollment.next_step_number === claimRow.step_number) {
-            advanceEnrollment(enrollment.id, claimRow.campaign_id, claimRow.step_number, now);
+            await advanceEnrollment(tx, enrollment.id, claimRow.campaign_id, claimRow.step_number, now);
           }
         });
         log.warn({ log_id: claimRow.id, campaign_id: claimRow.campaign_id }, "in-flight campaign step abandoned by a dead process: flagged for review");
@@ -165,12 +165,12 @@ export function createStepRunner(deps: StepRunnerDeps) {
     /** Runs every due step (and the ones they make due), `concurrency` at a time. */
     async runDueSteps(): Promise<RunSummary> {
       const summary: RunSummary = { success: 0, failed: 0, skipped: 0, needs_review: 0, exited: 0, completed: 0, postponed: 0, recovered: 0 };
-      summary.recovered = this.recoverAbandoned();
+      summary.recovered = await this.recoverAbandoned();
       // Steps with no delay become due as soon as the previous one ran: loop
       // until nothing is due, or until a batch makes no progress (every claim
       // lost to another process), so a pass always ends.
       for (;;) {
-        const due = selectDueEnrollmentIds(db, clock.now(), BATCH);
+        const due = await db.run((q) => selectDueEnrollmentIds(q, clock.now(), BATCH));
         if (due.length === 0) break;
         const before = progress(summary);
         await Promise.all(due.map((id) => slots.use(() => runOne(id, summary))));

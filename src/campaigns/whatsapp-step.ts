@@ -5,8 +5,8 @@
  * it expects) may go. Without one the step is skipped with that reason and
  * nothing is sent: Twilio would accept free text and fail it with 63016.
  */
-import type { Db } from "../../db/client";
-import { createStepRunQueries } from "../../db/repositories/step-run-repository";
+import type { Database } from "../../db/database";
+import * as stepRun from "../../db/repositories/step-run-repository";
 import type { WhatsAppOutbound } from "../channels/whatsapp-outbound";
 import type { Clock } from "../clock";
 import { renderTemplate, templateValuesFor } from "../domain/templates";
@@ -16,7 +16,7 @@ import type { StepContext, StepOutcome } from "./step-actions";
 import { deliveryFailureOutcome } from "./delivery-outcome";
 
 export interface WhatsAppStepDeps {
-  db: Db;
+  db: Database;
   clock: Clock;
   timeZone: string;
   /** Null when WHATSAPP_PROVIDER is not set. */
@@ -26,7 +26,6 @@ export interface WhatsAppStepDeps {
 
 export function createWhatsAppStep(deps: WhatsAppStepDeps) {
   const { db, clock, log } = deps;
-  const q = createStepRunQueries(db);
 
   return async function sendWhatsAppStep({ campaign, step, lead }: StepContext): Promise<StepOutcome> {
     if (!deps.whatsapp) return { status: "skipped", attempts: 0, error: "WhatsApp no está configurado (WHATSAPP_PROVIDER)" };
@@ -35,11 +34,12 @@ export function createWhatsAppStep(deps: WhatsAppStepDeps) {
     if (lead.whatsapp_unreachable_at) {
       return { status: "skipped", attempts: 0, error: `El lead no es alcanzable por WhatsApp: ${lead.whatsapp_unreachable_reason ?? ""}`.trim() };
     }
-    const template = step.message_template_id === null ? undefined : q.template(step.message_template_id);
+    const templateId = step.message_template_id;
+    const template = templateId === null ? undefined : await db.run((q) => stepRun.template(q, templateId));
     if (!template) return { status: "failed", attempts: 0, error: `La plantilla ${step.message_template_id} ya no existe` };
 
     const now = clock.now();
-    const values = templateValuesFor(lead, q.currentAppointment(lead.id, now), deps.timeZone);
+    const values = templateValuesFor(lead, await db.run((q) => stepRun.currentAppointment(q, lead.id, now)), deps.timeZone);
     const { text, missing } = renderTemplate(template.content, values);
     const inside = insideWhatsAppWindow(lead.whatsapp_last_inbound_at, now);
     if (!inside && !template.whatsapp_content_sid) {
@@ -52,7 +52,9 @@ export function createWhatsAppStep(deps: WhatsAppStepDeps) {
     const variables = inside ? null : contentVariablesFor(template.whatsapp_variables ?? [], values);
     try {
       const sent = inside ? await deps.whatsapp.sendText(to, text) : await deps.whatsapp.sendTemplate(to, template.whatsapp_content_sid!, variables!);
-      q.insertOutboundMessage({ leadId: lead.id, channel: "whatsapp", agentType: template.agent_type, text, externalId: sent.sid, at: clock.now() });
+      await db.run((q) =>
+        stepRun.insertOutboundMessage(q, { leadId: lead.id, channel: "whatsapp", agentType: template.agent_type, text, externalId: sent.sid, at: clock.now() }),
+      );
       return {
         status: "success",
         attempts: sent.attempts,

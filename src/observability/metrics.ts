@@ -5,8 +5,13 @@
  * only happens in memory (LLM calls and their latency) is counted as it happens.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
+import type { Database, Q } from "../../db/database";
+import {
+  countCallsByStatus,
+  countCampaignStepsByActionAndStatus,
+  countLeadsByStage,
+  countMessagesByDirectionAndChannel,
+} from "../../db/repositories/observability-repository";
 import type { FailureCounter } from "./dispatch-guard";
 
 export interface LlmObserver {
@@ -14,7 +19,7 @@ export interface LlmObserver {
   observe(use: "extraction" | "chat_agent" | "call_summary", outcome: "ok" | "error", seconds: number): void;
 }
 
-export function createMetrics(db: Db) {
+export function createMetrics(db: Database) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "prospecta_" });
 
@@ -35,16 +40,17 @@ export function createMetrics(db: Db) {
   });
   const failures: FailureCounter = { count: (surface) => handlerFailures.inc({ surface }) };
 
-  /** A gauge whose values come from one SQL query at each scrape. */
-  function fromDatabase(name: string, help: string, labelNames: string[], query: ReturnType<typeof sql>) {
+  /** A gauge whose values come from one query at each scrape (prom-client awaits `collect`). */
+  function fromDatabase(name: string, help: string, labelNames: string[], query: (q: Q) => Promise<Record<string, string | number>[]>) {
     new Gauge({
       name,
       help,
       labelNames,
       registers: [registry],
-      collect() {
+      async collect() {
+        const rows = await db.run(query);
         this.reset();
-        for (const row of db.all<Record<string, string | number>>(query)) {
+        for (const row of rows) {
           const labels = Object.fromEntries(labelNames.map((label) => [label, String(row[label])]));
           this.set(labels, Number(row.n));
         }
@@ -52,10 +58,10 @@ export function createMetrics(db: Db) {
     });
   }
 
-  fromDatabase("prospecta_messages_total", "Messages stored, by direction and channel", ["direction", "channel"], sql`SELECT direction, channel, COUNT(*) AS n FROM messages GROUP BY direction, channel`);
-  fromDatabase("prospecta_campaign_steps_total", "Campaign step executions by action and outcome", ["action", "status"], sql`SELECT action, status, COUNT(*) AS n FROM campaign_logs GROUP BY action, status`);
-  fromDatabase("prospecta_calls_total", "Voice calls by status", ["status"], sql`SELECT status, COUNT(*) AS n FROM voice_calls GROUP BY status`);
-  fromDatabase("prospecta_leads", "Leads per pipeline stage", ["stage"], sql`SELECT pipeline_stage AS stage, COUNT(*) AS n FROM leads GROUP BY pipeline_stage`);
+  fromDatabase("prospecta_messages_total", "Messages stored, by direction and channel", ["direction", "channel"], countMessagesByDirectionAndChannel);
+  fromDatabase("prospecta_campaign_steps_total", "Campaign step executions by action and outcome", ["action", "status"], countCampaignStepsByActionAndStatus);
+  fromDatabase("prospecta_calls_total", "Voice calls by status", ["status"], countCallsByStatus);
+  fromDatabase("prospecta_leads", "Leads per pipeline stage", ["stage"], countLeadsByStage);
 
   const llm: LlmObserver = {
     observe(use, outcome, seconds) {

@@ -8,6 +8,7 @@ import { claimReminder, insertAppointment, markAppointmentCompleted, selectDueRe
 import { insertAudit } from "../../db/repositories/audit-repository";
 import { findCurrentAppointment, findLead } from "../../db/repositories/leads-repository";
 import { insertMessage } from "../../db/repositories/messages-repository";
+import type { Executor } from "../../db/executor";
 import type { Appointment, Lead } from "../../db/schema";
 import type { CalendarPort } from "../calendar/calendar-port";
 import { UnknownDeliveryError, type TextSender } from "../channels/telegram-sender";
@@ -46,8 +47,8 @@ export function createBookingService(deps: BookingDeps) {
   const { db, clock, calendar, pipeline, log } = deps;
   const reminders = createReminderDelivery(deps);
 
-  function requireLead(id: number): Lead {
-    const lead = findLead(db, id);
+  async function requireLead(q: Executor, id: number): Promise<Lead> {
+    const lead = await findLead(q, id);
     if (!lead) throw new NotFoundError("un lead", id);
     return lead;
   }
@@ -79,13 +80,15 @@ export function createBookingService(deps: BookingDeps) {
 
     /** Three free slots for an approved lead. */
     async offerSlots(leadId: number): Promise<Interval[]> {
-      requireLead(leadId);
+      await db.run((q) => requireLead(q, leadId));
       return freeSlots(3);
     },
 
     async book(leadId: number, start: Date, actor: string): Promise<Booked> {
-      const lead = requireLead(leadId);
-      const existing = findCurrentAppointment(db, leadId, clock.now());
+      const { lead, existing } = await db.run(async (q) => {
+        const lead = await requireLead(q, leadId);
+        return { lead, existing: await findCurrentAppointment(q, leadId, clock.now()) };
+      });
       if (existing?.status === "scheduled" && existing.ends_at > clock.now()) {
         return { appointment: existing, lead, reply: confirmation(lead, existing) };
       }
@@ -101,9 +104,9 @@ export function createBookingService(deps: BookingDeps) {
         description: `Lead #${lead.id} de Prospecta. Busca: ${[lead.property_type, lead.location].filter(Boolean).join(" en ") || "por definir"}.`,
         requestId: `prospecta-${lead.id}-${start.getTime()}`,
       });
-      const appointment = db.transaction((tx) => {
+      const appointment = await db.transaction(async (tx) => {
         const now = clock.now();
-        const row = insertAppointment(tx, {
+        const row = await insertAppointment(tx, {
           lead_id: lead.id,
           starts_at: start,
           ends_at: end,
@@ -114,10 +117,10 @@ export function createBookingService(deps: BookingDeps) {
           created_at: now,
           updated_at: now,
         });
-        insertAudit(tx, { actor, action: "appointment.create", entity: "appointment", entity_id: row.id, after: { lead_id: lead.id, starts_at: start.toISOString(), meet_link: event.meetLink } }, now);
+        await insertAudit(tx, { actor, action: "appointment.create", entity: "appointment", entity_id: row.id, after: { lead_id: lead.id, starts_at: start.toISOString(), meet_link: event.meetLink } }, now);
         return row;
       });
-      const advanced = pipeline.autoAdvance(lead.id, actor);
+      const advanced = await pipeline.autoAdvance(lead.id, actor);
       if (!advanced.moved) log.warn({ lead_id: lead.id, missing: advanced.missing.map((m) => m.code) }, "booked lead did not move to agendado");
       return { appointment, lead: advanced.lead, reply: confirmation(advanced.lead, appointment) };
     },
@@ -130,9 +133,9 @@ export function createBookingService(deps: BookingDeps) {
     async runDueReminders(): Promise<{ reminders: number; followed_up: number }> {
       let sentCount = 0;
       for (const kind of ["24h", "1h"] as ReminderKind[]) {
-        for (const appointment of selectDueReminders(db, kind, clock.now())) {
-          if (!claimReminder(db, appointment.id, kind, clock.now())) continue;
-          const lead = findLead(db, appointment.lead_id);
+        for (const appointment of await db.run((q) => selectDueReminders(q, kind, clock.now()))) {
+          // Undefined when the reminder was already claimed (never sent twice).
+          const lead = await db.run(async (q) => ((await claimReminder(q, appointment.id, kind, clock.now())) ? findLead(q, appointment.lead_id) : undefined));
           if (!lead || lead.opted_out) continue;
           const when = formatAppointmentDate(appointment.starts_at, lead.timezone ?? deps.timeZone);
           const firstName = lead.name ? lead.name.split(/\s+/)[0]! : "";
@@ -143,34 +146,38 @@ export function createBookingService(deps: BookingDeps) {
           try {
             const delivery = await reminders.send(lead, { text, firstName, when, link: appointment.meet_link ?? "" }, clock.now());
             if (!delivery.sent) {
-              insertAudit(db, { actor: "system:reminders", action: "appointment.reminder_skipped", entity: "appointment", entity_id: appointment.id, after: { kind, reason: delivery.reason } }, clock.now());
+              await db.run((q) => insertAudit(q, { actor: "system:reminders", action: "appointment.reminder_skipped", entity: "appointment", entity_id: appointment.id, after: { kind, reason: delivery.reason } }, clock.now()));
               continue;
             }
-            insertMessage(db, { lead_id: lead.id, direction: "outbound", channel: delivery.channel, agent_type: "agenda", text, external_id: delivery.externalId, at: clock.now() });
+            await db.run((q) => insertMessage(q, { lead_id: lead.id, direction: "outbound", channel: delivery.channel, agent_type: "agenda", text, external_id: delivery.externalId, at: clock.now() }));
             sentCount++;
           } catch (error) {
-            if (error instanceof UnknownDeliveryError) flagReminderForReview(appointment, kind, error);
+            if (error instanceof UnknownDeliveryError) await flagReminderForReview(appointment, kind, error);
             else log.warn({ err: error, appointment_id: appointment.id, kind }, "appointment reminder failed");
           }
         }
       }
       let followedUp = 0;
-      for (const appointment of selectEndedAppointments(db, clock.now())) {
-        markAppointmentCompleted(db, appointment.id, clock.now());
-        const lead = findLead(db, appointment.lead_id);
-        if (lead?.pipeline_stage === "agendado" && pipeline.autoAdvance(lead.id, "system:appointments").moved) followedUp++;
+      for (const appointment of await db.run((q) => selectEndedAppointments(q, clock.now()))) {
+        const lead = await db.run(async (q) => {
+          await markAppointmentCompleted(q, appointment.id, clock.now());
+          return findLead(q, appointment.lead_id);
+        });
+        if (lead?.pipeline_stage === "agendado" && (await pipeline.autoAdvance(lead.id, "system:appointments")).moved) followedUp++;
       }
       return { reminders: sentCount, followed_up: followedUp };
     },
   };
 
   /** The reminder may or may not have arrived: left claimed (never resent) and written down for a person to check. */
-  function flagReminderForReview(appointment: Appointment, kind: ReminderKind, error: UnknownDeliveryError): void {
+  async function flagReminderForReview(appointment: Appointment, kind: ReminderKind, error: UnknownDeliveryError): Promise<void> {
     const reason = `${error.message}: puede que el recordatorio haya llegado o no; no se reenvía para no duplicar; revisar si llegó`;
-    insertAudit(
-      db,
-      { actor: "system:reminders", action: "appointment.reminder_needs_review", entity: "appointment", entity_id: appointment.id, after: { kind, reason } },
-      clock.now(),
+    await db.run((q) =>
+      insertAudit(
+        q,
+        { actor: "system:reminders", action: "appointment.reminder_needs_review", entity: "appointment", entity_id: appointment.id, after: { kind, reason } },
+        clock.now(),
+      ),
     );
     log.warn({ appointment_id: appointment.id, lead_id: appointment.lead_id, kind, err: error.message }, "appointment reminder delivery unknown: flagged for review");
   }

@@ -16,6 +16,7 @@ import {
 } from "../../db/repositories/calls-repository";
 import { findCampaign } from "../../db/repositories/campaigns-repository";
 import { findLead, findLeadByPhone } from "../../db/repositories/leads-repository";
+import type { Executor } from "../../db/executor";
 import type { Lead, VoiceCall } from "../../db/schema";
 import type { CallPlacer } from "../../voice/calls";
 import { fromTwilioStatus, nextCallStatus } from "../domain/call-status";
@@ -57,14 +58,14 @@ export interface StatusReport {
 }
 
 export function createCallService({ db, clock, timeZone }: ServiceDeps, voice: VoiceSettings | null, leads: LeadService) {
-  function requireLead(id: number): Lead {
-    const lead = findLead(db, id);
+  async function requireLead(q: Executor, id: number): Promise<Lead> {
+    const lead = await findLead(q, id);
     if (!lead) throw new NotFoundError("un lead", id);
     return lead;
   }
 
   /** Every reason not to dial now, in the order an admin should hear them. */
-  function assertCallable(lead: Lead, force: boolean): void {
+  async function assertCallable(q: Executor, lead: Lead, force: boolean): Promise<void> {
     if (!lead.phone || !E164.test(lead.phone)) throw new ConflictError("El lead no tiene un teléfono válido en formato E.164");
     if (lead.opted_out) throw new ConflictError("El lead pidió no recibir llamadas (dado de baja)");
     const zone = lead.timezone ?? timeZone;
@@ -73,8 +74,8 @@ export function createCallService({ db, clock, timeZone }: ServiceDeps, voice: V
       const opens = formatAppointmentDate(quietWindowEnd(now, zone, voice.quietHours), zone);
       throw new ConflictError(`Fuera del horario de llamadas del lead; se puede llamar desde el ${opens} (o usa "force": true)`);
     }
-    if (countActiveCalls(db, lead.id) > 0) throw new ConflictError("El lead ya tiene una llamada en curso");
-    if (voice && countActiveCalls(db) >= voice.maxConcurrentCalls) {
+    if ((await countActiveCalls(q, lead.id)) > 0) throw new ConflictError("El lead ya tiene una llamada en curso");
+    if (voice && (await countActiveCalls(q)) >= voice.maxConcurrentCalls) {
       throw new TooManyError(`Se alcanzó el límite de ${voice.maxConcurrentCalls} llamadas simultáneas; inténtalo en unos minutos`);
     }
   }
@@ -82,103 +83,124 @@ export function createCallService({ db, clock, timeZone }: ServiceDeps, voice: V
   return {
     /** Places an AI call; the row is written first (queued), so callbacks always find it. */
     async initiateCall(request: CallRequest, actor = "api:admin"): Promise<VoiceCall> {
-      const lead = requireLead(request.lead_id);
-      if (request.campaign_id != null && !findCampaign(db, request.campaign_id)) throw new NotFoundError("una campaña", request.campaign_id);
-      if (!voice) throw new UnavailableError(NO_VOICE_PROVIDER_MESSAGE);
-      assertCallable(lead, request.force === true);
-      const call = db.transaction((tx) => {
-        const now = clock.now();
-        const row = insertCall(tx, {
-          lead_id: lead.id,
-          campaign_id: request.campaign_id ?? null,
-          agent_type: request.agent_type,
-          direction: "outbound",
-          status: "queued",
-          provider: voice.placer.provider,
-          to_number: lead.phone,
-          from_number: voice.placer.fromNumber,
-          context: request.context ?? null,
-          created_at: now,
-          updated_at: now,
+      // The checks and the queued row in one turn of the database (on SQLite nothing runs in between,
+      // as when this was synchronous): two requests at once cannot both pass the call limits.
+      const { call, placer } = await db.run(async (q) => {
+        const lead = await requireLead(q, request.lead_id);
+        if (request.campaign_id != null && !(await findCampaign(q, request.campaign_id))) throw new NotFoundError("una campaña", request.campaign_id);
+        if (!voice) throw new UnavailableError(NO_VOICE_PROVIDER_MESSAGE);
+        const placer = voice.placer;
+        await assertCallable(q, lead, request.force === true);
+        const call = await db.transaction(async (tx) => {
+          const now = clock.now();
+          const row = await insertCall(tx, {
+            lead_id: lead.id,
+            campaign_id: request.campaign_id ?? null,
+            agent_type: request.agent_type,
+            direction: "outbound",
+            status: "queued",
+            provider: placer.provider,
+            to_number: lead.phone,
+            from_number: placer.fromNumber,
+            context: request.context ?? null,
+            created_at: now,
+            updated_at: now,
+          });
+          await insertAudit(tx, { actor, action: "call.initiate", entity: "call", entity_id: row.id, after: { lead_id: lead.id, agent_type: request.agent_type, forced: request.force === true } }, now);
+          return row;
         });
-        insertAudit(tx, { actor, action: "call.initiate", entity: "call", entity_id: row.id, after: { lead_id: lead.id, agent_type: request.agent_type, forced: request.force === true } }, now);
-        return row;
+        return { call, placer };
       });
       try {
-        const placed = await voice.placer.place({ callId: call.id, to: call.to_number! });
-        return updateCallRow(db, call.id, {
-          provider_call_sid: placed.sid,
-          status: nextCallStatus(call.status, fromTwilioStatus(placed.status) ?? "queued"),
-          updated_at: clock.now(),
-        });
+        const placed = await placer.place({ callId: call.id, to: call.to_number! });
+        return await db.run((q) =>
+          updateCallRow(q, call.id, {
+            provider_call_sid: placed.sid,
+            status: nextCallStatus(call.status, fromTwilioStatus(placed.status) ?? "queued"),
+            updated_at: clock.now(),
+          }),
+        );
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        updateCallRow(db, call.id, { status: "failed", failure_reason: reason.slice(0, 500), ended_at: clock.now(), updated_at: clock.now() });
+        await db.run((q) => updateCallRow(q, call.id, { status: "failed", failure_reason: reason.slice(0, 500), ended_at: clock.now(), updated_at: clock.now() }));
         throw new ProviderError(`El proveedor de voz rechazó la llamada: ${reason}`);
       }
     },
 
     /** A status callback: stored only if it moves the call forward; duplicates and late events change nothing. */
-    applyStatus(report: StatusReport): VoiceCall | null {
-      const call = (report.callId !== undefined ? findCall(db, report.callId) : undefined) ?? findCallBySid(db, report.callSid);
-      if (!call || (call.provider_call_sid && call.provider_call_sid !== report.callSid)) return null;
-      const reported = fromTwilioStatus(report.status);
-      if (!reported) return call;
-      const status = nextCallStatus(call.status, reported);
-      if (status === call.status && call.provider_call_sid) return call;
-      const now = clock.now();
-      return updateCallRow(db, call.id, {
-        status,
-        provider_call_sid: report.callSid,
-        ...(status === "in_progress" && !call.started_at && { started_at: now }),
-        ...(["completed", "busy", "no_answer", "failed", "canceled"].includes(status) && {
-          ended_at: call.ended_at ?? now,
-          duration_seconds: report.durationSeconds ?? call.duration_seconds,
-        }),
-        ...(["busy", "no_answer", "failed", "canceled"].includes(status) && { failure_reason: report.errorMessage ?? status }),
-        ...(report.answeredBy && { answered_by: report.answeredBy }),
-        updated_at: now,
+    applyStatus(report: StatusReport): Promise<VoiceCall | null> {
+      // The read and the write in one turn of the database: two callbacks at once cannot move the call backwards.
+      return db.run(async (q) => {
+        const call = (report.callId !== undefined ? await findCall(q, report.callId) : undefined) ?? (await findCallBySid(q, report.callSid));
+        if (!call || (call.provider_call_sid && call.provider_call_sid !== report.callSid)) return null;
+        const reported = fromTwilioStatus(report.status);
+        if (!reported) return call;
+        const status = nextCallStatus(call.status, reported);
+        if (status === call.status && call.provider_call_sid) return call;
+        const now = clock.now();
+        return updateCallRow(q, call.id, {
+          status,
+          provider_call_sid: report.callSid,
+          ...(status === "in_progress" && !call.started_at && { started_at: now }),
+          ...(["completed", "busy", "no_answer", "failed", "canceled"].includes(status) && {
+            ended_at: call.ended_at ?? now,
+            duration_seconds: report.durationSeconds ?? call.duration_seconds,
+          }),
+          ...(["busy", "no_answer", "failed", "canceled"].includes(status) && { failure_reason: report.errorMessage ?? status }),
+          ...(report.answeredBy && { answered_by: report.answeredBy }),
+          updated_at: now,
+        });
       });
     },
 
     /** An answering machine picked up: noted on the call. */
-    recordAnsweredBy(callId: number, answeredBy: string): void {
-      if (findCall(db, callId)) updateCallRow(db, callId, { answered_by: answeredBy, updated_at: clock.now() });
-    },
-
-    /** Someone called our number: matched to a lead by phone, or a new lead from "llamada_entrante". */
-    receiveInboundCall(callSid: string, from: string, to: string): VoiceCall {
-      const existing = findCallBySid(db, callSid);
-      if (existing) return existing;
-      const phone = from.replace(/[^\d+]/g, "");
-      const lead = findLeadByPhone(db, phone) ?? leads.createLead({ phone: E164.test(phone) ? phone : null, source: "llamada_entrante" }, "voice:inbound");
-      const now = clock.now();
-      return insertCall(db, {
-        lead_id: lead.id,
-        agent_type: "perfilador",
-        direction: "inbound",
-        status: "in_progress",
-        provider: "twilio",
-        provider_call_sid: callSid,
-        to_number: to,
-        from_number: phone,
-        started_at: now,
-        created_at: now,
-        updated_at: now,
+    async recordAnsweredBy(callId: number, answeredBy: string): Promise<void> {
+      await db.run(async (q) => {
+        if (await findCall(q, callId)) await updateCallRow(q, callId, { answered_by: answeredBy, updated_at: clock.now() });
       });
     },
 
-    listCallsForLead(leadId: number) {
-      requireLead(leadId);
-      return listCallsForLead(db, leadId);
+    /** Someone called our number: matched to a lead by phone, or a new lead from "llamada_entrante". */
+    async receiveInboundCall(callSid: string, from: string, to: string): Promise<VoiceCall> {
+      const existing = await db.run((q) => findCallBySid(q, callSid));
+      if (existing) return existing;
+      const phone = from.replace(/[^\d+]/g, "");
+      const lead =
+        (await db.run((q) => findLeadByPhone(q, phone))) ??
+        (await leads.createLead({ phone: E164.test(phone) ? phone : null, source: "llamada_entrante" }, "voice:inbound"));
+      const now = clock.now();
+      return db.run((q) =>
+        insertCall(q, {
+          lead_id: lead.id,
+          agent_type: "perfilador",
+          direction: "inbound",
+          status: "in_progress",
+          provider: "twilio",
+          provider_call_sid: callSid,
+          to_number: to,
+          from_number: phone,
+          started_at: now,
+          created_at: now,
+          updated_at: now,
+        }),
+      );
     },
 
-    getCall: (id: number) => findCall(db, id),
+    listCallsForLead(leadId: number) {
+      return db.run(async (q) => {
+        await requireLead(q, leadId);
+        return listCallsForLead(q, leadId);
+      });
+    },
+
+    getCall: (id: number) => db.run((q) => findCall(q, id)),
 
     getCallWithTranscript(id: number) {
-      const call = findCall(db, id);
-      if (!call) throw new NotFoundError("una llamada", id);
-      return { ...call, transcript: listTranscript(db, id) };
+      return db.run(async (q) => {
+        const call = await findCall(q, id);
+        if (!call) throw new NotFoundError("una llamada", id);
+        return { ...call, transcript: await listTranscript(q, id) };
+      });
     },
   };
 }

@@ -48,22 +48,23 @@ export interface StepFields {
   delay_hours: number;
 }
 
-export type CampaignStatusListener = (campaign: Campaign, previous: CampaignStatus) => void;
+/** Runs after the change committed; the caller waits for it (activation enrolls the waiting leads). */
+export type CampaignStatusListener = (campaign: Campaign, previous: CampaignStatus) => Promise<void>;
 
 export function createCampaignService({ db, clock }: ServiceDeps) {
   const statusListeners: CampaignStatusListener[] = [];
 
-  function requireCampaign(tx: Executor, id: number): Campaign {
-    const campaign = findCampaign(tx, id);
+  async function requireCampaign(tx: Executor, id: number): Promise<Campaign> {
+    const campaign = await findCampaign(tx, id);
     if (!campaign) throw new NotFoundError("una campaña", id);
     return campaign;
   }
 
-  function assertStatusChange(tx: Executor, campaign: Campaign, to: CampaignStatus): void {
+  async function assertStatusChange(tx: Executor, campaign: Campaign, to: CampaignStatus): Promise<void> {
     if (!canChangeCampaignStatus(campaign.status, to)) {
       throw new ConflictError(`Una campaña en estado ${campaign.status} no puede pasar a ${to}`);
     }
-    if (to === "active" && listSteps(tx, campaign.id).length === 0) {
+    if (to === "active" && (await listSteps(tx, campaign.id)).length === 0) {
       throw new ConflictError("La campaña no tiene pasos: agrega al menos uno antes de activarla");
     }
   }
@@ -74,8 +75,8 @@ export function createCampaignService({ db, clock }: ServiceDeps) {
       statusListeners.push(listener);
     },
 
-    createCampaign(fields: CampaignFields, actor: Actor): Campaign {
-      return db.transaction((tx) => {
+    createCampaign(fields: CampaignFields, actor: Actor): Promise<Campaign> {
+      return db.transaction(async (tx) => {
         const now = clock.now();
         const problems = triggerConditionProblems(fields.triggered_by, fields.trigger_condition);
         if (problems.length) throw new ValidationError(problems);
@@ -83,7 +84,7 @@ export function createCampaignService({ db, clock }: ServiceDeps) {
         if (fields.status && fields.status !== "draft") {
           throw new ValidationError([{ path: "status", message: "Una campaña nueva empieza en draft; actívala cuando tenga pasos" }]);
         }
-        const campaign = insertCampaign(tx, {
+        const campaign = await insertCampaign(tx, {
           name: fields.name,
           description: fields.description ?? null,
           channel: fields.channel,
@@ -93,22 +94,24 @@ export function createCampaignService({ db, clock }: ServiceDeps) {
           created_at: now,
           updated_at: now,
         });
-        insertAudit(tx, { actor, action: "campaign.create", entity: "campaign", entity_id: campaign.id, after: campaign }, now);
+        await insertAudit(tx, { actor, action: "campaign.create", entity: "campaign", entity_id: campaign.id, after: campaign }, now);
         return campaign;
       });
     },
 
-    listCampaigns: () => listCampaigns(db),
+    listCampaigns: () => db.run((q) => listCampaigns(q)),
 
     getCampaignWithSteps(id: number) {
-      const campaign = requireCampaign(db, id);
-      return { ...campaign, steps: listSteps(db, id) };
+      return db.run(async (q) => {
+        const campaign = await requireCampaign(q, id);
+        return { ...campaign, steps: await listSteps(q, id) };
+      });
     },
 
-    updateCampaign(id: number, fields: Partial<CampaignFields>, actor: Actor) {
-      const result = db.transaction((tx) => {
+    async updateCampaign(id: number, fields: Partial<CampaignFields>, actor: Actor) {
+      const result = await db.transaction(async (tx) => {
         const now = clock.now();
-        const before = requireCampaign(tx, id);
+        const before = await requireCampaign(tx, id);
         if (before.status === "archived") throw new ConflictError("La campaña está archivada y no se puede modificar");
         const triggeredBy = fields.triggered_by ?? before.triggered_by;
         const condition = fields.trigger_condition ?? before.trigger_condition;
@@ -117,13 +120,13 @@ export function createCampaignService({ db, clock }: ServiceDeps) {
           problems.push(...triggerConditionProblems(triggeredBy, condition));
         }
         if (fields.channel && fields.channel !== before.channel) {
-          problems.push(...templateChannelProblems(tx, listSteps(tx, id), fields.channel));
+          problems.push(...(await templateChannelProblems(tx, await listSteps(tx, id), fields.channel)));
         }
         if (problems.length) throw new ValidationError(problems);
-        if (fields.status && fields.status !== before.status) assertStatusChange(tx, before, fields.status);
+        if (fields.status && fields.status !== before.status) await assertStatusChange(tx, before, fields.status);
 
         const statusChanged = fields.status !== undefined && fields.status !== before.status;
-        const updated = updateCampaignRow(tx, id, {
+        const updated = await updateCampaignRow(tx, id, {
           ...(fields.name !== undefined && { name: fields.name }),
           ...(fields.description !== undefined && { description: fields.description }),
           ...(fields.channel !== undefined && { channel: fields.channel }),
@@ -133,27 +136,27 @@ export function createCampaignService({ db, clock }: ServiceDeps) {
           ...(statusChanged && fields.status === "active" && { activated_at: now }),
           updated_at: now,
         });
-        insertAudit(tx, { actor, action: "campaign.update", entity: "campaign", entity_id: id, before, after: updated }, now);
+        await insertAudit(tx, { actor, action: "campaign.update", entity: "campaign", entity_id: id, before, after: updated }, now);
         return { campaign: updated, previous: before.status };
       });
       if (result.campaign.status !== result.previous) {
-        for (const listener of statusListeners) listener(result.campaign, result.previous);
+        for (const listener of statusListeners) await listener(result.campaign, result.previous);
       }
-      return { ...result.campaign, steps: listSteps(db, id) };
+      return { ...result.campaign, steps: await db.run((q) => listSteps(q, id)) };
     },
 
-    addStep(campaignId: number, fields: StepFields, actor: Actor): CampaignStep {
-      return db.transaction((tx) => {
+    addStep(campaignId: number, fields: StepFields, actor: Actor): Promise<CampaignStep> {
+      return db.transaction(async (tx) => {
         const now = clock.now();
-        const campaign = requireCampaign(tx, campaignId);
+        const campaign = await requireCampaign(tx, campaignId);
         if (campaign.status === "archived") throw new ConflictError("La campaña está archivada: no admite pasos nuevos");
         const problems: Problem[] = [];
-        if (stepNumberTaken(tx, campaignId, fields.step_number)) {
+        if (await stepNumberTaken(tx, campaignId, fields.step_number)) {
           problems.push({ path: "step_number", message: `La campaña ya tiene un paso ${fields.step_number}` });
         }
-        problems.push(...stepProblems(tx, fields, campaign.channel));
+        problems.push(...(await stepProblems(tx, fields, campaign.channel)));
         if (problems.length) throw new ValidationError(problems);
-        const step = insertStep(tx, {
+        const step = await insertStep(tx, {
           campaign_id: campaignId,
           step_number: fields.step_number,
           action: fields.action,
@@ -163,14 +166,19 @@ export function createCampaignService({ db, clock }: ServiceDeps) {
           delay_hours: fields.delay_hours,
           created_at: now,
         });
-        insertAudit(tx, { actor, action: "campaign.add_step", entity: "campaign", entity_id: campaignId, after: step }, now);
+        await insertAudit(tx, { actor, action: "campaign.add_step", entity: "campaign", entity_id: campaignId, after: step }, now);
         return step;
       });
     },
 
-    stats(campaignId: number) {
-      const campaign = requireCampaign(db, campaignId);
-      const rows = countLogsByStepAndStatus(db, campaignId);
+    async stats(campaignId: number) {
+      const { campaign, rows, enrollmentRows, deliveryRows, leadsContacted } = await db.run(async (q) => ({
+        campaign: await requireCampaign(q, campaignId),
+        rows: await countLogsByStepAndStatus(q, campaignId),
+        enrollmentRows: await countEnrollmentsByStatus(q, campaignId),
+        deliveryRows: await countDeliveriesByStatus(q, campaignId),
+        leadsContacted: await countLeadsContacted(q, campaignId),
+      }));
       const steps = new Map<number, { step_number: number; action: string; success: number; failed: number; skipped: number; in_flight: number; needs_review: number }>();
       for (const row of rows) {
         const entry = steps.get(row.step_number) ?? { step_number: row.step_number, action: row.action, success: 0, failed: 0, skipped: 0, in_flight: 0, needs_review: 0 };
@@ -183,14 +191,14 @@ export function createCampaignService({ db, clock }: ServiceDeps) {
       const failed = perStep.reduce((sum, s) => sum + s.failed, 0);
       const executed = succeeded + failed;
       const enrollments = { active: 0, completed: 0, exited: 0 };
-      for (const row of countEnrollmentsByStatus(db, campaignId)) enrollments[row.status] = row.n;
+      for (const row of enrollmentRows) enrollments[row.status] = row.n;
       const deliveries = Object.fromEntries(MESSAGE_STATUSES.map((status) => [status, 0])) as Record<MessageStatus, number>;
-      for (const row of countDeliveriesByStatus(db, campaignId)) if (row.status in deliveries) deliveries[row.status as MessageStatus] = row.n;
+      for (const row of deliveryRows) if (row.status in deliveries) deliveries[row.status as MessageStatus] = row.n;
       return {
         campaign_id: campaignId,
         channel: campaign.channel,
         total_steps_executed: executed,
-        unique_leads_contacted: countLeadsContacted(db, campaignId),
+        unique_leads_contacted: leadsContacted,
         success_rate: executed === 0 ? 0 : succeeded / executed,
         failure_rate: executed === 0 ? 0 : failed / executed,
         skipped: perStep.reduce((sum, s) => sum + s.skipped, 0),
@@ -203,8 +211,10 @@ export function createCampaignService({ db, clock }: ServiceDeps) {
     },
 
     logs(campaignId: number, filter: LogFilter) {
-      requireCampaign(db, campaignId);
-      return listLogs(db, campaignId, filter);
+      return db.run(async (q) => {
+        await requireCampaign(q, campaignId);
+        return listLogs(q, campaignId, filter);
+      });
     },
   };
 }
@@ -212,13 +222,13 @@ export function createCampaignService({ db, clock }: ServiceDeps) {
 export type CampaignService = ReturnType<typeof createCampaignService>;
 
 /** What a step needs, by action: a template of the campaign's channel, a stage, or nothing more. */
-function stepProblems(tx: Executor, fields: StepFields, channel: Channel): Problem[] {
+async function stepProblems(tx: Executor, fields: StepFields, channel: Channel): Promise<Problem[]> {
   switch (fields.action) {
     case "send_message": {
       if (fields.message_template_id == null) {
         return [{ path: "message_template_id", message: "send_message necesita message_template_id" }];
       }
-      const template = findTemplate(tx, fields.message_template_id);
+      const template = await findTemplate(tx, fields.message_template_id);
       if (!template) return [{ path: "message_template_id", message: `No existe la plantilla ${fields.message_template_id}` }];
       if (template.channel !== channel) {
         return [{ path: "message_template_id", message: `La plantilla es del canal ${template.channel} y la campaña de ${channel}` }];
@@ -232,8 +242,13 @@ function stepProblems(tx: Executor, fields: StepFields, channel: Channel): Probl
   }
 }
 
-function templateChannelProblems(tx: Executor, steps: CampaignStep[], channel: Channel): Problem[] {
-  return steps
-    .filter((step) => step.message_template_id !== null && findTemplate(tx, step.message_template_id)?.channel !== channel)
-    .map((step) => ({ path: "channel", message: `El paso ${step.step_number} envía una plantilla de otro canal` }));
+async function templateChannelProblems(tx: Executor, steps: CampaignStep[], channel: Channel): Promise<Problem[]> {
+  // One template after another: a transaction's statements run in sequence.
+  const problems: Problem[] = [];
+  for (const step of steps) {
+    if (step.message_template_id !== null && (await findTemplate(tx, step.message_template_id))?.channel !== channel) {
+      problems.push({ path: "channel", message: `El paso ${step.step_number} envía una plantilla de otro canal` });
+    }
+  }
+  return problems;
 }

@@ -9,16 +9,17 @@ import { insertAudit } from "../../db/repositories/audit-repository";
 import { setLeadFields } from "../../db/repositories/leads-repository";
 import type { Channel } from "../domain/vocabulary";
 
-/** In its own transaction, or as a savepoint inside the caller's when `db` is one. */
-export function markChannelUnreachable(db: Executor, now: Date, leadId: number, channel: Channel, reason: string): void {
-  db.transaction((tx) => {
-    setLeadFields(
-      tx,
-      leadId,
-      channel === "telegram"
-        ? { telegram_unreachable_at: now, telegram_unreachable_reason: reason, updated_at: now }
-        : { whatsapp_unreachable_at: now, whatsapp_unreachable_reason: reason, updated_at: now },
-    );
-    insertAudit(tx, { actor: `system:${channel}`, action: `lead.${channel}_unreachable`, entity: "lead", entity_id: leadId, after: { reason } }, now);
-  });
+/**
+ * Inside a transaction, so the mark and its audit row land together: the
+ * caller's (`tx`), or one of its own (`db.transaction((tx) => markChannelUnreachable(tx, …))`).
+ */
+export async function markChannelUnreachable(tx: Executor, now: Date, leadId: number, channel: Channel, reason: string): Promise<void> {
+  await setLeadFields(
+    tx,
+    leadId,
+    channel === "telegram"
+      ? { telegram_unreachable_at: now, telegram_unreachable_reason: reason, updated_at: now }
+      : { whatsapp_unreachable_at: now, whatsapp_unreachable_reason: reason, updated_at: now },
+  );
+  await insertAudit(tx, { actor: `system:${channel}`, action: `lead.${channel}_unreachable`, entity: "lead", entity_id: leadId, after: { reason } }, now);
 }

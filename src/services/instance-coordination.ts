@@ -55,7 +55,7 @@ export function createInstanceCoordination({ database, clock }: { database: Data
         await (ours ? options.onAcquired() : options.onLost());
       };
       const next = () => (running = running.then(tick).catch((error) => log.error({ err: error, lease: options.name }, "lease change failed")));
-      next();
+      void next();
       const timer = setInterval(next, Math.max(100, Math.floor(options.ttlMs / 3)));
       timer.unref();
       return {

@@ -15,7 +15,7 @@ import { leadLine, leadSummaryForAdmins } from "../domain/admin-messages";
 import { pickChoice, readIntent } from "../domain/chat-intents";
 import { slotChoiceId, slotFromChoiceId } from "../domain/slot-choices";
 import { formatAppointmentDate } from "../domain/templates";
-import type { Db } from "../../db/client";
+import type { Database } from "../../db/database";
 import { DomainError } from "../errors";
 import type { Logger } from "../logger";
 import type { LeadFacts } from "../agents/lead-facts";
@@ -25,7 +25,7 @@ import { VOICE_ACTOR } from "./call-results-service";
 import { clearPendingChoices, savePendingChoices } from "../../db/repositories/leads-repository";
 
 export interface LeadChatDeps {
-  db: Db;
+  db: Database;
   clock: Clock;
   conversation: ConversationService;
   booking: BookingService;
@@ -48,13 +48,17 @@ export function createLeadChatService(deps: LeadChatDeps) {
    */
   async function deliver(port: ChannelPort, lead: Lead, message: Message | null, send: () => Promise<SentOnChannel>): Promise<void> {
     try {
-      const sent = await send();
-      if (message && sent.externalId) markMessageSent(db, message.id, sent.externalId, "sent", clock.now());
+      const { externalId } = await send();
+      if (message && externalId) await db.run((q) => markMessageSent(q, message.id, externalId, "sent", clock.now()));
     } catch (error) {
       if (!(error instanceof DeliveryError)) throw error;
       log.warn({ lead_id: lead.id, channel: port.channel, err: error.message }, "chat reply not delivered");
-      if (message && !(error instanceof UnknownDeliveryError)) updateMessageStatus(db, message.id, { status: "failed", status_at: clock.now(), error_code: error.message.slice(0, 200) });
-      if (error instanceof PermanentDeliveryError && error.chatUnreachable) markChannelUnreachable(db, clock.now(), lead.id, port.channel, error.message);
+      if (message && !(error instanceof UnknownDeliveryError)) {
+        await db.run((q) => updateMessageStatus(q, message.id, { status: "failed", status_at: clock.now(), error_code: error.message.slice(0, 200) }));
+      }
+      if (error instanceof PermanentDeliveryError && error.chatUnreachable) {
+        await db.transaction((tx) => markChannelUnreachable(tx, clock.now(), lead.id, port.channel, error.message));
+      }
     }
   }
 
@@ -63,7 +67,7 @@ export function createLeadChatService(deps: LeadChatDeps) {
   }
 
   async function say(port: ChannelPort, lead: Lead, text: string, agentType: string): Promise<void> {
-    await send(port, lead, conversation.storeReply(lead, text, agentType, port.channel), text);
+    await send(port, lead, await conversation.storeReply(lead, text, agentType, port.channel), text);
   }
 
   async function offerSlots(port: ChannelPort, lead: Lead): Promise<void> {
@@ -76,9 +80,9 @@ export function createLeadChatService(deps: LeadChatDeps) {
     }
     if (slots.length === 0) return say(port, lead, "Ahora no encuentro horarios libres; un asesor te escribirá para acordar uno.", "agenda");
     const choices: Choice[] = slots.map((slot) => ({ id: slotChoiceId(slot.start), label: formatAppointmentDate(slot.start, lead.timezone ?? deps.timeZone) }));
-    savePendingChoices(db, lead.id, choices);
+    await db.run((q) => savePendingChoices(q, lead.id, choices));
     const text = "Estos son los horarios disponibles para tu cita con un asesor (hora del centro de México):";
-    const message = conversation.storeReply(lead, `${text}\n${choices.map((c, i) => `${i + 1}. ${c.label}`).join("\n")}`, "agenda", port.channel);
+    const message = await conversation.storeReply(lead, `${text}\n${choices.map((c, i) => `${i + 1}. ${c.label}`).join("\n")}`, "agenda", port.channel);
     await deliver(port, lead, message, () => port.sendChoices(lead, text, choices));
   }
 
@@ -96,7 +100,7 @@ export function createLeadChatService(deps: LeadChatDeps) {
   async function tryBooking(port: ChannelPort, lead: Lead, start: Date): Promise<{ ok: boolean; problem?: string }> {
     try {
       const booked = await booking.book(lead.id, start, LEAD_ACTOR);
-      clearPendingChoices(db, lead.id);
+      await db.run((q) => clearPendingChoices(q, lead.id));
       await say(port, booked.lead, booked.reply, "agenda");
       const when = formatAppointmentDate(booked.appointment.starts_at, deps.timeZone);
       await admins.notify(`📅 Cita agendada el ${when}: ${leadLine(booked.lead)}${booked.appointment.meet_link ? `\n${booked.appointment.meet_link}` : ""}`);
@@ -114,24 +118,24 @@ export function createLeadChatService(deps: LeadChatDeps) {
   }
 
   async function optOut(port: ChannelPort, identity: ChatIdentity, text: string): Promise<void> {
-    const result = conversation.optOut(identity, text);
+    const result = await conversation.optOut(identity, text);
     await send(port, result.lead, result.message, result.reply);
   }
 
   async function optIn(port: ChannelPort, identity: ChatIdentity, text?: string): Promise<void> {
-    const result = conversation.optIn(identity, text);
+    const result = await conversation.optIn(identity, text);
     await send(port, result.lead, result.message, result.reply);
   }
 
   async function handoff(port: ChannelPort, identity: ChatIdentity, text: string): Promise<void> {
-    const result = conversation.requestHandoff(identity, text);
+    const result = await conversation.requestHandoff(identity, text);
     await send(port, result.lead, result.message, result.reply);
     if (!result.already) await admins.notify(leadSummaryForAdmins(result.lead));
   }
 
   /** A lead on a call asks for a person: the same handoff as in chat, admins told once. */
   async function handOffFromCall(leadId: number): Promise<{ already: boolean }> {
-    const { lead, already } = conversation.handOffLead(leadId, VOICE_ACTOR);
+    const { lead, already } = await conversation.handOffLead(leadId, VOICE_ACTOR);
     if (!already) await admins.notify(`📞 ${leadSummaryForAdmins(lead)}`);
     return { already };
   }
@@ -139,7 +143,7 @@ export function createLeadChatService(deps: LeadChatDeps) {
   async function turn(port: ChannelPort, identity: ChatIdentity, text: string, externalId: string | null, origin: LeadOrigin, known: LeadFacts = {}): Promise<void> {
     // Only a model takes long enough for "escribiendo…" to help; the offline agent answers at once.
     if (conversation.agentKind === "openai") {
-      const { lead } = conversation.findOrCreateLead(identity, origin);
+      const { lead } = await conversation.findOrCreateLead(identity, origin);
       await port.typing(lead).catch(() => undefined);
     }
     const result = await conversation.handleMessage(identity, text, externalId, origin, known);
@@ -151,7 +155,7 @@ export function createLeadChatService(deps: LeadChatDeps) {
       await admins.notify(`✅ Perfil completo, pasa a calificación financiera: ${leadLine(result.lead)}`);
       if (goesOn && !result.lead.phone && port.requestPhone) {
         const ask = "Para que un asesor pueda llamarte, ¿me compartes tu teléfono? Toca el botón de abajo.";
-        const message = conversation.storeReply(result.lead, ask, "financiero", port.channel);
+        const message = await conversation.storeReply(result.lead, ask, "financiero", port.channel);
         const requestPhone = port.requestPhone.bind(port);
         await deliver(port, result.lead, message, () => requestPhone(result.lead, ask));
       }
@@ -168,30 +172,32 @@ export function createLeadChatService(deps: LeadChatDeps) {
   return {
     /** /start [payload] on Telegram; a first message elsewhere goes through `receiveText`. */
     async start(port: ChannelPort, identity: ChatIdentity, payload: string | null): Promise<void> {
-      const result = conversation.startChat(identity, payload);
+      const result = await conversation.startChat(identity, payload);
       await send(port, result.lead, result.message, result.reply);
     },
     optOut,
     handOffFromCall,
     /** A lead on a call asks for no more messages or calls. */
-    optOutFromCall: (leadId: number) => void conversation.optOutLead(leadId, VOICE_ACTOR),
+    async optOutFromCall(leadId: number): Promise<void> {
+      await conversation.optOutLead(leadId, VOICE_ACTOR);
+    },
     optIn,
     handoff,
 
     /** Free text: opt-out, opt-in, a person, a pick among the options offered, or a turn with the agents (who offer slots when it is time). */
     async receiveText(port: ChannelPort, identity: ChatIdentity, text: string, externalId: string | null, origin: LeadOrigin = {}): Promise<void> {
       // A redelivery found here is skipped at once; one racing the first delivery on another instance is skipped when it is stored.
-      if (externalId && conversation.hasReceived(port.channel, externalId)) return;
+      if (externalId && (await conversation.hasReceived(port.channel, externalId))) return;
       const intent = readIntent(text);
       if (intent === "opt_out") return optOut(port, identity, text);
       if (intent === "opt_in") return optIn(port, identity, text);
       if (intent === "handoff") return handoff(port, identity, text);
-      const { lead } = conversation.findOrCreateLead(identity, origin);
+      const { lead } = await conversation.findOrCreateLead(identity, origin);
       if (!lead.handoff_at && lead.pending_choices?.length) {
         const picked = pickChoice(text, lead.pending_choices);
         const start = picked && slotFromChoiceId(picked.id);
         if (start) {
-          if (!conversation.recordText(identity, lead, text, externalId)) return;
+          if (!(await conversation.recordText(identity, lead, text, externalId))) return;
           await book(port, lead, start, true);
           return;
         }
@@ -210,9 +216,9 @@ export function createLeadChatService(deps: LeadChatDeps) {
       choiceId: string,
       options: { explain?: boolean; text?: string; externalId?: string | null } = {},
     ): Promise<{ ok: boolean; problem?: string }> {
-      const { lead } = conversation.findOrCreateLead(identity);
+      const { lead } = await conversation.findOrCreateLead(identity);
       // A pick delivered twice books once: the second delivery stops here.
-      if (options.text !== undefined && !conversation.recordText(identity, lead, options.text, options.externalId ?? null)) return { ok: true };
+      if (options.text !== undefined && !(await conversation.recordText(identity, lead, options.text, options.externalId ?? null))) return { ok: true };
       const start = slotFromChoiceId(choiceId);
       if (start) return book(port, lead, start, options.explain ?? false);
       const problem = "Ese botón ya no es válido; pídeme «horarios» y te comparto opciones.";
@@ -229,8 +235,8 @@ export function createLeadChatService(deps: LeadChatDeps) {
 
     /** A voice note, image, sticker or document: a plain answer instead of silence. */
     async receiveUnsupported(port: ChannelPort, identity: ChatIdentity, externalId: string | null): Promise<void> {
-      const { lead } = conversation.findOrCreateLead(identity);
-      if (!conversation.recordText(identity, lead, "[adjunto]", externalId) || lead.handoff_at) return;
+      const { lead } = await conversation.findOrCreateLead(identity);
+      if (!(await conversation.recordText(identity, lead, "[adjunto]", externalId)) || lead.handoff_at) return;
       await say(port, lead, TEXT_ONLY, "perfilador");
     },
   };

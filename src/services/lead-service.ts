@@ -12,6 +12,7 @@ import {
 } from "../../db/repositories/leads-repository";
 import { insertAudit } from "../../db/repositories/audit-repository";
 import type { Executor } from "../../db/executor";
+import { retryOnUniqueViolation } from "../../db/unique-violation";
 import type { Lead, NewLead } from "../../db/schema";
 import { ConflictError, NotFoundError, ValidationError, type Problem } from "../errors";
 import { stageRank } from "../domain/pipeline";
@@ -51,22 +52,23 @@ export type LeadFields = Partial<
 >;
 
 export function createLeadService({ db, clock, events }: ServiceDeps) {
-  function requireLead(tx: Executor, id: number): Lead {
-    const lead = findLead(tx, id);
+  async function requireLead(tx: Executor, id: number): Promise<Lead> {
+    const lead = await findLead(tx, id);
     if (!lead) throw new NotFoundError("un lead", id);
     return lead;
   }
 
   return {
-    requireLead: (id: number) => requireLead(db, id),
+    requireLead: (id: number): Promise<Lead> => db.run((q) => requireLead(q, id)),
 
     /** A new lead starts in `entrada`, with a history row saying where it came from. */
-    createLead(fields: LeadFields, actor: Actor): Lead {
-      const lead = db.transaction((tx) => {
+    async createLead(fields: LeadFields, actor: Actor): Promise<Lead> {
+      // A lead with the same phone or chat created meanwhile: the second run's check names it (409).
+      const lead = await retryOnUniqueViolation(() => db.transaction(async (tx) => {
         const now = clock.now();
         assertCoherent(fields);
-        assertUniqueContact(tx, fields, null);
-        const created = insertLead(tx, {
+        await assertUniqueContact(tx, fields, null);
+        const created = await insertLead(tx, {
           ...fields,
           pipeline_stage: "entrada",
           furthest_stage_rank: stageRank("entrada"),
@@ -75,7 +77,7 @@ export function createLeadService({ db, clock, events }: ServiceDeps) {
           created_at: now,
           updated_at: now,
         });
-        insertStageHistory(tx, {
+        await insertStageHistory(tx, {
           lead_id: created.id,
           from_stage: null,
           to_stage: "entrada",
@@ -83,43 +85,45 @@ export function createLeadService({ db, clock, events }: ServiceDeps) {
           actor,
           at: now,
         });
-        const lead = refreshLeadScore(tx, created, now);
-        insertAudit(tx, { actor, action: "lead.create", entity: "lead", entity_id: lead.id, after: auditView(lead) }, now);
-        events.stageEnteredWithin(tx, { lead, from_stage: null, to_stage: "entrada", actor });
+        const lead = await refreshLeadScore(tx, created, now);
+        await insertAudit(tx, { actor, action: "lead.create", entity: "lead", entity_id: lead.id, after: auditView(lead) }, now);
+        await events.stageEnteredWithin(tx, { lead, from_stage: null, to_stage: "entrada", actor });
         return lead;
-      });
+      }));
       events.emitStageEntered({ lead, from_stage: null, to_stage: "entrada", actor });
       return lead;
     },
 
     getLeadWithHistory(id: number) {
-      const lead = requireLead(db, id);
-      return { ...lead, stage_history: listStageHistory(db, id) };
+      return db.run(async (q) => {
+        const lead = await requireLead(q, id);
+        return { ...lead, stage_history: await listStageHistory(q, id) };
+      });
     },
 
-    listLeads: (filter: LeadFilter) => listLeads(db, filter),
+    listLeads: (filter: LeadFilter) => db.run((q) => listLeads(q, filter)),
 
     /** Applies the given fields; only what changed is audited. */
-    updateLead(id: number, fields: LeadFields, actor: Actor): Lead {
-      return db.transaction((tx) => {
+    updateLead(id: number, fields: LeadFields, actor: Actor): Promise<Lead> {
+      return retryOnUniqueViolation(() => db.transaction(async (tx) => {
         const now = clock.now();
-        const before = requireLead(tx, id);
+        const before = await requireLead(tx, id);
         const changed = changedFields(before, fields);
         if (Object.keys(changed).length === 0) return before;
         assertCoherent({ ...before, ...changed });
-        assertUniqueContact(tx, changed, id);
+        await assertUniqueContact(tx, changed, id);
         // A new chat id is a new chance to reach the lead on Telegram.
         const reachable = "telegram_chat_id" in changed ? { telegram_unreachable_at: null, telegram_unreachable_reason: null } : {};
-        const updated = refreshLeadScore(tx, updateLeadRow(tx, id, { ...changed, ...reachable, updated_at: now }), now);
+        const updated = await refreshLeadScore(tx, await updateLeadRow(tx, id, { ...changed, ...reachable, updated_at: now }), now);
         const beforeView: Record<string, unknown> = {};
         for (const key of Object.keys(changed)) beforeView[key] = before[key as keyof Lead];
-        insertAudit(
+        await insertAudit(
           tx,
           { actor, action: "lead.update", entity: "lead", entity_id: id, before: beforeView, after: changed },
           now,
         );
         return updated;
-      });
+      }));
     },
   };
 }
@@ -142,16 +146,16 @@ function assertCoherent(lead: { budget_min?: number | null; budget_max?: number 
 }
 
 /** Phone and Telegram chat identify a person: a second lead with the same one is a duplicate. */
-function assertUniqueContact(tx: Executor, fields: Record<string, unknown>, selfId: number | null): void {
+async function assertUniqueContact(tx: Executor, fields: Record<string, unknown>, selfId: number | null): Promise<void> {
   const problems: Problem[] = [];
   const phone = fields.phone;
   if (typeof phone === "string") {
-    const other = findLeadByPhone(tx, phone);
+    const other = await findLeadByPhone(tx, phone);
     if (other && other.id !== selfId) problems.push({ path: "phone", message: `Ya existe el lead ${other.id} con ese teléfono` });
   }
   const chat = fields.telegram_chat_id;
   if (typeof chat === "number") {
-    const other = findLeadByTelegramChat(tx, chat);
+    const other = await findLeadByTelegramChat(tx, chat);
     if (other && other.id !== selfId) {
       problems.push({ path: "telegram_chat_id", message: `Ya existe el lead ${other.id} con ese chat de Telegram` });
     }

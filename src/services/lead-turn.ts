@@ -28,17 +28,23 @@ export function offeredSlots(lead: Lead): OfferedSlot[] {
   });
 }
 
-export function startLeadTurn(lead: Lead, applyFacts: (facts: LeadFacts) => FactsApplied) {
+export function startLeadTurn(lead: Lead, applyFacts: (facts: LeadFacts) => Promise<FactsApplied>) {
   let progress: TurnProgress = { lead, learned: {}, approval: null };
   const moved: string[] = [];
   const wants = { slots: false, bookAt: null as Date | null, handoff: false, optOut: false };
   const offered = offeredSlots(lead);
+  // Saves run one after another, in the order asked (the agent may ask for two at once): each starts from what the one before left.
+  let saving: Promise<unknown> = Promise.resolve();
   const actions: TurnActions = {
     saveFacts(facts) {
-      const applied = applyFacts(facts);
-      moved.push(...applied.moved);
-      progress = { lead: applied.lead, learned: { ...progress.learned, ...applied.learned }, approval: applied.approval ?? progress.approval };
-      return progress;
+      const saved = saving.then(async () => {
+        const applied = await applyFacts(facts);
+        moved.push(...applied.moved);
+        progress = { lead: applied.lead, learned: { ...progress.learned, ...applied.learned }, approval: applied.approval ?? progress.approval };
+        return progress;
+      });
+      saving = saved.catch(() => undefined);
+      return saved;
     },
     progress: () => progress,
     offerSlots() {

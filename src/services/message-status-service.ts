@@ -42,20 +42,20 @@ export interface DeliveryReport {
 export function createMessageStatusService({ db, clock }: ServiceDeps) {
   return {
     /** Applies one report; "unknown" when it names no message of ours (another app on the number, or one we never stored). */
-    applyReport(report: DeliveryReport): "updated" | "unchanged" | "unknown" {
+    async applyReport(report: DeliveryReport): Promise<"updated" | "unchanged" | "unknown"> {
       const reported = FROM_TWILIO[report.status];
       if (!reported) return "unchanged";
-      return db.transaction((tx) => {
-        const message = findMessageByExternalId(tx, report.channel, report.externalId);
+      return db.transaction(async (tx): Promise<"updated" | "unchanged" | "unknown"> => {
+        const message = await findMessageByExternalId(tx, report.channel, report.externalId);
         if (!message) return "unknown";
         const status = nextMessageStatus(message.status, reported);
         if (status === message.status) return "unchanged";
         const now = clock.now();
-        updateMessageStatus(tx, message.id, { status, status_at: now, error_code: report.errorCode ?? message.error_code });
-        if (status === "read") setLeadFields(tx, message.lead_id, { last_activity_at: now, updated_at: now });
-        if (status === "failed" || status === "undelivered") recordCampaignDeliveryFailure(tx, report.externalId, { status, error_code: report.errorCode });
+        await updateMessageStatus(tx, message.id, { status, status_at: now, error_code: report.errorCode ?? message.error_code });
+        if (status === "read") await setLeadFields(tx, message.lead_id, { last_activity_at: now, updated_at: now });
+        if (status === "failed" || status === "undelivered") await recordCampaignDeliveryFailure(tx, report.externalId, { status, error_code: report.errorCode });
         if ((status === "failed" || status === "undelivered") && report.unreachable) {
-          markChannelUnreachable(tx, now, message.lead_id, report.channel, `Twilio ${report.errorCode ?? status}`);
+          await markChannelUnreachable(tx, now, message.lead_id, report.channel, `Twilio ${report.errorCode ?? status}`);
         }
         return "updated";
       });

@@ -10,6 +10,7 @@ import {
 } from "../../db/repositories/leads-repository";
 import { aggregateStages, countReachedByRank, medianStageAgeMs } from "../../db/repositories/pipeline-metrics-repository";
 import { insertAudit } from "../../db/repositories/audit-repository";
+import type { Database } from "../../db/database";
 import type { Executor } from "../../db/executor";
 import type { Lead } from "../../db/schema";
 import { ConflictError, NotFoundError } from "../errors";
@@ -37,25 +38,25 @@ export type AutoAdvanceResult =
   | { moved: false; lead: Lead; from_stage: PipelineStage; to_stage: PipelineStage | null; missing: MissingCondition[] };
 
 export function createPipelineService({ db, clock, events }: ServiceDeps) {
-  function requireLead(tx: Executor, id: number): Lead {
-    const lead = findLead(tx, id);
+  async function requireLead(tx: Executor, id: number): Promise<Lead> {
+    const lead = await findLead(tx, id);
     if (!lead) throw new NotFoundError("un lead", id);
     return lead;
   }
 
   /** Moves inside the caller's transaction: the row, history, audit and score together. */
-  function applyMove(tx: Executor, lead: Lead, move: StageMove, actor: Actor, now: Date): StageChange {
+  async function applyMove(tx: Executor, lead: Lead, move: StageMove, actor: Actor, now: Date): Promise<StageChange> {
     const decision = decideStageMove(lead.pipeline_stage, move.new_stage, move.force === true);
     if (!decision.allowed) throw new ConflictError(decision.reason);
     const reason = move.reason?.trim() || null;
-    const moved = updateLeadRow(tx, lead.id, {
+    const moved = await updateLeadRow(tx, lead.id, {
       pipeline_stage: move.new_stage,
       stage_changed_at: now,
       furthest_stage_rank: Math.max(lead.furthest_stage_rank, stageRank(move.new_stage)),
       lost_reason: move.new_stage === "perdido" ? (reason ?? lead.lost_reason) : lead.lost_reason,
       updated_at: now,
     });
-    insertStageHistory(tx, {
+    await insertStageHistory(tx, {
       lead_id: lead.id,
       from_stage: lead.pipeline_stage,
       to_stage: move.new_stage,
@@ -64,7 +65,7 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
       forced: move.force === true,
       at: now,
     });
-    insertAudit(
+    await insertAudit(
       tx,
       {
         actor,
@@ -76,7 +77,7 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
       },
       now,
     );
-    return { lead: refreshLeadScore(tx, moved, now), from_stage: lead.pipeline_stage, to_stage: move.new_stage };
+    return { lead: await refreshLeadScore(tx, moved, now), from_stage: lead.pipeline_stage, to_stage: move.new_stage };
   }
 
   function notify(change: StageChange, actor: Actor): void {
@@ -87,14 +88,19 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
     /**
      * Moves a lead, in one transaction with its history and audit rows.
      * `inSameTransaction` writes the caller's own rows in that transaction,
-     * after the move: both commit, or (a refused move, a throw) neither does.
+     * after the move (awaited): both commit, or (a refused move, a throw) neither does.
      */
-    moveLeadToStage(leadId: number, move: StageMove, actor: Actor, options: { inSameTransaction?: (tx: Executor, change: StageChange) => void } = {}): StageChange {
-      const change = db.transaction((tx) => {
-        const moved = applyMove(tx, requireLead(tx, leadId), move, actor, clock.now());
-        options.inSameTransaction?.(tx, moved);
+    async moveLeadToStage(
+      leadId: number,
+      move: StageMove,
+      actor: Actor,
+      options: { inSameTransaction?: (tx: Executor, change: StageChange) => Promise<void> } = {},
+    ): Promise<StageChange> {
+      const change = await db.transaction(async (tx) => {
+        const moved = await applyMove(tx, await requireLead(tx, leadId), move, actor, clock.now());
+        await options.inSameTransaction?.(tx, moved);
         // Last: what reacts to the move (campaign enrollments) sees the caller's own rows too.
-        events.stageEnteredWithin(tx, { ...moved, actor });
+        await events.stageEnteredWithin(tx, { ...moved, actor });
         return moved;
       });
       notify(change, actor);
@@ -102,35 +108,35 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
     },
 
     /** Moves one step forward when the next stage's conditions hold; otherwise says what is missing. */
-    autoAdvance(leadId: number, actor: Actor): AutoAdvanceResult {
-      const result = db.transaction((tx): AutoAdvanceResult => {
+    async autoAdvance(leadId: number, actor: Actor): Promise<AutoAdvanceResult> {
+      const result = await db.transaction(async (tx): Promise<AutoAdvanceResult> => {
         const now = clock.now();
-        const lead = requireLead(tx, leadId);
-        const engagement = readEngagement(tx, leadId);
+        const lead = await requireLead(tx, leadId);
+        const engagement = await readEngagement(tx, leadId);
         const evaluation = evaluateAutoAdvance(
           lead,
           {
             hasReplied: engagement.inboundMessages > 0 || engagement.answeredCalls > 0,
-            appointment: findCurrentAppointment(tx, leadId, now),
+            appointment: await findCurrentAppointment(tx, leadId, now),
           },
           now,
         );
         if (!evaluation.ready) {
           return { moved: false, lead, from_stage: lead.pipeline_stage, to_stage: evaluation.to, missing: evaluation.missing };
         }
-        const change = applyMove(tx, lead, { new_stage: evaluation.to, reason: "Avance automático: condiciones cumplidas" }, actor, now);
-        events.stageEnteredWithin(tx, { ...change, actor });
+        const change = await applyMove(tx, lead, { new_stage: evaluation.to, reason: "Avance automático: condiciones cumplidas" }, actor, now);
+        await events.stageEnteredWithin(tx, { ...change, actor });
         return { moved: true, lead: change.lead, from_stage: change.from_stage, to_stage: change.to_stage, missing: [] };
       });
       if (result.moved) notify({ lead: result.lead, from_stage: result.from_stage, to_stage: result.to_stage }, actor);
       return result;
     },
 
-    listStageLeads: (stage: PipelineStage, skip: number, limit: number) => listLeadsInStage(db, stage, skip, limit),
+    listStageLeads: (stage: PipelineStage, skip: number, limit: number) => db.run((q) => listLeadsInStage(q, stage, skip, limit)),
 
-    listInactiveLeads(stage: PipelineStage, inactivityDays: number, skip: number, limit: number) {
+    async listInactiveLeads(stage: PipelineStage, inactivityDays: number, skip: number, limit: number) {
       const before = new Date(clock.now().getTime() - inactivityDays * DAY_MS);
-      return { ...listInactiveLeads(db, stage, before, skip, limit), inactive_since: before };
+      return { ...(await db.run((q) => listInactiveLeads(q, stage, before, skip, limit))), inactive_since: before };
     },
 
     metrics: () => computeMetrics(db, clock.now()),
@@ -145,22 +151,24 @@ export type PipelineService = ReturnType<typeof createPipelineService>;
  * stage is a funnel: of the leads that ever reached a stage of the main path,
  * the share that reached the next one. Win rate is won / (won + lost).
  */
-function computeMetrics(db: Executor, now: Date) {
-  return db.transaction((tx) => {
-    const aggregates = new Map(aggregateStages(tx, now).map((row) => [row.stage, row]));
-    const reachedByRank = countReachedByRank(tx);
+function computeMetrics(db: Database, now: Date) {
+  return db.transaction(async (tx) => {
+    const aggregates = new Map((await aggregateStages(tx, now)).map((row) => [row.stage, row]));
+    const reachedByRank = await countReachedByRank(tx);
     const total = [...aggregates.values()].reduce((sum, row) => sum + row.count, 0);
     const reachedAtLeast = (rank: number) =>
       [...reachedByRank.entries()].reduce((sum, [r, n]) => (r >= rank ? sum + n : sum), 0);
 
-    const stages = PIPELINE_STAGES.map((stage) => {
+    // One stage after another: a transaction's statements run in sequence.
+    const stages = [];
+    for (const stage of PIPELINE_STAGES) {
       const row = aggregates.get(stage);
       const count = row?.count ?? 0;
-      const median = medianStageAgeMs(tx, stage, count, now);
+      const median = await medianStageAgeMs(tx, stage, count, now);
       const rank = stageRank(stage);
       const hasNext = rank >= 0 && rank < MAIN_PATH.length - 1;
       const reached = rank >= 0 ? reachedAtLeast(rank) : count;
-      return {
+      stages.push({
         stage,
         count,
         share: ratio(count, total),
@@ -168,8 +176,8 @@ function computeMetrics(db: Executor, now: Date) {
         median_days_in_stage: median === null ? null : round(median / DAY_MS),
         reached,
         conversion_to_next: hasNext ? ratio(reachedAtLeast(rank + 1), reached) : null,
-      };
-    });
+      });
+    }
     const won = aggregates.get("ganado")?.count ?? 0;
     const lost = aggregates.get("perdido")?.count ?? 0;
     return {

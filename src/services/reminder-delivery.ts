@@ -7,7 +7,7 @@
  * Twilio would fail with 63016.
  */
 import { lastInboundChannel } from "../../db/repositories/messages-repository";
-import type { Db } from "../../db/client";
+import type { Database } from "../../db/database";
 import type { Lead } from "../../db/schema";
 import type { TextSender } from "../channels/telegram-sender";
 import type { WhatsAppOutbound } from "../channels/whatsapp-outbound";
@@ -15,7 +15,7 @@ import type { Channel } from "../domain/vocabulary";
 import { insideWhatsAppWindow, whatsappNumberOf } from "../domain/whatsapp-window";
 
 export interface ReminderChannels {
-  db: Db;
+  db: Database;
   telegram: TextSender | null;
   whatsapp: WhatsAppOutbound | null;
   /** The approved WhatsApp template for reminders outside the window. */
@@ -34,10 +34,10 @@ export interface ReminderContent {
 }
 
 export function createReminderDelivery(deps: ReminderChannels) {
-  function channelFor(lead: Lead): Channel | null {
+  async function channelFor(lead: Lead): Promise<Channel | null> {
     const usable = (channel: Channel) =>
       channel === "telegram" ? lead.telegram_chat_id !== null && deps.telegram !== null && !lead.telegram_unreachable_at : whatsappNumberOf(lead) !== null && deps.whatsapp !== null && !lead.whatsapp_unreachable_at;
-    const last = lastInboundChannel(deps.db, lead.id);
+    const last = await deps.db.run((q) => lastInboundChannel(q, lead.id));
     if (last && usable(last)) return last;
     return (["telegram", "whatsapp"] as const).find(usable) ?? null;
   }
@@ -45,7 +45,7 @@ export function createReminderDelivery(deps: ReminderChannels) {
   return {
     /** Sends one reminder; delivery errors are thrown as the channel's sender classified them. */
     async send(lead: Lead, content: ReminderContent, now: Date): Promise<ReminderDelivery> {
-      const channel = channelFor(lead);
+      const channel = await channelFor(lead);
       if (channel === null) return { sent: false, reason: "El lead no tiene un canal de chat disponible" };
       if (channel === "telegram") {
         const sent = await deps.telegram!.sendText(lead.telegram_chat_id!, content.text);

@@ -26,18 +26,18 @@ export interface TemplateFields {
 }
 
 export function createTemplateService({ db, clock, timeZone }: ServiceDeps) {
-  function requireTemplate(tx: Executor, id: number): MessageTemplate {
-    const template = findTemplate(tx, id);
+  async function requireTemplate(tx: Executor, id: number): Promise<MessageTemplate> {
+    const template = await findTemplate(tx, id);
     if (!template) throw new NotFoundError("una plantilla", id);
     return template;
   }
 
   return {
-    createTemplate(fields: TemplateFields, actor: Actor): MessageTemplate & { warnings: string[] } {
-      return db.transaction((tx) => {
+    createTemplate(fields: TemplateFields, actor: Actor): Promise<MessageTemplate & { warnings: string[] }> {
+      return db.transaction(async (tx) => {
         const now = clock.now();
         const { variables, warnings } = resolveVariables(fields.content, fields.variables);
-        const template = insertTemplate(tx, {
+        const template = await insertTemplate(tx, {
           name: fields.name,
           channel: fields.channel,
           content: fields.content,
@@ -48,18 +48,18 @@ export function createTemplateService({ db, clock, timeZone }: ServiceDeps) {
           created_at: now,
           updated_at: now,
         });
-        insertAudit(tx, { actor, action: "template.create", entity: "template", entity_id: template.id, after: template }, now);
+        await insertAudit(tx, { actor, action: "template.create", entity: "template", entity_id: template.id, after: template }, now);
         return { ...template, warnings };
       });
     },
 
-    getTemplate: (id: number) => requireTemplate(db, id),
-    listTemplates: () => listTemplates(db),
+    getTemplate: (id: number) => db.run((q) => requireTemplate(q, id)),
+    listTemplates: () => db.run((q) => listTemplates(q)),
 
-    updateTemplate(id: number, fields: Partial<TemplateFields>, actor: Actor): MessageTemplate & { warnings: string[] } {
-      return db.transaction((tx) => {
+    updateTemplate(id: number, fields: Partial<TemplateFields>, actor: Actor): Promise<MessageTemplate & { warnings: string[] }> {
+      return db.transaction(async (tx) => {
         const now = clock.now();
-        const before = requireTemplate(tx, id);
+        const before = await requireTemplate(tx, id);
         const content = fields.content ?? before.content;
         // New content without an explicit list re-extracts the variables, so they never go stale.
         const { variables, warnings } =
@@ -67,12 +67,12 @@ export function createTemplateService({ db, clock, timeZone }: ServiceDeps) {
             ? resolveVariables(content, fields.variables)
             : { variables: before.variables, warnings: [] };
         if (fields.channel && fields.channel !== before.channel) {
-          const users = campaignsUsingTemplate(tx, id).filter((c) => c.channel !== fields.channel);
+          const users = (await campaignsUsingTemplate(tx, id)).filter((c) => c.channel !== fields.channel);
           if (users.length) {
             throw new ConflictError(`La plantilla la usan campañas del canal ${before.channel}: ${describe(users)}`);
           }
         }
-        const updated = updateTemplateRow(tx, id, {
+        const updated = await updateTemplateRow(tx, id, {
           ...(fields.name !== undefined && { name: fields.name }),
           ...(fields.channel !== undefined && { channel: fields.channel }),
           ...(fields.agent_type !== undefined && { agent_type: fields.agent_type }),
@@ -82,33 +82,35 @@ export function createTemplateService({ db, clock, timeZone }: ServiceDeps) {
           variables,
           updated_at: now,
         });
-        insertAudit(tx, { actor, action: "template.update", entity: "template", entity_id: id, before, after: updated }, now);
+        await insertAudit(tx, { actor, action: "template.update", entity: "template", entity_id: id, before, after: updated }, now);
         return { ...updated, warnings };
       });
     },
 
     /** Refused while a campaign that may still run (not archived) sends it. */
-    deleteTemplate(id: number, actor: Actor): void {
-      db.transaction((tx) => {
+    async deleteTemplate(id: number, actor: Actor): Promise<void> {
+      await db.transaction(async (tx) => {
         const now = clock.now();
-        const template = requireTemplate(tx, id);
-        const users = campaignsUsingTemplate(tx, id);
+        const template = await requireTemplate(tx, id);
+        const users = await campaignsUsingTemplate(tx, id);
         if (users.length) {
           throw new ConflictError(`No se puede borrar: la usan estas campañas: ${describe(users)}. Archívalas o cambia sus pasos primero`);
         }
-        updateTemplateRow(tx, id, { deleted_at: now, updated_at: now });
-        insertAudit(tx, { actor, action: "template.delete", entity: "template", entity_id: id, before: template }, now);
+        await updateTemplateRow(tx, id, { deleted_at: now, updated_at: now });
+        await insertAudit(tx, { actor, action: "template.delete", entity: "template", entity_id: id, before: template }, now);
       });
     },
 
     /** What the lead would receive, without sending anything. */
     renderForLead(id: number, leadId: number) {
-      const template = requireTemplate(db, id);
-      const lead = findLead(db, leadId);
-      if (!lead) throw new NotFoundError("un lead", leadId);
-      const appointment = findCurrentAppointment(db, leadId, clock.now());
-      const rendered = renderTemplate(template.content, templateValuesFor(lead, appointment, timeZone));
-      return { template_id: id, lead_id: leadId, channel: template.channel, content: rendered.text, missing_variables: rendered.missing };
+      return db.run(async (q) => {
+        const template = await requireTemplate(q, id);
+        const lead = await findLead(q, leadId);
+        if (!lead) throw new NotFoundError("un lead", leadId);
+        const appointment = await findCurrentAppointment(q, leadId, clock.now());
+        const rendered = renderTemplate(template.content, templateValuesFor(lead, appointment, timeZone));
+        return { template_id: id, lead_id: leadId, channel: template.channel, content: rendered.text, missing_variables: rendered.missing };
+      });
     },
   };
 }

@@ -11,7 +11,9 @@
 import { cpus } from "node:os";
 import type { AddressInfo } from "node:net";
 import { MAIN_PATH } from "../../src/domain/pipeline";
-import type { Prospecta } from "../../src/prospecta";
+import { sql } from "drizzle-orm";
+import type { Database } from "../../db/database";
+import { rawRows, rawRun } from "../../db/prepared";
 import { buildBenchProspecta } from "./bench-setup";
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 100_000);
@@ -45,16 +47,11 @@ function drawRank(): number {
 const LOST_SHARE = 0.15; // of the leads that did not win
 
 /** Inserts the leads and their history in one transaction; returns the number of history rows. */
-function seed(sqlite: Prospecta["db"]["$client"], now: number): number {
-  const insertLead = sqlite.prepare(`
-    INSERT INTO leads (name, telegram_chat_id, phone, source, pipeline_stage, furthest_stage_rank, stage_changed_at,
-                       last_activity_at, score, budget_min, budget_max, currency, location, property_type, created_at, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'MXN', ?, ?, ?, ?)`);
-  const insertHistory = sqlite.prepare(
-    "INSERT INTO lead_stage_history (lead_id, from_stage, to_stage, reason, actor, forced, at) VALUES (?, ?, ?, NULL, 'bench:seed', 0, ?)",
-  );
+async function seed(db: Database, now: number): Promise<number> {
   let historyRows = 0;
-  sqlite.transaction(() => {
+  await db.transaction(async (q) => {
+    const insertHistory = (leadId: number, from: string | null, to: string, at: number) =>
+      rawRun(q, sql`INSERT INTO lead_stage_history (lead_id, from_stage, to_stage, reason, actor, forced, at) VALUES (${leadId}, ${from}, ${to}, NULL, 'bench:seed', 0, ${at})`);
     for (let i = 0; i < LEADS; i++) {
       const rank = drawRank();
       const lost = rank < MAIN_PATH.length - 1 && rand() < LOST_SHARE;
@@ -65,33 +62,28 @@ function seed(sqlite: Prospecta["db"]["$client"], now: number): number {
       const lastActivityAt = stageChangedAt + Math.floor(rand() * (now - stageChangedAt));
       const hasBudget = rank >= 1 || rand() < 0.3;
       const budgetMax = hasBudget ? 800_000 + Math.floor(rand() * 60) * 100_000 : null;
-      const { lastInsertRowid: leadId } = insertLead.run(
-        `Lead ${i + 1}`,
-        rand() < 0.7 ? 100_000_000 + i : null,
-        `+52155${String(i).padStart(8, "0")}`,
-        pick(["telegram", "facebook", "portal", "referido"]),
-        lost ? "perdido" : MAIN_PATH[rank]!,
-        rank,
-        stageChangedAt,
-        lastActivityAt,
-        Math.min(100, Math.floor(rank * 12 + rand() * 41)),
-        budgetMax === null ? null : Math.round(budgetMax * 0.8),
-        budgetMax,
-        hasBudget || rand() < 0.3 ? pick(LOCATIONS) : null,
-        hasBudget ? pick(PROPERTY_TYPES) : null,
-        created,
-        lastActivityAt,
+      const [inserted] = await rawRows<{ id: number }>(
+        q,
+        sql`INSERT INTO leads (name, telegram_chat_id, phone, source, pipeline_stage, furthest_stage_rank, stage_changed_at,
+                               last_activity_at, score, budget_min, budget_max, currency, location, property_type, created_at, updated_at)
+            VALUES (${`Lead ${i + 1}`}, ${rand() < 0.7 ? 100_000_000 + i : null}, ${`+52155${String(i).padStart(8, "0")}`},
+                    ${pick(["telegram", "facebook", "portal", "referido"])}, ${lost ? "perdido" : MAIN_PATH[rank]!}, ${rank}, ${stageChangedAt},
+                    ${lastActivityAt}, ${Math.min(100, Math.floor(rank * 12 + rand() * 41))}, ${budgetMax === null ? null : Math.round(budgetMax * 0.8)},
+                    ${budgetMax}, 'MXN', ${hasBudget || rand() < 0.3 ? pick(LOCATIONS) : null}, ${hasBudget ? pick(PROPERTY_TYPES) : null},
+                    ${created}, ${lastActivityAt})
+            RETURNING id`,
       );
-      insertHistory.run(leadId, null, "entrada", created);
-      changes.forEach((at, step) => {
+      const leadId = inserted!.id;
+      await insertHistory(leadId, null, "entrada", created);
+      for (const [step, at] of changes.entries()) {
         const to = step < rank ? MAIN_PATH[step + 1]! : "perdido";
-        insertHistory.run(leadId, MAIN_PATH[step]!, to, at);
-      });
+        await insertHistory(leadId, MAIN_PATH[step]!, to, at);
+      }
       historyRows += 1 + changes.length;
     }
-  })();
-  sqlite.exec("ANALYZE");
-  sqlite.pragma("wal_checkpoint(TRUNCATE)"); // a live database has its pages in the main file, not the WAL
+  });
+  await db.run((q) => rawRun(q, sql`ANALYZE`));
+  await db.run((q) => rawRows(q, sql`PRAGMA wal_checkpoint(TRUNCATE)`)); // a live database has its pages in the main file, not the WAL
   return historyRows;
 }
 
@@ -128,7 +120,7 @@ async function measure(base: string, path: string): Promise<Latency> {
 const { prospecta, cleanUp } = await buildBenchProspecta("api", null, { NODE_ENV: "test" });
 try {
   const seedStarted = performance.now();
-  const historyRows = seed(prospecta.db.$client, Date.now());
+  const historyRows = await seed(prospecta.db, Date.now());
   const seedMs = Math.round(performance.now() - seedStarted);
   console.error(`seeded ${LEADS} leads and ${historyRows} history rows in ${seedMs} ms`);
 

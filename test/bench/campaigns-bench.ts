@@ -9,6 +9,8 @@
  * Prints a table to stderr and one JSON object as the last line of stdout.
  */
 import { cpus } from "node:os";
+import { sql } from "drizzle-orm";
+import { rawRun } from "../../db/prepared";
 import { buildBenchProspecta, startFakeTelegramProcess } from "./bench-setup";
 import { PIPELINE_STAGES } from "../../src/domain/vocabulary";
 
@@ -22,26 +24,26 @@ const { prospecta, cleanUp } = await buildBenchProspecta("campaigns", telegram, 
   CAMPAIGN_CONCURRENCY: process.env.CAMPAIGN_CONCURRENCY ?? "32",
 });
 const { db, services, campaignEngine } = prospecta;
-const sqlite = db.$client;
 const now = Date.now();
 
-// --- seed leads straight into SQLite ------------------------------------------------------
+// --- seed leads straight into SQLite, in raw SQL through the product's database --------------
 let started = performance.now();
-const insertLead = sqlite.prepare(`
-  INSERT INTO leads (name, telegram_chat_id, pipeline_stage, furthest_stage_rank, stage_changed_at, last_activity_at, score, currency, created_at, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, 'MXN', ?, ?)`);
-sqlite.transaction(() => {
+await db.transaction(async (q) => {
   for (let i = 0; i < LEADS; i++) {
     const stage = PIPELINE_STAGES[i % 5]!; // open stages only: closed leads never enroll
     const changed = now - (i % 180) * DAY;
-    insertLead.run(`Lead ${i}`, 100_000 + i, stage, i % 5, changed, now - (i % 60) * DAY, i % 101, changed, changed);
+    await rawRun(
+      q,
+      sql`INSERT INTO leads (name, telegram_chat_id, pipeline_stage, furthest_stage_rank, stage_changed_at, last_activity_at, score, currency, created_at, updated_at)
+          VALUES (${`Lead ${i}`}, ${100_000 + i}, ${stage}, ${i % 5}, ${changed}, ${now - (i % 60) * DAY}, ${i % 101}, 'MXN', ${changed}, ${changed})`,
+    );
   }
-})();
-sqlite.exec("ANALYZE");
+});
+await db.run((q) => rawRun(q, sql`ANALYZE`));
 const seedMs = performance.now() - started;
 
 // --- 20 campaigns of the three trigger kinds ------------------------------------------------
-const template = services.templates.createTemplate({ name: "Bench", channel: "telegram", content: "Hola {{first_name}}, ¿sigues buscando {{property_type}}?" }, "bench");
+const template = await services.templates.createTemplate({ name: "Bench", channel: "telegram", content: "Hola {{first_name}}, ¿sigues buscando {{property_type}}?" }, "bench");
 const triggers = [
   ...["entrada", "perfilamiento", "calificacion_financiera", "agendado", "seguimiento", "entrada", "perfilamiento"].map((stage) => ({
     triggered_by: "stage_change" as const,
@@ -51,39 +53,40 @@ const triggers = [
   ...[7, 14, 21, 30, 45, 50].map((days) => ({ triggered_by: "inactivity" as const, trigger_condition: { inactivity_days: days } })),
 ];
 for (const [index, trigger] of triggers.entries()) {
-  const campaign = services.campaigns.createCampaign({ name: `Bench ${index}`, channel: "telegram", ...trigger }, "bench");
-  services.campaigns.addStep(campaign.id, { step_number: 1, action: "send_message", message_template_id: template.id, delay_hours: 24 }, "bench");
+  const campaign = await services.campaigns.createCampaign({ name: `Bench ${index}`, channel: "telegram", ...trigger }, "bench");
+  await services.campaigns.addStep(campaign.id, { step_number: 1, action: "send_message", message_template_id: template.id, delay_hours: 24 }, "bench");
 }
 // Activated in SQL, not through the service, so nothing enrolls before the measured scan;
 // dated a week back, like campaigns that have been running (a campaign edited minutes ago gets a full scan).
-sqlite.prepare("UPDATE campaigns SET status = 'active', updated_at = ?").run(now - 7 * DAY);
+await db.run((q) => rawRun(q, sql`UPDATE campaigns SET status = 'active', updated_at = ${now - 7 * DAY}`));
 
 // --- trigger scans ---------------------------------------------------------------------------
 started = performance.now();
-const firstScan = campaignEngine.scanTriggers();
+const firstScan = await campaignEngine.scanTriggers();
 const firstScanMs = performance.now() - started;
 started = performance.now();
-const fullScan = campaignEngine.scanTriggers({ full: true });
+const fullScan = await campaignEngine.scanTriggers({ full: true });
 const fullScanMs = performance.now() - started;
 // An hour of agency life between two passes: 1% of the leads change (a stage, an answer).
-sqlite.prepare("UPDATE leads SET updated_at = ?, last_activity_at = ? WHERE id % 100 = 0").run(Date.now(), Date.now());
+await db.run((q) => rawRun(q, sql`UPDATE leads SET updated_at = ${Date.now()}, last_activity_at = ${Date.now()} WHERE id % 100 = 0`));
 started = performance.now();
-const steadyScan = campaignEngine.scanTriggers();
+const steadyScan = await campaignEngine.scanTriggers();
 const steadyScanMs = performance.now() - started;
 
 // --- 10,000 due send_message steps ------------------------------------------------------------
-const sendCampaign = services.campaigns.createCampaign(
+const sendCampaign = await services.campaigns.createCampaign(
   { name: "Bench envíos", channel: "telegram", triggered_by: "lead_score", trigger_condition: { score_min: 0, score_max: 100 } },
   "bench",
 );
-services.campaigns.addStep(sendCampaign.id, { step_number: 1, action: "send_message", message_template_id: template.id, delay_hours: 0 }, "bench");
-sqlite.prepare("UPDATE campaigns SET status = 'active' WHERE id = ?").run(sendCampaign.id);
-sqlite
-  .prepare(
-    `INSERT INTO campaign_enrollments (campaign_id, lead_id, trigger_key, status, next_step_number, next_run_at, enrolled_at, updated_at)
-     SELECT ?, id, 'score', 'active', 1, ?, ?, ? FROM leads ORDER BY id LIMIT ?`,
-  )
-  .run(sendCampaign.id, now - 1000, now, now, STEPS);
+await services.campaigns.addStep(sendCampaign.id, { step_number: 1, action: "send_message", message_template_id: template.id, delay_hours: 0 }, "bench");
+await db.run((q) => rawRun(q, sql`UPDATE campaigns SET status = 'active' WHERE id = ${sendCampaign.id}`));
+await db.run((q) =>
+  rawRun(
+    q,
+    sql`INSERT INTO campaign_enrollments (campaign_id, lead_id, trigger_key, status, next_step_number, next_run_at, enrolled_at, updated_at)
+        SELECT ${sendCampaign.id}, id, 'score', 'active', 1, ${now - 1000}, ${now}, ${now} FROM leads ORDER BY id LIMIT ${STEPS}`,
+  ),
+);
 started = performance.now();
 const run = await campaignEngine.runDue();
 const runMs = performance.now() - started;

@@ -9,6 +9,8 @@ import { fork } from "node:child_process";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
+import { sql } from "drizzle-orm";
+import { rawRows } from "../../db/prepared";
 import { buildBenchProspecta } from "./bench-setup";
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 200);
@@ -31,18 +33,23 @@ await prospecta.app.listen({ port: 0, host: "127.0.0.1" });
 const port = (prospecta.app.server.address() as AddressInfo).port;
 
 // N calls in progress, one lead each.
-const sqlite = prospecta.db.$client;
 const now = Date.now();
-const insertLead = sqlite.prepare("INSERT INTO leads (name, phone, stage_changed_at, last_activity_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)");
-const insertCall = sqlite.prepare(
-  "INSERT INTO voice_calls (lead_id, agent_type, direction, status, provider, provider_call_sid, to_number, created_at, updated_at) VALUES (?, 'perfilador', 'outbound', 'in_progress', 'twilio', ?, ?, ?, ?)",
-);
 let firstCallId = 0;
 for (let i = 0; i < CALLS; i++) {
   const phone = `+5255${String(20_000_000 + i)}`;
-  const lead = insertLead.run(`Bench ${i}`, phone, now, now, now, now);
-  const call = insertCall.run(lead.lastInsertRowid, `CAbench${i}`, phone, now, now);
-  if (i === 0) firstCallId = Number(call.lastInsertRowid);
+  const callId = await prospecta.db.run(async (q) => {
+    const [lead] = await rawRows<{ id: number }>(
+      q,
+      sql`INSERT INTO leads (name, phone, stage_changed_at, last_activity_at, created_at, updated_at) VALUES (${`Bench ${i}`}, ${phone}, ${now}, ${now}, ${now}, ${now}) RETURNING id`,
+    );
+    const [call] = await rawRows<{ id: number }>(
+      q,
+      sql`INSERT INTO voice_calls (lead_id, agent_type, direction, status, provider, provider_call_sid, to_number, created_at, updated_at)
+          VALUES (${lead!.id}, 'perfilador', 'outbound', 'in_progress', 'twilio', ${`CAbench${i}`}, ${phone}, ${now}, ${now}) RETURNING id`,
+    );
+    return call!.id;
+  });
+  if (i === 0) firstCallId = callId;
 }
 
 const rssBefore = process.memoryUsage().rss;

@@ -11,7 +11,7 @@
  */
 import { createPublicKey, createVerify, type KeyObject } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
-import { readBody, sendJson } from "./http";
+import { asyncHandler, readBody, sendJson } from "./http";
 import type { AddressInfo } from "node:net";
 
 export interface FakeGoogleCalendarOptions {
@@ -56,7 +56,7 @@ export async function startFakeGoogleCalendar(options: FakeGoogleCalendarOptions
     return "none";
   }
 
-  const server = createServer(async (req, res) => {
+  const server = createServer(asyncHandler(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://fake");
     const body = await readBody(req);
     if (req.method === "POST" && url.pathname === "/token") {
@@ -129,7 +129,7 @@ export async function startFakeGoogleCalendar(options: FakeGoogleCalendarOptions
       });
     }
     return sendJson(res, 404, { error: { code: 404, message: "Not Found" } });
-  });
+  }));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   fake.rootUrl = `http://127.0.0.1:${port}/`;

@@ -61,3 +61,17 @@ export function listeningSwitch(server: Server, port: number) {
     },
   };
 }
+
+/**
+ * A request listener from an async handler: a handler that throws answers
+ * 500 (or drops the connection when it already started answering) instead of
+ * leaving an unhandled rejection that nobody sees.
+ */
+export function asyncHandler(handler: (req: IncomingMessage, res: ServerResponse) => Promise<unknown>) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    handler(req, res).catch((error: unknown) => {
+      if (res.headersSent) res.destroy(error instanceof Error ? error : new Error(String(error)));
+      else sendJson(res, 500, { error: String(error) });
+    });
+  };
+}

@@ -12,7 +12,7 @@
  * What it answers is scripted per test; errors follow the API's error shape.
  */
 import { createServer, type ServerResponse } from "node:http";
-import { readBody, sendJson } from "./http";
+import { asyncHandler, readBody, sendJson } from "./http";
 import type { AddressInfo } from "node:net";
 
 export interface ChatMessage {
@@ -64,7 +64,7 @@ export async function startFakeOpenAI(apiKey = "sk-test-fake"): Promise<FakeOpen
     close: async () => undefined,
   };
 
-  const server = createServer(async (req, res) => {
+  const server = createServer(asyncHandler(async (req, res) => {
     if (req.method !== "POST" || !req.url?.endsWith("/chat/completions")) return sendJson(res, 404, apiError("Not found", "invalid_request_error"));
     if (req.headers.authorization !== `Bearer ${apiKey}`) {
       return sendJson(res, 401, apiError("Incorrect API key provided", "invalid_request_error", "invalid_api_key"));
@@ -115,7 +115,7 @@ export async function startFakeOpenAI(apiKey = "sk-test-fake"): Promise<FakeOpen
           usage,
         });
     }
-  });
+  }));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   fake.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
   fake.close = async () => {

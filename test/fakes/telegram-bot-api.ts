@@ -22,7 +22,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { listeningSwitch, readBody, sendJson } from "./http";
+import { asyncHandler, listeningSwitch, readBody, sendJson } from "./http";
 
 export interface RecordedCall {
   method: string;
@@ -181,7 +181,7 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
     return batch;
   }
 
-  const server: Server = createServer(async (req, res) => {
+  const server: Server = createServer(asyncHandler(async (req, res) => {
     const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(req.url?.split("?")[0] ?? "");
     if (!match) return reply(res, 404, { ok: false, error_code: 404, description: "Not Found" });
     const [, givenToken, method] = match as unknown as [string, string, string];
@@ -246,7 +246,7 @@ export async function startFakeTelegram(token = "123456:TEST-TOKEN"): Promise<Fa
       default:
         return reply(res, 404, { ok: false, error_code: 404, description: "Not Found: method not found" });
     }
-  });
+  }));
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

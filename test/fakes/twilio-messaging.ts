@@ -25,7 +25,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { readBody, sendJson } from "./http";
+import { asyncHandler, readBody, sendJson } from "./http";
 import { createContentStore, type StoredContent, type TemplateDefinition } from "./twilio-content";
 import { ERROR_TEXT, createStatusCallbacks, statusCallbackFields, type OutboundStatus, type StatusCallback } from "./twilio-status-callbacks";
 import { createWhatsAppInbound, type InboundTarget, type WhatsAppInbound } from "./twilio-whatsapp-webhooks";
@@ -203,7 +203,7 @@ export async function startFakeTwilioMessaging(options: FakeWhatsAppOptions = {}
     return { status: 201, body, message };
   }
 
-  const server = createServer(async (req, res) => {
+  const server = createServer(asyncHandler(async (req, res) => {
     const path = new URL(req.url ?? "/", "http://fake").pathname;
     const raw = await readBody(req);
     const expected = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString("base64")}`;
@@ -249,7 +249,7 @@ export async function startFakeTwilioMessaging(options: FakeWhatsAppOptions = {}
       return;
     }
     return sendJson(res, result.status, result.body);
-  });
+  }));
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

@@ -16,7 +16,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { readBody, sendJson } from "./http";
+import { asyncHandler, readBody, sendJson } from "./http";
 
 export interface PlacedCall {
   sid: string;
@@ -76,7 +76,7 @@ export async function startFakeTwilio(accountSid = "AC00000000000000000000000000
   };
   const twilioError = (code: number, message: string, status: number) => ({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
 
-  const server = createServer(async (req, res) => {
+  const server = createServer(asyncHandler(async (req, res) => {
     const path = new URL(req.url ?? "/", "http://fake").pathname;
     const body = await readBody(req);
     const expected = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString("base64")}`;
@@ -141,7 +141,7 @@ export async function startFakeTwilio(accountSid = "AC00000000000000000000000000
       uri: `/2010-04-01/Accounts/${accountSid}/Calls/${sid}.json`,
       subresource_uris: { recordings: `/2010-04-01/Accounts/${accountSid}/Calls/${sid}/Recordings.json` },
     });
-  });
+  }));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   fake.apiBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   fake.close = async () => {

@@ -24,10 +24,11 @@ beforeAll(async () => {
 afterAll(async () => server.close());
 
 /** Row counts of every table plus a checksum of the leads: any write shows. */
-function snapshot(): string {
-  const tables = server.sql<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != '__drizzle_migrations'");
-  const counts = tables.map((t) => `${t.name}:${server.sql<{ n: number }>(`SELECT COUNT(*) AS n FROM "${t.name}"`)[0]!.n}`);
-  const leads = server.sql<{ s: string }>("SELECT group_concat(id || name || COALESCE(phone, '') || pipeline_stage || score, '|') AS s FROM leads")[0]!.s;
+async function snapshot(): Promise<string> {
+  const tables = await server.sql<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != '__drizzle_migrations'");
+  const counts: string[] = [];
+  for (const t of tables) counts.push(`${t.name}:${(await server.sql<{ n: number }>(`SELECT COUNT(*) AS n FROM "${t.name}"`))[0]!.n}`);
+  const leads = (await server.sql<{ s: string }>("SELECT group_concat(id || name || COALESCE(phone, '') || pipeline_stage || score, '|') AS s FROM leads"))[0]!.s;
   return `${counts.join(",")}#${leads}`;
 }
 
@@ -60,7 +61,7 @@ describe("every admin route", () => {
   });
 
   it("answers hostile bodies, params and queries with a 4xx and a message, never a 500, writing nothing", async () => {
-    const before = snapshot();
+    const before = await snapshot();
     for (const route of routes) {
       for (const id of ["abc", "-5", "999999999999", "1.5", "%27%3B"]) {
         const response = await server.api(route.method, concrete(route.path, id), route.hasBody ? {} : undefined);
@@ -86,7 +87,7 @@ describe("every admin route", () => {
       const response = await server.api("GET", `${route.path}?skip=-1&limit=abc&stage=%27%3B&lead_id=x&inactivity_days=0`);
       expect(response.status, route.path).toBeLessThan(500);
     }
-    expect(snapshot()).toBe(before);
+    expect(await snapshot()).toBe(before);
   });
 
   it("refuses a body over the limit with 413", async () => {

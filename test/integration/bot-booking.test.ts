@@ -35,7 +35,7 @@ async function act(action: () => void, expected = 1) {
   await new Promise((resolve) => setTimeout(resolve, 20));
   return telegram.delivered(dani.id).slice(before);
 }
-const lead = () => server.sql("SELECT * FROM leads WHERE telegram_chat_id = ?", dani.id)[0];
+const lead = async () => (await server.sql("SELECT * FROM leads WHERE telegram_chat_id = ?", dani.id))[0];
 
 async function qualify() {
   await act(() => telegram.userSays(dani, "/start"));
@@ -44,7 +44,7 @@ async function qualify() {
   // Approved: the reply, then the slots.
   const [reply, slots] = await act(() => telegram.userSays(dani, "pagaría de contado"), 2);
   expect(reply!.text).toMatch(/cita con un asesor/);
-  expect(lead()).toMatchObject({ pipeline_stage: "calificacion_financiera", financially_approved: 1 });
+  expect(await lead()).toMatchObject({ pipeline_stage: "calificacion_financiera", financially_approved: 1 });
   return slots!;
 }
 
@@ -67,8 +67,8 @@ describe("booking in chat", () => {
     expect(confirmation!.text).toMatch(/^¡Listo! Tu cita con un asesor quedó para el viernes 16 de enero, 09:00\. Enlace de Google Meet: https:\/\/meet\.google\.com\//);
     expect(google.events).toEqual([expect.objectContaining({ start: "2026-01-16T15:00:00.000Z", requestId: expect.stringMatching(/^prospecta-/) })]);
     expect(google.requests.every((r) => r.auth === "oauth")).toBe(true);
-    expect(lead().pipeline_stage).toBe("agendado");
-    const [appointment] = server.sql("SELECT * FROM appointments WHERE lead_id = ?", lead().id);
+    expect((await lead()).pipeline_stage).toBe("agendado");
+    const [appointment] = await server.sql("SELECT * FROM appointments WHERE lead_id = ?", (await lead()).id);
     expect(appointment).toMatchObject({ status: "scheduled", calendar_provider: "google", meet_link: google.events[0]!.meetLink });
     expect(telegram.answeredCallbacks).toHaveLength(1);
 
@@ -83,7 +83,7 @@ describe("booking in chat", () => {
     expect(telegram.delivered(dani.id).at(-1)!.text).toMatch(/empieza en una hora/);
     server.clock.set("2026-01-16T16:00:00Z");
     expect(await booking.runDueReminders()).toEqual({ reminders: 0, followed_up: 1 });
-    expect(lead().pipeline_stage).toBe("seguimiento");
+    expect((await lead()).pipeline_stage).toBe("seguimiento");
   });
 
   it("a Google outage gets a plain answer, books nothing, and booking works again once it is back", async () => {
@@ -96,8 +96,8 @@ describe("booking in chat", () => {
     telegram.userPresses(dani, buttons(slots)[0]!.callback_data, slots.message_id);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(telegram.answeredCallbacks.length).toBe(before + 1);
-    expect(server.sql("SELECT COUNT(*) AS n FROM appointments")[0].n).toBe(0);
-    expect(lead().pipeline_stage).toBe("calificacion_financiera");
+    expect((await server.sql("SELECT COUNT(*) AS n FROM appointments"))[0].n).toBe(0);
+    expect((await lead()).pipeline_stage).toBe("calificacion_financiera");
     const [answer] = await act(() => telegram.userSays(dani, "¿me das otros horarios?"), 2).then((m) => m.slice(1));
     expect(answer!.text).toMatch(/No pude consultar la agenda/);
 
@@ -105,7 +105,7 @@ describe("booking in chat", () => {
     const [, offer] = await act(() => telegram.userSays(dani, "horarios"), 2);
     const [confirmation] = await act(() => telegram.userPresses(dani, buttons(offer!)[0]!.callback_data, offer!.message_id));
     expect(confirmation!.text).toMatch(/meet\.google\.com/);
-    expect(lead().pipeline_stage).toBe("agendado");
+    expect((await lead()).pipeline_stage).toBe("agendado");
   });
 
   it("authenticates a service account with a self-signed JWT", async () => {
@@ -132,9 +132,9 @@ describe("booking in chat", () => {
     const slots = await qualify();
     const [confirmation] = await act(() => telegram.userPresses(dani, buttons(slots)[0]!.callback_data, slots.message_id));
     expect(confirmation!.text).toMatch(/no tiene enlace de Google Meet/);
-    expect(lead().pipeline_stage).toBe("agendado");
+    expect((await lead()).pipeline_stage).toBe("agendado");
     // The slot is now taken on the local calendar.
-    const offered = await server.prospecta.booking.offerSlots(lead().id);
+    const offered = await server.prospecta.booking.offerSlots((await lead()).id);
     expect(offered.map((s) => s.start.getTime())).not.toContain(Number(buttons(slots)[0]!.callback_data.split(":")[1]) * 60_000);
   });
 });

@@ -41,7 +41,7 @@ describe("odd Telegram updates", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(telegram.delivered(user.id).length).toBeGreaterThan(before);
     expect(telegram.delivered(user.id).at(-1)!.text).toMatch(/presupuesto/);
-    const stored = server.sql("SELECT text FROM messages WHERE direction = 'inbound' AND text LIKE 'busco casa muy%'");
+    const stored = await server.sql("SELECT text FROM messages WHERE direction = 'inbound' AND text LIKE 'busco casa muy%'");
     expect(stored[0].text.length).toBeLessThanOrEqual(4096);
     expect((await fetch(`${server.baseUrl}/healthz`)).status).toBe(200);
   });

@@ -46,22 +46,22 @@ describe("Telegram webhook", () => {
   it("refuses a request without the right secret (401) and changes nothing", async () => {
     expect((await post(startUpdate(1), null)).status).toBe(401);
     expect((await post(startUpdate(2), "wrong")).status).toBe(401);
-    expect(server.sql("SELECT COUNT(*) AS n FROM leads")[0].n).toBe(0);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM leads"))[0].n).toBe(0);
   });
 
   it("handles an update with the right secret", async () => {
     expect((await post(startUpdate(3), SECRET)).status).toBe(200);
-    expect(server.sql("SELECT source, pipeline_stage FROM leads WHERE telegram_chat_id = 42001")).toEqual([
+    expect(await server.sql("SELECT source, pipeline_stage FROM leads WHERE telegram_chat_id = 42001")).toEqual([
       { source: "google_ads", pipeline_stage: "entrada" },
     ]);
     expect(telegram.delivered(42_001)[0]!.text).toMatch(/^¡Hola Beto!/);
   });
 
   it("survives a malformed update: logged, acknowledged, nothing written", async () => {
-    const before = server.sql("SELECT COUNT(*) AS n FROM messages")[0].n;
+    const before = (await server.sql("SELECT COUNT(*) AS n FROM messages"))[0].n;
     expect((await post({ nonsense: true }, SECRET)).status).toBe(200);
     expect((await post({ update_id: 9, message: { text: 5 } }, SECRET)).status).toBe(200);
-    expect(server.sql("SELECT COUNT(*) AS n FROM messages")[0].n).toBe(before);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM messages"))[0].n).toBe(before);
     expect((await fetch(`${server.baseUrl}/healthz`)).status).toBe(200);
   });
 });

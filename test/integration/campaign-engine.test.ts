@@ -1,4 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { rawRows } from "../../db/prepared";
 import { startFakeTelegram, TELEGRAM_ERRORS, type FakeTelegram } from "../fakes/telegram-bot-api";
 import { startTestServer, type TestServer, telegramEnv } from "./test-server";
 
@@ -33,7 +38,7 @@ async function createLead(chatId: number, fields: Record<string, unknown> = {}) 
   return response.body as { id: number };
 }
 
-const stageOf = (leadId: number) => server.sql("SELECT pipeline_stage FROM leads WHERE id = ?", leadId)[0].pipeline_stage;
+const stageOf = async (leadId: number) => (await server.sql("SELECT pipeline_stage FROM leads WHERE id = ?", leadId))[0].pipeline_stage;
 
 describe("the guide's welcome campaign", () => {
   it("sends step 1 once to a new lead at once, moves it to perfilamiento after the delay, and never repeats", async () => {
@@ -47,23 +52,23 @@ describe("the guide's welcome campaign", () => {
       expect.objectContaining({ text: "Hola Ana López, gracias por tu interés. ¿Podrías contarme un poco sobre qué tipo de propiedad buscas?" }),
     ]);
     await server.prospecta.campaignEngine.idle();
-    expect(server.sql("SELECT direction, channel, agent_type, text FROM messages WHERE lead_id = ?", lead.id)).toEqual([
+    expect(await server.sql("SELECT direction, channel, agent_type, text FROM messages WHERE lead_id = ?", lead.id)).toEqual([
       expect.objectContaining({ direction: "outbound", channel: "telegram", agent_type: "perfilador" }),
     ]);
-    expect(stageOf(lead.id)).toBe("entrada");
+    expect(await stageOf(lead.id)).toBe("entrada");
 
     // Not yet: step 2 waits 24 h after step 1.
     server.clock.advance(23 * HOUR);
     expect((await server.api("POST", "/campaigns/run")).body.run.success).toBe(0);
-    expect(stageOf(lead.id)).toBe("entrada");
+    expect(await stageOf(lead.id)).toBe("entrada");
 
     server.clock.advance(1 * HOUR);
     const pass = await server.api("POST", "/campaigns/run");
     expect(pass.body.run).toMatchObject({ success: 1, completed: 1 });
-    expect(stageOf(lead.id)).toBe("perfilamiento");
+    expect(await stageOf(lead.id)).toBe("perfilamiento");
     const history = (await server.api("GET", `/leads/${lead.id}`)).body.stage_history;
     expect(history.at(-1)).toMatchObject({ from_stage: "entrada", to_stage: "perfilamiento", actor: "campaign:1" });
-    expect(server.sql("SELECT actor FROM audit_logs WHERE action = 'lead.stage_change' AND entity_id = ?", lead.id)).toEqual([{ actor: "campaign:1" }]);
+    expect(await server.sql("SELECT actor FROM audit_logs WHERE action = 'lead.stage_change' AND entity_id = ?", lead.id)).toEqual([{ actor: "campaign:1" }]);
 
     // A second pass, and a later one, send nothing more.
     await server.api("POST", "/campaigns/run");
@@ -117,12 +122,12 @@ describe("message rendering", () => {
     await server.api("POST", `/campaigns/${campaign.id}/steps`, { step_number: 1, action: "send_message", message_template_id: template.id, delay_hours: 0 });
     await server.api("PUT", `/campaigns/${campaign.id}`, { status: "active" });
     const lead = await createLead(1301, { name: "Ana María", budget_max: 2_500_000 });
-    const now = server.clock.now().getTime();
-    server.sql(
+    const now = server.clock.now(); // times go to server.sql as Dates, for either database
+    await server.sql(
       "INSERT INTO appointments (lead_id, starts_at, ends_at, meet_link, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
       lead.id,
-      Date.parse("2026-01-16T17:00:00Z"),
-      Date.parse("2026-01-16T18:00:00Z"),
+      new Date("2026-01-16T17:00:00Z"),
+      new Date("2026-01-16T18:00:00Z"),
       "https://meet.google.com/abc-defg-hij",
       now,
       now,
@@ -146,7 +151,7 @@ describe("delivery failures", () => {
     expect(attempts).toHaveLength(2);
     expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(1000);
     await server.prospecta.campaignEngine.idle();
-    expect(server.sql("SELECT status FROM campaign_logs")).toEqual([{ status: "success" }]);
+    expect(await server.sql("SELECT status FROM campaign_logs")).toEqual([{ status: "success" }]);
   });
 
   it("a Telegram 5xx is retried and the message delivered once", async () => {
@@ -158,7 +163,7 @@ describe("delivery failures", () => {
     await server.prospecta.campaignEngine.idle();
     expect(telegram.calls.filter((c) => c.method === "sendMessage")).toHaveLength(2);
     expect(telegram.delivered(702)).toHaveLength(1);
-    expect(server.sql("SELECT status FROM campaign_logs")).toEqual([{ status: "success" }]);
+    expect(await server.sql("SELECT status FROM campaign_logs")).toEqual([{ status: "success" }]);
   });
 
   it("a blocked bot (403) fails the step, marks the lead unreachable and goes on", async () => {
@@ -167,7 +172,7 @@ describe("delivery failures", () => {
     await activateWelcome();
     const lead = await createLead(801);
     await server.prospecta.campaignEngine.idle();
-    const [log] = server.sql("SELECT status, error FROM campaign_logs WHERE lead_id = ?", lead.id);
+    const [log] = await server.sql("SELECT status, error FROM campaign_logs WHERE lead_id = ?", lead.id);
     expect(log).toMatchObject({ status: "failed", error: "Telegram 403: Forbidden: bot was blocked by the user" });
     const read = (await server.api("GET", `/leads/${lead.id}`)).body;
     expect(read.telegram_unreachable_at).not.toBeNull();
@@ -176,7 +181,7 @@ describe("delivery failures", () => {
     // The stage move still happens after the delay.
     server.clock.advance(24 * HOUR);
     await server.api("POST", "/campaigns/run");
-    expect(stageOf(lead.id)).toBe("perfilamiento");
+    expect(await stageOf(lead.id)).toBe("perfilamiento");
     const stats = (await server.api("GET", "/campaigns/1/stats")).body;
     expect(stats).toMatchObject({ total_steps_executed: 2, unique_leads_contacted: 0, success_rate: 0.5, failure_rate: 0.5 });
   });
@@ -186,7 +191,7 @@ describe("delivery failures", () => {
     await activateWelcome();
     const lead = (await server.api("POST", "/leads", { name: "Sin chat", phone: "+525512340000" })).body;
     await server.prospecta.campaignEngine.idle();
-    expect(server.sql("SELECT status, error FROM campaign_logs WHERE lead_id = ?", lead.id)).toEqual([
+    expect(await server.sql("SELECT status, error FROM campaign_logs WHERE lead_id = ?", lead.id)).toEqual([
       { status: "skipped", error: "El lead no tiene chat de Telegram" },
     ]);
   });
@@ -201,7 +206,7 @@ describe("timing rules", () => {
     const lead = await createLead(901);
     await server.prospecta.campaignEngine.idle();
     expect(telegram.delivered()).toHaveLength(0);
-    expect(server.sql("SELECT next_run_at FROM campaign_enrollments WHERE lead_id = ?", lead.id)[0].next_run_at).toBe(
+    expect((await server.sql("SELECT next_run_at FROM campaign_enrollments WHERE lead_id = ?", lead.id))[0].next_run_at).toBe(
       Date.parse("2026-01-16T15:00:00Z"), // 09:00 local
     );
     server.clock.set("2026-01-16T15:00:00Z");
@@ -218,10 +223,10 @@ describe("timing rules", () => {
     await server.api("POST", `/pipeline/leads/${lead.id}/move-stage`, { new_stage: "perdido", reason: "No contesta" });
     server.clock.advance(25 * HOUR);
     await server.api("POST", "/campaigns/run");
-    expect(server.sql("SELECT status, exit_reason FROM campaign_enrollments WHERE lead_id = ?", lead.id)).toEqual([
+    expect(await server.sql("SELECT status, exit_reason FROM campaign_enrollments WHERE lead_id = ?", lead.id)).toEqual([
       { status: "exited", exit_reason: expect.stringMatching(/cerró|salió/) },
     ]);
-    expect(server.sql("SELECT COUNT(*) AS n FROM campaign_logs WHERE lead_id = ? AND step_number = 2", lead.id)[0].n).toBe(0);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM campaign_logs WHERE lead_id = ? AND step_number = 2", lead.id))[0].n).toBe(0);
   });
 
   it("a paused campaign holds its enrollments and goes on when re-activated", async () => {
@@ -233,10 +238,10 @@ describe("timing rules", () => {
     await server.api("PUT", "/campaigns/1", { status: "paused" });
     server.clock.advance(30 * HOUR);
     await server.api("POST", "/campaigns/run");
-    expect(stageOf(lead.id)).toBe("entrada");
+    expect(await stageOf(lead.id)).toBe("entrada");
     await server.api("PUT", "/campaigns/1", { status: "active" });
     await server.prospecta.campaignEngine.idle();
-    expect(stageOf(lead.id)).toBe("perfilamiento");
+    expect(await stageOf(lead.id)).toBe("perfilamiento");
     expect(telegram.delivered()).toHaveLength(1);
   });
 });
@@ -253,10 +258,10 @@ describe("calls and stage moves from campaigns", () => {
     await server.api("PUT", `/campaigns/${campaign.id}`, { status: "active" });
     const lead = await createLead(1401, { phone: "+525512341401" });
     await server.prospecta.campaignEngine.idle();
-    expect(stageOf(lead.id)).toBe("perfilamiento"); // the stage move did not wait for 09:00
+    expect(await stageOf(lead.id)).toBe("perfilamiento"); // the stage move did not wait for 09:00
     server.clock.set("2026-01-16T15:00:00Z");
     await server.api("POST", "/campaigns/run");
-    const logs = server.sql("SELECT step_number, status, error FROM campaign_logs WHERE lead_id = ? AND campaign_id = ? ORDER BY step_number", lead.id, campaign.id);
+    const logs = await server.sql("SELECT step_number, status, error FROM campaign_logs WHERE lead_id = ? AND campaign_id = ? ORDER BY step_number", lead.id, campaign.id);
     expect(logs).toEqual([
       { step_number: 1, status: "success", error: null },
       { step_number: 2, status: "skipped", error: expect.stringMatching(/no hay proveedor de voz configurado/) },
@@ -278,8 +283,8 @@ describe("score and inactivity triggers", () => {
     await server.api("PUT", `/campaigns/${inactivity.id}`, { status: "active" });
     await server.api("PUT", `/campaigns/${scoring.id}`, { status: "active" });
     await server.prospecta.campaignEngine.idle();
-    expect(stageOf(warm.id)).toBe("perfilamiento");
-    expect(stageOf(quiet.id)).toBe("entrada");
+    expect(await stageOf(warm.id)).toBe("perfilamiento");
+    expect(await stageOf(quiet.id)).toBe("entrada");
 
     server.clock.advance(8 * 24 * HOUR);
     await server.api("POST", "/campaigns/run");
@@ -287,20 +292,25 @@ describe("score and inactivity triggers", () => {
     expect(telegram.delivered(1201)).toEqual([expect.objectContaining({ text: "Hola Dormido, ¿sigues buscando?" })]);
 
     // New activity ends the spell; a new silence is a new spell.
-    server.sql("UPDATE leads SET last_activity_at = ? WHERE id IN (?, ?) RETURNING id", server.clock.now().getTime(), quiet.id, warm.id);
+    await server.sql("UPDATE leads SET last_activity_at = ? WHERE id IN (?, ?) RETURNING id", server.clock.now(), quiet.id, warm.id);
     server.clock.advance(8 * 24 * HOUR);
     await server.api("POST", "/campaigns/run");
     expect(telegram.delivered(1201)).toHaveLength(2);
-    expect(server.sql("SELECT COUNT(*) AS n FROM campaign_enrollments WHERE campaign_id = ?", scoring.id)[0].n).toBe(1);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM campaign_enrollments WHERE campaign_id = ?", scoring.id))[0].n).toBe(1);
   });
 });
 
 describe("exactly once", () => {
+  const sharedDir = mkdtempSync(join(tmpdir(), "prospecta-shared-"));
+  afterAll(() => rmSync(sharedDir, { recursive: true, force: true }));
+
   it("overlapping passes and a second process on the same database send each message once", async () => {
-    await start({ CAMPAIGN_CONCURRENCY: "4" });
+    // Both processes open the same SQLite file, at a path the test chooses.
+    const file = join(sharedDir, "shared.db");
+    await start({ CAMPAIGN_CONCURRENCY: "4", DATABASE_URL: file });
     const second = await startTestServer({
       env: {
-        DATABASE_URL: server.prospecta.db.$client.name,
+        DATABASE_URL: file,
         ...telegramEnv(telegram),
       },
     });
@@ -308,7 +318,7 @@ describe("exactly once", () => {
       second.clock.set(server.clock.now());
       for (let i = 0; i < 40; i++) await server.api("POST", "/leads", { name: `Lead ${i}`, telegram_chat_id: 20_000 + i });
       // Activating enrolls all 40; three passes over two processes race for them.
-      server.prospecta.services.campaigns.updateCampaign(1, { status: "active" }, "test");
+      await server.prospecta.services.campaigns.updateCampaign(1, { status: "active" }, "test");
       await Promise.all([server.api("POST", "/campaigns/run"), second.api("POST", "/campaigns/run"), server.api("POST", "/campaigns/run")]);
       await server.prospecta.campaignEngine.idle();
       await second.prospecta.campaignEngine.idle();
@@ -316,7 +326,11 @@ describe("exactly once", () => {
       for (const m of telegram.delivered()) perChat.set(m.chat_id, (perChat.get(m.chat_id) ?? 0) + 1);
       expect(perChat.size).toBe(40);
       expect([...perChat.values()].every((n) => n === 1)).toBe(true);
-      expect(server.sql("SELECT COUNT(*) AS n FROM campaign_logs WHERE step_number = 1 AND status = 'success'")[0].n).toBe(40);
+      // server.sql reads the database the test server made, not the file DATABASE_URL points both processes to.
+      const [logged] = await server.prospecta.db.run((q) =>
+        rawRows<{ n: number }>(q, sql`SELECT COUNT(*) AS n FROM campaign_logs WHERE step_number = 1 AND status = 'success'`),
+      );
+      expect(logged!.n).toBe(40);
     } finally {
       await second.close();
     }

@@ -6,6 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
+import { rawRows } from "../../db/prepared";
 import { markMovedByOwnStep } from "../../db/repositories/enrollments-repository";
 import { startTestServer, type TestServer } from "./test-server";
 
@@ -29,8 +30,8 @@ async function createLead(name: string): Promise<number> {
   return response.body.id as number;
 }
 
-const enrollmentOf = (leadId: number) => server.sql("SELECT id, status, moved_by_own_step FROM campaign_enrollments WHERE lead_id = ?", leadId)[0];
-const stageOf = (leadId: number) => server.sql("SELECT pipeline_stage FROM leads WHERE id = ?", leadId)[0].pipeline_stage;
+const enrollmentOf = async (leadId: number) => (await server.sql("SELECT id, status, moved_by_own_step FROM campaign_enrollments WHERE lead_id = ?", leadId))[0];
+const stageOf = async (leadId: number) => (await server.sql("SELECT pipeline_stage FROM leads WHERE id = ?", leadId))[0].pipeline_stage;
 
 describe("a campaign's own stage move", () => {
   it("commits with its flag: the lead moves, the enrollment stays and runs its next step", async () => {
@@ -39,12 +40,12 @@ describe("a campaign's own stage move", () => {
     const lead = await createLead("Ana López");
     await server.prospecta.campaignEngine.idle();
 
-    expect(stageOf(lead)).toBe("perfilamiento");
-    expect(enrollmentOf(lead)).toMatchObject({ status: "active", moved_by_own_step: 1 });
+    expect(await stageOf(lead)).toBe("perfilamiento");
+    expect(await enrollmentOf(lead)).toMatchObject({ status: "active", moved_by_own_step: 1 });
     server.clock.advance(24 * 3_600_000);
     await server.api("POST", "/campaigns/run");
-    expect(stageOf(lead)).toBe("calificacion_financiera");
-    expect(enrollmentOf(lead)).toMatchObject({ status: "completed" });
+    expect(await stageOf(lead)).toBe("calificacion_financiera");
+    expect(await enrollmentOf(lead)).toMatchObject({ status: "completed" });
   });
 
   it("a refused move leaves the flag unset, and the log says why", async () => {
@@ -53,8 +54,8 @@ describe("a campaign's own stage move", () => {
     const lead = await createLead("Beto Ruiz");
     await server.prospecta.campaignEngine.idle();
 
-    expect(stageOf(lead)).toBe("entrada");
-    expect(enrollmentOf(lead)).toMatchObject({ status: "active", moved_by_own_step: 0 });
+    expect(await stageOf(lead)).toBe("entrada");
+    expect(await enrollmentOf(lead)).toMatchObject({ status: "active", moved_by_own_step: 0 });
     const [log] = (await server.api("GET", `/campaigns/${campaignId}/logs?lead_id=${lead}`)).body.items;
     expect(log).toMatchObject({ step_number: 1, status: "failed", needs_review: false });
     expect(log.error).toBeTruthy();
@@ -66,22 +67,22 @@ describe("a campaign's own stage move", () => {
     await server.api("POST", `/campaigns/${campaign.id}/steps`, { step_number: 1, action: "update_stage", target_stage: "perfilamiento", delay_hours: 24 });
     await server.api("PUT", `/campaigns/${campaign.id}`, { status: "active" });
     const lead = await createLead("Carla Díaz");
-    const enrollment = enrollmentOf(lead);
+    const enrollment = await enrollmentOf(lead);
 
     // What step-actions does for update_stage, with the process dying just before the commit.
-    expect(() =>
+    await expect(
       server.prospecta.services.pipeline.moveLeadToStage(lead, { new_stage: "perfilamiento", reason: "Campaña" }, `campaign:${campaign.id}`, {
-        inSameTransaction: (tx) => {
-          markMovedByOwnStep(tx, enrollment.id, server.clock.now());
+        inSameTransaction: async (tx) => {
+          await markMovedByOwnStep(tx, enrollment.id, server.clock.now());
           throw new Error("process died here");
         },
       }),
-    ).toThrow("process died here");
+    ).rejects.toThrow("process died here");
 
-    expect(stageOf(lead)).toBe("entrada");
-    expect(enrollmentOf(lead)).toMatchObject({ status: "active", moved_by_own_step: 0 });
-    expect(server.sql("SELECT to_stage FROM lead_stage_history WHERE lead_id = ?", lead)).toEqual([{ to_stage: "entrada" }]);
-    expect(server.sql("SELECT COUNT(*) AS n FROM audit_logs WHERE action = 'lead.stage_change' AND entity_id = ?", lead)[0].n).toBe(0);
+    expect(await stageOf(lead)).toBe("entrada");
+    expect(await enrollmentOf(lead)).toMatchObject({ status: "active", moved_by_own_step: 0 });
+    expect(await server.sql("SELECT to_stage FROM lead_stage_history WHERE lead_id = ?", lead)).toEqual([{ to_stage: "entrada" }]);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM audit_logs WHERE action = 'lead.stage_change' AND entity_id = ?", lead))[0].n).toBe(0);
   });
 
 });
@@ -95,14 +96,14 @@ describe("a stage move and the enrollments it causes", () => {
     let dies = true;
     const enrolledInside: number[] = [];
     // Registered after the campaign engine's: it runs once the lead is enrolled, still inside the move's transaction.
-    server.prospecta.events.onStageEnteredWithin((tx, event) => {
-      const rows = tx.all<{ id: number }>(sql`SELECT id FROM campaign_enrollments WHERE lead_id = ${event.lead.id} AND status = 'active'`);
+    server.prospecta.events.onStageEnteredWithin(async (tx, event) => {
+      const rows = await rawRows<{ id: number }>(tx, sql`SELECT id FROM campaign_enrollments WHERE lead_id = ${event.lead.id} AND status = 'active'`);
       if (event.to_stage === "perfilamiento") enrolledInside.push(rows.length);
       if (dies) throw new Error("process died here");
     });
     // A lead's creation is a move into entrada: it dies with it, and nothing of it is written.
     expect((await server.api("POST", "/leads", { name: "Dora Ruiz" })).status).toBe(500);
-    expect(server.sql("SELECT COUNT(*) AS n FROM leads WHERE name = 'Dora Ruiz'")[0].n).toBe(0);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM leads WHERE name = 'Dora Ruiz'"))[0].n).toBe(0);
     dies = false;
     const survivor = await createLead("Elena Paz");
     dies = true;
@@ -110,11 +111,11 @@ describe("a stage move and the enrollments it causes", () => {
     expect((await server.api("POST", `/pipeline/leads/${survivor}/move-stage`, { new_stage: "perfilamiento" })).status).toBe(500);
     // The enrollment was written in the move's transaction, and went with it.
     expect(enrolledInside).toEqual([1]);
-    expect(stageOf(survivor)).toBe("entrada");
-    expect(enrollmentOf(survivor)).toBeUndefined();
+    expect(await stageOf(survivor)).toBe("entrada");
+    expect(await enrollmentOf(survivor)).toBeUndefined();
 
     dies = false;
     expect((await server.api("POST", `/pipeline/leads/${survivor}/move-stage`, { new_stage: "perfilamiento" })).status).toBe(200);
-    expect(enrollmentOf(survivor)).toMatchObject({ status: "active" });
+    expect(await enrollmentOf(survivor)).toMatchObject({ status: "active" });
   });
 });

@@ -70,7 +70,7 @@ describe("the guide's campaign, verbatim", () => {
 
 describe("bad campaign input", () => {
   it("lists every problem with its path and writes nothing", async () => {
-    const before = server.sql("SELECT COUNT(*) AS n FROM campaigns")[0].n;
+    const before = (await server.sql("SELECT COUNT(*) AS n FROM campaigns"))[0].n;
     const response = await server.api("POST", "/campaigns", {
       name: "",
       channel: "fax",
@@ -81,7 +81,7 @@ describe("bad campaign input", () => {
     expect(response.body.error).toBe("validation_error");
     const paths = response.body.details.map((d: { path: string }) => d.path);
     expect(paths).toEqual(expect.arrayContaining(["name", "channel", "trigger_condition.score_max"]));
-    expect(server.sql("SELECT COUNT(*) AS n FROM campaigns")[0].n).toBe(before);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM campaigns"))[0].n).toBe(before);
   });
 
   it("refuses a stage that does not exist and a condition that belongs to another trigger", async () => {
@@ -115,7 +115,7 @@ describe("bad campaign input", () => {
     const duplicate = await server.api("POST", `/campaigns/${campaign.id}/steps`, { step_number: 1, action: "start_call", delay_hours: 0 });
     expect(duplicate.status).toBe(400);
     expect(duplicate.body.details[0].path).toBe("step_number");
-    expect(server.sql("SELECT COUNT(*) AS n FROM campaign_steps WHERE campaign_id = ?", campaign.id)[0].n).toBe(1);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM campaign_steps WHERE campaign_id = ?", campaign.id))[0].n).toBe(1);
   });
 
   it("will not activate a campaign with no steps, nor revive an archived one", async () => {

@@ -11,14 +11,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("db:backup", () => {
   it("copies the live database while the product keeps writing", async () => {
-    const server = await startTestServer({ seedSamples: true });
+    // The product's SQLite file, at a path the test chooses: the backup reads the file itself.
+    const live = join(dir, "live.db");
+    const server = await startTestServer({ seedSamples: true, env: { DATABASE_URL: live } });
     try {
       for (let i = 0; i < 50; i++) await server.api("POST", "/leads", { name: `Lead ${i}` });
       const writing = (async () => {
         for (let i = 0; i < 50; i++) await server.api("POST", "/leads", { name: `Durante ${i}` });
       })();
       const destination = join(dir, "copy.db");
-      const result = await backupDatabase(server.prospecta.db.$client.name, destination);
+      const result = await backupDatabase(live, destination);
       await writing;
       expect(result.pages).toBeGreaterThan(0);
       const copy = new Database(destination, { readonly: true });

@@ -57,14 +57,14 @@ afterAll(async () => {
   await Promise.all([telegram.close(), realtime.close(), twilioFake.close(), google.close()]);
 });
 
-const until = async (check: () => boolean, what: string, timeoutMs = 5000) => {
+const until = async (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000) => {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 };
-const row = () => server.sql("SELECT * FROM leads WHERE telegram_chat_id = ?", lead.id)[0];
+const row = async () => (await server.sql("SELECT * FROM leads WHERE telegram_chat_id = ?", lead.id))[0];
 const toLead = () => telegram.delivered(lead.id).map((m) => m.text);
 /** The lead writes; resolves when `count` more messages reached the lead. */
 async function leadSays(text: string, count = 1) {
@@ -101,26 +101,26 @@ describe("Ejemplo Completo de Flujo", () => {
     expect(first.map((m) => m.text)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^¡Hola Valeria!/), expect.stringMatching(/^Hola Valeria Soto, gracias por tu interés/)]),
     );
-    expect(row()).toMatchObject({ pipeline_stage: "entrada", source: "fb_ads_roma" });
+    expect(await row()).toMatchObject({ pipeline_stage: "entrada", source: "fb_ads_roma" });
     server.clock.advance(24 * HOUR);
     await server.api("POST", "/campaigns/run");
-    expect(row().pipeline_stage).toBe("perfilamiento");
+    expect((await row()).pipeline_stage).toBe("perfilamiento");
     await server.api("POST", "/campaigns/run");
     expect(toLead().filter((t) => t.startsWith("Hola Valeria Soto, gracias")).length).toBe(1);
 
     // 3. Lead Responde: budget and location → calificacion_financiera; the phone button follows.
     const answers = await leadSays("Busco un depa en la Roma o la Condesa, unos 3.5 millones", 2);
-    expect(row()).toMatchObject({ pipeline_stage: "calificacion_financiera", property_type: "departamento", budget_max: 3_500_000 });
+    expect(await row()).toMatchObject({ pipeline_stage: "calificacion_financiera", property_type: "departamento", budget_max: 3_500_000 });
     expect(JSON.stringify(answers[1]!.reply_markup)).toContain("request_contact");
     telegram.pushUpdate({
       message: { message_id: 77, from: { ...lead, is_bot: false }, chat: { id: lead.id, type: "private" }, date: 1_768_500_000, contact: { phone_number: "5215512349876", first_name: "Valeria", user_id: lead.id } },
     });
-    await until(() => row().phone === "+5215512349876", "the phone");
+    await until(async () => (await row()).phone === "+5215512349876", "the phone");
 
     // 4. Llamada Automática: the qualification campaign places the call after its delay.
     server.clock.advance(HOUR);
     await server.api("POST", "/campaigns/run");
-    const [call] = server.sql("SELECT * FROM voice_calls WHERE lead_id = ?", row().id);
+    const [call] = await server.sql("SELECT * FROM voice_calls WHERE lead_id = ?", (await row()).id);
     expect(call).toMatchObject({ campaign_id: qualification.id, agent_type: "financiero", to_number: "+5215512349876" });
     expect(twilioFake.calls).toHaveLength(1);
     await signedStatus(call.id, call.provider_call_sid, "in-progress");
@@ -129,11 +129,11 @@ describe("Ejemplo Completo de Flujo", () => {
     await until(() => phone.received.filter((m) => m.event === "media").length >= 5, "the agent's greeting");
     phone.speak(25);
     realtime.emit({ type: "conversation.item.input_audio_transcription.completed", item_id: "u1", content_index: 0, transcript: "Sí, lo pagaría de contado" });
-    await until(() => server.sql("SELECT COUNT(*) AS n FROM call_transcripts WHERE call_id = ?", call.id)[0].n >= 2, "the transcript");
+    await until(async () => (await server.sql("SELECT COUNT(*) AS n FROM call_transcripts WHERE call_id = ?", call.id))[0].n >= 2, "the transcript");
     phone.stop(call.provider_call_sid);
     await phone.closed;
     await signedStatus(call.id, call.provider_call_sid, "completed");
-    await until(() => row().financially_approved === 1, "the approval");
+    await until(async () => (await row()).financially_approved === 1, "the approval");
     const detail = (await server.api("GET", `/calls/${call.id}`)).body;
     expect(detail).toMatchObject({ status: "completed", extracted: { credit_type: "contado" } });
     expect(detail.summary).toMatch(/contado/);
@@ -148,8 +148,8 @@ describe("Ejemplo Completo de Flujo", () => {
     await until(() => telegram.delivered(lead.id).length > before, "the confirmation");
     expect(telegram.delivered(lead.id).at(-1)!.text).toMatch(/Enlace de Google Meet: https:\/\/meet\.google\.com\//);
     expect(google.events).toHaveLength(1);
-    expect(row().pipeline_stage).toBe("agendado");
-    const [appointment] = server.sql("SELECT * FROM appointments WHERE lead_id = ?", row().id);
+    expect((await row()).pipeline_stage).toBe("agendado");
+    const [appointment] = await server.sql("SELECT * FROM appointments WHERE lead_id = ?", (await row()).id);
 
     // Reminders 24 h and 1 h before, once each.
     server.clock.set(new Date(appointment.starts_at - 23 * HOUR));
@@ -163,14 +163,14 @@ describe("Ejemplo Completo de Flujo", () => {
     // 6. Seguimiento Post-Reunión, then an admin closes the deal.
     server.clock.set(new Date(appointment.ends_at + 60_000));
     await server.prospecta.booking.runDueReminders();
-    expect(row().pipeline_stage).toBe("seguimiento");
+    expect((await row()).pipeline_stage).toBe("seguimiento");
     const adminBefore = telegram.delivered(admin.id).length;
-    telegram.userSays(admin, `/mover ${row().id} ganado Firmó la promesa de compra`);
+    telegram.userSays(admin, `/mover ${(await row()).id} ganado Firmó la promesa de compra`);
     await until(() => telegram.delivered(admin.id).length > adminBefore, "the admin's answer");
-    expect(row().pipeline_stage).toBe("ganado");
+    expect((await row()).pipeline_stage).toBe("ganado");
 
     // The trail: every stage, who moved it, audited; metrics; nothing twice.
-    const history = server.sql("SELECT to_stage, actor FROM lead_stage_history WHERE lead_id = ? ORDER BY id", row().id);
+    const history = await server.sql("SELECT to_stage, actor FROM lead_stage_history WHERE lead_id = ? ORDER BY id", (await row()).id);
     expect(history).toEqual([
       { to_stage: "entrada", actor: "bot:lead" },
       { to_stage: "perfilamiento", actor: "campaign:1" },
@@ -179,7 +179,7 @@ describe("Ejemplo Completo de Flujo", () => {
       { to_stage: "seguimiento", actor: "system:appointments" },
       { to_stage: "ganado", actor: `telegram:admin:${admin.id}` },
     ]);
-    expect(server.sql("SELECT COUNT(*) AS n FROM audit_logs WHERE action = 'lead.stage_change' AND entity_id = ?", row().id)[0].n).toBe(5);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM audit_logs WHERE action = 'lead.stage_change' AND entity_id = ?", (await row()).id))[0].n).toBe(5);
     expect(await stageCount("ganado")).toBe(1);
     expect((await metrics()).totals).toMatchObject({ won: 1 });
     const sent = telegram.delivered(lead.id).map((m) => m.text);

@@ -23,7 +23,7 @@ describe("leads", () => {
     expect(read.body.stage_history).toEqual([
       expect.objectContaining({ from_stage: null, to_stage: "entrada", actor: "api:admin", reason: "Lead creado (origen: facebook_ads)" }),
     ]);
-    expect(server.sql("SELECT action FROM audit_logs WHERE entity = 'lead' AND entity_id = ?", lead.id)).toEqual([{ action: "lead.create" }]);
+    expect(await server.sql("SELECT action FROM audit_logs WHERE entity = 'lead' AND entity_id = ?", lead.id)).toEqual([{ action: "lead.create" }]);
   });
 
   it("refuses a bad phone, a bad email and an unknown field, naming each", async () => {
@@ -36,11 +36,11 @@ describe("leads", () => {
 
   it("refuses a second lead with the same phone (409) and writes nothing", async () => {
     await newLead({ name: "Primero", phone: "+525511112222" });
-    const count = server.sql("SELECT COUNT(*) AS n FROM leads")[0].n;
+    const count = (await server.sql("SELECT COUNT(*) AS n FROM leads"))[0].n;
     const duplicate = await server.api("POST", "/leads", { name: "Segundo", phone: "+525511112222" });
     expect(duplicate.status).toBe(409);
     expect(duplicate.body.details[0].path).toBe("phone");
-    expect(server.sql("SELECT COUNT(*) AS n FROM leads")[0].n).toBe(count);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM leads"))[0].n).toBe(count);
   });
 
   it("PATCH edits fields, recomputes the score and audits only what changed", async () => {
@@ -48,7 +48,7 @@ describe("leads", () => {
     const patched = await server.api("PATCH", `/leads/${lead.id}`, { credit_type: "infonavit", monthly_income: 25_000, property_type: "casa" });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ credit_type: "infonavit", monthly_income: 25_000, score: 6 + 8 + 8 });
-    const audit = server.sql("SELECT before, after FROM audit_logs WHERE action = 'lead.update' AND entity_id = ?", lead.id);
+    const audit = await server.sql("SELECT before, after FROM audit_logs WHERE action = 'lead.update' AND entity_id = ?", lead.id);
     expect(JSON.parse(audit[0].after)).toEqual({ credit_type: "infonavit", monthly_income: 25_000, property_type: "casa" });
     expect(JSON.parse(audit[0].before)).toEqual({ credit_type: null, monthly_income: null, property_type: null });
 
@@ -100,17 +100,17 @@ describe("pipeline moves", () => {
     expect(moved.body.lead.stage_changed_at).toBe(server.clock.now().toISOString());
     const history = (await server.api("GET", `/leads/${lead.id}`)).body.stage_history;
     expect(history.at(-1)).toMatchObject({ from_stage: "entrada", to_stage: "perfilamiento", reason: "Lead respondió inicial", forced: false });
-    expect(server.sql("SELECT COUNT(*) AS n FROM audit_logs WHERE action = 'lead.stage_change' AND entity_id = ?", lead.id)[0].n).toBe(1);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM audit_logs WHERE action = 'lead.stage_change' AND entity_id = ?", lead.id))[0].n).toBe(1);
   });
 
   it("refuses a skip or a step back without force (409, nothing written), allows it with force", async () => {
     const lead = await newLead({ name: "Saltar" });
-    const historyBefore = server.sql("SELECT COUNT(*) AS n FROM lead_stage_history")[0].n;
+    const historyBefore = (await server.sql("SELECT COUNT(*) AS n FROM lead_stage_history"))[0].n;
     const skip = await server.api("POST", `/pipeline/leads/${lead.id}/move-stage`, { new_stage: "agendado", reason: "x" });
     expect(skip.status).toBe(409);
     expect(skip.body.message).toMatch(/force/);
-    expect(server.sql("SELECT COUNT(*) AS n FROM lead_stage_history")[0].n).toBe(historyBefore);
-    expect(server.sql("SELECT pipeline_stage FROM leads WHERE id = ?", lead.id)[0].pipeline_stage).toBe("entrada");
+    expect((await server.sql("SELECT COUNT(*) AS n FROM lead_stage_history"))[0].n).toBe(historyBefore);
+    expect((await server.sql("SELECT pipeline_stage FROM leads WHERE id = ?", lead.id))[0].pipeline_stage).toBe("entrada");
 
     const forced = await server.api("POST", `/pipeline/leads/${lead.id}/move-stage`, { new_stage: "agendado", reason: "Cita por teléfono", force: true });
     expect(forced.status).toBe(200);
@@ -142,7 +142,7 @@ describe("auto-advance", () => {
     expect(notYet.body.missing.map((m: { code: string }) => m.code)).toEqual(["first_reply"]);
 
     // The lead writes: a stored inbound message is the first reply.
-    server.sql("INSERT INTO messages (lead_id, direction, channel, text, at) VALUES (?, 'inbound', 'telegram', 'hola', ?) RETURNING id", lead.id, server.clock.now().getTime());
+    await server.sql("INSERT INTO messages (lead_id, direction, channel, text, at) VALUES (?, 'inbound', 'telegram', 'hola', ?) RETURNING id", lead.id, server.clock.now().getTime());
     const moved = await server.api("POST", `/pipeline/leads/${lead.id}/auto-advance`);
     expect(moved.body).toMatchObject({ moved: true, from_stage: "entrada", to_stage: "perfilamiento", missing: [] });
     expect(moved.body.lead.score).toBe(2 + 0);

@@ -58,8 +58,8 @@ afterAll(async () => {
   await Promise.all([telegram.close(), openai.close(), realtime.close(), twilioFake.close()]);
 });
 
-const until = async (check: () => boolean) => {
-  for (let i = 0; i < 400 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+const until = async (check: () => boolean | Promise<boolean>) => {
+  for (let i = 0; i < 400 && !(await check()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
 };
 
 describe("log hygiene", () => {
@@ -94,7 +94,7 @@ describe("log hygiene", () => {
     realtime.emit({ type: "conversation.item.input_audio_transcription.completed", item_id: "i", content_index: 0, transcript: "mi número es 55 8765 4321" });
     realtime.drop();
     await stream.closed;
-    await until(() => server.sql("SELECT summary FROM voice_calls WHERE id = ?", call.call_id)[0].summary !== null);
+    await until(async () => (await server.sql("SELECT summary FROM voice_calls WHERE id = ?", call.call_id))[0].summary !== null);
 
     const log = lines.join("");
     expect(log).toContain("lead_id"); // the logs are real and carry ids

@@ -70,7 +70,10 @@ describe.skipIf(skip)("PostgreSQL migrations", () => {
     const rows = await query<{ tablename: string; indexname: string; indexdef: string }>(
       "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%_pkey'",
     );
-    const actual = rows.map(({ tablename, indexname, indexdef }) => {
+    // The search index is written by hand (migrations-pg 0003: an expression drizzle's schema cannot state); checked apart.
+    const search = rows.find((row) => row.indexname === "leads_search_trgm_idx");
+    expect(search?.indexdef).toMatch(/ON public\.leads USING gin \(prospecta_search_text\(.*gin_trgm_ops\)/);
+    const actual = rows.filter((row) => row !== search).map(({ tablename, indexname, indexdef }) => {
       const [, unique, columns = indexdef, predicate] = /^CREATE (UNIQUE )?INDEX .* USING btree \((.*?)\)(?: WHERE (.*))?$/.exec(indexdef) ?? [];
       return describeIndex(tablename, indexname, Boolean(unique), columns.replaceAll('"', ""), Boolean(predicate));
     });

@@ -1,4 +1,5 @@
 /** `GET /readyz`: ready only with the database answering, every migration applied and the scheduled jobs running; `/healthz` stays liveness. */
+import { testDialect } from "../support/test-database";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./test-server";
 
@@ -23,7 +24,9 @@ describe("readiness", () => {
 
   it("is not ready on a database that misses a migration of this build", async () => {
     // drizzle keys its record of applied migrations by their journal time (its id column stays null on SQLite).
-    server.sql('DELETE FROM "__drizzle_migrations" WHERE created_at = (SELECT MAX(created_at) FROM "__drizzle_migrations") RETURNING created_at');
+    // PostgreSQL keeps the record in drizzle's own schema.
+    const table = testDialect() === "postgres" ? 'drizzle."__drizzle_migrations"' : '"__drizzle_migrations"';
+    await server.sql(`DELETE FROM ${table} WHERE created_at = (SELECT MAX(created_at) FROM ${table}) RETURNING created_at`);
     expect(await readyz()).toMatchObject({ status: 503, body: { checks: { database: true, migrations: false } } });
   });
 });

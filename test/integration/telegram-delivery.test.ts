@@ -99,7 +99,7 @@ describe("a message whose delivery is unknown", () => {
     await start();
     const lead = await createLead(3101, "Dani Ruiz");
     const now = server!.clock.now().getTime();
-    const [appointment] = server!.sql(
+    const [appointment] = await server!.sql(
       "INSERT INTO appointments (lead_id, starts_at, ends_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
       lead.id,
       now + 20 * 3_600_000,
@@ -113,7 +113,7 @@ describe("a message whose delivery is unknown", () => {
 
     expect(telegram.delivered(3101)).toEqual([expect.objectContaining({ text: expect.stringMatching(/te recuerdo tu cita de mañana/) })]);
     expect(sendsTo(3101)).toHaveLength(1);
-    const [audit] = server!.sql("SELECT actor, entity, entity_id, after FROM audit_logs WHERE action = 'appointment.reminder_needs_review'");
+    const [audit] = await server!.sql("SELECT actor, entity, entity_id, after FROM audit_logs WHERE action = 'appointment.reminder_needs_review'");
     expect(audit).toMatchObject({ actor: "system:reminders", entity: "appointment", entity_id: appointment.id });
     expect(JSON.parse(audit.after)).toEqual({ kind: "24h", reason: expect.stringMatching(/ECONNRESET.*puede que el recordatorio haya llegado o no; no se reenvía/) });
   });
@@ -162,7 +162,7 @@ describe("what certainly did not arrive is retried, through one layer", () => {
     expect(logs.find((l) => l.lead_id === recovered.id)).toMatchObject({ status: "success", attempts: 3, error: null });
     expect(logs.find((l) => l.lead_id === given.id)).toMatchObject({ status: "failed", attempts: 3, error: "Telegram 502: Bad Gateway" });
     // A failed send is final for the step; the enrollment still ends normally.
-    expect(server!.sql("SELECT status FROM campaign_enrollments WHERE lead_id = ?", given.id)).toEqual([{ status: "completed" }]);
+    expect(await server!.sql("SELECT status FROM campaign_enrollments WHERE lead_id = ?", given.id)).toEqual([{ status: "completed" }]);
   });
 });
 
@@ -186,8 +186,8 @@ describe("one Telegram Api per process", () => {
       // Ana writes; the bot has its answer ready (stored) and sends it into the same queue.
       telegram.userSays(ana, "Busco una casa en Coyoacán");
       const stored = () => server!.sql("SELECT text FROM messages WHERE lead_id = ? AND direction = 'outbound'", lead.id);
-      await vi.waitFor(() => expect(stored()).toHaveLength(1), { timeout: 5000 });
-      botReply = stored()[0].text;
+      await vi.waitFor(async () => expect(await stored()).toHaveLength(1), { timeout: 5000 });
+      botReply = (await stored())[0].text;
       // Meanwhile another chat is answered: the bot is not stuck, only Ana's queue waits.
       telegram.userSays(beto, "Hola");
       await vi.waitFor(() => expect(telegram.delivered(beto.id)).toHaveLength(1), { timeout: 5000 });

@@ -79,7 +79,7 @@ describe("calls", () => {
     const response = await server.api("POST", "/calls/initiate", { lead_id: lead.id, campaign_id: null, agent_type: "perfilador" });
     expect(response.status).toBe(503);
     expect(response.body.message).toMatch(/VOICE_PROVIDER=twilio/);
-    expect(server.sql("SELECT COUNT(*) AS n FROM voice_calls")[0].n).toBe(0);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM voice_calls"))[0].n).toBe(0);
   });
 
   it("checks the request before answering 503", async () => {
@@ -90,14 +90,15 @@ describe("calls", () => {
   it("lists a lead's calls and shows one with its transcript and summary", async () => {
     const lead = (await server.api("POST", "/leads", { name: "Historial" })).body;
     const now = server.clock.now().getTime();
-    const [call] = server.sql(
+    const [call] = await server.sql(
       `INSERT INTO voice_calls (lead_id, agent_type, status, summary, created_at, updated_at)
        VALUES (?, 'financiero', 'completed', 'Ingreso de 40 mil, Infonavit', ?, ?) RETURNING id`,
       lead.id,
-      now,
-      now,
+      new Date(now),
+      new Date(now),
     );
-    server.sql("INSERT INTO call_transcripts (call_id, speaker, text, at) VALUES (?, 'agent', 'Hola', ?), (?, 'lead', 'Hola, ¿quién habla?', ?) RETURNING id", call.id, now, call.id, now + 1);
+    // The text is a value: server.sql takes every "?" for a placeholder, even inside a string.
+    await server.sql("INSERT INTO call_transcripts (call_id, speaker, text, at) VALUES (?, 'agent', 'Hola', ?), (?, 'lead', ?, ?) RETURNING id", call.id, new Date(now), call.id, "Hola, ¿quién habla?", new Date(now + 1));
 
     const list = await server.api("GET", `/calls/leads/${lead.id}`);
     expect(list.body).toHaveLength(1);

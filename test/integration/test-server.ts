@@ -1,4 +1,6 @@
-/** Starts the real product on an ephemeral port with a temporary SQLite file and a manual clock. */
+/** Starts the real product on an ephemeral port with a throwaway database (test/support/test-database.ts) and a manual clock. */
+import { createTestDatabase } from "../support/test-database";
+import { openRawSql } from "../support/raw-sql";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -76,7 +78,12 @@ export interface TestServer {
   baseUrl: string;
   /** Calls the API with the admin token; `token: null` sends none. */
   api<T = any>(method: string, path: string, body?: unknown, options?: { token?: string | null; rawBody?: string }): Promise<{ status: number; body: T }>;
-  sql<T = any>(query: string, ...params: unknown[]): T[];
+  /**
+   * Raw SQL on the product's database, `?` for each value (times as Dates),
+   * rows as SQLite answers them on either database (test/support/raw-sql.ts):
+   * the text must stick to SQL both understand.
+   */
+  sql<T = any>(query: string, ...params: unknown[]): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -84,8 +91,10 @@ export async function startTestServer(
   options: { seedSamples?: boolean; env?: Record<string, string>; logger?: Logger; retryBaseMs?: number; streamLimits?: Partial<StreamLimits> } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), "prospecta-test-"));
+  // A test may name its own database (a file to back up, one shared by two instances).
+  const database = options.env?.DATABASE_URL ? null : await createTestDatabase(dir);
   const config = loadConfig({
-    DATABASE_URL: join(dir, "test.db"),
+    ...(database && { DATABASE_URL: database.url }),
     ADMIN_API_TOKEN: TEST_TOKEN,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     NODE_ENV: "test",
@@ -101,6 +110,7 @@ export async function startTestServer(
     ...(options.streamLimits && { streamLimits: options.streamLimits }),
   });
   await prospecta.app.listen({ port: 0, host: "127.0.0.1" });
+  const raw = openRawSql(config.DATABASE_URL);
   const { port } = prospecta.app.server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
 
@@ -118,11 +128,11 @@ export async function startTestServer(
       const text = await response.text();
       return { status: response.status, body: text ? JSON.parse(text) : null };
     },
-    sql(query, ...params) {
-      return prospecta.db.$client.prepare(query).all(...params) as any[];
-    },
+    sql: (query, ...params) => raw.query(query, ...params),
     async close() {
+      await raw.close();
       await prospecta.close();
+      await database?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

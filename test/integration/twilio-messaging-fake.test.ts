@@ -30,15 +30,21 @@ interface Received {
 /** Our side of the webhooks: records each request and, like the product, answers 403 to a bad signature. */
 async function startWebhookReceiver(authToken: string) {
   const received: Received[] = [];
-  const server: Server = createServer(async (req, res) => {
-    const params = Object.fromEntries(new URLSearchParams(await readBody(req)));
-    const path = req.url ?? "/";
-    const url = `${PUBLIC_BASE}${path}`;
-    const signature = req.headers["x-twilio-signature"] as string | undefined;
-    const valid = signature !== undefined && twilio.validateRequest(authToken, signature, url, params);
-    received.push({ path, url, signature, idempotencyToken: req.headers["i-twilio-idempotency-token"] as string | undefined, params, valid });
-    res.writeHead(valid ? 200 : 403, { "content-type": "text/xml" });
-    res.end(valid ? "<Response/>" : "Invalid signature");
+  const server: Server = createServer((req, res) => {
+    // node:http does not wait for a handler: a body that cannot be read drops the connection.
+    readBody(req).then(
+      (body) => {
+        const params = Object.fromEntries(new URLSearchParams(body));
+        const path = req.url ?? "/";
+        const url = `${PUBLIC_BASE}${path}`;
+        const signature = req.headers["x-twilio-signature"] as string | undefined;
+        const valid = signature !== undefined && twilio.validateRequest(authToken, signature, url, params);
+        received.push({ path, url, signature, idempotencyToken: req.headers["i-twilio-idempotency-token"] as string | undefined, params, valid });
+        res.writeHead(valid ? 200 : 403, { "content-type": "text/xml" });
+        res.end(valid ? "<Response/>" : "Invalid signature");
+      },
+      (error: Error) => res.destroy(error),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {

@@ -1,11 +1,13 @@
 /** A call through /voice/stream: a Twilio Media Streams client ⇄ our bridge ⇄ a fake OpenAI Realtime server. */
-import { rmSync } from "node:fs";
-import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectMediaStream } from "../fakes/media-streams-client";
 import type { FakeRealtime } from "../fakes/openai-realtime";
 import type { FakeTwilio } from "../fakes/twilio-rest";
+import { openRawSql } from "../support/raw-sql";
+import { createTestDatabase } from "../support/test-database";
 import { startTestServer, type TestServer, voiceEnv } from "./test-server";
 import { placeAnsweredCall, startVoiceHarness, type VoiceHarness } from "./voice-call-helpers";
 
@@ -20,9 +22,9 @@ beforeAll(async () => {
 });
 afterAll(() => harness.close());
 
-const until = async (check: () => boolean, what: string, timeoutMs = 3000) => {
+const until = async (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 3000) => {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -64,7 +66,7 @@ describe("the voice bridge", () => {
 
     twilioSide.stop(call.call_sid);
     await twilioSide.closed;
-    await until(() => server.sql("SELECT summary FROM voice_calls WHERE id = ?", call.call_id)[0].summary !== null, "the summary");
+    await until(async () => (await server.sql("SELECT summary FROM voice_calls WHERE id = ?", call.call_id))[0].summary !== null, "the summary");
     const detail = (await server.api("GET", `/calls/${call.call_id}`)).body;
     expect(detail.transcript.map((t: { speaker: string; text: string }) => [t.speaker, t.text])).toEqual([
       ["agent", "Hola, te llamo de la inmobiliaria. ¿Es buen momento?"],
@@ -115,7 +117,7 @@ describe("the voice bridge", () => {
     const lead = (await server.api("POST", "/leads", { name: "Raúl", phone: "+525566660009" })).body;
     await server.api("POST", `/pipeline/leads/${lead.id}/move-stage`, { new_stage: "perfilamiento" });
     await server.prospecta.campaignEngine.idle();
-    const [log] = server.sql("SELECT status, detail FROM campaign_logs WHERE campaign_id = ? AND lead_id = ?", campaign.id, lead.id);
+    const [log] = await server.sql("SELECT status, detail FROM campaign_logs WHERE campaign_id = ? AND lead_id = ?", campaign.id, lead.id);
     expect(log.status).toBe("success");
     const { call_id: callId, call_sid: callSid } = JSON.parse(log.detail);
     expect(twilioFake.calls.at(-1)!.params.get("To")).toBe("+525566660009");
@@ -124,11 +126,11 @@ describe("the voice bridge", () => {
     twilioSide.start(callId, "financiero", callSid);
     await until(() => twilioSide.received.filter((m) => m.event === "media").length === 5, "the greeting");
     realtime.emit({ type: "conversation.item.input_audio_transcription.completed", item_id: "i", content_index: 0, transcript: "Tengo crédito Infonavit" });
-    await until(() => server.sql("SELECT COUNT(*) AS n FROM call_transcripts WHERE call_id = ?", callId)[0].n === 2, "the words");
+    await until(async () => (await server.sql("SELECT COUNT(*) AS n FROM call_transcripts WHERE call_id = ?", callId))[0].n === 2, "the words");
     twilioSide.stop(callSid);
     await twilioSide.closed;
-    await until(() => server.sql("SELECT summary FROM voice_calls WHERE id = ?", callId)[0].summary !== null, "finalisation");
-    const outcome = JSON.parse(server.sql("SELECT detail FROM campaign_logs WHERE campaign_id = ? AND lead_id = ?", campaign.id, lead.id)[0].detail).call_outcome;
+    await until(async () => (await server.sql("SELECT summary FROM voice_calls WHERE id = ?", callId))[0].summary !== null, "finalisation");
+    const outcome = JSON.parse((await server.sql("SELECT detail FROM campaign_logs WHERE campaign_id = ? AND lead_id = ?", campaign.id, lead.id))[0].detail).call_outcome;
     expect(outcome).toMatchObject({ end_reason: "el cliente colgó", learned: expect.arrayContaining(["credit_type"]) });
   });
 
@@ -151,7 +153,7 @@ describe("the voice bridge", () => {
     realtime.emit({ type: "response.function_call_arguments.done", response_id: "r", item_id: "f2", output_index: 0, call_id: "book_1", name: "agendar_cita", arguments: JSON.stringify({ inicio: offered.horarios[1].inicio }) });
     await until(() => outputs().length > before + 1, "the booking");
     expect(JSON.parse(outputs().at(-1)!.item.output)).toMatchObject({ ok: true, cita: offered.horarios[1].legible });
-    expect(server.sql("SELECT starts_at FROM appointments WHERE lead_id = ?", call.leadId)).toEqual([{ starts_at: Date.parse(offered.horarios[1].inicio) }]);
+    expect(await server.sql("SELECT starts_at FROM appointments WHERE lead_id = ?", call.leadId)).toEqual([{ starts_at: Date.parse(offered.horarios[1].inicio) }]);
     expect((await server.api("GET", `/leads/${call.leadId}`)).body.pipeline_stage).toBe("agendado");
     twilioSide.stop(call.call_sid);
     await twilioSide.closed;
@@ -178,7 +180,7 @@ describe("the voice bridge", () => {
 
     const lead = (await server.api("GET", `/leads/${call.leadId}`)).body;
     expect(lead).toMatchObject({ opted_out: true, handoff_at: expect.any(String) });
-    expect(server.sql("SELECT actor, action FROM audit_logs WHERE entity_id = ? AND action IN ('lead.handoff_requested', 'lead.update') ORDER BY id", call.leadId)).toEqual([
+    expect(await server.sql("SELECT actor, action FROM audit_logs WHERE entity_id = ? AND action IN ('lead.handoff_requested', 'lead.update') ORDER BY id", call.leadId)).toEqual([
       { actor: "voice:call", action: "lead.handoff_requested" },
       { actor: "voice:call", action: "lead.update" },
     ]);
@@ -195,11 +197,11 @@ describe("the voice bridge", () => {
     twilioSide.start(call.call_id, "financiero", call.call_sid);
     await until(() => twilioSide.received.filter((m) => m.event === "media").length === 5, "the greeting");
     realtime.emit({ type: "conversation.item.input_audio_transcription.completed", item_id: "i", content_index: 0, transcript: "Lo pagaría de contado" });
-    await until(() => server.sql("SELECT COUNT(*) AS n FROM call_transcripts WHERE call_id = ?", call.call_id)[0].n === 2, "the words");
+    await until(async () => (await server.sql("SELECT COUNT(*) AS n FROM call_transcripts WHERE call_id = ?", call.call_id))[0].n === 2, "the words");
     twilioSide.stop(call.call_sid);
     await twilioSide.closed;
-    await until(() => server.sql("SELECT financially_approved FROM leads WHERE id = ?", call.leadId)[0].financially_approved === 1, "the approval");
-    expect(server.sql("SELECT actor FROM audit_logs WHERE action = 'lead.financial_approval' AND entity_id = ?", call.leadId)).toEqual([{ actor: "system:approval" }]);
+    await until(async () => (await server.sql("SELECT financially_approved FROM leads WHERE id = ?", call.leadId))[0].financially_approved === 1, "the approval");
+    expect(await server.sql("SELECT actor FROM audit_logs WHERE action = 'lead.financial_approval' AND entity_id = ?", call.leadId)).toEqual([{ actor: "system:approval" }]);
   });
 
   it("a connection that sends garbage is closed without touching a call in progress", async () => {
@@ -232,10 +234,10 @@ describe("the voice bridge", () => {
     twilioSide.start(call.call_id, "financiero", call.call_sid);
     await until(() => twilioSide.received.filter((m) => m.event === "media").length === 5, "the greeting");
     realtime.emit({ type: "conversation.item.input_audio_transcription.completed", item_id: "item_u", content_index: 0, transcript: "Gano unos 40 mil al mes" });
-    await until(() => server.sql("SELECT COUNT(*) AS n FROM call_transcripts WHERE call_id = ?", call.call_id)[0].n === 2, "the caller's words");
+    await until(async () => (await server.sql("SELECT COUNT(*) AS n FROM call_transcripts WHERE call_id = ?", call.call_id))[0].n === 2, "the caller's words");
     realtime.drop();
     await twilioSide.closed;
-    await until(() => server.sql("SELECT summary FROM voice_calls WHERE id = ?", call.call_id)[0].summary !== null, "finalisation");
+    await until(async () => (await server.sql("SELECT summary FROM voice_calls WHERE id = ?", call.call_id))[0].summary !== null, "finalisation");
     const detail = (await server.api("GET", `/calls/${call.call_id}`)).body;
     expect(detail.summary).toMatch(/conexión con el modelo perdida/);
     // Twilio was asked to apologise and hang up, since the model can no longer speak.
@@ -248,9 +250,13 @@ describe("the voice bridge", () => {
 
 describe("the voice bridge at its limits", () => {
   it("a shutdown ends calls in progress politely and keeps their results", async () => {
+    // A database of its own, to read once the product has closed it.
+    const dir = mkdtempSync(join(tmpdir(), "prospecta-voice-shutdown-"));
+    const database = await createTestDatabase(dir, "shutdown");
     const own = await startTestServer({
       env: {
         ...voiceEnv(twilioFake, realtime),
+        DATABASE_URL: database.url,
       },
     });
     const lead = (await own.api("POST", "/leads", { name: "Apagado", phone: "+525566668888" })).body;
@@ -259,14 +265,14 @@ describe("the voice bridge at its limits", () => {
     const twilioSide = await connectMediaStream(`${own.baseUrl.replace("http", "ws")}/voice/stream`, { twilio: twilioFake });
     twilioSide.start(call.call_id, "perfilador", call.call_sid);
     await until(() => twilioSide.received.filter((m) => m.event === "media").length >= 5, "the greeting");
-    const file = own.prospecta.db.$client.name;
     await own.prospecta.close(); // what SIGTERM runs
     await twilioSide.closed;
     expect(twilioFake.updates.find((u) => u.sid === call.call_sid)?.params.get("Twiml")).toMatch(/Tenemos que terminar la llamada/);
-    const copy = new Database(file, { readonly: true });
-    expect((copy.prepare("SELECT summary FROM voice_calls WHERE id = ?").get(call.call_id) as { summary: string }).summary).toMatch(/servidor detenido/);
-    copy.close();
-    rmSync(dirname(file), { recursive: true, force: true });
+    const copy = openRawSql(database.url);
+    expect((await copy.query<{ summary: string }>("SELECT summary FROM voice_calls WHERE id = ?", call.call_id))[0]!.summary).toMatch(/servidor detenido/);
+    await copy.close();
+    await database.drop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
 
@@ -292,8 +298,8 @@ describe("the voice bridge at its limits", () => {
       await until(() => realtime.appendedAudio().length === appended + 1, "audio after the bad frames");
       await until(() => realtime.received.some((e) => e.type === "response.create" && /Se acabó el tiempo/.test(e.response?.instructions ?? "")), "the polite close");
       await twilioSide.closed;
-      await until(() => limited.sql("SELECT summary FROM voice_calls WHERE id = ?", call.call_id)[0].summary !== null, "finalisation");
-      expect(limited.sql("SELECT summary FROM voice_calls WHERE id = ?", call.call_id)[0].summary).toMatch(/tiempo máximo/);
+      await until(async () => (await limited.sql("SELECT summary FROM voice_calls WHERE id = ?", call.call_id))[0].summary !== null, "finalisation");
+      expect((await limited.sql("SELECT summary FROM voice_calls WHERE id = ?", call.call_id))[0].summary).toMatch(/tiempo máximo/);
     } finally {
       await limited.close();
     }

@@ -111,14 +111,14 @@ describe("refusals", () => {
     const third = await lead({ phone: "+525511110005" });
     const limited = await server.api("POST", "/calls/initiate", { lead_id: third.id, agent_type: "perfilador" });
     expect(limited.status).toBe(429);
-    expect(server.sql("SELECT COUNT(*) AS n FROM voice_calls WHERE lead_id = ?", third.id)[0].n).toBe(0);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM voice_calls WHERE lead_id = ?", third.id))[0].n).toBe(0);
   });
 
   it("respects calling hours unless forced", async () => {
     const night = await lead({ phone: "+525511110006" });
     server.clock.set("2026-01-16T05:00:00Z"); // 23:00 local
     // Free the concurrency slots taken by the previous test.
-    server.sql("UPDATE voice_calls SET status = 'completed' RETURNING id");
+    await server.sql("UPDATE voice_calls SET status = 'completed' RETURNING id");
     const refused = await server.api("POST", "/calls/initiate", { lead_id: night.id, agent_type: "perfilador" });
     expect(refused).toMatchObject({ status: 409, body: { message: expect.stringMatching(/horario de llamadas/) } });
     expect((await server.api("POST", "/calls/initiate", { lead_id: night.id, agent_type: "perfilador", force: true })).status).toBe(201);
@@ -126,13 +126,13 @@ describe("refusals", () => {
   });
 
   it("a number Twilio refuses fails the call with the provider's reason (502)", async () => {
-    server.sql("UPDATE voice_calls SET status = 'completed' RETURNING id");
+    await server.sql("UPDATE voice_calls SET status = 'completed' RETURNING id");
     const { id } = await lead({ phone: "+525511110007" });
     fake.rejectNumbers.add("+525511110007");
     const response = await server.api("POST", "/calls/initiate", { lead_id: id, agent_type: "perfilador" });
     expect(response.status).toBe(502);
     expect(response.body.message).toMatch(/Invalid 'To' Phone Number/);
-    expect(server.sql("SELECT status FROM voice_calls WHERE lead_id = ?", id)).toEqual([{ status: "failed" }]);
+    expect(await server.sql("SELECT status FROM voice_calls WHERE lead_id = ?", id)).toEqual([{ status: "failed" }]);
   });
 });
 
@@ -143,22 +143,22 @@ describe("webhook security and inbound calls", () => {
   });
 
   it("refuses a forged or missing signature with 403 and changes nothing", async () => {
-    const before = server.sql("SELECT COUNT(*) AS n FROM voice_calls")[0].n;
+    const before = (await server.sql("SELECT COUNT(*) AS n FROM voice_calls"))[0].n;
     expect((await webhook("/voice/incoming", { CallSid: "CAforged", From: "+525599990000", To: "+525500000000" }, "Zm9yZ2Vk")).status).toBe(403);
     const unsigned = await fetch(`${server.baseUrl}/voice/status`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "CallSid=CA1&CallStatus=completed" });
     expect(unsigned.status).toBe(403);
-    expect(server.sql("SELECT COUNT(*) AS n FROM voice_calls")[0].n).toBe(before);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM voice_calls"))[0].n).toBe(before);
   });
 
   it("answers an inbound call: a known number is its lead, an unknown one becomes a new lead", async () => {
     const known = await lead({ phone: "+525512120000" });
     const first = await webhook("/voice/incoming", { CallSid: "CAin1", From: "+525512120000", To: "+525500000000" });
     expect(first.body).toContain("<Connect><Stream");
-    expect(server.sql("SELECT lead_id, direction, status FROM voice_calls WHERE provider_call_sid = 'CAin1'")).toEqual([
+    expect(await server.sql("SELECT lead_id, direction, status FROM voice_calls WHERE provider_call_sid = 'CAin1'")).toEqual([
       { lead_id: known.id, direction: "inbound", status: "in_progress" },
     ]);
     await webhook("/voice/incoming", { CallSid: "CAin2", From: "+525534340000", To: "+525500000000" });
-    const [created] = server.sql("SELECT l.source, l.phone FROM voice_calls c JOIN leads l ON l.id = c.lead_id WHERE c.provider_call_sid = 'CAin2'");
+    const [created] = await server.sql("SELECT l.source, l.phone FROM voice_calls c JOIN leads l ON l.id = c.lead_id WHERE c.provider_call_sid = 'CAin2'");
     expect(created).toEqual({ source: "llamada_entrante", phone: "+525534340000" });
   });
 });

@@ -93,6 +93,6 @@ describe("the Realtime session", () => {
     await vi.waitFor(() => expect(twilioFake.updates.some((u) => u.sid === call.call_sid)).toBe(true));
     expect(twilioFake.refusedUpdates.filter((u) => u.sid === call.call_sid)).toEqual([]);
     expect(twilioFake.updates.find((u) => u.sid === call.call_sid)!.params.get("Twiml")).toMatch(/Una disculpa/);
-    await vi.waitFor(() => expect(server.sql("SELECT summary FROM voice_calls WHERE id = ?", call.call_id)[0].summary).toMatch(/conexión con el modelo perdida/));
+    await vi.waitFor(async () => expect((await server.sql("SELECT summary FROM voice_calls WHERE id = ?", call.call_id))[0].summary).toMatch(/conexión con el modelo perdida/));
   });
 });

@@ -52,7 +52,7 @@ describe("/voice/stream", () => {
     const { ws, closed } = await rawSocket();
     ws.send(JSON.stringify(frame(call.call_id, call.call_sid)));
     expect(await closed).toBe(1008);
-    expect(server.sql("SELECT stream_claimed_at FROM voice_calls WHERE id = ?", call.call_id)[0].stream_claimed_at).toBeNull();
+    expect((await server.sql("SELECT stream_claimed_at FROM voice_calls WHERE id = ?", call.call_id))[0].stream_claimed_at).toBeNull();
   });
 
   it("refuses a second stream for a call that is already streaming, and the first goes on", async () => {
@@ -96,7 +96,7 @@ describe("/voice/stream", () => {
     const appended = realtime.appendedAudio().length;
     flooder.side.speak(20_000);
     await flooder.side.closed;
-    await vi.waitFor(() => expect(server.sql("SELECT summary FROM voice_calls WHERE id = ?", flooder.call.call_id)[0].summary).toMatch(/stream inundado/));
+    await vi.waitFor(async () => expect((await server.sql("SELECT summary FROM voice_calls WHERE id = ?", flooder.call.call_id))[0].summary).toMatch(/stream inundado/));
     live.side.speak(5);
     await vi.waitFor(() => expect(realtime.appendedAudio().length).toBeGreaterThanOrEqual(appended + 5));
     // The model still reaches the live caller.

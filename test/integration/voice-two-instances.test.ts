@@ -9,21 +9,29 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { connectMediaStream } from "../fakes/media-streams-client";
+import { openRawSql, type RawSql } from "../support/raw-sql";
+import { createTestDatabase, type TestDatabase } from "../support/test-database";
 import { mediaReceived, placeAnsweredCall, startVoiceHarness, streamUrlOf, type VoiceHarness } from "./voice-call-helpers";
 import { startTestServer, type TestServer, voiceEnv } from "./test-server";
 
 const dir = mkdtempSync(join(tmpdir(), "prospecta-voice-two-"));
+let shared: TestDatabase;
 let harness: VoiceHarness;
 let other: TestServer;
+/** Raw SQL on the shared database (each server's `sql` looks at the database it made, not at DATABASE_URL). */
+let raw: RawSql;
 
 beforeAll(async () => {
-  const shared = { DATABASE_URL: join(dir, "shared.db") };
-  harness = await startVoiceHarness({ env: shared });
-  other = await startTestServer({ env: { ...voiceEnv(harness.twilioFake, harness.realtime), ...shared } });
+  shared = await createTestDatabase(dir, "shared");
+  harness = await startVoiceHarness({ env: { DATABASE_URL: shared.url } });
+  other = await startTestServer({ env: { ...voiceEnv(harness.twilioFake, harness.realtime), DATABASE_URL: shared.url } });
+  raw = openRawSql(shared.url);
 });
 afterAll(async () => {
+  await raw.close();
   await other.close();
   await harness.close();
+  await shared.drop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -42,11 +50,11 @@ describe("a call across two instances", () => {
     expect((await duplicate.closed).code).toBe(1008);
 
     realtime.emit({ type: "conversation.item.input_audio_transcription.completed", item_id: "u1", content_index: 0, transcript: "Busco casa en Zapopan de unos 4 millones" });
-    await vi.waitFor(() => expect(other.sql("SELECT COUNT(*) AS n FROM call_transcripts WHERE call_id = ?", call.call_id)[0].n).toBe(2));
+    await vi.waitFor(async () => expect((await raw.query("SELECT COUNT(*) AS n FROM call_transcripts WHERE call_id = ?", call.call_id))[0].n).toBe(2));
     side.stop(call.call_sid);
     await side.closed;
 
-    await vi.waitFor(() => expect(server.sql("SELECT summary FROM voice_calls WHERE id = ?", call.call_id)[0].summary).not.toBeNull());
+    await vi.waitFor(async () => expect((await raw.query("SELECT summary FROM voice_calls WHERE id = ?", call.call_id))[0].summary).not.toBeNull());
     const fromPlacer = (await server.api("GET", `/calls/${call.call_id}`)).body;
     const fromStreamer = (await other.api("GET", `/calls/${call.call_id}`)).body;
     expect(fromPlacer).toEqual(fromStreamer);

@@ -45,7 +45,7 @@ async function enter(campaignId: number, lead: { name: string; phone: string; lo
   await server.api("POST", `/pipeline/leads/${created.id}/move-stage`, { new_stage: "perfilamiento" });
   await server.prospecta.campaignEngine.idle();
   await fake.statusCallbacksIdle();
-  const [log] = server.sql("SELECT status, error, detail, needs_review FROM campaign_logs WHERE campaign_id = ? AND lead_id = ?", campaignId, created.id);
+  const [log] = await server.sql("SELECT status, error, detail, needs_review FROM campaign_logs WHERE campaign_id = ? AND lead_id = ?", campaignId, created.id);
   return { lead: created, log };
 }
 
@@ -76,8 +76,8 @@ describe("WhatsApp campaigns", () => {
     await server.prospecta.whatsapp!.idle();
     await server.prospecta.campaignEngine.idle();
     await fake.statusCallbacksIdle();
-    const lead = server.sql("SELECT id FROM leads WHERE whatsapp_id = '5213320000003'")[0];
-    const [log] = server.sql("SELECT status, detail FROM campaign_logs WHERE campaign_id = ? AND lead_id = ?", campaign, lead.id);
+    const lead = (await server.sql("SELECT id FROM leads WHERE whatsapp_id = '5213320000003'"))[0];
+    const [log] = await server.sql("SELECT status, detail FROM campaign_logs WHERE campaign_id = ? AND lead_id = ?", campaign, lead.id);
     expect(log.status).toBe("success");
     expect(JSON.parse(log.detail)).toMatchObject({ sent_as: "text" });
     const sent = fake.messagesTo("+5213320000003").find((m) => m.text.includes("sigues buscando"))!;
@@ -91,14 +91,14 @@ describe("WhatsApp campaigns", () => {
     await server.prospecta.whatsapp!.idle();
     // Twilio's clock says the session is closed (ours is behind): it accepts the text, then fails it.
     fake.forgetInbound(number);
-    const lead = server.sql("SELECT id FROM leads WHERE whatsapp_id = ?", number.slice(1))[0];
+    const lead = (await server.sql("SELECT id FROM leads WHERE whatsapp_id = ?", number.slice(1)))[0];
     await server.api("POST", `/pipeline/leads/${lead.id}/move-stage`, { new_stage: "calificacion_financiera", force: true });
     await server.prospecta.campaignEngine.idle();
     await fake.statusCallbacksIdle();
-    const [log] = server.sql("SELECT status, detail FROM campaign_logs WHERE campaign_id = ? AND lead_id = ?", campaign, lead.id);
+    const [log] = await server.sql("SELECT status, detail FROM campaign_logs WHERE campaign_id = ? AND lead_id = ?", campaign, lead.id);
     const detail = JSON.parse(log.detail);
     expect(detail.delivery).toEqual({ status: "failed", error_code: "63016" });
-    expect(server.sql("SELECT status, error_code FROM messages WHERE external_id = ?", detail.message_sid)[0]).toEqual({ status: "failed", error_code: "63016" });
+    expect((await server.sql("SELECT status, error_code FROM messages WHERE external_id = ?", detail.message_sid))[0]).toEqual({ status: "failed", error_code: "63016" });
   });
 
   it("marks a number Twilio refuses as unreachable on WhatsApp", async () => {
@@ -106,7 +106,7 @@ describe("WhatsApp campaigns", () => {
     fake.rejectNumbers.add("+5213320000004");
     const { lead, log } = await enter(campaign, { name: "Nadia", phone: "+5213320000004" });
     expect(log).toMatchObject({ status: "failed", error: expect.stringMatching(/21211/) });
-    expect(server.sql("SELECT whatsapp_unreachable_at FROM leads WHERE id = ?", lead.id)[0].whatsapp_unreachable_at).not.toBeNull();
+    expect((await server.sql("SELECT whatsapp_unreachable_at FROM leads WHERE id = ?", lead.id))[0].whatsapp_unreachable_at).not.toBeNull();
   });
 
   it("never resends a message whose delivery is unknown: the step needs review", async () => {

@@ -34,14 +34,14 @@ const settled = async () => {
 };
 /** What the lead received on WhatsApp, as text. */
 const received = (number: string) => fake.messagesTo(number).map((m) => m.text);
-const leadByWhatsapp = (digits: string) => server.sql("SELECT * FROM leads WHERE whatsapp_id = ?", digits)[0];
+const leadByWhatsapp = async (digits: string) => (await server.sql("SELECT * FROM leads WHERE whatsapp_id = ?", digits))[0];
 
 describe("a lead on WhatsApp", () => {
   it("comes from a click-to-WhatsApp ad, qualifies with the agents and books a slot by answering its number", async () => {
     const number = "+5213310000001";
     expect((await inbound().userFromAd(number, "Hola, me interesa el depa del anuncio")).status).toBe(200);
     await settled();
-    const lead = leadByWhatsapp("5213310000001");
+    const lead = await leadByWhatsapp("5213310000001");
     expect(lead).toMatchObject({ name: "Cliente WhatsApp", phone: number, source: "whatsapp_anuncio", pipeline_stage: "perfilamiento" });
     expect(JSON.parse(lead.source_detail)).toMatchObject({ ad_id: "120210000000000001", ad_headline: "Tu depa en la Roma" });
     expect(received(number)).toHaveLength(1);
@@ -54,16 +54,16 @@ describe("a lead on WhatsApp", () => {
     const offer = fake.messagesTo(number).at(-1)!;
     expect(offer.contentSid).toMatch(/^HX/);
     expect(offer.text).toMatch(/horarios disponibles[\s\S]*1\. [\s\S]*2\. [\s\S]*responde con el número/);
-    expect(leadByWhatsapp("5213310000001")).toMatchObject({ pipeline_stage: "calificacion_financiera", financially_approved: 1 });
+    expect(await leadByWhatsapp("5213310000001")).toMatchObject({ pipeline_stage: "calificacion_financiera", financially_approved: 1 });
 
     await inbound().userSays(number, "el 2");
     await settled();
-    expect(server.sql("SELECT COUNT(*) AS n FROM appointments WHERE lead_id = ?", lead.id)[0].n).toBe(1);
-    expect(leadByWhatsapp("5213310000001")).toMatchObject({ pipeline_stage: "agendado", pending_choices: null });
-    const history = server.sql("SELECT direction, channel FROM messages WHERE lead_id = ? ORDER BY id", lead.id);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM appointments WHERE lead_id = ?", lead.id))[0].n).toBe(1);
+    expect(await leadByWhatsapp("5213310000001")).toMatchObject({ pipeline_stage: "agendado", pending_choices: null });
+    const history = await server.sql("SELECT direction, channel FROM messages WHERE lead_id = ? ORDER BY id", lead.id);
     expect(history.every((m: { channel: string }) => m.channel === "whatsapp")).toBe(true);
     // Every reply carries Twilio's id, and its delivery report was stored.
-    const outbound = server.sql("SELECT external_id, status FROM messages WHERE lead_id = ? AND direction = 'outbound'", lead.id);
+    const outbound = await server.sql("SELECT external_id, status FROM messages WHERE lead_id = ? AND direction = 'outbound'", lead.id);
     expect(outbound.every((m: { external_id: string | null }) => m.external_id?.startsWith("SM"))).toBe(true);
     expect(outbound.every((m: { status: string }) => m.status === "read")).toBe(true);
   });
@@ -79,9 +79,9 @@ describe("a lead on WhatsApp", () => {
     expect(firstSlot).toMatch(/^book:\d+$/);
     await inbound().userPicks(number, { kind: "list", id: firstSlot, title: "Opción 1" });
     await settled();
-    const lead = leadByWhatsapp("5213310000012");
+    const lead = await leadByWhatsapp("5213310000012");
     expect(lead.pipeline_stage).toBe("agendado");
-    expect(server.sql("SELECT starts_at FROM appointments WHERE lead_id = ?", lead.id)).toEqual([{ starts_at: Number(firstSlot.slice(5)) * 60_000 }]);
+    expect(await server.sql("SELECT starts_at FROM appointments WHERE lead_id = ?", lead.id)).toEqual([{ starts_at: Number(firstSlot.slice(5)) * 60_000 }]);
   });
 
   it("reminds the appointment on WhatsApp: as text inside the window, as the approved template outside it", async () => {
@@ -90,8 +90,8 @@ describe("a lead on WhatsApp", () => {
         await inbound().userSays(number, text);
         await settled();
       }
-      const lead = leadByWhatsapp(number.slice(1));
-      return { lead, startsAt: server.sql("SELECT starts_at FROM appointments WHERE lead_id = ?", lead.id)[0].starts_at as number };
+      const lead = await leadByWhatsapp(number.slice(1));
+      return { lead, startsAt: (await server.sql("SELECT starts_at FROM appointments WHERE lead_id = ?", lead.id))[0].starts_at as number };
     };
     const start = server.clock.now();
     try {
@@ -126,24 +126,24 @@ describe("a lead on WhatsApp", () => {
     expect(known.channels).toEqual(["telegram", "phone"]);
     await inbound().userSays("+5213310000002", "Hola, soy Rosa, les escribo por aquí");
     await settled();
-    expect(server.sql("SELECT COUNT(*) AS n FROM leads WHERE phone = ?", "+5213310000002")[0].n).toBe(1);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM leads WHERE phone = ?", "+5213310000002"))[0].n).toBe(1);
     const lead = (await server.api("GET", `/leads/${known.id}`)).body;
     expect(lead).toMatchObject({ whatsapp_id: "5213310000002", telegram_chat_id: 880_002, name: "Rosa Méndez", channels: ["telegram", "whatsapp", "phone"] });
     const listed = (await server.api("GET", "/leads?q=Rosa")).body.items;
     expect(listed.map((l: { channels: string[] }) => l.channels)).toEqual([["telegram", "whatsapp", "phone"]]);
-    expect(server.sql("SELECT COUNT(*) AS n FROM messages WHERE lead_id = ? AND channel = 'whatsapp'", known.id)[0].n).toBe(2);
-    expect(server.sql("SELECT action FROM audit_logs WHERE entity_id = ? AND action = 'lead.channel_linked'", known.id)).toHaveLength(1);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM messages WHERE lead_id = ? AND channel = 'whatsapp'", known.id))[0].n).toBe(2);
+    expect(await server.sql("SELECT action FROM audit_logs WHERE entity_id = ? AND action = 'lead.channel_linked'", known.id)).toHaveLength(1);
   });
 
   it("opts out with BAJA and back in with ALTA", async () => {
     const number = "+5213310000003";
     await inbound().userSays(number, "BAJA");
     await settled();
-    expect(leadByWhatsapp("5213310000003").opted_out).toBe(1);
+    expect((await leadByWhatsapp("5213310000003")).opted_out).toBe(1);
     expect(received(number).at(-1)).toMatch(/ya no te enviaremos mensajes.*ALTA/);
     await inbound().userSays(number, "ALTA");
     await settled();
-    expect(leadByWhatsapp("5213310000003").opted_out).toBe(0);
+    expect((await leadByWhatsapp("5213310000003")).opted_out).toBe(0);
   });
 
   it("answers a voice note plainly, and a shared location fills the zone", async () => {
@@ -153,7 +153,7 @@ describe("a lead on WhatsApp", () => {
     expect(received(number).at(-1)).toMatch(/solo puedo leer mensajes de texto/);
     await inbound().userSharesLocation(number, { latitude: 20.67, longitude: -103.39, label: "Providencia, Guadalajara", address: "Av. Providencia 123" });
     await settled();
-    expect(leadByWhatsapp("5213310000004").location).toBe("Providencia, Guadalajara");
+    expect((await leadByWhatsapp("5213310000004")).location).toBe("Providencia, Guadalajara");
   });
 
   it("handles a message Twilio delivers twice once", async () => {
@@ -163,7 +163,7 @@ describe("a lead on WhatsApp", () => {
     await inbound().deliver(fields);
     await settled();
     expect(received(number)).toHaveLength(1);
-    expect(server.sql("SELECT COUNT(*) AS n FROM messages WHERE external_id = ?", fields.MessageSid)[0].n).toBe(1);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM messages WHERE external_id = ?", fields.MessageSid))[0].n).toBe(1);
   });
 
   it("a reply Twilio refuses for good marks the lead unreachable on WhatsApp, and nothing fails", async () => {
@@ -171,9 +171,9 @@ describe("a lead on WhatsApp", () => {
     fake.rejectNumbers.add(number);
     await inbound().userSays(number, "Hola, busco casa");
     await settled();
-    const lead = leadByWhatsapp("5213310000008");
+    const lead = await leadByWhatsapp("5213310000008");
     expect(lead.whatsapp_unreachable_reason).toMatch(/21211/);
-    expect(server.sql("SELECT status FROM messages WHERE lead_id = ? AND direction = 'outbound'", lead.id)).toEqual([{ status: "failed" }]);
+    expect(await server.sql("SELECT status FROM messages WHERE lead_id = ? AND direction = 'outbound'", lead.id)).toEqual([{ status: "failed" }]);
     const metrics = await (await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).text();
     expect(metrics).not.toMatch(/prospecta_handler_failures_total\{surface="whatsapp_webhook"\}/);
   });
@@ -185,11 +185,11 @@ describe("a lead on WhatsApp", () => {
     const [reply] = fake.messagesTo(number);
     await fake.postStatusCallback(reply!.sid, "sent");
     await fake.postStatusCallback(reply!.sid, "delivered");
-    expect(server.sql("SELECT status FROM messages WHERE external_id = ?", reply!.sid)[0].status).toBe("read");
+    expect((await server.sql("SELECT status FROM messages WHERE external_id = ?", reply!.sid))[0].status).toBe("read");
   });
 
   it("refuses a forged or missing signature with 403, and never answers odd bodies with a 5xx", async () => {
-    const before = server.sql("SELECT COUNT(*) AS n FROM messages")[0].n;
+    const before = (await server.sql("SELECT COUNT(*) AS n FROM messages"))[0].n;
     expect((await inbound().deliver(inbound().textFields("+5213310000007", "hola"), { signature: "Zm9yZ2Vk" })).status).toBe(403);
     expect((await inbound().deliver(inbound().textFields("+5213310000007", "hola"), { signature: null })).status).toBe(403);
     for (const odd of [{}, { From: "no es un número" }, { MessageSid: "x", From: "whatsapp:+1", To: "y", AccountSid: "AC1" }]) {
@@ -198,6 +198,6 @@ describe("a lead on WhatsApp", () => {
       expect(status).toBeLessThan(500);
     }
     await settled();
-    expect(server.sql("SELECT COUNT(*) AS n FROM messages")[0].n).toBe(before);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM messages"))[0].n).toBe(before);
   });
 });

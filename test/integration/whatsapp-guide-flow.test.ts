@@ -53,7 +53,7 @@ const says = async (text: string) => {
   await fake.inbound({ url: `${TEST_WEBHOOK_BASE}/whatsapp/incoming` }).userSays(NUMBER, text);
   await settled();
 };
-const row = () => server.sql("SELECT * FROM leads WHERE whatsapp_id = ?", NUMBER.slice(1))[0];
+const row = async () => (await server.sql("SELECT * FROM leads WHERE whatsapp_id = ?", NUMBER.slice(1)))[0];
 const toLead = () => fake.messagesTo(NUMBER).map((m) => m.text);
 const toAdmins = () => telegram.delivered(ADMIN_CHAT).map((m) => m.text);
 
@@ -67,12 +67,12 @@ describe("the guide's flow on WhatsApp", () => {
     // 1. The lead writes from the ad: a new lead with the ad as its source; the agent answers and the welcome goes out.
     await fake.inbound({ url: `${TEST_WEBHOOK_BASE}/whatsapp/incoming` }).userFromAd(NUMBER, "Hola, vi su anuncio", {}, { ProfileName: "Valeria Soto" });
     await settled();
-    expect(row()).toMatchObject({ name: "Valeria Soto", source: "whatsapp_anuncio", pipeline_stage: "perfilamiento" });
+    expect(await row()).toMatchObject({ name: "Valeria Soto", source: "whatsapp_anuncio", pipeline_stage: "perfilamiento" });
     expect(toLead().filter((t) => t.includes("Gracias por escribirnos"))).toHaveLength(1);
 
     // 2. Perfilamiento → calificación financiera, admins told; 3. approval and the slot list.
     await says("Busco un departamento en Roma o Condesa, CDMX, de hasta 3.5 millones");
-    expect(row().pipeline_stage).toBe("calificacion_financiera");
+    expect((await row()).pipeline_stage).toBe("calificacion_financiera");
     expect(toAdmins().some((t) => t.startsWith("✅ Perfil completo"))).toBe(true);
     await says("Lo pagaría de contado");
     expect(toAdmins().some((t) => t.startsWith("💰 Aprobado"))).toBe(true);
@@ -82,8 +82,8 @@ describe("the guide's flow on WhatsApp", () => {
     // 4. The lead taps the first slot: a Google Meet event, agendado, the link to the lead and the admins.
     await fake.inbound({ url: `${TEST_WEBHOOK_BASE}/whatsapp/incoming` }).userPicks(NUMBER, { kind: "list", id: offer.contentVariables!["2"]!, title: "Opción 1" });
     await settled();
-    expect(row().pipeline_stage).toBe("agendado");
-    const [appointment] = server.sql("SELECT * FROM appointments WHERE lead_id = ?", row().id);
+    expect((await row()).pipeline_stage).toBe("agendado");
+    const [appointment] = await server.sql("SELECT * FROM appointments WHERE lead_id = ?", (await row()).id);
     expect(appointment.meet_link).toMatch(/meet\.google\.com/);
     expect(toLead().at(-1)).toContain(appointment.meet_link);
     expect(toAdmins().some((t) => t.startsWith("📅 Cita agendada") && t.includes(appointment.meet_link))).toBe(true);
@@ -103,14 +103,14 @@ describe("the guide's flow on WhatsApp", () => {
     // 6. After the meeting: seguimiento; an admin closes the deal from Telegram.
     server.clock.set(new Date(appointment.ends_at + 60_000));
     await server.prospecta.booking.runDueReminders();
-    expect(row().pipeline_stage).toBe("seguimiento");
+    expect((await row()).pipeline_stage).toBe("seguimiento");
     const adminBefore = telegram.delivered(admin.id).length;
-    telegram.userSays(admin, `/mover ${row().id} ganado Firmó la promesa de compra`);
+    telegram.userSays(admin, `/mover ${(await row()).id} ganado Firmó la promesa de compra`);
     await telegram.waitForDelivered(telegram.delivered().length + 1);
     expect(telegram.delivered(admin.id).length).toBeGreaterThan(adminBefore);
-    expect(row().pipeline_stage).toBe("ganado");
+    expect((await row()).pipeline_stage).toBe("ganado");
 
-    const history = (await server.api("GET", `/leads/${row().id}`)).body.stage_history.map((h: { to_stage: string; actor: string }) => [h.to_stage, h.actor]);
+    const history = (await server.api("GET", `/leads/${(await row()).id}`)).body.stage_history.map((h: { to_stage: string; actor: string }) => [h.to_stage, h.actor]);
     expect(history).toEqual([
       ["entrada", "bot:lead"],
       ["perfilamiento", "bot:lead"],
@@ -121,6 +121,6 @@ describe("the guide's flow on WhatsApp", () => {
     ]);
     // Nothing went twice: every text the lead got on WhatsApp is distinct.
     expect(new Set(toLead()).size).toBe(toLead().length);
-    expect(server.sql("SELECT COUNT(*) AS n FROM messages WHERE lead_id = ? AND channel != 'whatsapp'", row().id)[0].n).toBe(0);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM messages WHERE lead_id = ? AND channel != 'whatsapp'", (await row()).id))[0].n).toBe(0);
   });
 });

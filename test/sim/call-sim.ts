@@ -54,7 +54,7 @@ const port = (prospecta.app.server.address() as AddressInfo).port;
 try {
   const call = await prospecta.services.calls.initiateCall({ lead_id: leadId, agent_type: values.agent as "perfilador" | "financiero", force: true }, "sim");
   console.log(`Llamada #${call.id} a ${call.to_number} (${call.provider_call_sid})`);
-  prospecta.services.calls.applyStatus({ callId: call.id, callSid: call.provider_call_sid!, status: "in-progress" });
+  await prospecta.services.calls.applyStatus({ callId: call.id, callSid: call.provider_call_sid!, status: "in-progress" });
 
   twilio.answer(call.provider_call_sid!);
   const caller = await connectMediaStream(`ws://127.0.0.1:${port}/voice/stream`, { twilio });
@@ -69,12 +69,12 @@ try {
   await caller.closed;
   await new Promise((resolve) => setTimeout(resolve, 200));
 
-  const result = prospecta.services.calls.getCallWithTranscript(call.id);
+  const result = await prospecta.services.calls.getCallWithTranscript(call.id);
   console.log("\nTranscripción:");
   for (const line of result.transcript) console.log(`  ${line.speaker === "agent" ? "Agente" : "Cliente"}: ${line.text}`);
   console.log(`\nResumen: ${result.summary}`);
   console.log(`Datos: ${JSON.stringify(result.extracted)}`);
-  const lead = prospecta.services.leads.requireLead(leadId);
+  const lead = await prospecta.services.leads.requireLead(leadId);
   console.log(`Lead #${lead.id}: etapa ${lead.pipeline_stage}, puntuación ${lead.score}`);
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);

@@ -8,6 +8,8 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql, type SQL } from "drizzle-orm";
+import { rawRows } from "../../db/prepared";
 import { createManualClock } from "../../src/clock";
 import { loadConfig } from "../../src/config";
 import { STAGE_LABELS, type PipelineStage } from "../../src/domain/vocabulary";
@@ -27,9 +29,9 @@ const admin = { id: 700_099, first_name: "Laura" };
 const say = (who: string, text: string) => console.log(`   ${who}: ${text.replace(/\n/g, "\n      ")}`);
 const step = (title: string) => console.log(`\n▶ ${title}`);
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-async function until(check: () => boolean, what: string) {
+async function until(check: () => boolean | Promise<boolean>, what: string) {
   for (let i = 0; i < 500; i++) {
-    if (check()) return;
+    if (await check()) return;
     await pause(10);
   }
   throw new Error(`la demo se quedó esperando: ${what}`);
@@ -78,8 +80,10 @@ await prospecta.app.listen({ port: 0, host: "127.0.0.1" });
 productUrl = `http://127.0.0.1:${(prospecta.app.server.address() as { port: number }).port}`;
 await prospecta.startBot();
 const { services, campaignEngine, booking, db } = prospecta;
-const row = () => db.$client.prepare("SELECT * FROM leads WHERE telegram_chat_id = ?").get(lead.id) as Record<string, any>;
-const stage = () => STAGE_LABELS[row().pipeline_stage as PipelineStage];
+/** The first row of a raw query on the product's database. */
+const firstRow = async (query: SQL) => (await db.run((q) => rawRows<Record<string, any>>(q, query)))[0]!;
+const row = () => firstRow(sql`SELECT * FROM leads WHERE telegram_chat_id = ${lead.id}`);
+const stage = async () => STAGE_LABELS[(await row()).pipeline_stage as PipelineStage];
 let seen = 0;
 async function showLeadInbox(minimum: number) {
   await until(() => telegram.delivered(lead.id).length >= seen + minimum, "mensajes al lead");
@@ -96,32 +100,33 @@ async function leadWrites(text: string, answers: number) {
 
 try {
   step("La agencia activa la campaña de ejemplo «Bienvenida Leads Nuevos» y una de calificación por llamada");
-  services.campaigns.updateCampaign(1, { status: "active" }, "demo");
-  const call = services.campaigns.createCampaign({ name: "Calificación por llamada", channel: "telegram", triggered_by: "stage_change", trigger_condition: { stage: "calificacion_financiera" } }, "demo");
-  services.campaigns.addStep(call.id, { step_number: 1, action: "start_call", agent_type: "financiero", delay_hours: 0.5 }, "demo");
-  services.campaigns.updateCampaign(call.id, { status: "active" }, "demo");
+  await services.campaigns.updateCampaign(1, { status: "active" }, "demo");
+  const call = await services.campaigns.createCampaign({ name: "Calificación por llamada", channel: "telegram", triggered_by: "stage_change", trigger_condition: { stage: "calificacion_financiera" } }, "demo");
+  await services.campaigns.addStep(call.id, { step_number: 1, action: "start_call", agent_type: "financiero", delay_hours: 0.5 }, "demo");
+  await services.campaigns.updateCampaign(call.id, { status: "active" }, "demo");
 
   step("1. Un lead llega desde un anuncio de Facebook y abre el bot");
   await leadWrites("/start fb_ads_roma", 2);
-  console.log(`   Etapa: ${stage()} · origen: ${row().source}`);
+  console.log(`   Etapa: ${await stage()} · origen: ${(await row()).source}`);
 
   step("2. Un día después la campaña lo mueve a perfilamiento");
   clock.advance(24 * HOUR);
   await campaignEngine.runPass();
-  console.log(`   Etapa: ${stage()}`);
+  console.log(`   Etapa: ${await stage()}`);
 
   step("3. El lead cuenta qué busca: el agente extrae y avanza solo");
   await leadWrites("Busco un depa en la Roma o la Condesa, unos 3.5 millones", 2);
   telegram.pushUpdate({ message: { message_id: 1, from: { ...lead, is_bot: false }, chat: { id: lead.id, type: "private" }, date: 1_768_500_000, contact: { phone_number: "5215512349876", first_name: "Valeria", user_id: lead.id } } });
   say("Valeria", "(comparte su teléfono con el botón)");
   await showLeadInbox(1);
-  console.log(`   Etapa: ${stage()} · perfil: ${row().property_type}, ${row().location}, hasta ${row().budget_max} · tel. guardado`);
+  const profile = await row();
+  console.log(`   Etapa: ${await stage()} · perfil: ${profile.property_type}, ${profile.location}, hasta ${profile.budget_max} · tel. guardado`);
 
   step("4. Media hora después la campaña de calificación llama (Twilio + OpenAI Realtime)");
   clock.advance(HOUR);
   await campaignEngine.runPass();
-  const placed = db.$client.prepare("SELECT * FROM voice_calls WHERE lead_id = ?").get(row().id) as Record<string, any>;
-  services.calls.applyStatus({ callId: placed.id, callSid: placed.provider_call_sid, status: "in-progress" });
+  const placed = await firstRow(sql`SELECT * FROM voice_calls WHERE lead_id = ${(await row()).id}`);
+  await services.calls.applyStatus({ callId: placed.id, callSid: placed.provider_call_sid, status: "in-progress" });
   const port = (prospecta.app.server.address() as { port: number }).port;
   const phone = await connectMediaStream(`ws://127.0.0.1:${port}/voice/stream`);
   phone.start(placed.id, "financiero", placed.provider_call_sid);
@@ -131,8 +136,9 @@ try {
   await pause(100);
   phone.stop(placed.provider_call_sid);
   await phone.closed;
-  await until(() => row().financially_approved === 1, "la aprobación");
-  const detail = services.calls.getCallWithTranscript(placed.id);
+  // SQLite answers the flag as 0/1, PostgreSQL as true/false.
+  await until(async () => Boolean((await row()).financially_approved), "la aprobación");
+  const detail = await services.calls.getCallWithTranscript(placed.id);
   for (const line of detail.transcript) say(line.speaker === "agent" ? "Agente de voz" : "Valeria (voz)", line.text);
   console.log(`   Resumen: ${detail.summary}`);
   console.log(`   Aprobada financieramente: sí (regla: pago de contado)`);
@@ -144,10 +150,10 @@ try {
   say("Valeria", `(toca «${buttons[0]!.text}»)`);
   telegram.userPresses(lead, buttons[0]!.callback_data, offer.message_id);
   await showLeadInbox(1);
-  console.log(`   Etapa: ${stage()}`);
+  console.log(`   Etapa: ${await stage()}`);
 
   step("6. Recordatorios 24 h y 1 h antes; tras la reunión, seguimiento");
-  const appointment = db.$client.prepare("SELECT * FROM appointments WHERE lead_id = ?").get(row().id) as { starts_at: number; ends_at: number };
+  const appointment = (await firstRow(sql`SELECT * FROM appointments WHERE lead_id = ${(await row()).id}`)) as { starts_at: number; ends_at: number };
   clock.set(new Date(appointment.starts_at - 23 * HOUR));
   await booking.runDueReminders();
   clock.set(new Date(appointment.starts_at - 30 * 60_000));
@@ -155,12 +161,13 @@ try {
   await showLeadInbox(2);
   clock.set(new Date(appointment.ends_at + 60_000));
   await booking.runDueReminders();
-  console.log(`   Etapa: ${stage()}`);
+  console.log(`   Etapa: ${await stage()}`);
 
   step("7. Una asesora cierra la venta desde Telegram");
   const before = telegram.delivered(admin.id).length;
-  say("Laura (admin)", `/mover ${row().id} ganado Firmó la promesa de compra`);
-  telegram.userSays(admin, `/mover ${row().id} ganado Firmó la promesa de compra`);
+  const leadId = (await row()).id;
+  say("Laura (admin)", `/mover ${leadId} ganado Firmó la promesa de compra`);
+  telegram.userSays(admin, `/mover ${leadId} ganado Firmó la promesa de compra`);
   await until(() => telegram.delivered(admin.id).length > before, "la respuesta al admin");
   say("Bot → Laura", telegram.delivered(admin.id).at(-1)!.text);
   console.log("\n   Avisos que recibió el grupo de asesores:");
@@ -183,11 +190,11 @@ try {
   await diegoWrites("Tengo crédito preaprobado", () => inbound.userSays(diego, "Tengo crédito preaprobado"));
   const list = whatsapp.messagesTo(diego).at(-1)!;
   await diegoWrites("(toca «Opción 1» en la lista)", () => inbound.userPicks(diego, { kind: "list", id: list.contentVariables?.["2"] ?? "", title: "Opción 1" }));
-  const diegoRow = db.$client.prepare("SELECT * FROM leads WHERE whatsapp_id = ?").get(diego.slice(1)) as Record<string, any>;
+  const diegoRow = await firstRow(sql`SELECT * FROM leads WHERE whatsapp_id = ${diego.slice(1)}`);
   console.log(`   Etapa: ${STAGE_LABELS[diegoRow.pipeline_stage as PipelineStage]} · origen: ${diegoRow.source} (anuncio ${JSON.parse(diegoRow.source_detail).ad_id})`);
 
   step("Métricas del pipeline");
-  const metrics = services.pipeline.metrics();
+  const metrics = await services.pipeline.metrics();
   for (const s of metrics.stages) console.log(`   ${STAGE_LABELS[s.stage].padEnd(24)} ${String(s.count).padStart(3)}`);
   console.log(`   Ganados: ${metrics.totals.won} · tasa de cierre: ${metrics.totals.win_rate === null ? "—" : `${Math.round(metrics.totals.win_rate * 100)}%`}`);
   console.log("\nListo: todo esto corrió en esta máquina, sin llaves ni red.");

@@ -78,6 +78,8 @@ export async function startPostgresCluster({ database = "prospecta_test" } = {})
         "fsync = off",
         "synchronous_commit = off",
         "full_page_writes = off",
+        // A whole test run shares one cluster (TEST_DATABASE=postgres): many products, each with its pool.
+        "max_connections = 400",
         "",
       ].join("\n"),
     );
@@ -128,11 +130,22 @@ function freePort(): Promise<number> {
   });
 }
 
-async function createDatabase(adminUrl: string, database: string): Promise<void> {
+/** Creates `database` on the server at `adminUrl`, as a copy of `template` when one is named. */
+export async function createDatabase(adminUrl: string, database: string, template?: string): Promise<void> {
+  await asAdmin(adminUrl, (client) =>
+    client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}${template ? ` TEMPLATE ${client.escapeIdentifier(template)}` : ""}`),
+  );
+}
+
+export async function dropDatabase(adminUrl: string, database: string): Promise<void> {
+  await asAdmin(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(database)} WITH (FORCE)`));
+}
+
+async function asAdmin(adminUrl: string, work: (client: pg.Client) => Promise<unknown>): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
-    await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+    await work(client);
   } finally {
     await client.end();
   }

@@ -28,8 +28,12 @@ describe("config", () => {
     }
   });
 
-  it("takes DATABASE_URL as a SQLite file, refusing a URL instead of making a file of it", () => {
-    expect(() => loadConfig({ DATABASE_URL: "postgres://prospecta@db.example/prospecta" })).toThrow(/DATABASE_URL: PostgreSQL aún no está disponible/);
+  it("takes DATABASE_URL as a SQLite file or a PostgreSQL URL, refusing any other URL instead of making a file of it", () => {
+    const token = { ADMIN_API_TOKEN: "token-de-administracion-0123456789" };
+    expect(loadConfig({ DATABASE_URL: "postgres://prospecta@db.example/prospecta", ...token }).DATABASE_URL).toBe("postgres://prospecta@db.example/prospecta");
+    expect(loadConfig({ DATABASE_URL: "postgresql://prospecta@db.example:5433/prospecta", ...token }).DATABASE_URL).toMatch(/^postgresql:/);
+    // Instances sharing PostgreSQL share no folder where a generated token could be kept.
+    expect(() => loadConfig({ DATABASE_URL: "postgres://prospecta@db.example/prospecta" })).toThrow(/ADMIN_API_TOKEN: obligatorio con PostgreSQL/);
     expect(() => loadConfig({ DATABASE_URL: "mysql://x@y/z" })).toThrow(/DATABASE_URL: debe ser la ruta de un archivo SQLite/);
     expect(loadConfig({ DATABASE_URL: "./data/otra.db" }).DATABASE_URL).toBe("./data/otra.db");
   });

@@ -8,7 +8,7 @@ import { startLeadTurn } from "../../src/services/lead-turn";
 const thursday = new Date("2026-01-15T16:00:00.000Z");
 const lead = (fields: Partial<Lead>) =>
   ({ id: 1, pipeline_stage: "calificacion_financiera", financially_approved: false, pending_choices: null, ...fields }) as Lead;
-const turnOf = (fields: Partial<Lead>) => startLeadTurn(lead(fields), () => ({ lead: lead(fields), learned: {}, moved: [], approval: null }));
+const turnOf = (fields: Partial<Lead>) => startLeadTurn(lead(fields), async () => ({ lead: lead(fields), learned: {}, moved: [], approval: null }));
 
 describe("offering slots", () => {
   it.each([

@@ -36,7 +36,7 @@ export function campaignRoutes(services: Services, engine: CampaignEngine): Fast
     app.post(
       "/campaigns",
       { schema: { tags, summary: "Crear una campaña (en draft)", body: createCampaignBody, response: { 201: campaignSchema, ...commonErrors } } },
-      async (request, reply) => reply.code(201).send(services.campaigns.createCampaign(request.body, ADMIN_ACTOR)),
+      async (request, reply) => reply.code(201).send(await services.campaigns.createCampaign(request.body, ADMIN_ACTOR)),
     );
 
     app.get(
@@ -76,7 +76,7 @@ export function campaignRoutes(services: Services, engine: CampaignEngine): Fast
           response: { 201: stepSchema, 409: errorResponse, ...commonErrors },
         },
       },
-      async (request, reply) => reply.code(201).send(services.campaigns.addStep(request.params.id, request.body, ADMIN_ACTOR)),
+      async (request, reply) => reply.code(201).send(await services.campaigns.addStep(request.params.id, request.body, ADMIN_ACTOR)),
     );
 
     app.get(
@@ -90,7 +90,7 @@ export function campaignRoutes(services: Services, engine: CampaignEngine): Fast
       { schema: { tags, summary: "Ejecuciones de una campaña", params: idParams, querystring: logsQuery, response: { 200: logsPage, ...commonErrors } } },
       async (request) => {
         const { skip, limit } = request.query;
-        return { ...services.campaigns.logs(request.params.id, request.query), skip, limit };
+        return { ...(await services.campaigns.logs(request.params.id, request.query)), skip, limit };
       },
     );
   };

@@ -18,7 +18,7 @@ export function leadRoutes(services: Services): FastifyPluginAsyncZod {
           response: { 201: leadSchema, 409: errorResponse, ...commonErrors },
         },
       },
-      async (request, reply) => reply.code(201).send(leadView(services.leads.createLead(request.body, ADMIN_ACTOR))),
+      async (request, reply) => reply.code(201).send(leadView(await services.leads.createLead(request.body, ADMIN_ACTOR))),
     );
 
     app.get(
@@ -26,14 +26,14 @@ export function leadRoutes(services: Services): FastifyPluginAsyncZod {
       { schema: { tags: ["leads"], summary: "Listar y buscar leads", querystring: listLeadsQuery, response: { 200: pageOf(leadSchema), ...commonErrors } } },
       async (request) => {
         const { skip, limit } = request.query;
-        return { ...leadPageView(services.leads.listLeads(request.query)), skip, limit };
+        return { ...leadPageView(await services.leads.listLeads(request.query)), skip, limit };
       },
     );
 
     app.get(
       "/leads/:id",
       { schema: { tags: ["leads"], summary: "Un lead con su historial de etapas", params: idParams, response: { 200: leadWithHistorySchema, ...commonErrors } } },
-      async (request) => leadView(services.leads.getLeadWithHistory(request.params.id)),
+      async (request) => leadView(await services.leads.getLeadWithHistory(request.params.id)),
     );
 
     app.patch(
@@ -47,7 +47,7 @@ export function leadRoutes(services: Services): FastifyPluginAsyncZod {
           response: { 200: leadSchema, 409: errorResponse, ...commonErrors },
         },
       },
-      async (request) => leadView(services.leads.updateLead(request.params.id, request.body, ADMIN_ACTOR)),
+      async (request) => leadView(await services.leads.updateLead(request.params.id, request.body, ADMIN_ACTOR)),
     );
   };
 }

@@ -30,7 +30,7 @@ export function pipelineRoutes(services: Services): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const change = services.pipeline.moveLeadToStage(request.params.id, request.body, ADMIN_ACTOR);
+        const change = await services.pipeline.moveLeadToStage(request.params.id, request.body, ADMIN_ACTOR);
         return { ...change, lead: leadView(change.lead) };
       },
     );
@@ -46,7 +46,7 @@ export function pipelineRoutes(services: Services): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const result = services.pipeline.autoAdvance(request.params.id, ADMIN_ACTOR);
+        const result = await services.pipeline.autoAdvance(request.params.id, ADMIN_ACTOR);
         return { ...result, lead: leadView(result.lead) };
       },
     );
@@ -57,7 +57,7 @@ export function pipelineRoutes(services: Services): FastifyPluginAsyncZod {
       async (request) => {
         const { stage } = request.params;
         const { skip, limit } = request.query;
-        return { ...leadPageView(services.pipeline.listStageLeads(stage, skip, limit)), stage, skip, limit };
+        return { ...leadPageView(await services.pipeline.listStageLeads(stage, skip, limit)), stage, skip, limit };
       },
     );
 
@@ -75,7 +75,7 @@ export function pipelineRoutes(services: Services): FastifyPluginAsyncZod {
       async (request) => {
         const { stage } = request.params;
         const { inactivity_days, skip, limit } = request.query;
-        return { ...leadPageView(services.pipeline.listInactiveLeads(stage, inactivity_days, skip, limit)), stage, inactivity_days, skip, limit };
+        return { ...leadPageView(await services.pipeline.listInactiveLeads(stage, inactivity_days, skip, limit)), stage, inactivity_days, skip, limit };
       },
     );
 

@@ -12,7 +12,7 @@ export function templateRoutes(services: Services): FastifyPluginAsyncZod {
     app.post(
       "/templates",
       { schema: { tags, summary: "Crear una plantilla", body: createTemplateBody, response: { 201: savedTemplateSchema, ...commonErrors } } },
-      async (request, reply) => reply.code(201).send(services.templates.createTemplate(request.body, ADMIN_ACTOR)),
+      async (request, reply) => reply.code(201).send(await services.templates.createTemplate(request.body, ADMIN_ACTOR)),
     );
 
     app.get(
@@ -39,7 +39,7 @@ export function templateRoutes(services: Services): FastifyPluginAsyncZod {
       "/templates/:id",
       { schema: { tags, summary: "Borrar una plantilla (no si la usa una campaña vigente)", params: idParams, response: { 204: z.null(), 409: errorResponse, ...commonErrors } } },
       async (request, reply) => {
-        services.templates.deleteTemplate(request.params.id, ADMIN_ACTOR);
+        await services.templates.deleteTemplate(request.params.id, ADMIN_ACTOR);
         return reply.code(204).send(null);
       },
     );

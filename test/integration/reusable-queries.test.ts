@@ -1,0 +1,90 @@
+/**
+ * Queries built once (db/prepared.ts) behave as the queries they replace, on
+ * both databases: values mapped by their column, nulls written as nulls, each
+ * set of columns its own statement, run inside the transaction that is open,
+ * and kept per database.
+ */
+import { describe, expect, it } from "vitest";
+import { migrateDatabase, openDatabase } from "../../db/client";
+import { sqliteDatabase, type Database } from "../../db/database";
+import { findLead, insertLead, savePendingChoices, updateLeadRow } from "../../db/repositories/leads-repository";
+import { findMessageByExternalId, insertMessage, markMessageSent } from "../../db/repositories/messages-repository";
+import { rawRows } from "../../db/prepared";
+import { sql } from "drizzle-orm";
+import { DIALECTS, skipPostgres, useBothDatabases } from "../support/both-databases";
+
+const databaseFor = useBothDatabases();
+
+const at = new Date("2026-03-01T18:30:00.123Z");
+const newLead = (database: Database, name: string) =>
+  database.run((q) =>
+    insertLead(q, { name, source: "api", pipeline_stage: "entrada", stage_changed_at: at, last_activity_at: at, created_at: at, updated_at: at }),
+  );
+
+describe.each(DIALECTS)("reusable queries on %s", (dialect) => {
+  const skip = dialect === "postgres" && skipPostgres;
+
+  it.skipIf(skip)("map dates, booleans and JSON through their columns and write nulls as nulls", async () => {
+    const database = databaseFor(dialect);
+    const lead = await newLead(database, "Ana");
+    expect(lead).toMatchObject({ name: "Ana", email: null, opted_out: false, stage_changed_at: at });
+
+    const later = new Date(at.getTime() + 60_000);
+    expect(
+      await database.run((q) => updateLeadRow(q, lead.id, { handoff_at: later, opted_out: true, source_detail: { ad_id: "1" }, updated_at: later })),
+    ).toMatchObject({ handoff_at: later, opted_out: true, source_detail: { ad_id: "1" } });
+    // The same columns set to null: a statement of its own, and no mapping of null (a time or JSON column would refuse it).
+    expect(await database.run((q) => updateLeadRow(q, lead.id, { handoff_at: null, source_detail: null, updated_at: later }))).toMatchObject({
+      handoff_at: null,
+      source_detail: null,
+    });
+    expect(await database.run((q) => rawRows(q, sql`SELECT handoff_at, source_detail FROM leads WHERE id = ${lead.id}`))).toEqual([
+      { handoff_at: null, source_detail: null },
+    ]);
+
+    await database.run((q) => savePendingChoices(q, lead.id, [{ id: "a", label: "jueves 10:00" }]));
+    expect((await database.run((q) => findLead(q, lead.id)))!.pending_choices).toEqual([{ id: "a", label: "jueves 10:00" }]);
+    await database.run((q) => savePendingChoices(q, lead.id, null));
+    expect((await database.run((q) => findLead(q, lead.id)))!.pending_choices).toBeNull();
+  });
+
+  it.skipIf(skip)("leave out undefined values instead of writing them", async () => {
+    const database = databaseFor(dialect);
+    const lead = await newLead(database, "Beto");
+    const updated = await database.run((q) => updateLeadRow(q, lead.id, { name: undefined, email: "beto@example.com" }));
+    expect(updated).toMatchObject({ name: "Beto", email: "beto@example.com" });
+  });
+
+  it.skipIf(skip)("run inside the open transaction: a rollback takes their writes back", async () => {
+    const database = databaseFor(dialect);
+    const lead = await newLead(database, "Carla");
+    const message = await database.run((q) => insertMessage(q, { lead_id: lead.id, direction: "outbound", channel: "whatsapp", text: "Hola", at }));
+    await expect(
+      database.transaction(async (tx) => {
+        await markMessageSent(tx, message.id, `SM-${dialect}`, "sent", at);
+        expect((await findMessageByExternalId(tx, "whatsapp", `SM-${dialect}`))?.id).toBe(message.id);
+        throw new Error("refused");
+      }),
+    ).rejects.toThrow("refused");
+    expect(await database.run((q) => findMessageByExternalId(q, "whatsapp", `SM-${dialect}`))).toBeUndefined();
+  });
+});
+
+describe("reusable queries on SQLite", () => {
+  it("are kept per database: another database gets queries of its own", async () => {
+    const open = () => {
+      const db = openDatabase(":memory:");
+      migrateDatabase(db);
+      return sqliteDatabase(db);
+    };
+    const [one, other] = [open(), open()];
+    try {
+      await newLead(one, "Dora");
+      expect(await other.run((q) => findLead(q, 1))).toBeUndefined();
+      expect((await one.run((q) => findLead(q, 1)))?.name).toBe("Dora");
+    } finally {
+      await one.close();
+      await other.close();
+    }
+  });
+});
