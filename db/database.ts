@@ -28,6 +28,7 @@ import { drizzle as drizzlePg, type NodePgDatabase } from "drizzle-orm/node-post
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import pg from "pg";
+import { Logger as JobEngineLogger, runMigrations as runJobEngineMigrations } from "graphile-worker";
 import type { Db } from "./client";
 import * as pgSchema from "./pg/schema";
 import type * as sqliteSchema from "./schema";
@@ -44,6 +45,8 @@ export interface Q {
 
 export interface Database {
   dialect: Dialect;
+  /** PostgreSQL's connection pool, for the job engine (graphile-worker) to share; null on SQLite. */
+  pgPool: pg.Pool | null;
   run<T>(work: (q: Q) => Promise<T>): Promise<T>;
   transaction<T>(work: (q: Q) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -121,6 +124,7 @@ export function sqliteDatabase(db: Db): Database {
 
   return {
     dialect: "sqlite",
+    pgPool: null,
     run(work) {
       if (holding.getStore()?.open) return work(q);
       return exclusive(() => holdWhile(holding, { inTransaction: false, savepoints: 0, open: true }, () => work(q)));
@@ -139,6 +143,11 @@ export function sqliteDatabase(db: Db): Database {
 const PG_MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), "migrations-pg");
 
 type PgExecutor = NodePgDatabase<typeof pgSchema>;
+
+// graphile-worker logs each migration it applies at info level; the product says when the database is ready.
+const quietJobEngineLogger = new JobEngineLogger(() => (level, message) => {
+  if (level === "error") console.error(`graphile-worker: ${message}`);
+});
 
 /** Any fixed number: the advisory lock that lets one instance at a time apply migrations. */
 const MIGRATION_LOCK = 0x70726f73;
@@ -168,7 +177,11 @@ export async function openPostgresDatabase(url: string, options: { maxConnection
   const pool = new pg.Pool({ connectionString: url, max: Math.max(2, options.maxConnections ?? 10) });
   const db = drizzlePg(pool, { schema: pgSchema });
   try {
-    await migrateOnce(pool, () => migratePg(db, { migrationsFolder: PG_MIGRATIONS }));
+    await migrateOnce(pool, async () => {
+      // First the job engine's schema: migrations-pg 0004's trigger enqueues campaign steps there.
+      await runJobEngineMigrations({ pgPool: pool, logger: quietJobEngineLogger });
+      await migratePg(db, { migrationsFolder: PG_MIGRATIONS });
+    });
   } catch (error) {
     await pool.end();
     throw error;
@@ -183,6 +196,7 @@ export async function openPostgresDatabase(url: string, options: { maxConnection
   const as = (executor: PgExecutor): Q => ({ db: executor as unknown as Q["db"], t: pgSchema as unknown as Q["t"], dialect: "postgres" });
   return {
     dialect: "postgres",
+    pgPool: pool,
     run(work) {
       return work(as(current()));
     },

@@ -102,6 +102,11 @@ export const configSchema = z.object({
   OPENAI_REALTIME_VOICE: z.string().min(1).default("marin"),
   MAX_CONCURRENT_CALLS: z.coerce.number().int().min(1).default(20),
   CALL_MAX_MINUTES: z.coerce.number().positive().default(10),
+  /**
+   * Live call audio in a process of its own, forked by `npm start` (voice/audio-host.ts), so that no API
+   * request, campaign send or database wait on the main process delays a call's audio. false: in the main process.
+   */
+  VOICE_AUDIO_PROCESS: z.stringbool({ error: "true o false" }).default(true),
 
   // WhatsApp through Twilio. No provider: WhatsApp is off.
   WHATSAPP_PROVIDER: z.enum(["twilio", "none"]).default("none"),

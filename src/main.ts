@@ -15,7 +15,8 @@ function readConfigOrExit(): AppConfig {
 }
 
 const config = readConfigOrExit();
-const prospecta = await buildProspecta(config);
+// Live audio runs in a child process of this one (VOICE_AUDIO_PROCESS); tests that build the product inside their own process do not ask for it.
+const prospecta = await buildProspecta(config, { audioProcess: true });
 const { app, logger, adminToken } = prospecta;
 
 if (adminToken.generated) {
@@ -48,7 +49,7 @@ process.once("SIGTERM", () => void shutdown("SIGTERM"));
 // seconds to retry its connection. The kernel caps this at net.core.somaxconn.
 const ACCEPT_QUEUE = 4096;
 await app.listen({ port: config.PORT, host: config.HOST, backlog: ACCEPT_QUEUE });
-prospecta.startScheduler();
+await prospecta.startScheduler();
 const botMode = await prospecta.startBot();
 if (botMode) logger.info({ mode: botMode }, "Telegram bot started");
 logger.info(

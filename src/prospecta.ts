@@ -12,7 +12,9 @@ import { createLogger, type Logger } from "./logger";
 import { seedSampleDataOnce } from "./sample-data";
 import { createServices } from "./services";
 import { createCampaignEngine } from "./campaigns/campaign-engine";
-import { createScheduler } from "./campaigns/scheduler";
+import { createScheduler, type ScheduledJob } from "./campaigns/scheduler";
+import { createGraphileEngine } from "./jobs/graphile-engine";
+import type { JobEngine } from "./jobs/job-engine";
 import { chooseCalendar } from "./calendar/choose-calendar";
 import { createBookingService } from "./services/booking-service";
 import { createStepActions } from "./campaigns/step-actions";
@@ -31,9 +33,12 @@ import { mountWebhook, registerWebhook } from "../bot/webhook";
 import { createTwilioCallPlacer } from "../voice/calls";
 import { createTwilioClient } from "./channels/twilio-client";
 import { mountVoiceWebhooks } from "../voice/webhooks";
-import { attachStreamServer, type StreamLimits, type StreamServer } from "../voice/stream-server";
+import { attachStreamServer, type StreamLimits, type StreamProductDeps, type StreamServer } from "../voice/stream-server";
+import { startAudioHost } from "../voice/audio-host";
+import type { AudioSettings } from "../voice/audio-protocol";
+import { createCallOpening } from "../voice/call-opening";
 import { streamUrlFor } from "../voice/twiml";
-import { createCallResultsService } from "./services/call-results-service";
+import { createCallResultsService, VOICE_ACTOR } from "./services/call-results-service";
 import { createLlmCallSummarizer, createOfflineCallSummarizer } from "./agents/call-summarizer";
 import { createOfflineAgent } from "./agents/offline-agent";
 import { createConversationService } from "./services/conversation-service";
@@ -52,6 +57,11 @@ export interface BuildOptions {
   retryBaseMs?: number;
   /** Per-connection limits of /voice/stream (tests shorten the start timeout). */
   streamLimits?: Partial<StreamLimits>;
+  /**
+   * Live audio in its own process (voice/audio-host.ts) when VOICE_AUDIO_PROCESS is on. main.ts sets it;
+   * a product built inside another process (the in-process test server) streams in-process.
+   */
+  audioProcess?: boolean;
 }
 
 /**
@@ -189,20 +199,29 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
 
   const adminToken = resolveAdminToken(config.ADMIN_API_TOKEN, dataDirectory(config.DATABASE_URL), !isInMemory(config.DATABASE_URL));
   const coordination = createInstanceCoordination({ database: db, clock }, newInstanceId(), logger);
-  const scheduler = createScheduler(
-    [
-      { name: "campaign-scan", cron: config.CAMPAIGN_CRON, protect: true, oncePerPeriod: true, run: () => campaignEngine.runPass() },
-      // On every instance: runs may overlap a run stuck on a slow send, and claims keep them from doing a step twice.
-      { name: "campaign-runner", cron: config.CAMPAIGN_RUNNER_CRON, protect: false, run: () => campaignEngine.runDue() },
-      { name: "appointment-reminders", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, oncePerPeriod: true, run: () => booking.runDueReminders() },
-      { name: "extraction-retries", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, oncePerPeriod: true, run: () => conversation.retryPendingExtractions() },
-      { name: "abandoned-calls", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, oncePerPeriod: true, run: () => callResults.finalizeAbandoned(config.CALL_MAX_MINUTES) },
-    ],
-    config.TZ,
-    guard,
-    logger,
-    (job, slot) => coordination.claimPeriod(job, slot),
-  );
+  const periodicJobs: ScheduledJob[] = [
+    { name: "campaign-scan", cron: config.CAMPAIGN_CRON, protect: true, oncePerPeriod: true, run: () => campaignEngine.runPass() },
+    // On every instance: runs may overlap a run stuck on a slow send, and claims keep them from doing a step twice.
+    // (On PostgreSQL each step is also a job at its due time; this sweep is what catches one whose job came early.)
+    { name: "campaign-runner", cron: config.CAMPAIGN_RUNNER_CRON, protect: false, run: () => campaignEngine.runDue() },
+    { name: "appointment-reminders", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, oncePerPeriod: true, run: () => booking.runDueReminders() },
+    { name: "extraction-retries", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, oncePerPeriod: true, run: () => conversation.retryPendingExtractions() },
+    { name: "abandoned-calls", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, oncePerPeriod: true, run: () => callResults.finalizeAbandoned(config.CALL_MAX_MINUTES) },
+  ];
+  const inProcessScheduler = (jobs: readonly ScheduledJob[]) =>
+    createScheduler(jobs, config.TZ, guard, logger, (job, slot) => coordination.claimPeriod(job, slot));
+  const scheduler: JobEngine = db.pgPool
+    ? createGraphileEngine({
+        pool: db.pgPool,
+        jobs: periodicJobs,
+        runStep: (enrollmentId) => campaignEngine.runEnrollment(enrollmentId),
+        concurrency: config.CAMPAIGN_CONCURRENCY,
+        timeZone: config.TZ,
+        guard,
+        log: logger,
+        inProcess: inProcessScheduler,
+      })
+    : inProcessScheduler(periodicJobs);
   const readiness = createReadiness({ db, jobsRunning: roles.has("worker") ? () => scheduler.running() : null });
   const app = await buildApp({
     services,
@@ -211,6 +230,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     logger,
     metrics: metrics.registry,
     metricsToken: config.METRICS_TOKEN,
+    publicBaseUrl: config.WEBHOOK_BASE_URL,
     readiness,
     serveApi: roles.has("api"),
   });
@@ -253,21 +273,23 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     if (!config.WEBHOOK_BASE_URL.startsWith("https://")) {
       logger.warn({ webhook_base_url: config.WEBHOOK_BASE_URL }, "WEBHOOK_BASE_URL is not https: Twilio accepts only wss:// stream URLs and https webhooks, so real calls will fail");
     }
-    streams = attachStreamServer(app.server, {
+    // What the calls need from the product, the same whether they run here or in the audio process (as RPCs to this one).
+    const product: StreamProductDeps = {
+      openCall: createCallOpening(callResults, config.AGENCY_NAME),
+      results: callResults,
       sayAndHangUp: (callSid, message) => placer.sayAndHangUp(callSid, message),
-      booking,
+      booking: {
+        offerSlots: (leadId) => booking.offerSlots(leadId),
+        book: (leadId, start) => booking.book(leadId, start, VOICE_ACTOR),
+      },
       leadRequests: {
         handOff: (leadId) => chat.handOffFromCall(leadId),
         optOut: async (leadId) => {
           await chat.optOutFromCall(leadId);
         },
       },
-      timeZone: config.TZ,
-      guard,
-      accountSid: config.TWILIO_ACCOUNT_SID ?? "",
-      streamPath: new URL(streamUrlFor(config.WEBHOOK_BASE_URL)).pathname,
-      ...(options.streamLimits && { limits: options.streamLimits }),
-      results: callResults,
+    };
+    const settings: AudioSettings = {
       realtime: {
         url: config.OPENAI_REALTIME_URL,
         model: config.OPENAI_REALTIME_MODEL,
@@ -275,9 +297,15 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
         apiKey: config.OPENAI_API_KEY ?? "",
         maxCallMinutes: config.CALL_MAX_MINUTES,
       },
-      agencyName: config.AGENCY_NAME,
-      log: logger,
-    });
+      accountSid: config.TWILIO_ACCOUNT_SID ?? "",
+      streamPath: new URL(streamUrlFor(config.WEBHOOK_BASE_URL)).pathname,
+      timeZone: config.TZ,
+      limits: options.streamLimits ?? {},
+    };
+    streams =
+      options.audioProcess && config.VOICE_AUDIO_PROCESS
+        ? await startAudioHost(app.server, { settings, product, logLevel: config.LOG_LEVEL, guard, log: logger })
+        : attachStreamServer(app.server, { ...settings, ...product, guard, log: logger });
   }
 
   return {
@@ -301,8 +329,8 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     bot,
     roles,
     /** Starts the cron jobs on a process with the worker role (main.ts does; tests drive the engine themselves). */
-    startScheduler: () => {
-      if (roles.has("worker")) scheduler.start();
+    async startScheduler(): Promise<void> {
+      if (roles.has("worker")) await scheduler.start();
     },
     /** Starts the bot on a process with the bot role when a token is set: registers the webhook, or starts long polling. */
     async startBot(): Promise<"webhook" | "polling" | null> {
@@ -332,7 +360,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     callResults,
     /** Stops taking work (cron, Telegram updates, HTTP), ends calls politely, lets claimed steps finish, closes the database. */
     async close() {
-      scheduler.stop();
+      await scheduler.stop();
       await pollingLease?.stop();
       if (botRunner?.isRunning()) await botRunner.stop();
       await streams?.shutdown();

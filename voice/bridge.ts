@@ -17,7 +17,8 @@ import { formatAppointmentDate } from "../src/domain/templates";
 import { DomainError } from "../src/errors";
 import type { Logger } from "../src/logger";
 import type { DispatchGuard } from "../src/observability/dispatch-guard";
-import { VOICE_ACTOR, type CallResultsService } from "../src/services/call-results-service";
+// Types only: the live-audio process runs the bridge without loading the database layer.
+import type { CallResultsService } from "../src/services/call-results-service";
 import { createCallTranscript } from "./call-transcript";
 import { parseRealtimeEvent, type RealtimeClientEvent, type RealtimeServerEvent } from "./openai-realtime-protocol";
 import { createResponseGate, type ResponseRequest } from "./response-gate";
@@ -32,17 +33,23 @@ export interface RealtimeSettings {
   maxCallMinutes: number;
 }
 
+/** What a call stores as it goes and at its end (CallResultsService, or an RPC to it from the live-audio process). */
+export interface CallResultsPort extends Pick<CallResultsService, "recordUtterance" | "replaceUtterance" | "saveFacts"> {
+  /** Resolves once the call's results are stored; what it resolves with is not used. */
+  finalize(callId: number, endReason: string): Promise<unknown>;
+}
+
 export interface BridgeDeps {
   realtime: RealtimeSettings;
-  results: Pick<CallResultsService, "recordUtterance" | "replaceUtterance" | "saveFacts" | "finalize">;
+  results: CallResultsPort;
   log: Logger;
   guard: DispatchGuard;
   /** Speaks a last message on the call and hangs up, without the model (it may be gone). Resolves once Twilio accepted it. */
   sayAndHangUp(callSid: string, message: string): Promise<void>;
-  /** The chat's booking: free slots and booking one. */
+  /** The chat's booking: free slots and booking one (by the voice agent, as the handOff and optOut below). */
   booking: {
     offerSlots(leadId: number): Promise<{ start: Date }[]>;
-    book(leadId: number, start: Date, actor: string): Promise<{ appointment: { starts_at: Date; meet_link: string | null } }>;
+    book(leadId: number, start: Date): Promise<{ appointment: { starts_at: Date; meet_link: string | null } }>;
   };
   /** What the lead asks of the agency on a call, carried out as in chat. */
   leadRequests: {
@@ -323,7 +330,7 @@ export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps)
         return { ok: true, horarios: slots.map((s) => ({ inicio: s.start.toISOString(), legible: formatAppointmentDate(s.start, deps.timeZone) })) };
       }
       case "agendar_cita": {
-        const booked = await deps.booking.book(call.leadId, new Date(toolCall.args.inicio), VOICE_ACTOR);
+        const booked = await deps.booking.book(call.leadId, new Date(toolCall.args.inicio));
         return { ok: true, cita: formatAppointmentDate(booked.appointment.starts_at, deps.timeZone), enlace_por_mensaje: booked.appointment.meet_link !== null };
       }
       case "pedir_asesor": {

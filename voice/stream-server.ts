@@ -1,7 +1,7 @@
 /**
- * The Media Streams WebSocket at /voice/stream, on the API's own HTTP server.
- * Anyone on the internet can open it, so each connection is held to limits
- * before and after it proves to be Twilio's:
+ * The Media Streams WebSocket at /voice/stream. Anyone on the internet can
+ * open it, so each connection is held to limits before and after it proves
+ * to be Twilio's:
  * - frames larger than `maxFrameBytes` close the socket (Twilio's are a few hundred bytes);
  * - the first message after `connected` must be a `start`, within `startTimeoutMs`;
  * - the `start` must name, by call id, CallSid and account, a call we placed
@@ -11,14 +11,17 @@
  *   socket) is cut, so one flood cannot starve the live calls;
  * - at most `maxPendingConnections` sockets may wait for their `start`.
  * Every frame is parsed by the Media Streams schema and dispatched behind the guard.
+ *
+ * The server takes upgraded sockets from whoever owns the HTTP port: the API's
+ * own server (attachStreamServer, in-process), or the product process handing
+ * them to the live-audio process (voice/audio-host.ts → voice/audio-process.ts).
+ * Everything it needs from the product is in its deps, so it runs the same in both.
  */
+import { isRowId } from "../src/domain/row-id";
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
-import { renderVoicePrompt } from "../src/agents/prompts";
-import { agentTypeOrDefault } from "../src/domain/vocabulary";
 import type { Logger } from "../src/logger";
-import type { CallResultsService } from "../src/services/call-results-service";
 import { runBridge, type BridgeDeps, type BridgeHandle, type RealtimeSettings } from "./bridge";
 import { parseTwilioMessage, type TwilioStart } from "./twilio-protocol";
 
@@ -40,12 +43,23 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   maxPendingConnections: 64,
 };
 
-export interface StreamServerDeps extends Pick<BridgeDeps, "sayAndHangUp" | "booking" | "leadRequests" | "timeZone" | "guard"> {
-  results: CallResultsService;
+/** The call a `start` opened: what the bridge needs to run it. */
+export interface OpenedCall {
+  callId: number;
+  leadId: number;
+  /** The voice agent's prompt for this lead. */
+  instructions: string;
+}
+
+export interface StreamServerDeps extends Pick<BridgeDeps, "results" | "sayAndHangUp" | "booking" | "leadRequests" | "timeZone" | "guard"> {
+  /**
+   * Claims the call a `start` names (voice/call-opening.ts): null when it is unknown, finished,
+   * already streaming or not this CallSid's. The call's start time is set by the same write.
+   */
+  openCall(callId: number, callSid: string): Promise<OpenedCall | null>;
   realtime: RealtimeSettings;
   /** Our Twilio account: a stream from another account is not ours. */
   accountSid: string;
-  agencyName: string;
   log: Logger;
   /** The path of the public stream URL (with WEBHOOK_BASE_URL's prefix), accepted besides /voice/stream. */
   streamPath?: string;
@@ -60,9 +74,38 @@ export interface StreamServer {
   shutdown(): Promise<void>;
 }
 
-const SHUTDOWN_LINE = "Tenemos que terminar la llamada por ahora. Te contactaremos pronto. ¡Gracias!";
+/** What ws reads of an upgrade request: the live-audio process gets only these, not the HTTP server's request. */
+export interface UpgradeRequest {
+  url?: string | undefined;
+  method?: string | undefined;
+  headers: NodeJS.Dict<string | string[]>;
+}
 
+/** What the stream server borrows from the product: in the live-audio process, each is an RPC to the product process. */
+export type StreamProductDeps = Pick<StreamServerDeps, "openCall" | "results" | "sayAndHangUp" | "booking" | "leadRequests">;
+
+export interface StreamUpgrades extends StreamServer {
+  /** Takes an HTTP upgrade for the stream paths (anything else is destroyed) and runs the call on it. */
+  handleUpgrade(request: UpgradeRequest, socket: Duplex, head: Buffer): void;
+}
+
+/** Whether an upgrade's URL is the stream's: /voice/stream, or the public stream URL's path behind a proxy that keeps WEBHOOK_BASE_URL's prefix. */
+export function isStreamPath(url: string | undefined, streamPath: string | undefined): boolean {
+  const pathname = new URL(url ?? "/", "http://local").pathname;
+  return pathname === "/voice/stream" || pathname === (streamPath ?? "/voice/stream");
+}
+
+const SHUTDOWN_LINE = "Tenemos que terminar la llamada por ahora. Te contactaremos pronto. ¡Gracias!";
+const SHUTDOWN_REASON = "servidor detenido";
+
+/** The stream server on the API's own HTTP server, in this process. */
 export function attachStreamServer(server: Server, deps: StreamServerDeps): StreamServer {
+  const streams = createStreamServer(deps);
+  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => streams.handleUpgrade(request, socket, head));
+  return { shutdown: () => streams.shutdown() };
+}
+
+export function createStreamServer(deps: StreamServerDeps): StreamUpgrades {
   const limits = { ...DEFAULT_STREAM_LIMITS, ...deps.limits };
   const { log, guard } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes });
@@ -70,19 +113,20 @@ export function attachStreamServer(server: Server, deps: StreamServerDeps): Stre
   /** Connections whose `start` is being checked against the database. */
   const opening = new Set<Promise<void>>();
   let pending = 0;
+  let shuttingDown = false;
   wss.on("error", (error) => log.warn({ err: error.message }, "Media Streams server error"));
 
-  // Behind a proxy that keeps WEBHOOK_BASE_URL's path prefix, the stream arrives under it.
-  const paths = new Set(["/voice/stream", deps.streamPath ?? "/voice/stream"]);
-  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (!paths.has(new URL(request.url ?? "/", "http://local").pathname)) return void socket.destroy();
+  function handleUpgrade(request: UpgradeRequest, socket: Duplex, head: Buffer): void {
+    if (!isStreamPath(request.url, deps.streamPath)) return void socket.destroy();
     if (pending >= limits.maxPendingConnections) {
       log.warn({ pending }, "too many Media Streams connections waiting for start; refused");
       socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n");
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => accept(ws));
-  });
+    // ws reads only the request's method, URL and headers (no verifyClient is set), so the
+    // live-audio process's stand-in for the HTTP server's request is enough.
+    wss.handleUpgrade(request as IncomingMessage, socket, head, (ws) => accept(ws));
+  }
 
   function accept(ws: WebSocket): void {
     pending++;
@@ -154,7 +198,11 @@ export function attachStreamServer(server: Server, deps: StreamServerDeps): Stre
       if (isBinary) return log.warn(context, "binary Media Streams frame skipped");
       const parsed = parseTwilioMessage(data.toString());
       if (parsed.kind === "invalid") return log.warn({ ...context, event: parsed.name, problems: parsed.problems }, "invalid Media Streams frame skipped");
-      if (parsed.kind === "message") bridge.handleTwilio(parsed.message);
+      if (parsed.kind !== "message") return;
+      // While shutting down, Twilio's stop answers our own polite hang-up: the call ended because the server stopped
+      // (with the audio process, the stop can arrive before the hang-up's RPC has answered).
+      if (shuttingDown && parsed.message.event === "stop") return bridge.finish(SHUTDOWN_REASON);
+      bridge.handleTwilio(parsed.message);
     }
 
     async function startStream(message: TwilioStart): Promise<void> {
@@ -163,50 +211,42 @@ export function attachStreamServer(server: Server, deps: StreamServerDeps): Stre
       const context = { call_id: Number.isSafeInteger(callId) ? callId : null };
       if (start.streamSid !== message.streamSid) return refuse("streamSid mismatch", context);
       if (start.accountSid !== deps.accountSid) return refuse("another account", context);
-      if (!Number.isSafeInteger(callId) || callId <= 0) return refuse("unknown, finished or already streaming call", context);
+      if (!isRowId(callId)) return refuse("unknown, finished or already streaming call", context);
       // Still held to the start timeout while the call is looked up.
       state = "opening";
-      let opened: Awaited<ReturnType<typeof deps.results.openStream>>;
+      let opened: OpenedCall | null;
       try {
-        opened = await deps.results.openStream(callId, start.callSid);
+        opened = await deps.openCall(callId, start.callSid);
       } catch (error) {
         refuse("call not opened", context);
         throw error;
       }
       if (state !== "opening") {
         // The connection closed (or was cut) meanwhile: the call it opened ends as if its stream had closed.
-        if (opened) await deps.results.finalize(opened.call.id, cutReason ?? "stream cerrado");
+        if (opened) await deps.results.finalize(opened.callId, cutReason ?? "stream cerrado");
         return;
       }
       if (!opened) return refuse("unknown, finished or already streaming call", context);
       clearTimeout(startTimer);
       leaveWaiting();
       state = "streaming";
-      bridgeCallId = opened.call.id;
-      bridge = runBridge(
-        ws,
-        {
-          callId: opened.call.id,
-          leadId: opened.lead.id,
-          callSid: start.callSid,
-          streamSid: start.streamSid,
-          instructions: renderVoicePrompt(agentTypeOrDefault(opened.call.agent_type), opened.lead, deps.agencyName),
-        },
-        deps,
-      );
+      bridgeCallId = opened.callId;
+      bridge = runBridge(ws, { callId: opened.callId, leadId: opened.leadId, callSid: start.callSid, streamSid: start.streamSid, instructions: opened.instructions }, deps);
       active.add(bridge);
       for (const frame of early.splice(0)) guard.run("media_stream", { call_id: bridgeCallId }, () => onStreamingFrame(frame.data, frame.isBinary));
     }
   }
 
   return {
+    handleUpgrade,
     async shutdown() {
+      shuttingDown = true;
       // A call being opened runs (or is finalised) before the calls are ended.
       await Promise.allSettled([...opening]);
       await Promise.allSettled(
         [...active].map(async (handle) => {
           await deps.sayAndHangUp(handle.callSid, SHUTDOWN_LINE).catch((error) => deps.log.warn({ err: error }, "could not end a call politely"));
-          handle.finish("servidor detenido");
+          handle.finish(SHUTDOWN_REASON);
           await handle.finalized();
         }),
       );

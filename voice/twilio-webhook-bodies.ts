@@ -6,13 +6,14 @@
  * are part of the signature, so they are kept).
  */
 import { z } from "zod";
+import { MAX_ROW_ID } from "../src/domain/row-id";
 
 const callSid = z.string().regex(/^CA[0-9a-zA-Z]{1,64}$/);
 const phoneLike = z.string().min(1).max(128);
 const shortText = z.string().max(500);
 
 /** `?call_id=` on the URLs we gave Twilio. */
-export const callIdQuerySchema = z.looseObject({ call_id: z.coerce.number().int().positive().optional() });
+export const callIdQuerySchema = z.looseObject({ call_id: z.coerce.number().int().positive().max(MAX_ROW_ID).optional() });
 
 /** /voice/twiml: the call was answered (with AnsweredBy when machine detection is on). */
 export const twimlRequestSchema = z.looseObject({

@@ -6,13 +6,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from "fastify-type-provider-zod";
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Registry } from "prom-client";
 import type { Logger } from "../logger";
@@ -21,6 +15,7 @@ import type { Services } from "../services";
 import type { CampaignEngine } from "../campaigns/campaign-engine";
 import { requireAdminToken } from "./auth";
 import { registerErrorHandler } from "./error-handler";
+import { documentForRequest, openApiOptions } from "./openapi";
 import { callRoutes } from "./calls/routes";
 import { campaignRoutes } from "./campaigns/routes";
 import { leadRoutes } from "./leads/routes";
@@ -40,6 +35,8 @@ export interface AppDeps {
   readiness: Readiness;
   /** The admin API, its documents and /docs: off on a process without the api role. */
   serveApi: boolean;
+  /** WEBHOOK_BASE_URL: the OpenAPI document's `servers` when set, else the host each request came to. */
+  publicBaseUrl?: string | undefined;
 }
 
 /**
@@ -57,7 +54,7 @@ function logEachRequestOnce(app: FastifyInstance): void {
   });
 }
 
-export async function buildApp({ services, campaignEngine, adminToken, logger, metrics, metricsToken, readiness, serveApi }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ services, campaignEngine, adminToken, logger, metrics, metricsToken, readiness, serveApi, publicBaseUrl }: AppDeps): Promise<FastifyInstance> {
   // Typed as the base logger so the app stays a plain FastifyInstance for plugins and tests.
   const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) }).withTypeProvider<ZodTypeProvider>();
   logEachRequestOnce(app);
@@ -80,23 +77,16 @@ export async function buildApp({ services, campaignEngine, adminToken, logger, m
   });
   if (!serveApi) return app;
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: {
-        title: "Prospecta — API de administración",
-        description: "Leads, pipeline, campañas, plantillas y llamadas. Autenticación: `Authorization: Bearer <ADMIN_API_TOKEN>`.",
-        version: "0.1.0",
-      },
-      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
-      security: [{ bearer: [] }],
-    },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+  // The document (src/api/openapi.ts) is built once; each answer adds the `servers` of its request.
+  await app.register(fastifySwagger, openApiOptions);
+  await app.register(fastifySwaggerUi, {
+    routePrefix: "/docs",
+    transformSpecification: (document, request) => documentForRequest(document, request, publicBaseUrl),
+    transformSpecificationClone: false,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
 
   app.get("/api/v1/healthz", health, async () => ({ status: "ok" }));
-  app.get("/api/v1/openapi.json", health, async () => app.swagger());
+  app.get("/api/v1/openapi.json", health, async (request) => documentForRequest(app.swagger(), request, publicBaseUrl));
 
   await app.register(
     async (api) => {

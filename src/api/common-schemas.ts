@@ -1,10 +1,16 @@
 /** Shapes shared by several resources: ids, pages, errors. */
 import { z } from "zod";
+import { MAX_ROW_ID } from "../domain/row-id";
 
-export const idParams = z.object({ id: z.coerce.number().int().positive() });
+/** An id in a JSON body or query. */
+export const rowId = z.number().int().positive().max(MAX_ROW_ID, { message: "no existe un registro con ese id" });
+/** An id in a path or query string. */
+export const rowIdParam = z.coerce.number().int().positive().max(MAX_ROW_ID, { message: "no existe un registro con ese id" });
+
+export const idParams = z.object({ id: rowIdParam });
 
 export const pageQuery = {
-  skip: z.coerce.number().int().min(0).default(0),
+  skip: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 };
 

@@ -31,7 +31,7 @@ export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineD
   // Runs may overlap (an event arrives while a pass waits on a slow send): the
   // claim in the database keeps them from doing a step twice, and the runner's
   // shared limit keeps the number of steps acting at once bounded.
-  const inProgress = new Set<Promise<RunSummary>>();
+  const inProgress = new Set<Promise<unknown>>();
   // When this process last scanned: later scans look only at what changed since
   // (minus a margin for writes that committed late). The first scan of every
   // process, and of a campaign edited since, is a full one.
@@ -42,15 +42,40 @@ export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineD
     return first ? enrollMatchingLeads(tx, campaign, first, clock.now(), scope) : 0;
   }
 
+  /** A run the engine waits for at shutdown (idle). */
+  function tracked<T>(run: Promise<T>): Promise<T> {
+    const settled = run.finally(() => inProgress.delete(settled));
+    inProgress.add(settled);
+    return settled;
+  }
+
+  // Event-driven runs are coalesced: an event that comes while one runs asks for one more pass
+  // after it, not a pass of its own. Each pass reads every due step, so with 16 clients moving
+  // leads, a pass per move piled up hundreds of passes over the same steps (bench:voice's
+  // neighbours: campaign sends fell from 250/s to 6–20/s and the event loop stalled for seconds).
+  let kicked: Promise<void> | null = null;
+  let kickAgain = false;
+
   function runDue(): Promise<RunSummary> {
-    const run = runner.runDueSteps().finally(() => inProgress.delete(run));
-    inProgress.add(run);
-    return run;
+    return tracked(runner.runDueSteps());
   }
 
   /** Fire-and-forget run after an event; failures are logged, never thrown at the caller. */
   function kick(): void {
-    runDue().catch((error) => log.error({ err: error }, "campaign run failed"));
+    if (kicked) {
+      kickAgain = true;
+      return;
+    }
+    kicked = tracked(
+      (async () => {
+        do {
+          kickAgain = false;
+          await runDue().catch((error: unknown) => log.error({ err: error }, "campaign run failed"));
+        } while (kickAgain);
+      })().finally(() => {
+        kicked = null;
+      }),
+    );
   }
 
   return {
@@ -96,6 +121,9 @@ export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineD
     },
 
     runDue,
+
+    /** One enrollment's step, when a job engine's job for it comes up (src/jobs/graphile-engine.ts). */
+    runEnrollment: (enrollmentId: number): Promise<RunSummary> => tracked(runner.runEnrollment(enrollmentId)),
 
     /** One full pass: scan triggers, then run everything due. */
     async runPass(): Promise<{ scan: ScanSummary; run: RunSummary }> {

@@ -1,5 +1,6 @@
 /**
- * The product's clock: croner jobs for the campaign scan (CAMPAIGN_CRON,
+ * The in-process job engine (SQLite's; on PostgreSQL, src/jobs/graphile-engine.ts
+ * runs these jobs, and keeps here only patterns with seconds): croner jobs for the campaign scan (CAMPAIGN_CRON,
  * hourly as the guide says), the step runner and the appointment reminders
  * (CAMPAIGN_RUNNER_CRON, every minute). `protect` keeps a slow run of a job
  * from overlapping its next tick; jobs whose work is claimed in the database
@@ -11,6 +12,7 @@
 import { Cron } from "croner";
 import type { Logger } from "../logger";
 import type { DispatchGuard } from "../observability/dispatch-guard";
+import type { JobEngine } from "../jobs/job-engine";
 
 export interface ScheduledJob {
   name: string;
@@ -34,11 +36,11 @@ function periodOf(cron: Cron): Date {
   return cron.previousRuns(1, new Date(now.getTime() + 1))[0] ?? new Date(Math.floor(now.getTime() / 1000) * 1000);
 }
 
-export function createScheduler(definitions: readonly ScheduledJob[], timeZone: string, guard: DispatchGuard, log: Logger, claimPeriod: ClaimPeriod) {
+export function createScheduler(definitions: readonly ScheduledJob[], timeZone: string, guard: DispatchGuard, log: Logger, claimPeriod: ClaimPeriod): JobEngine {
   const jobs: Cron[] = [];
   return {
     running: () => jobs.length > 0,
-    start(): void {
+    async start() {
       for (const job of definitions) {
         jobs.push(
           new Cron(job.cron, { name: job.name, protect: job.protect, timezone: timeZone }, async (self: Cron) => {
@@ -55,7 +57,7 @@ export function createScheduler(definitions: readonly ScheduledJob[], timeZone: 
         );
       }
     },
-    stop(): void {
+    async stop() {
       for (const job of jobs.splice(0)) job.stop();
     },
   };

@@ -17,6 +17,8 @@ import {
 import { findCampaign } from "../../db/repositories/campaigns-repository";
 import { findLead, findLeadByPhone } from "../../db/repositories/leads-repository";
 import type { Executor } from "../../db/executor";
+import { lockUntilCommit } from "../../db/repositories/locks-repository";
+import { isUniqueViolation } from "../../db/unique-violation";
 import type { Lead, VoiceCall } from "../../db/schema";
 import type { CallPlacer } from "../../voice/calls";
 import { fromTwilioStatus, nextCallStatus } from "../domain/call-status";
@@ -83,32 +85,30 @@ export function createCallService({ db, clock, timeZone }: ServiceDeps, voice: V
   return {
     /** Places an AI call; the row is written first (queued), so callbacks always find it. */
     async initiateCall(request: CallRequest, actor = "api:admin"): Promise<VoiceCall> {
-      // The checks and the queued row in one turn of the database (on SQLite nothing runs in between,
-      // as when this was synchronous): two requests at once cannot both pass the call limits.
-      const { call, placer } = await db.run(async (q) => {
-        const lead = await requireLead(q, request.lead_id);
-        if (request.campaign_id != null && !(await findCampaign(q, request.campaign_id))) throw new NotFoundError("una campaña", request.campaign_id);
+      // The checks and the queued row in one transaction, under one lock for every placement:
+      // two requests at once cannot both pass the call limits (db/repositories/locks-repository.ts).
+      const { call, placer } = await db.transaction(async (tx) => {
+        await lockUntilCommit(tx, "call-placement");
+        const lead = await requireLead(tx, request.lead_id);
+        if (request.campaign_id != null && !(await findCampaign(tx, request.campaign_id))) throw new NotFoundError("una campaña", request.campaign_id);
         if (!voice) throw new UnavailableError(NO_VOICE_PROVIDER_MESSAGE);
         const placer = voice.placer;
-        await assertCallable(q, lead, request.force === true);
-        const call = await db.transaction(async (tx) => {
-          const now = clock.now();
-          const row = await insertCall(tx, {
-            lead_id: lead.id,
-            campaign_id: request.campaign_id ?? null,
-            agent_type: request.agent_type,
-            direction: "outbound",
-            status: "queued",
-            provider: placer.provider,
-            to_number: lead.phone,
-            from_number: placer.fromNumber,
-            context: request.context ?? null,
-            created_at: now,
-            updated_at: now,
-          });
-          await insertAudit(tx, { actor, action: "call.initiate", entity: "call", entity_id: row.id, after: { lead_id: lead.id, agent_type: request.agent_type, forced: request.force === true } }, now);
-          return row;
+        await assertCallable(tx, lead, request.force === true);
+        const now = clock.now();
+        const call = await insertCall(tx, {
+          lead_id: lead.id,
+          campaign_id: request.campaign_id ?? null,
+          agent_type: request.agent_type,
+          direction: "outbound",
+          status: "queued",
+          provider: placer.provider,
+          to_number: lead.phone,
+          from_number: placer.fromNumber,
+          context: request.context ?? null,
+          created_at: now,
+          updated_at: now,
         });
+        await insertAudit(tx, { actor, action: "call.initiate", entity: "call", entity_id: call.id, after: { lead_id: lead.id, agent_type: request.agent_type, forced: request.force === true } }, now);
         return { call, placer };
       });
       try {
@@ -129,8 +129,9 @@ export function createCallService({ db, clock, timeZone }: ServiceDeps, voice: V
 
     /** A status callback: stored only if it moves the call forward; duplicates and late events change nothing. */
     applyStatus(report: StatusReport): Promise<VoiceCall | null> {
-      // The read and the write in one turn of the database: two callbacks at once cannot move the call backwards.
-      return db.run(async (q) => {
+      // The read and the write in one transaction, locked per call: two callbacks at once cannot move it backwards.
+      return db.transaction(async (q) => {
+        await lockUntilCommit(q, `call:${report.callSid}`);
         const call = (report.callId !== undefined ? await findCall(q, report.callId) : undefined) ?? (await findCallBySid(q, report.callSid));
         if (!call || (call.provider_call_sid && call.provider_call_sid !== report.callSid)) return null;
         const reported = fromTwilioStatus(report.status);
@@ -156,6 +157,7 @@ export function createCallService({ db, clock, timeZone }: ServiceDeps, voice: V
     /** An answering machine picked up: noted on the call. */
     async recordAnsweredBy(callId: number, answeredBy: string): Promise<void> {
       await db.run(async (q) => {
+        // One write, whatever runs beside it: nothing read is written back.
         if (await findCall(q, callId)) await updateCallRow(q, callId, { answered_by: answeredBy, updated_at: clock.now() });
       });
     },
@@ -169,21 +171,28 @@ export function createCallService({ db, clock, timeZone }: ServiceDeps, voice: V
         (await db.run((q) => findLeadByPhone(q, phone))) ??
         (await leads.createLead({ phone: E164.test(phone) ? phone : null, source: "llamada_entrante" }, "voice:inbound"));
       const now = clock.now();
-      return db.run((q) =>
-        insertCall(q, {
-          lead_id: lead.id,
-          agent_type: "perfilador",
-          direction: "inbound",
-          status: "in_progress",
-          provider: "twilio",
-          provider_call_sid: callSid,
-          to_number: to,
-          from_number: phone,
-          started_at: now,
-          created_at: now,
-          updated_at: now,
-        }),
-      );
+      try {
+        return await db.run((q) =>
+          insertCall(q, {
+            lead_id: lead.id,
+            agent_type: "perfilador",
+            direction: "inbound",
+            status: "in_progress",
+            provider: "twilio",
+            provider_call_sid: callSid,
+            to_number: to,
+            from_number: phone,
+            started_at: now,
+            created_at: now,
+            updated_at: now,
+          }),
+        );
+      } catch (error) {
+        // Twilio's retry of this webhook, handled at the same moment on another instance, stored it first.
+        const stored = isUniqueViolation(error) ? await db.run((q) => findCallBySid(q, callSid)) : undefined;
+        if (stored) return stored;
+        throw error;
+      }
     },
 
     listCallsForLead(leadId: number) {

@@ -1,97 +1,195 @@
 /**
- * The load side of `npm run bench:voice`, in its own process: N Twilio Media
- * Streams clients and a fake OpenAI Realtime server. Every 20 ms each call sends
- * a caller frame and the fake model sends an audio delta. The send time travels
- * inside the audio bytes (the bridge passes μ-law through untouched), so both
- * added latencies are measured on this process's clock: Twilio frame in →
- * Realtime append out, and model delta in → Twilio media out.
- * Protocol over IPC: it sends {type: "realtime", url}, receives {streamUrl,
- * firstCallId, calls, seconds}, and answers {type: "result", …}.
+ * The steady side of `npm run bench:voice`, in its own process: the fake
+ * OpenAI Realtime server every call of the run connects to, and Twilio's side
+ * of the N steady calls whose latency the bench reports.
+ *
+ * Every 20 ms each steady call sends a caller frame, and the fake model sends
+ * an audio delta on every Realtime session (steady and churn alike). The send
+ * time travels inside the audio bytes (the bridge passes μ-law through
+ * untouched), so both added latencies are measured on this process's clock:
+ * Twilio frame sent → Realtime append received (twilio_to_realtime), and model
+ * delta sent → Twilio media received (realtime_to_twilio). Only steady calls
+ * are measured, and only once each is `warmupMs` old; every sample keeps its
+ * time, so the bench reads them per phase window afterwards.
+ *
+ * Sessions whose caller audio says it comes from a churn call (test/bench/
+ * voice-neighbours.ts) also get a conversation: every second an agent line
+ * and a caller line with facts, so those calls leave a transcript to finalise.
+ *
+ * This process's own event-loop delay is sampled too: a measurement taken
+ * while the measuring process lags includes the lag.
+ *
+ * IPC: sends {type: "ready", realtimeUrl}; takes {type: "calls", …} and
+ * answers {type: "streaming"} once every steady call streams; takes
+ * {type: "report", windows, graceMs}, hangs up, answers {type: "result", …}
+ * and exits.
  */
 import type { AddressInfo } from "node:net";
 import WebSocket, { WebSocketServer } from "ws";
+import { apiClient, epochNow, FRAME_KIND, inBatches, percentiles, placeStreamingCall, readFrame, stampedFrame, TimedSamples, type LiveCall, type TwilioSide } from "./voice-twilio-side";
 
+export interface SteadyCallsRequest {
+  type: "calls";
+  side: TwilioSide;
+  adminToken: string;
+  calls: number;
+  warmupMs: number;
+}
+export interface Window {
+  name: string;
+  from: number;
+  to: number;
+}
 
-const stamp = () => {
-  const frame = Buffer.alloc(160, 0xff);
-  frame.writeDoubleLE(performance.now(), 0);
-  return frame.toString("base64");
-};
-const age = (payload: string) => performance.now() - Buffer.from(payload, "base64").readDoubleLE(0);
+const CHURN_CALLER_LINES = [
+  "Busco un departamento en la Condesa de dos recámaras, mi presupuesto es de 4 millones.",
+  "Sería para vivir, con crédito Infonavit.",
+  "Me interesa también ver casas en Coyoacán.",
+];
+const AGENT_LINE = "Perfecto, ¿qué presupuesto tienes y en qué zona te gustaría vivir?";
 
-const inbound: number[] = [];
-const outbound: number[] = [];
-const realtimeSockets: WebSocket[] = [];
+const inbound = new TimedSamples();
+const outbound = new TimedSamples();
+const loopDelay = new TimedSamples();
+let churnSessions = 0;
+let realtimeSessions = 0;
+let counter = 0;
+const steadyStart: number[] = [];
+let warmupMs = 2000;
 
+// --- the fake Realtime server ------------------------------------------------------------------
 const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
 await new Promise<void>((resolve) => wss.once("listening", () => resolve()));
 wss.on("connection", (ws) => {
-  realtimeSockets.push(ws);
+  realtimeSessions++;
+  const session = ++counter;
+  let kind = 0;
+  let agentItem = `item_${session}_0`;
+  let turn = 0;
+  let conversation: NodeJS.Timeout | undefined;
+  const send = (event: Record<string, unknown>) => {
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(event));
+  };
+  send({ type: "session.created", session: { id: `sess_${session}`, object: "realtime.session" } });
+  // The model's audio: one 20 ms delta every 20 ms, each session on its own phase of the cycle.
+  let deltas: NodeJS.Timeout | undefined;
+  const phase = setTimeout(() => {
+    deltas = setInterval(
+      () => send({ type: "response.output_audio.delta", response_id: `resp_${session}`, item_id: agentItem, output_index: 0, content_index: 0, delta: stampedFrame(FRAME_KIND.model) }),
+      20,
+    );
+  }, Math.random() * 20);
+  /** A churn call's conversation: the agent's line, then the caller's, each a conversation item with its transcript. */
+  const speak = () => {
+    turn++;
+    agentItem = `item_${session}_a${turn}`;
+    send({ type: "conversation.item.added", item: { id: agentItem, object: "realtime.item", type: "message", role: "assistant", status: "in_progress", content: [] } });
+    send({ type: "response.output_audio_transcript.done", response_id: `resp_${session}`, item_id: agentItem, output_index: 0, content_index: 0, transcript: AGENT_LINE });
+    const callerItem = `item_${session}_u${turn}`;
+    send({ type: "conversation.item.added", item: { id: callerItem, object: "realtime.item", type: "message", role: "user", status: "completed", content: [] } });
+    send({ type: "conversation.item.input_audio_transcription.completed", item_id: callerItem, content_index: 0, transcript: CHURN_CALLER_LINES[turn % CHURN_CALLER_LINES.length] });
+  };
   ws.on("message", (data) => {
     const event = JSON.parse(data.toString()) as { type: string; audio?: string };
-    if (event.type === "input_audio_buffer.append" && event.audio) inbound.push(age(event.audio));
-  });
-});
-process.send?.({ type: "realtime", url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/v1/realtime` });
-const { streamUrl, firstCallId, calls, seconds } = await new Promise<{ streamUrl: string; firstCallId: number; calls: number; seconds: number }>((resolve) =>
-  process.once("message", (message) => resolve(message as { streamUrl: string; firstCallId: number; calls: number; seconds: number })),
-);
-
-const twilioSockets: WebSocket[] = [];
-for (let i = 0; i < calls; i++) {
-  const ws = new WebSocket(streamUrl);
-  await new Promise<void>((resolve) => ws.once("open", () => resolve()));
-  const streamSid = `MZbench${i}`;
-  ws.send(JSON.stringify({ event: "connected", protocol: "Call", version: "1.0.0" }));
-  ws.send(JSON.stringify({
-    event: "start",
-    sequenceNumber: "1",
-    streamSid,
-    start: { accountSid: "ACbench", streamSid, callSid: `CAbench${i}`, tracks: ["inbound"], customParameters: { call_id: String(firstCallId + i), agent: "perfilador" }, mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 } },
-  }));
-  ws.on("message", (data) => {
-    const message = JSON.parse(data.toString()) as { event: string; media?: { payload: string } };
-    if (message.event === "media" && message.media) outbound.push(age(message.media.payload));
-  });
-  twilioSockets.push(ws);
-}
-while (realtimeSockets.length < calls) await new Promise((resolve) => setTimeout(resolve, 10));
-await new Promise((resolve) => setTimeout(resolve, 300));
-inbound.length = 0;
-outbound.length = 0;
-
-// Each call sends on its own phase of the 20 ms cycle, as real calls do, instead of all in one burst.
-const started = performance.now();
-let stopped = 0;
-for (let i = 0; i < calls; i++) {
-  let tick = 0;
-  setTimeout(() => {
-    const timer = setInterval(() => {
-      tick++;
-      twilioSockets[i]!.send(JSON.stringify({ event: "media", sequenceNumber: String(tick + 1), streamSid: `MZbench${i}`, media: { track: "inbound", chunk: String(tick), timestamp: String(tick * 20), payload: stamp() } }));
-      realtimeSockets[i]!.send(JSON.stringify({ type: "response.output_audio.delta", response_id: "r", item_id: `item_${i}`, output_index: 0, content_index: 0, delta: stamp() }));
-      if (performance.now() - started > seconds * 1000) {
-        clearInterval(timer);
-        if (++stopped === calls) report();
+    if (event.type === "input_audio_buffer.append" && event.audio) {
+      const frame = readFrame(event.audio);
+      if (!frame) return;
+      if (kind === 0) {
+        kind = frame.kind;
+        if (kind === FRAME_KIND.churnCaller) {
+          churnSessions++;
+          conversation = setInterval(speak, 1000);
+        }
       }
-    }, 20);
-  }, (i * 20) / calls);
-}
+      if (frame.kind !== FRAME_KIND.steadyCaller) return;
+      const now = performance.now();
+      const at = epochNow();
+      if (at - (steadyStart[frame.index] ?? Infinity) >= warmupMs) inbound.push(at, now - frame.sentAt);
+      return;
+    }
+    if (event.type === "session.update") return send({ type: "session.updated", session: {} });
+    // Server VAD is not played here: the greeting's response opens and closes at once.
+    if (event.type === "response.create") {
+      send({ type: "response.created", response: { object: "realtime.response", id: `resp_${session}_${turn}`, status: "in_progress", output: [] } });
+      send({ type: "response.done", response: { object: "realtime.response", id: `resp_${session}_${turn}`, status: "completed", output: [] } });
+    }
+  });
+  ws.on("close", () => {
+    clearTimeout(phase);
+    clearInterval(deltas);
+    clearInterval(conversation);
+  });
+  ws.on("error", () => undefined);
+});
 
-function report(): void {
-  setTimeout(() => {
-      const q = (values: number[], p: number) => {
-        const sorted = [...values].sort((a, b) => a - b);
-        return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 1000) / 1000;
-      };
-      process.send?.({
-        type: "result",
-        frames_in: inbound.length,
-        frames_out: outbound.length,
-        inbound_ms: { p50: q(inbound, 0.5), p99: q(inbound, 0.99) },
-        outbound_ms: { p50: q(outbound, 0.5), p99: q(outbound, 0.99) },
-      });
-      for (const ws of twilioSockets) ws.close();
-      setTimeout(() => process.exit(0), 200);
-    }, 300);
+// This process's event-loop delay, every 50 ms.
+let expected = performance.now() + 50;
+setInterval(() => {
+  const now = performance.now();
+  loopDelay.push(epochNow(), Math.max(0, now - expected));
+  expected = now + 50;
+}, 50);
+
+process.send?.({ type: "ready", realtimeUrl: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/v1/realtime` });
+const request = await new Promise<SteadyCallsRequest>((resolve) => process.once("message", (message) => resolve(message as SteadyCallsRequest)));
+warmupMs = request.warmupMs;
+
+// --- the steady calls ---------------------------------------------------------------------------
+const api = apiClient(request.side.productUrl, request.adminToken);
+const calls: LiveCall[] = [];
+const timers: NodeJS.Timeout[] = [];
+const setupStarted = performance.now();
+await inBatches(
+  Array.from({ length: request.calls }, (_, i) => i),
+  8,
+  async (i) => {
+    const call = await placeStreamingCall(request.side, api, { name: `Estable ${i}`, phone: `+52552${String(i).padStart(7, "0")}` }, (data) => {
+      const text = data.toString();
+      if (!text.includes('"media"')) return;
+      const message = JSON.parse(text) as { event: string; media?: { payload: string } };
+      if (message.event !== "media" || !message.media) return;
+      const frame = readFrame(message.media.payload);
+      if (!frame || frame.kind !== FRAME_KIND.model) return;
+      const now = performance.now();
+      const at = epochNow();
+      if (at - steadyStart[i]! >= warmupMs) outbound.push(at, now - frame.sentAt);
+    });
+    steadyStart[i] = call.streamStartedAt;
+    calls[i] = call;
+    let chunk = 0;
+    timers.push(
+      setInterval(() => {
+        chunk++;
+        call.send({ event: "media", sequenceNumber: String(chunk + 1), streamSid: call.streamSid, media: { track: "inbound", chunk: String(chunk), timestamp: String(chunk * 20), payload: stampedFrame(FRAME_KIND.steadyCaller, i) } });
+      }, 20),
+    );
+  },
+);
+while (realtimeSessions < request.calls) await new Promise((resolve) => setTimeout(resolve, 10));
+process.send?.({ type: "streaming", at: epochNow(), setup_ms: Math.round(performance.now() - setupStarted), realtime_sessions: realtimeSessions });
+
+const { windows, graceMs } = await new Promise<{ windows: Window[]; graceMs: number }>((resolve) =>
+  process.on("message", (message: { type: string; windows: Window[]; graceMs: number }) => message.type === "report" && resolve(message)),
+);
+for (const timer of timers) clearInterval(timer);
+// Every caller hangs up at once; a product too busy to take the `completed` callbacks within graceMs is not waited for.
+const hangUpFailures: string[] = [];
+let hungUp = 0;
+await Promise.race([
+  Promise.all(calls.map((call) => call.hangUp().then(() => void hungUp++, (error: unknown) => void hangUpFailures.push(String(error))))),
+  new Promise((resolve) => setTimeout(resolve, graceMs)),
+]);
+
+const result: Record<string, unknown> = {};
+for (const window of windows) {
+  const seconds = (window.to - window.from) / 1000;
+  result[window.name] = {
+    seconds: Math.round(seconds * 10) / 10,
+    frames_expected_per_direction: Math.round(request.calls * 50 * seconds),
+    twilio_to_realtime: percentiles(inbound.within(window.from, window.to)),
+    realtime_to_twilio: percentiles(outbound.within(window.from, window.to)),
+    load_process_event_loop_delay_ms: percentiles(loopDelay.within(window.from, window.to)),
+  };
 }
+process.send?.({ type: "result", windows: result, realtime_sessions: realtimeSessions, churn_sessions: churnSessions, hung_up: hungUp, hang_up_failures: hangUpFailures.slice(0, 5) });
+setTimeout(() => process.exit(0), 200);

@@ -4,6 +4,7 @@
  * unicode and injection text → a 4xx with a message, never a 500, and the
  * database unchanged; a body over the limit → 413.
  */
+import { testDialect } from "../support/test-database";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./test-server";
 
@@ -25,10 +26,16 @@ afterAll(async () => server.close());
 
 /** Row counts of every table plus a checksum of the leads: any write shows. */
 async function snapshot(): Promise<string> {
-  const tables = await server.sql<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != '__drizzle_migrations'");
+  const tables = await server.sql<{ name: string }>(
+    testDialect() === "postgres"
+      ? "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'"
+      : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != '__drizzle_migrations'",
+  );
   const counts: string[] = [];
   for (const t of tables) counts.push(`${t.name}:${(await server.sql<{ n: number }>(`SELECT COUNT(*) AS n FROM "${t.name}"`))[0]!.n}`);
-  const leads = (await server.sql<{ s: string }>("SELECT group_concat(id || name || COALESCE(phone, '') || pipeline_stage || score, '|') AS s FROM leads"))[0]!.s;
+  const leads = (await server.sql<{ id: number; name: string | null; phone: string | null; pipeline_stage: string; score: number }>("SELECT id, name, phone, pipeline_stage, score FROM leads ORDER BY id"))
+    .map((lead) => `${lead.id}${lead.name}${lead.phone ?? ""}${lead.pipeline_stage}${lead.score}`)
+    .join("|");
   return `${counts.join(",")}#${leads}`;
 }
 

@@ -6,19 +6,20 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { adminApi, startProductProcess, telegramProcessEnv } from "./product-process";
 import { startFakeTelegram } from "../fakes/telegram-bot-api";
+import { openRawSql } from "../support/raw-sql";
+import { createTestDatabase } from "../support/test-database";
 
 const TOKEN = "crash-test-admin-token-0123";
 const dir = mkdtempSync(join(tmpdir(), "prospecta-crash-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 
-async function until(check: () => boolean, timeoutMs: number, what: string) {
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -27,8 +28,9 @@ async function until(check: () => boolean, timeoutMs: number, what: string) {
 describe("a crash in the middle of a pass", () => {
   it("sends no duplicate and loses no step after SIGKILL and restart", async () => {
     const telegram = await startFakeTelegram();
+    const database = await createTestDatabase(dir, "crash");
     const env = {
-      DATABASE_URL: join(dir, "crash.db"),
+      DATABASE_URL: database.url,
       ADMIN_API_TOKEN: TOKEN,
       ...telegramProcessEnv(telegram),
       CAMPAIGN_RUNNER_CRON: "* * * * * *",
@@ -51,29 +53,30 @@ describe("a crash in the middle of a pass", () => {
       await new Promise((resolve) => first.child.once("exit", resolve));
 
       const second = await startProductProcess(env);
-      const db = new Database(env.DATABASE_URL, { readonly: true });
+      const db = openRawSql(env.DATABASE_URL);
       try {
         await until(
-          () => (db.prepare("SELECT COUNT(*) AS n FROM leads WHERE pipeline_stage = 'perfilamiento'").get() as { n: number }).n === 5,
+          async () => (await db.query<{ n: number }>("SELECT COUNT(*) AS n FROM leads WHERE pipeline_stage = 'perfilamiento'"))[0]!.n === 5,
           10_000,
           "every lead moved by step 2",
         );
         const sends = telegram.calls.filter((c) => c.method === "sendMessage").map((c) => Number(c.body.chat_id));
         expect(sends.sort()).toEqual([1, 2, 3, 4, 5]);
-        const lead3 = db.prepare("SELECT id FROM leads WHERE telegram_chat_id = 3").get() as { id: number };
-        expect(db.prepare("SELECT status, needs_review FROM campaign_logs WHERE lead_id = ? AND step_number = 1").get(lead3.id)).toEqual({
+        const [lead3] = await db.query<{ id: number }>("SELECT id FROM leads WHERE telegram_chat_id = 3");
+        expect((await db.query("SELECT status, needs_review FROM campaign_logs WHERE lead_id = ? AND step_number = 1", lead3!.id))[0]).toEqual({
           status: "in_flight",
           needs_review: 1,
         });
-        expect((db.prepare("SELECT COUNT(*) AS n FROM campaign_logs WHERE step_number = 2 AND status = 'success'").get() as { n: number }).n).toBe(5);
+        expect((await db.query<{ n: number }>("SELECT COUNT(*) AS n FROM campaign_logs WHERE step_number = 2 AND status = 'success'"))[0]!.n).toBe(5);
       } finally {
-        db.close();
+        await db.close();
         second.child.kill("SIGTERM");
         await new Promise((resolve) => second.child.once("exit", resolve));
       }
     } finally {
-      if (first.child.exitCode === null) first.child.kill("SIGKILL");
+      await first.stop("SIGKILL"); // at once if it already exited
       await telegram.close();
+      await database.drop();
     }
   });
 });

@@ -7,6 +7,7 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { Q } from "../../db/database";
+import { lockUntilCommit } from "../../db/repositories/locks-repository";
 import { DIALECTS, skipPostgres, useBothDatabases } from "../support/both-databases";
 
 const databaseFor = useBothDatabases();
@@ -66,6 +67,28 @@ describe.each(DIALECTS)("%s", (dialect) => {
     release();
     expect(await reader).toBeUndefined();
     await writer;
+  });
+
+  it.skipIf(skip)("makes a check-then-write under the same lock wait for the one in progress, so its check sees the other's row", async () => {
+    // Two "fewer than one seat taken? then take it" at the same moment (as the call limit does).
+    let firstChecked!: () => void;
+    const checked = new Promise<void>((done) => (firstChecked = done));
+    const takeSeat = (who: string, afterCheck: () => Promise<void>) =>
+      database().transaction(async (q) => {
+        await lockUntilCommit(q, `${dialect}:seats`);
+        const taken = await read(q, `${dialect}:seat`);
+        await afterCheck();
+        if (taken) return `${who}: full`;
+        await put(q, `${dialect}:seat`, who);
+        return `${who}: seated`;
+      });
+    const first = takeSeat("first", async () => {
+      firstChecked();
+      await new Promise((resolve) => setTimeout(resolve, 100)); // holds the lock past the second's start
+    });
+    await checked;
+    const second = takeSeat("second", async () => {});
+    expect(await Promise.all([first, second])).toEqual(["first: seated", "second: full"]);
   });
 });
 

@@ -142,7 +142,7 @@ describe("auto-advance", () => {
     expect(notYet.body.missing.map((m: { code: string }) => m.code)).toEqual(["first_reply"]);
 
     // The lead writes: a stored inbound message is the first reply.
-    await server.sql("INSERT INTO messages (lead_id, direction, channel, text, at) VALUES (?, 'inbound', 'telegram', 'hola', ?) RETURNING id", lead.id, server.clock.now().getTime());
+    await server.sql("INSERT INTO messages (lead_id, direction, channel, text, at) VALUES (?, 'inbound', 'telegram', 'hola', ?) RETURNING id", lead.id, server.clock.now());
     const moved = await server.api("POST", `/pipeline/leads/${lead.id}/auto-advance`);
     expect(moved.body).toMatchObject({ moved: true, from_stage: "entrada", to_stage: "perfilamiento", missing: [] });
     expect(moved.body.lead.score).toBe(2 + 0);

@@ -18,7 +18,7 @@ describe("readiness", () => {
   it("waits for the scheduled jobs, then answers ready", async () => {
     expect(await readyz()).toEqual({ status: 503, body: { status: "not_ready", checks: { database: true, migrations: true, jobs: false } } });
     expect((await fetch(`${server.baseUrl}/healthz`)).status).toBe(200);
-    server.prospecta.startScheduler();
+    await server.prospecta.startScheduler();
     expect(await readyz()).toEqual({ status: 200, body: { status: "ready", checks: { database: true, migrations: true, jobs: true } } });
   });
 

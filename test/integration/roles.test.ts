@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startFakeTelegram } from "../fakes/telegram-bot-api";
+import { createTestDatabase } from "../support/test-database";
 import { startProductProcess, telegramProcessEnv, type ProductProcess } from "./product-process";
 
 const TOKEN = "roles-admin-token-0123456789";
@@ -22,8 +23,9 @@ const get = async (product: ProductProcess, path: string) => {
 describe("roles", () => {
   it("an api process and a worker-and-bot process share the work of one product", async () => {
     const telegram = await startFakeTelegram();
+    const database = await createTestDatabase(dir, "roles");
     const env = {
-      DATABASE_URL: join(dir, "roles.db"),
+      DATABASE_URL: database.url,
       ADMIN_API_TOKEN: TOKEN,
       ...telegramProcessEnv(telegram),
       CAMPAIGN_RUNNER_CRON: "* * * * * *",
@@ -51,10 +53,12 @@ describe("roles", () => {
     } finally {
       for (const product of processes) await product.stop();
       await telegram.close();
+      await database.drop();
     }
   });
 
   it("refuses an unknown role, naming the variable", async () => {
+    // Refused before the database is opened, so any database will do: a SQLite file path on either run.
     await expect(startProductProcess({ DATABASE_URL: join(dir, "bad.db"), ADMIN_API_TOKEN: TOKEN, PROSPECTA_ROLES: "api,cron" })).rejects.toThrow(/PROSPECTA_ROLES[\s\S]*roles válidos: api, bot, worker, voice/);
   });
 });

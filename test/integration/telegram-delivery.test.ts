@@ -102,10 +102,10 @@ describe("a message whose delivery is unknown", () => {
     const [appointment] = await server!.sql(
       "INSERT INTO appointments (lead_id, starts_at, ends_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
       lead.id,
-      now + 20 * 3_600_000,
-      now + 21 * 3_600_000,
-      now,
-      now,
+      new Date(now + 20 * 3_600_000),
+      new Date(now + 21 * 3_600_000),
+      new Date(now),
+      new Date(now),
     );
     telegram.deliverThenCut(1);
     expect(await server!.prospecta.booking.runDueReminders()).toEqual({ reminders: 0, followed_up: 0 });

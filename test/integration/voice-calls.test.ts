@@ -114,6 +114,18 @@ describe("refusals", () => {
     expect((await server.sql("SELECT COUNT(*) AS n FROM voice_calls WHERE lead_id = ?", third.id))[0].n).toBe(0);
   });
 
+  it("never places more calls than the limit when requests come at the same moment", async () => {
+    await server.sql("UPDATE voice_calls SET status = 'completed' RETURNING id");
+    const leads = [];
+    for (let i = 0; i < 20; i++) leads.push(await lead({ phone: `+5255111110${String(30 + i)}` }));
+    // On PostgreSQL the requests' transactions run side by side: the placement lock keeps them from all passing the check.
+    const answers = await Promise.all(leads.map((l) => server.api("POST", "/calls/initiate", { lead_id: l.id, agent_type: "perfilador" })));
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(2);
+    expect(answers.filter((a) => a.status === 429)).toHaveLength(18);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM voice_calls WHERE status NOT IN ('completed', 'failed')"))[0].n).toBe(2);
+    await server.sql("UPDATE voice_calls SET status = 'completed' RETURNING id");
+  });
+
   it("respects calling hours unless forced", async () => {
     const night = await lead({ phone: "+525511110006" });
     server.clock.set("2026-01-16T05:00:00Z"); // 23:00 local

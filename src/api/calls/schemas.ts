@@ -1,17 +1,18 @@
 import { z } from "zod";
+import { rowId, rowIdParam } from "../common-schemas";
 import { AGENT_TYPES, CALL_DIRECTIONS, CALL_STATUSES } from "../../domain/vocabulary";
 
 export const initiateCallBody = z
   .strictObject({
-    lead_id: z.number().int().positive(),
-    campaign_id: z.number().int().positive().nullable().optional(),
+    lead_id: rowId,
+    campaign_id: rowId.nullable().optional(),
     agent_type: z.enum(AGENT_TYPES).default("perfilador"),
     context: z.string().max(2000).nullable().optional().describe("Nota para el agente de voz"),
     force: z.boolean().optional().describe("Ignora el horario de llamadas"),
   })
   .meta({ id: "CallInitiate" });
 
-export const leadIdParams = z.object({ lead_id: z.coerce.number().int().positive() });
+export const leadIdParams = z.object({ lead_id: rowIdParam });
 
 export const callSchema = z
   .object({

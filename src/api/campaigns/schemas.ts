@@ -10,7 +10,7 @@ import { MESSAGE_STATUSES,
   PIPELINE_STAGES,
 } from "../../domain/vocabulary";
 import { triggerConditionProblems } from "../../domain/campaign-rules";
-import { pageOf, pageQuery } from "../common-schemas";
+import { pageOf, pageQuery, rowId, rowIdParam } from "../common-schemas";
 
 const triggerCondition = z
   .record(z.string(), z.unknown())
@@ -57,9 +57,9 @@ export const updateCampaignBody = z
 
 export const createStepBody = z
   .strictObject({
-    step_number: z.number().int().min(1),
+    step_number: z.number().int().min(1).max(1000),
     action: z.enum(CAMPAIGN_STEP_ACTIONS),
-    message_template_id: z.number().int().positive().nullable().optional().describe("Obligatorio para send_message"),
+    message_template_id: rowId.nullable().optional().describe("Obligatorio para send_message"),
     target_stage: z.enum(PIPELINE_STAGES).nullable().optional().describe("Obligatorio para update_stage"),
     agent_type: z.enum(AGENT_TYPES).nullable().optional().describe("Agente de la llamada en start_call (perfilador por defecto)"),
     delay_hours: z.number().min(0).default(0).describe("Horas tras el paso anterior (o la inscripción); admite decimales"),
@@ -124,7 +124,7 @@ export const statsSchema = z
   .meta({ id: "CampaignStats" });
 
 export const logsQuery = z.object({
-  lead_id: z.coerce.number().int().positive().optional(),
+  lead_id: rowIdParam.optional(),
   status: z.enum(LOG_STATUSES).optional(),
   needs_review: z
     .enum(["true", "false"])

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Services } from "../../services";
+import type { ApiTag } from "../openapi";
 import { commonErrors, errorResponse, idParams, pageOf } from "../common-schemas";
 import { leadPageView, leadView } from "./lead-view";
 import { createLeadBody, leadSchema, leadWithHistorySchema, listLeadsQuery, patchLeadBody } from "./schemas";
@@ -8,11 +9,14 @@ export const ADMIN_ACTOR = "api:admin";
 
 export function leadRoutes(services: Services): FastifyPluginAsyncZod {
   return async (app) => {
+    const tags: ApiTag[] = ["Leads"];
+
     app.post(
       "/leads",
       {
         schema: {
-          tags: ["leads"],
+          operationId: "createLead",
+          tags,
           summary: "Crear un lead (empieza en entrada)",
           body: createLeadBody,
           response: { 201: leadSchema, 409: errorResponse, ...commonErrors },
@@ -23,7 +27,7 @@ export function leadRoutes(services: Services): FastifyPluginAsyncZod {
 
     app.get(
       "/leads",
-      { schema: { tags: ["leads"], summary: "Listar y buscar leads", querystring: listLeadsQuery, response: { 200: pageOf(leadSchema), ...commonErrors } } },
+      { schema: { operationId: "listLeads", tags, summary: "Listar y buscar leads", querystring: listLeadsQuery, response: { 200: pageOf(leadSchema), ...commonErrors } } },
       async (request) => {
         const { skip, limit } = request.query;
         return { ...leadPageView(await services.leads.listLeads(request.query)), skip, limit };
@@ -32,7 +36,7 @@ export function leadRoutes(services: Services): FastifyPluginAsyncZod {
 
     app.get(
       "/leads/:id",
-      { schema: { tags: ["leads"], summary: "Un lead con su historial de etapas", params: idParams, response: { 200: leadWithHistorySchema, ...commonErrors } } },
+      { schema: { operationId: "getLead", tags, summary: "Un lead con su historial de etapas", params: idParams, response: { 200: leadWithHistorySchema, ...commonErrors } } },
       async (request) => leadView(await services.leads.getLeadWithHistory(request.params.id)),
     );
 
@@ -40,7 +44,8 @@ export function leadRoutes(services: Services): FastifyPluginAsyncZod {
       "/leads/:id",
       {
         schema: {
-          tags: ["leads"],
+          operationId: "updateLead",
+          tags,
           summary: "Editar datos de un lead",
           params: idParams,
           body: patchLeadBody,

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Services } from "../../services";
+import type { ApiTag } from "../openapi";
 import { commonErrors, errorResponse } from "../common-schemas";
 import { leadPageView, leadView } from "../leads/lead-view";
 import { ADMIN_ACTOR } from "../leads/routes";
@@ -18,11 +19,14 @@ import {
 
 export function pipelineRoutes(services: Services): FastifyPluginAsyncZod {
   return async (app) => {
+    const tags: ApiTag[] = ["Pipeline"];
+
     app.post(
       "/pipeline/leads/:id/move-stage",
       {
         schema: {
-          tags: ["pipeline"],
+          operationId: "moveLead",
+          tags,
           summary: "Mover un lead de etapa",
           params: leadIdParams,
           body: moveStageBody,
@@ -39,7 +43,8 @@ export function pipelineRoutes(services: Services): FastifyPluginAsyncZod {
       "/pipeline/leads/:id/auto-advance",
       {
         schema: {
-          tags: ["pipeline"],
+          operationId: "autoAdvanceLead",
+          tags,
           summary: "Avanzar una etapa si se cumplen las condiciones",
           params: leadIdParams,
           response: { 200: autoAdvanceResponse, ...commonErrors },
@@ -53,7 +58,7 @@ export function pipelineRoutes(services: Services): FastifyPluginAsyncZod {
 
     app.get(
       "/pipeline/stages/:stage/leads",
-      { schema: { tags: ["pipeline"], summary: "Leads de una etapa", params: stageParams, querystring: stagePageQuery, response: { 200: stagePage, ...commonErrors } } },
+      { schema: { operationId: "listStageLeads", tags, summary: "Leads de una etapa", params: stageParams, querystring: stagePageQuery, response: { 200: stagePage, ...commonErrors } } },
       async (request) => {
         const { stage } = request.params;
         const { skip, limit } = request.query;
@@ -65,7 +70,8 @@ export function pipelineRoutes(services: Services): FastifyPluginAsyncZod {
       "/pipeline/stages/:stage/inactive",
       {
         schema: {
-          tags: ["pipeline"],
+          operationId: "listInactiveLeads",
+          tags,
           summary: "Leads de una etapa sin actividad en N días",
           params: stageParams,
           querystring: inactiveQuery,
@@ -81,7 +87,7 @@ export function pipelineRoutes(services: Services): FastifyPluginAsyncZod {
 
     app.get(
       "/pipeline/metrics",
-      { schema: { tags: ["pipeline"], summary: "Métricas del pipeline", response: { 200: metricsResponse, 401: errorResponse } } },
+      { schema: { operationId: "getPipelineMetrics", tags, summary: "Métricas del pipeline", response: { 200: metricsResponse, 401: errorResponse } } },
       async () => services.pipeline.metrics(),
     );
   };

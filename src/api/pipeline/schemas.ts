@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { PIPELINE_STAGES } from "../../domain/vocabulary";
-import { pageOf, pageQuery } from "../common-schemas";
+import { pageOf, pageQuery, rowIdParam } from "../common-schemas";
 import { leadSchema } from "../leads/schemas";
 
 const stage = z.enum(PIPELINE_STAGES);
 
-export const leadIdParams = z.object({ id: z.coerce.number().int().positive() });
+export const leadIdParams = z.object({ id: rowIdParam });
 export const stageParams = z.object({ stage });
 
 export const moveStageBody = z

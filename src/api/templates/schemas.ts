@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { rowId } from "../common-schemas";
 import { AGENT_TYPES, CHANNELS } from "../../domain/vocabulary";
 import { TEMPLATE_VARIABLES } from "../../domain/templates";
 
@@ -38,7 +39,7 @@ export const updateTemplateBody = z
   })
   .meta({ id: "TemplateUpdate" });
 
-export const renderBody = z.strictObject({ lead_id: z.number().int().positive() }).meta({ id: "TemplateRender" });
+export const renderBody = z.strictObject({ lead_id: rowId }).meta({ id: "TemplateRender" });
 
 export const templateSchema = z
   .object({

@@ -1,0 +1,45 @@
+/**
+ * On PostgreSQL a campaign step is a graphile-worker job, enqueued in the
+ * transaction that makes the step due and run by the engine at its time
+ * (src/jobs/graphile-engine.ts, migrations-pg 0004). Runs with
+ * `npm run test:postgres`; on SQLite the in-process scheduler has its own tests.
+ */
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { testDialect } from "../support/test-database";
+import { startTestServer, type TestServer } from "./test-server";
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe.skipIf(testDialect() !== "postgres")("the job engine on PostgreSQL", () => {
+  it("enqueues a step's job with the enrollment, never for a refused write, and runs it at its time", async () => {
+    // The periodic sweep must not get there first: it fires on 1 January only.
+    server = await startTestServer({ env: { CAMPAIGN_RUNNER_CRON: "0 0 1 1 *" } });
+    const campaign = (
+      await server.api("POST", "/campaigns", { name: "Calificación", channel: "telegram", triggered_by: "stage_change", trigger_condition: { stage: "entrada" } })
+    ).body;
+    await server.api("POST", `/campaigns/${campaign.id}/steps`, { step_number: 1, action: "update_stage", target_stage: "perfilamiento", delay_hours: 1 });
+    await server.api("PUT", `/campaigns/${campaign.id}`, { status: "active" });
+
+    const lead = (await server.api("POST", "/leads", { name: "Ana", phone: "+525511112222" })).body;
+    const [enrollment] = await server.sql("SELECT id, next_run_at FROM campaign_enrollments WHERE lead_id = ?", lead.id);
+    const jobs = () => server!.sql("SELECT key, run_at, task_identifier FROM graphile_worker.jobs WHERE task_identifier = 'campaign_step'");
+    expect(await jobs()).toEqual([{ key: `campaign_step:${enrollment.id}`, run_at: enrollment.next_run_at, task_identifier: "campaign_step" }]);
+    expect(enrollment.next_run_at).toBe(server.clock.now().getTime() + 3_600_000);
+
+    // A refused creation (the phone is taken) rolls back its enrollment, and the job with it.
+    expect((await server.api("POST", "/leads", { name: "Otra Ana", phone: "+525511112222" })).status).toBe(409);
+    expect(await jobs()).toHaveLength(1);
+
+    // An hour later on the product's clock the step is due; the engine's job runs it.
+    server.clock.set(new Date(server.clock.now().getTime() + 3_600_000).toISOString());
+    await server.prospecta.startScheduler();
+    await vi.waitFor(async () => expect((await server!.api("GET", `/leads/${lead.id}`)).body.pipeline_stage).toBe("perfilamiento"), { timeout: 15_000, interval: 200 });
+    expect(await server.sql("SELECT status, step_number FROM campaign_logs WHERE lead_id = ?", lead.id)).toEqual([{ status: "success", step_number: 1 }]);
+    // Done jobs leave the queue; the completed enrollment has none left.
+    await vi.waitFor(async () => expect(await jobs()).toEqual([]), { timeout: 5_000 });
+  });
+});
