@@ -3,6 +3,8 @@
  * main.ts listens; tests build the same thing on a temporary database.
  */
 import { dataDirectory, isInMemory, migrateDatabase, openDatabase } from "../db/client";
+import type { Server } from "node:http";
+import type { Socket } from "node:net";
 import { openPostgresDatabase, sqliteDatabase, type Database } from "../db/database";
 import { resolveAdminToken } from "./admin-token";
 import { buildApp } from "./api/app";
@@ -234,6 +236,8 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     readiness,
     serveApi: roles.has("api"),
   });
+  const connections = trackConnections(app.server);
+
   const webhook =
     bot && config.TELEGRAM_WEBHOOK_URL && config.TELEGRAM_WEBHOOK_SECRET
       ? { url: config.TELEGRAM_WEBHOOK_URL, secret: config.TELEGRAM_WEBHOOK_SECRET }
@@ -364,7 +368,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       await pollingLease?.stop();
       if (botRunner?.isRunning()) await botRunner.stop();
       await streams?.shutdown();
-      await app.close();
+      await closeServer(app, connections);
       await whatsapp?.idle();
       await campaignEngine.idle();
       // Last: everything that could still use the database has stopped (on SQLite, close waits for a statement in progress).
@@ -374,3 +378,33 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
 }
 
 export type Prospecta = Awaited<ReturnType<typeof buildProspecta>>;
+
+/** How long connections still open at shutdown may take to finish before they are cut. */
+const CONNECTION_DRAIN_MS = 3_000;
+
+/** Every connection the server accepted and that is not closed yet, for shutdown. */
+function trackConnections(server: Server): Set<Socket> {
+  const open = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    open.add(socket);
+    socket.once("close", () => open.delete(socket));
+  });
+  return open;
+}
+
+/**
+ * Closes the HTTP server: no new connections, requests in progress finish.
+ * A connection still open after a short drain is cut, whatever it is: sockets
+ * handed to the audio process could keep the server from closing until
+ * main.ts gave up (seen on PostgreSQL runs: two connections, no request).
+ */
+async function closeServer(app: { close(): Promise<void> }, open: Set<Socket>): Promise<void> {
+  const cut = setTimeout(() => {
+    for (const socket of open) socket.destroy();
+  }, CONNECTION_DRAIN_MS);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(cut);
+  }
+}
