@@ -38,7 +38,11 @@ describe.skipIf(testDialect() !== "postgres")("the job engine on PostgreSQL", ()
     server.clock.set(new Date(server.clock.now().getTime() + 3_600_000).toISOString());
     await server.prospecta.startScheduler();
     await vi.waitFor(async () => expect((await server!.api("GET", `/leads/${lead.id}`)).body.pipeline_stage).toBe("perfilamiento"), { timeout: 15_000, interval: 200 });
-    expect(await server.sql("SELECT status, step_number FROM campaign_logs WHERE lead_id = ?", lead.id)).toEqual([{ status: "success", step_number: 1 }]);
+    // The outcome is recorded after the move commits (its own transaction): it may land a moment later.
+    await vi.waitFor(
+      async () => expect(await server!.sql("SELECT status, step_number FROM campaign_logs WHERE lead_id = ?", lead.id)).toEqual([{ status: "success", step_number: 1 }]),
+      { timeout: 5_000, interval: 100 },
+    );
     // Done jobs leave the queue; the completed enrollment has none left.
     await vi.waitFor(async () => expect(await jobs()).toEqual([]), { timeout: 5_000 });
   });
