@@ -1,11 +1,10 @@
 /** Opens the SQLite database with the pragmas the product relies on, and applies migrations. */
-import { mkdirSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
-import { z } from "zod";
 import * as schema from "./schema";
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -82,32 +81,3 @@ export function migrateDatabase(db: Db): void {
   migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
 }
 
-const journalSchema = z.object({ entries: z.array(z.object({ when: z.number() })).min(1) });
-
-/** The journal time of the newest migration this build ships, read once (it cannot change while the process runs). */
-let newestMigration: number | null = null;
-function newestMigrationTime(): number {
-  if (newestMigration === null) {
-    const journal = journalSchema.parse(JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, "meta", "_journal.json"), "utf8")));
-    newestMigration = Math.max(...journal.entries.map((entry) => entry.when));
-  }
-  return newestMigration;
-}
-
-/**
- * For readiness: the database answers, and it has every migration this build
- * ships (drizzle records each applied one with its journal time, and applies
- * those newer than the last it recorded).
- */
-export function databaseState(db: Db): { reachable: boolean; migrated: boolean } {
-  const latest = newestMigrationTime();
-  try {
-    const row = db.$client.prepare('SELECT MAX(created_at) AS at FROM "__drizzle_migrations"').get() as { at: number | null } | undefined;
-    return { reachable: true, migrated: Number(row?.at ?? 0) >= latest };
-  } catch {
-    return { reachable: false, migrated: false };
-  }
-}
-
-/** A transaction runner: every use case runs its reads and writes inside one. */
-export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];

@@ -6,6 +6,7 @@
  * that does not exist, is answered with the problem and does nothing. What a
  * tool returns is what the model reads (JSON, Spanish).
  */
+import { oneAtATime } from "../one-at-a-time";
 import { AIMessage, createMiddleware, tool, ToolMessage } from "langchain";
 import type { ToolCall } from "@langchain/core/messages/tool";
 import { missingFinance, missingProfile } from "../domain/qualification";
@@ -68,16 +69,6 @@ export function createChatTools(actions: TurnActions) {
       define("dar_de_baja", { returnDirect: true }),
     ),
   ];
-}
-
-/** Runs the work given one at a time, in the order given; a failure is its caller's alone. */
-function oneAtATime() {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(work: () => T | Promise<T>): Promise<T> => {
-    const result = tail.then(work);
-    tail = result.catch(() => undefined);
-    return result;
-  };
 }
 
 /** What the model learns after saving: what was kept, the stage, what is still missing, the approval. */

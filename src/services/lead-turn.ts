@@ -5,6 +5,7 @@
  * an opt-out are checked here against the lead as it now is, and carried out
  * by the chat once the reply is out.
  */
+import { oneAtATime } from "../one-at-a-time";
 import type { Lead } from "../../db/schema";
 import { readyToBook, type OfferedSlot, type TurnActions, type TurnProgress } from "../agents/lead-agent";
 import type { LeadFacts } from "../agents/lead-facts";
@@ -34,17 +35,15 @@ export function startLeadTurn(lead: Lead, applyFacts: (facts: LeadFacts) => Prom
   const wants = { slots: false, bookAt: null as Date | null, handoff: false, optOut: false };
   const offered = offeredSlots(lead);
   // Saves run one after another, in the order asked (the agent may ask for two at once): each starts from what the one before left.
-  let saving: Promise<unknown> = Promise.resolve();
+  const inOrder = oneAtATime();
   const actions: TurnActions = {
     saveFacts(facts) {
-      const saved = saving.then(async () => {
+      return inOrder(async () => {
         const applied = await applyFacts(facts);
         moved.push(...applied.moved);
         progress = { lead: applied.lead, learned: { ...progress.learned, ...applied.learned }, approval: applied.approval ?? progress.approval };
         return progress;
       });
-      saving = saved.catch(() => undefined);
-      return saved;
     },
     progress: () => progress,
     offerSlots() {
