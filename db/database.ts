@@ -6,12 +6,10 @@
  * transaction (a savepoint inside another), `database.run(async (q) => …)`
  * runs them outside one (inside one, they join it).
  *
- * SQLite has one connection, so while a transaction awaits, nothing else may
- * use it, or another flow's statements would land inside that transaction:
- * every run and transaction goes through one gate, in order. A transaction
- * must therefore never wait on the network (a model, Twilio, Telegram); it
- * holds the whole database while it lasts. PostgreSQL gives each transaction
- * a connection of its own and needs no gate.
+ * SQLite has one connection, used by one piece of work at a time (see
+ * db/sqlite-database.ts). A transaction must therefore never wait on the
+ * network (a model, Twilio, Telegram); on SQLite it holds the whole database
+ * while it lasts. PostgreSQL gives each transaction a connection of its own.
  *
  * Repositories get `q`: the database or the open transaction (`q.db`), and
  * the tables of its dialect (`q.t`). Both are typed with SQLite's schema and
@@ -23,16 +21,13 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { sql } from "drizzle-orm";
 import { drizzle as drizzlePg, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import pg from "pg";
 import { Logger as JobEngineLogger, runMigrations as runJobEngineMigrations } from "graphile-worker";
-import type { Db } from "./client";
 import * as pgSchema from "./pg/schema";
 import type * as sqliteSchema from "./schema";
-import * as sqliteTables from "./schema";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -50,94 +45,6 @@ export interface Database {
   run<T>(work: (q: Q) => Promise<T>): Promise<T>;
   transaction<T>(work: (q: Q) => Promise<T>): Promise<T>;
   close(): Promise<void>;
-}
-
-/** Runs one piece of work at a time, in the order asked. */
-function createGate() {
-  let tail: Promise<void> = Promise.resolve();
-  return async <T>(work: () => Promise<T>): Promise<T> => {
-    const previous = tail;
-    let release!: () => void;
-    tail = new Promise<void>((done) => (release = done));
-    await previous;
-    try {
-      return await work();
-    } finally {
-      release();
-    }
-  };
-}
-
-interface Holding {
-  inTransaction: boolean;
-  savepoints: number;
-  open: boolean;
-}
-
-/** Runs `work` as the holder `state`, which closes when the work ends. */
-function holdWhile<T>(storage: AsyncLocalStorage<Holding>, state: Holding, work: () => Promise<T>): Promise<T> {
-  return storage.run(state, async () => {
-    try {
-      return await work();
-    } finally {
-      state.open = false;
-    }
-  });
-}
-
-/** The SQLite database the product opened (db/client.ts), used through the gate. */
-export function sqliteDatabase(db: Db): Database {
-  const q: Q = { db: db as unknown as Q["db"], t: sqliteTables, dialect: "sqlite" };
-  const exclusive = createGate();
-  // Whether this async flow holds the gate, and how deep in savepoints it is. Work started from
-  // inside a run (a callback, a timer) inherits this store: `open` turns false when that run
-  // ends, so such work goes through the gate instead of slipping past it.
-  const holding = new AsyncLocalStorage<Holding>();
-  const exec = (statement: string) => db.run(sql.raw(statement));
-
-  async function inTransaction<T>(work: (q: Q) => Promise<T>, state: Holding): Promise<T> {
-    if (state.inTransaction) {
-      const name = `sp_${state.savepoints + 1}`;
-      exec(`SAVEPOINT ${name}`);
-      try {
-        const result = await holdWhile(holding, { inTransaction: true, savepoints: state.savepoints + 1, open: true }, () => work(q));
-        exec(`RELEASE ${name}`);
-        return result;
-      } catch (error) {
-        exec(`ROLLBACK TO ${name}`);
-        exec(`RELEASE ${name}`);
-        throw error;
-      }
-    }
-    // IMMEDIATE: the write lock at the start, so two processes on the file wait for each other
-    // (busy_timeout) instead of failing when both read and then want to write.
-    exec("BEGIN IMMEDIATE");
-    try {
-      const result = await holdWhile(holding, { inTransaction: true, savepoints: 0, open: true }, () => work(q));
-      exec("COMMIT");
-      return result;
-    } catch (error) {
-      exec("ROLLBACK");
-      throw error;
-    }
-  }
-
-  return {
-    dialect: "sqlite",
-    pgPool: null,
-    run(work) {
-      if (holding.getStore()?.open) return work(q);
-      return exclusive(() => holdWhile(holding, { inTransaction: false, savepoints: 0, open: true }, () => work(q)));
-    },
-    transaction(work) {
-      const state = holding.getStore();
-      if (state?.open) return inTransaction(work, state);
-      return exclusive(() => inTransaction(work, { inTransaction: false, savepoints: 0, open: true }));
-    },
-    async close() {
-      await exclusive(async () => db.$client.close());
-    },
-  };
 }
 
 const PG_MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), "migrations-pg");

@@ -13,12 +13,17 @@ export function isUniqueViolation(error: unknown): boolean {
   return false;
 }
 
-/** Runs `work`, and once more when a unique index refused it: the second run's own checks see the row that won. */
-export async function retryOnUniqueViolation<T>(work: () => Promise<T>): Promise<T> {
+/**
+ * Runs `work`, and once more when a unique index refused it: the second run's own checks see
+ * the row that won. `work` learns which run it is, so a use case whose index settles the common
+ * case may skip its checks on the first run and make them only on the second (one round trip
+ * less per write on PostgreSQL).
+ */
+export async function retryOnUniqueViolation<T>(work: (attempt: "first" | "after_violation") => Promise<T>): Promise<T> {
   try {
-    return await work();
+    return await work("first");
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
-    return work();
+    return work("after_violation");
   }
 }

@@ -5,7 +5,9 @@
 import { dataDirectory, isInMemory, migrateDatabase, openDatabase } from "../db/client";
 import type { Server } from "node:http";
 import type { Socket } from "node:net";
-import { openPostgresDatabase, sqliteDatabase, type Database } from "../db/database";
+import { openPostgresDatabase, type Database } from "../db/database";
+import { sqliteDatabase } from "../db/sqlite-database";
+import { startWalCheckpointer } from "../db/wal-checkpointer";
 import { resolveAdminToken } from "./admin-token";
 import { buildApp } from "./api/app";
 import { systemClock, type Clock } from "./clock";
@@ -72,18 +74,27 @@ export interface BuildOptions {
  * connections), otherwise the SQLite file it names. Both are used the same
  * way, through db/database.ts.
  */
-export async function openProductDatabase(config: Pick<AppConfig, "DATABASE_URL" | "DATABASE_POOL_SIZE">): Promise<Database> {
+export async function openProductDatabase(config: Pick<AppConfig, "DATABASE_URL" | "DATABASE_POOL_SIZE">, logger: Logger): Promise<Database> {
   if (isPostgresUrl(config.DATABASE_URL)) return openPostgresDatabase(config.DATABASE_URL, { maxConnections: config.DATABASE_POOL_SIZE });
   const sqlite = openDatabase(config.DATABASE_URL);
   migrateDatabase(sqlite);
-  return sqliteDatabase(sqlite);
+  const database = sqliteDatabase(sqlite);
+  if (isInMemory(config.DATABASE_URL)) return database;
+  const checkpointer = startWalCheckpointer(sqlite.$client, config.DATABASE_URL, (message) => logger.warn({ error: message }, "WAL checkpoint failed"));
+  return {
+    ...database,
+    async close() {
+      await checkpointer.stop();
+      await database.close();
+    },
+  };
 }
 
 export async function buildProspecta(config: AppConfig, options: BuildOptions = {}) {
   const clock = options.clock ?? systemClock;
   const roles = new Set(config.PROSPECTA_ROLES);
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
-  const db = await openProductDatabase(config);
+  const db = await openProductDatabase(config, logger);
   const metrics = createMetrics(db);
   const guard = createDispatchGuard(logger, metrics.failures);
   const events = createLeadEvents((error) => logger.error({ err: error }, "lead event listener failed"));
@@ -142,7 +153,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
   events.onStageEnteredWithin(async (tx, event) => {
     await campaignEngine.enrollOnStageEntered(tx, event);
   });
-  events.onStageEntered(() => campaignEngine.handleStageEntered());
+  events.onStageEntered((event) => campaignEngine.handleStageEntered(event));
   services.campaigns.onStatusChanged(async (campaign) => {
     if (campaign.status === "active") await campaignEngine.handleCampaignActivated(campaign.id);
   });

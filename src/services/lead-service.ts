@@ -16,6 +16,7 @@ import { retryOnUniqueViolation } from "../../db/unique-violation";
 import type { Lead, NewLead } from "../../db/schema";
 import { ConflictError, NotFoundError, ValidationError, type Problem } from "../errors";
 import { stageRank } from "../domain/pipeline";
+import { newLeadScore } from "../domain/scoring";
 import { refreshLeadScore } from "./lead-scoring";
 import type { Actor, ServiceDeps } from "./context";
 
@@ -63,13 +64,15 @@ export function createLeadService({ db, clock, events }: ServiceDeps) {
 
     /** A new lead starts in `entrada`, with a history row saying where it came from. */
     async createLead(fields: LeadFields, actor: Actor): Promise<Lead> {
-      // A lead with the same phone or chat created meanwhile: the second run's check names it (409).
-      const lead = await retryOnUniqueViolation(() => db.transaction(async (tx) => {
+      // The unique indexes on phone and chat refuse a duplicate; only then does the second run
+      // look for the lead that has them, to name it in the 409.
+      const lead = await retryOnUniqueViolation((attempt) => db.transaction(async (tx) => {
         const now = clock.now();
         assertCoherent(fields);
-        await assertUniqueContact(tx, fields, null);
-        const created = await insertLead(tx, {
+        if (attempt === "after_violation") await assertUniqueContact(tx, fields, null);
+        const lead = await insertLead(tx, {
           ...fields,
+          score: newLeadScore(fields),
           pipeline_stage: "entrada",
           furthest_stage_rank: stageRank("entrada"),
           stage_changed_at: now,
@@ -78,14 +81,13 @@ export function createLeadService({ db, clock, events }: ServiceDeps) {
           updated_at: now,
         });
         await insertStageHistory(tx, {
-          lead_id: created.id,
+          lead_id: lead.id,
           from_stage: null,
           to_stage: "entrada",
           reason: fields.source ? `Lead creado (origen: ${fields.source})` : "Lead creado",
           actor,
           at: now,
         });
-        const lead = await refreshLeadScore(tx, created, now);
         await insertAudit(tx, { actor, action: "lead.create", entity: "lead", entity_id: lead.id, after: auditView(lead) }, now);
         await events.stageEnteredWithin(tx, { lead, from_stage: null, to_stage: "entrada", actor });
         return lead;

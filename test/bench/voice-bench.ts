@@ -1,5 +1,5 @@
 /**
- * `npm run bench:voice [-- --database postgres]`: the latency live calls see,
+ * `npm run bench:voice [-- --database postgres] [-- --compare-sample]`: the latency live calls see,
  * alone and next to everything else the product does, in one run.
  *
  * The product runs as `npm start` runs it (src/main.ts with the tsx loader, its
@@ -39,16 +39,40 @@
  * latencies, they are not the user's figures.
  * VOICE_AUDIO_PROCESS, CAMPAIGN_CONCURRENCY and LOG_LEVEL, when set, are passed
  * to the product (which otherwise gets only the environment set here).
+ *
+ * `--compare-sample` (or BENCH_COMPARE_SAMPLE=1; BENCH_CALLS then defaults to
+ * 100): the yardstick run instead, test/bench/voice-sample-comparison.ts. The
+ * same steady calls, quiet phase only (no neighbours, no fake Telegram), first
+ * against Twilio's sample bridge (test/bench/twilio-sample-bridge.ts, a port
+ * of twilio-samples/speech-assistant-openai-realtime-api-node, in its own
+ * process, its streams opened straight at it), then against the product as
+ * above, each from a fresh load process measuring the same way; reported side
+ * by side (p50/p99/max per direction, each bridge's CPU and memory, the
+ * machine's load) with the ratio Prospecta/sample, and whether Prospecta's
+ * p99 is no worse than the sample's in each direction. Its JSON line has
+ * `mode: "compare-sample"`, `sample`, `prospecta` and
+ * `ratio_prospecta_over_sample` instead of the normal mode's fields.
+ *
  * Prints a summary to stderr and one JSON object as the last line of stdout;
  * exits non-zero only when the run could not complete, never for a missed target.
  */
-import { fork, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startProductProcess, telegramProcessEnv, type ProductProcess } from "../integration/product-process";
 import { startPostgresCluster, type PostgresCluster } from "../support/postgres-cluster";
 import { startFakeTelegramProcess } from "./bench-setup";
+import {
+  BENCH_ADMIN_TOKEN as ADMIN_TOKEN,
+  BENCH_FROM_NUMBER as FROM_NUMBER,
+  BENCH_WEBHOOK_BASE as WEBHOOK_BASE,
+  countLogs,
+  forkBench,
+  isPinoError,
+  mailbox,
+  voiceProductEnv,
+} from "./voice-bench-children";
+import { runSampleComparison } from "./voice-sample-comparison";
 import { commandLine, cpuBetween, readMachineCpu, readProcess, readProcessTree, type ProcessReading } from "./process-stats";
 import type { GoRequest, SeedRequest } from "./voice-neighbours";
 import type { SteadyCallsRequest, Window } from "./voice-load";
@@ -56,7 +80,8 @@ import { epochNow, type TwilioSide } from "./voice-twilio-side";
 
 const argDatabase = process.argv.includes("--database") ? process.argv[process.argv.indexOf("--database") + 1] : undefined;
 const DATABASE = (argDatabase ?? process.env.BENCH_DATABASE ?? "sqlite").toLowerCase();
-const CALLS = Number(process.env.BENCH_CALLS ?? 50);
+const COMPARE_SAMPLE = process.argv.includes("--compare-sample") || ["1", "true"].includes(process.env.BENCH_COMPARE_SAMPLE ?? "");
+const CALLS = Number(process.env.BENCH_CALLS ?? (COMPARE_SAMPLE ? 100 : 50));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 2000);
 const CHURN = Number(process.env.BENCH_CHURN ?? 2);
@@ -67,9 +92,6 @@ const CAMPAIGN_LEADS = Number(process.env.BENCH_CAMPAIGN_LEADS ?? 3000);
 const CAMPAIGN_DRAIN_MS = Number(process.env.BENCH_CAMPAIGN_DRAIN_MS ?? 30_000);
 /** How long in-flight work (API requests, churn calls, hang-ups) may take to finish after the window; the rest is reported unfinished. */
 const STOP_GRACE_MS = Number(process.env.BENCH_STOP_GRACE_MS ?? 20_000);
-const ADMIN_TOKEN = "bench-token-0123456789";
-const WEBHOOK_BASE = "https://bench.prospecta.example";
-const FROM_NUMBER = "+525500000000";
 const CHAT_BASE = 600_000_000;
 const ADMIN_CHAT_ID = 599_999_999;
 const TARGETS = { calls: 200, p99_ms: 5, memory_mb_per_call: 2 };
@@ -86,29 +108,45 @@ const runStarted = performance.now();
 const progress = (text: string) => console.error(`[${((performance.now() - runStarted) / 1000).toFixed(1)} s] ${text}`);
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-/** A child's IPC messages, taken by type in any order; fails if the child exits first. */
-function mailbox(child: ChildProcess, name: string) {
-  const messages: { type: string; [key: string]: any }[] = [];
-  const waiters: (() => void)[] = [];
-  child.on("message", (message: { type: string }) => {
-    messages.push(message);
-    for (const wake of waiters.splice(0)) wake();
-  });
-  child.once("exit", (code) => {
-    if (code !== 0) console.error(`${name} exited with ${code}`);
-    for (const wake of waiters.splice(0)) wake();
-  });
-  return async function next<T = { [key: string]: any }>(type: string): Promise<T> {
-    for (;;) {
-      const index = messages.findIndex((m) => m.type === type);
-      if (index >= 0) return messages.splice(index, 1)[0] as T;
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} ended before sending "${type}"`);
-      await new Promise<void>((wake) => waiters.push(wake));
-    }
-  };
+// --- `--compare-sample`: the product and Twilio's sample bridge, one after the other ------------
+if (COMPARE_SAMPLE) {
+  const dir = mkdtempSync(join(tmpdir(), "prospecta-bench-voice-"));
+  let cluster: PostgresCluster | null = null;
+  let exitCode = 0;
+  try {
+    if (DATABASE === "postgres") cluster = await startPostgresCluster({ database: "prospecta_bench_voice" });
+    const comparison = await runSampleComparison({
+      calls: CALLS,
+      seconds: SECONDS,
+      warmupMs: WARMUP_MS,
+      graceMs: STOP_GRACE_MS,
+      databaseUrl: cluster ? cluster.url : join(dir, "bench.db"),
+      passThrough,
+      progress,
+    });
+    console.log(
+      JSON.stringify({
+        mode: "compare-sample",
+        calls: CALLS,
+        seconds: SECONDS,
+        database: DATABASE,
+        product_settings_passed_through: passThrough,
+        warmup_ms: WARMUP_MS,
+        ...comparison,
+        node: process.version,
+        cpus: cpus().length,
+        load_average_before: LOAD_AVERAGE_BEFORE,
+        run_seconds: round((performance.now() - runStarted) / 1000),
+      }),
+    );
+  } catch (error) {
+    console.error(error);
+    exitCode = 1;
+  }
+  await cluster?.stop().catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(exitCode);
 }
-
-const forkBench = (file: string) => fork(join(import.meta.dirname, file), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
 
 // --- the fakes and the load, each in its own process ------------------------------------------
 const telegram = await startFakeTelegramProcess("999:BENCH-VOICE");
@@ -139,44 +177,14 @@ try {
   const maxCalls = CALLS + Math.ceil(CHURN * (CHURN_SECONDS + 10)) + 20;
   const callMinutes = Math.max(10, Math.ceil((4 * SECONDS + CHURN_SECONDS + 300) / 60));
   product = await startProductProcess({
-    DATABASE_URL: cluster ? cluster.url : join(dir, "bench.db"),
-    ADMIN_API_TOKEN: ADMIN_TOKEN,
-    NODE_ENV: "production",
-    LLM_PROVIDER: "offline",
-    VOICE_PROVIDER: "twilio",
-    TWILIO_ACCOUNT_SID: twilio.accountSid,
-    TWILIO_AUTH_TOKEN: twilio.authToken,
-    TWILIO_PHONE_NUMBER: FROM_NUMBER,
-    TWILIO_API_BASE: twilio.apiBase,
-    WEBHOOK_BASE_URL: WEBHOOK_BASE,
-    OPENAI_API_KEY: "sk-bench",
-    OPENAI_REALTIME_URL: realtimeUrl,
-    MAX_CONCURRENT_CALLS: String(maxCalls),
-    CALL_MAX_MINUTES: String(callMinutes),
+    ...voiceProductEnv({ databaseUrl: cluster ? cluster.url : join(dir, "bench.db"), twilio, realtimeUrl, maxCalls, callMinutes }),
     ...telegramProcessEnv(telegram),
     TELEGRAM_ADMIN_CHAT_ID: String(ADMIN_CHAT_ID),
     // The product gets only the environment given here; these pass through to compare its modes.
     ...passThrough,
   });
   // The product's logs are counted, and only its error lines kept (the last few): keeping them all would cost this process more than the product.
-  let logBytes = 0;
-  let errorLines = 0;
-  const lastErrors: string[] = [];
-  for (const stream of [product.child.stdout!, product.child.stderr!]) {
-    stream.removeAllListeners("data");
-    let partial = "";
-    stream.on("data", (chunk: Buffer) => {
-      logBytes += chunk.length;
-      const lines = (partial + chunk.toString("utf8")).split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) {
-        if (!/"level":(50|60)/.test(line)) continue;
-        errorLines++;
-        lastErrors.push(line.slice(0, 400));
-        if (lastErrors.length > 5) lastErrors.shift();
-      }
-    });
-  }
+  const logs = countLogs(product.child, isPinoError);
   const pid = product.child.pid!;
   progress(`the product listens at ${product.baseUrl} (pid ${pid}, ${DATABASE})`);
   const side: TwilioSide = { productUrl: product.baseUrl, webhookBase: WEBHOOK_BASE, accountSid: twilio.accountSid, authToken: twilio.authToken, fromNumber: FROM_NUMBER };
@@ -271,7 +279,7 @@ try {
 
   await sleep(500);
   const rssBeforeCallsMb = readProcessTree(pid).reduce((sum, r) => sum + r.rssMb, 0);
-  const callsRequest: SteadyCallsRequest = { type: "calls", side, adminToken: ADMIN_TOKEN, calls: CALLS, warmupMs: WARMUP_MS };
+  const callsRequest: SteadyCallsRequest = { type: "calls", target: { kind: "product", side, adminToken: ADMIN_TOKEN }, calls: CALLS, warmupMs: WARMUP_MS };
   load.send(callsRequest);
   const streaming = await fromLoad<{ setup_ms: number }>("streaming");
   progress(`${CALLS} steady calls placed, answered and streaming in ${streaming.setup_ms} ms`);
@@ -412,9 +420,9 @@ try {
       peak_rss_mb: round(finalTree.reduce((sum, r) => sum + r.peakRssMb, 0)),
       processes: finalProcesses,
       handler_failures: finalScrape.failures,
-      log_mb: round(logBytes / 1024 / 1024),
-      error_log_lines: errorLines,
-      last_error_log_lines: lastErrors,
+      log_mb: round(logs.bytes() / 1024 / 1024),
+      error_log_lines: logs.errorLines(),
+      last_error_log_lines: logs.lastErrors(),
       exit_code: exitCode,
     },
     steady: { realtime_sessions: loadResult.realtime_sessions, churn_realtime_sessions: loadResult.churn_sessions, hung_up: loadResult.hung_up, hang_up_failures: loadResult.hang_up_failures },

@@ -19,6 +19,11 @@
  * This process's own event-loop delay is sampled too: a measurement taken
  * while the measuring process lags includes the lag.
  *
+ * The steady calls go to the product (placed over the admin API and answered
+ * through its webhooks) or, with a `stream` target, straight to a bridge's
+ * Media Streams URL (Twilio's sample bridge in `--compare-sample`): the
+ * frames, the fake model and the measurement are the same for both.
+ *
  * IPC: sends {type: "ready", realtimeUrl}; takes {type: "calls", …} and
  * answers {type: "streaming"} once every steady call streams; takes
  * {type: "report", windows, graceMs}, hangs up, answers {type: "result", …}
@@ -26,12 +31,27 @@
  */
 import type { AddressInfo } from "node:net";
 import WebSocket, { WebSocketServer } from "ws";
-import { apiClient, epochNow, FRAME_KIND, inBatches, percentiles, placeStreamingCall, readFrame, stampedFrame, TimedSamples, type LiveCall, type TwilioSide } from "./voice-twilio-side";
+import {
+  apiClient,
+  epochNow,
+  FRAME_KIND,
+  inBatches,
+  openDirectStream,
+  percentiles,
+  placeStreamingCall,
+  readFrame,
+  stampedFrame,
+  TimedSamples,
+  type StreamingCall,
+  type TwilioSide,
+} from "./voice-twilio-side";
+
+/** Where the steady calls go: the product (calls placed over its admin API), or a bridge's Media Streams URL directly. */
+export type SteadyTarget = { kind: "product"; side: TwilioSide; adminToken: string } | { kind: "stream"; streamUrl: string; accountSid: string };
 
 export interface SteadyCallsRequest {
   type: "calls";
-  side: TwilioSide;
-  adminToken: string;
+  target: SteadyTarget;
   calls: number;
   warmupMs: number;
 }
@@ -135,15 +155,16 @@ const request = await new Promise<SteadyCallsRequest>((resolve) => process.once(
 warmupMs = request.warmupMs;
 
 // --- the steady calls ---------------------------------------------------------------------------
-const api = apiClient(request.side.productUrl, request.adminToken);
-const calls: LiveCall[] = [];
+const { target } = request;
+const api = target.kind === "product" ? apiClient(target.side.productUrl, target.adminToken) : null;
+const calls: StreamingCall[] = [];
 const timers: NodeJS.Timeout[] = [];
 const setupStarted = performance.now();
 await inBatches(
   Array.from({ length: request.calls }, (_, i) => i),
   8,
   async (i) => {
-    const call = await placeStreamingCall(request.side, api, { name: `Estable ${i}`, phone: `+52552${String(i).padStart(7, "0")}` }, (data) => {
+    const onMessage = (data: WebSocket.RawData) => {
       const text = data.toString();
       if (!text.includes('"media"')) return;
       const message = JSON.parse(text) as { event: string; media?: { payload: string } };
@@ -153,7 +174,11 @@ await inBatches(
       const now = performance.now();
       const at = epochNow();
       if (at - steadyStart[i]! >= warmupMs) outbound.push(at, now - frame.sentAt);
-    });
+    };
+    const call =
+      target.kind === "product"
+        ? await placeStreamingCall(target.side, api!, { name: `Estable ${i}`, phone: `+52552${String(i).padStart(7, "0")}` }, onMessage)
+        : await openDirectStream(target.streamUrl, target.accountSid, onMessage);
     steadyStart[i] = call.streamStartedAt;
     calls[i] = call;
     let chunk = 0;

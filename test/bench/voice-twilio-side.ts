@@ -9,6 +9,11 @@
  * posts `initiated` and `ringing`, fetches /voice/twiml when the callee
  * answers, posts `in-progress`, opens the stream; on hang-up it sends `stop`,
  * closes the stream and posts `completed`.
+ *
+ * A direct stream (openDirectStream) is the same Media Stream without the
+ * call around it, for a bridge that has no call placement (Twilio's sample
+ * bridge, test/bench/twilio-sample-bridge.ts): `connected`, `start`, then
+ * media, and `stop` on hang-up.
  */
 import { randomBytes } from "node:crypto";
 import { Agent, request } from "node:http";
@@ -97,23 +102,76 @@ export interface TwilioSide {
   fromNumber: string;
 }
 
-export interface LiveCall {
-  leadId: number;
-  callId: number;
-  callSid: string;
+/** Twilio's side of an open Media Stream. */
+export interface StreamingCall {
   streamSid: string;
   ws: WebSocket;
   /** Epoch ms when the stream's `start` was sent. */
   streamStartedAt: number;
   send(message: Record<string, unknown>): void;
-  /** The callee hangs up: `stop`, the stream closes, then the `completed` status callback. */
+  /** The callee hangs up: `stop`, the stream closes (and, for a placed call, the `completed` status callback). */
   hangUp(): Promise<void>;
+}
+
+export interface LiveCall extends StreamingCall {
+  leadId: number;
+  callId: number;
+  callSid: string;
 }
 
 async function postTwilio(side: TwilioSide, path: string, params: Record<string, string>): Promise<string> {
   const posted = await postSignedForm(side.authToken, `${side.webhookBase}${path}`, params, { postTo: `${side.productUrl}${path}` });
   if (posted.status < 200 || posted.status >= 300) throw new Error(`Twilio POST ${path} answered ${posted.status}: ${posted.body.slice(0, 200)}`);
   return posted.body;
+}
+
+/**
+ * Opens a Media Stream at `url` as Twilio does (`connected`, then `start` with the
+ * call's ids and <Parameter>s). `onMessage` sees every frame the server sends on it.
+ */
+async function openMediaStream(
+  url: string,
+  call: { accountSid: string; callSid: string; customParameters: Record<string, string> },
+  onMessage: (data: WebSocket.RawData) => void,
+): Promise<StreamingCall> {
+  const ws = new WebSocket(url);
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  ws.on("message", onMessage);
+  ws.on("error", () => undefined); // a reset at the end of the run is no failure of the call
+  const streamSid = `MZ${randomBytes(16).toString("hex")}`;
+  const send = (message: Record<string, unknown>) => {
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+  };
+  let streamSequence = 1;
+  send({ event: "connected", protocol: "Call", version: "1.0.0" });
+  send({
+    event: "start",
+    sequenceNumber: String(streamSequence++),
+    streamSid,
+    start: {
+      accountSid: call.accountSid,
+      streamSid,
+      callSid: call.callSid,
+      tracks: ["inbound"],
+      customParameters: call.customParameters,
+      mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 },
+    },
+  });
+  return {
+    streamSid,
+    ws,
+    streamStartedAt: epochNow(),
+    send,
+    async hangUp() {
+      send({ event: "stop", sequenceNumber: String(streamSequence++), streamSid, stop: { accountSid: call.accountSid, callSid: call.callSid } });
+      const closed = new Promise<void>((resolve) => (ws.readyState === WebSocket.CLOSED ? resolve() : ws.once("close", () => resolve())));
+      ws.close(1000);
+      await closed;
+    },
+  };
 }
 
 /**
@@ -144,49 +202,22 @@ export async function placeStreamingCall(
   const streamUrl = /<Stream url="([^"]+)"/.exec(twiml)?.[1];
   if (!streamUrl) throw new Error(`the TwiML has no <Stream>: ${twiml.slice(0, 200)}`);
   const customParameters = Object.fromEntries([...twiml.matchAll(/<Parameter name="([^"]+)" value="([^"]*)"\/>/g)].map((m) => [m[1]!, m[2]!]));
-  const ws = new WebSocket(`${side.productUrl.replace(/^http/, "ws")}${new URL(streamUrl).pathname}`);
-  await new Promise<void>((resolve, reject) => {
-    ws.once("open", () => resolve());
-    ws.once("error", reject);
-  });
-  ws.on("message", onMessage);
-  ws.on("error", () => undefined); // a reset at the end of the run is no failure of the call
-  const streamSid = `MZ${randomBytes(16).toString("hex")}`;
-  const send = (message: Record<string, unknown>) => {
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
-  };
-  let streamSequence = 1;
-  send({ event: "connected", protocol: "Call", version: "1.0.0" });
-  send({
-    event: "start",
-    sequenceNumber: String(streamSequence++),
-    streamSid,
-    start: {
-      accountSid: side.accountSid,
-      streamSid,
-      callSid,
-      tracks: ["inbound"],
-      customParameters,
-      mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 },
-    },
-  });
-  const streamStartedAt = epochNow();
+  const stream = await openMediaStream(`${side.productUrl.replace(/^http/, "ws")}${new URL(streamUrl).pathname}`, { accountSid: side.accountSid, callSid, customParameters }, onMessage);
   return {
+    ...stream,
     leadId: created.id as number,
     callId,
     callSid,
-    streamSid,
-    ws,
-    streamStartedAt,
-    send,
     async hangUp() {
-      send({ event: "stop", sequenceNumber: String(streamSequence++), streamSid, stop: { accountSid: side.accountSid, callSid } });
-      const closed = new Promise<void>((resolve) => (ws.readyState === WebSocket.CLOSED ? resolve() : ws.once("close", () => resolve())));
-      ws.close(1000);
-      await closed;
-      await status("completed", { CallDuration: String(Math.max(1, Math.round((epochNow() - streamStartedAt) / 1000))) });
+      await stream.hangUp();
+      await status("completed", { CallDuration: String(Math.max(1, Math.round((epochNow() - stream.streamStartedAt) / 1000))) });
     },
   };
+}
+
+/** A Media Stream opened straight at `url` (ws://…), with no call placed: for a bridge that answers any stream. */
+export function openDirectStream(url: string, accountSid: string, onMessage: (data: WebSocket.RawData) => void): Promise<StreamingCall> {
+  return openMediaStream(url, { accountSid, callSid: `CA${randomBytes(16).toString("hex")}`, customParameters: {} }, onMessage);
 }
 
 /** Runs `work` over `items`, at most `limit` at a time, in order of start. */

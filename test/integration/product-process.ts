@@ -10,8 +10,12 @@ export interface ProductProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function startProductProcess(env: Record<string, string>): Promise<ProductProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+/**
+ * Ready when it logs that it listens; with a fixed PORT in `env`, when its /healthz answers
+ * instead (so it also works at log levels that do not print the listening line).
+ */
+export function startProductProcess(env: Record<string, string>, { nodeArgs = [] as string[] } = {}): Promise<ProductProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "src/main.ts"], {
     env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -31,6 +35,18 @@ export function startProductProcess(env: Record<string, string>): Promise<Produc
     child.stdout!.on("data", onData);
     child.stderr!.on("data", onData);
     child.once("exit", (code) => reject(new Error(`exited with ${code}: ${output}`)));
+    const port = env.PORT;
+    if (port && port !== "0") {
+      const baseUrl = `http://127.0.0.1:${port}`;
+      const poll = async () => {
+        while (child.exitCode === null && child.signalCode === null) {
+          const live = await fetch(`${baseUrl}/healthz`).then((response) => response.ok, () => false);
+          if (live) return resolve({ child, baseUrl, stop, output: () => output });
+          await new Promise((wait) => setTimeout(wait, 50));
+        }
+      };
+      void poll();
+    }
   });
 }
 

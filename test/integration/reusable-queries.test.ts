@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { migrateDatabase, openDatabase } from "../../db/client";
-import { sqliteDatabase, type Database } from "../../db/database";
+import type { Database } from "../../db/database";
+import { sqliteDatabase } from "../../db/sqlite-database";
 import { findLead, insertLead, savePendingChoices, updateLeadRow } from "../../db/repositories/leads-repository";
 import { findMessageByExternalId, insertMessage, markMessageSent } from "../../db/repositories/messages-repository";
 import { rawRows } from "../../db/prepared";

@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { migrateDatabase, openDatabase } from "../../db/client";
-import { openPostgresDatabase, sqliteDatabase, type Database, type Dialect } from "../../db/database";
+import { openPostgresDatabase, type Database, type Dialect } from "../../db/database";
+import { sqliteDatabase } from "../../db/sqlite-database";
 import { findPostgresBinDir, startPostgresCluster, type PostgresCluster } from "./postgres-cluster";
 
 export const DIALECTS = ["sqlite", "postgres"] as const satisfies readonly Dialect[];

@@ -30,7 +30,13 @@ export function findPostgresBinDir(): string | undefined {
   }
 }
 
-export async function startPostgresCluster({ database = "prospecta_test" } = {}): Promise<PostgresCluster> {
+/**
+ * `durable`: for benchmarks, the server flushes its WAL to disk like a production server
+ * (fsync, full page writes). Commits still return before their flush (synchronous_commit = off),
+ * which is what the product's SQLite does in WAL mode with synchronous = NORMAL, so the two
+ * databases are compared on the same promise.
+ */
+export async function startPostgresCluster({ database = "prospecta_test", durable = false } = {}): Promise<PostgresCluster> {
   const binDir = findPostgresBinDir();
   if (!binDir) throw new Error("PostgreSQL is not installed: pg_config was not found on PATH");
   // libpq-dev alone brings a pg_config too, without the server.
@@ -75,9 +81,8 @@ export async function startPostgresCluster({ database = "prospecta_test" } = {})
         `port = ${port}`,
         // Sockets beside the data, not in /var/run/postgresql, which a non-root user cannot write to.
         `unix_socket_directories = '${dir}'`,
-        "fsync = off",
+        ...(durable ? [] : ["fsync = off", "full_page_writes = off"]),
         "synchronous_commit = off",
-        "full_page_writes = off",
         // A whole test run shares one cluster (TEST_DATABASE=postgres): many products, each with its pool.
         "max_connections = 400",
         "",
@@ -118,7 +123,7 @@ async function serverAccount(): Promise<ServerAccount> {
 }
 
 /** A port the kernel just handed out, so that parallel test files do not collide. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.unref();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { computeLeadScore, type ScoreInput } from "../../src/domain/scoring";
+import { computeLeadScore, newLeadScore, type ScoreInput } from "../../src/domain/scoring";
 
 const empty: ScoreInput = {
   budget_min: null,
@@ -39,5 +39,11 @@ describe("lead score", () => {
 
   it("drops engagement when the lead opted out", () => {
     expect(computeLeadScore({ ...empty, opted_out: true }, { inboundMessages: 5, answeredCalls: 1, hasAppointment: true })).toBe(0);
+  });
+
+  it("scores a lead about to be created as its row will be scored, absent fields counting as empty", () => {
+    expect(newLeadScore({})).toBe(0);
+    expect(newLeadScore({ phone: "+525512345678", budget_max: 3e6 })).toBe(computeLeadScore({ ...empty, phone: "+525512345678", budget_max: 3e6 }, quiet));
+    expect(newLeadScore({ budget_min: null, bedrooms: 0, credit_type: "contado", opted_out: true })).toBe(15);
   });
 });
