@@ -1,6 +1,8 @@
 /** Start-up: config → database → services → HTTP → listen. Wiring only. */
+import type { AddressInfo } from "node:net";
 import { ConfigError, loadConfig, type AppConfig } from "./config";
 import { buildProspecta } from "./prospecta";
+import { startUpNote } from "./start-up-note";
 
 function readConfigOrExit(): AppConfig {
   try {
@@ -55,4 +57,16 @@ if (botMode) logger.info({ mode: botMode }, "Telegram bot started");
 logger.info(
   { roles: [...prospecta.roles], ...(prospecta.roles.has("api") && { docs: "/docs", openapi: "/api/v1/openapi.json" }) },
   "Prospecta listening",
+);
+// Where to go next, for whoever started it: on the terminal, whatever LOG_LEVEL says.
+process.stdout.write(
+  startUpNote({
+    host: config.HOST,
+    port: (app.server.address() as AddressInfo).port,
+    api: prospecta.roles.has("api"),
+    dashboard: app.hasRoute({ method: "GET", url: "/admin" }) || app.hasRoute({ method: "GET", url: "/admin/" }),
+    tokenFile: adminToken.file,
+    tokenGenerated: adminToken.generated,
+    cwd: process.cwd(),
+  }),
 );

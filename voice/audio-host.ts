@@ -61,7 +61,9 @@ export interface AudioHostOptions {
   timing?: Partial<AudioHostTiming>;
 }
 
-// Next to this file, with its extension: audio-process.ts under tsx, audio-process.js once compiled.
+// Next to this file, with its extension: audio-process.ts under tsx, audio-process.js once compiled (npm start).
+// fork() hands the child this process's execArgv: tsx's loader when the product runs from its sources,
+// none when it runs compiled, so the child then compiles nothing either.
 const AUDIO_PROCESS_PATH = fileURLToPath(new URL(`./audio-process${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
 const REFUSED = "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";

@@ -1,7 +1,9 @@
 /**
  * What the front-door benchmarks share: the product started as `npm start`
- * starts it, in its own process, on a database of either kind, seeded before it
- * starts; the bench process reaches it only over HTTP (and the fakes).
+ * starts it (scripts/start.mjs: the compiled build in dist/, rebuilt first
+ * when stale), in its own process, on a database of either kind, seeded
+ * before it starts; the bench process reaches it only over HTTP (and the
+ * fakes).
  */
 import { execFile } from "node:child_process";
 import { Agent, request } from "node:http";
@@ -47,7 +49,9 @@ export interface BenchStore {
 export async function openBenchStore(kind: BenchDatabase, name: string): Promise<BenchStore> {
   const dir = mkdtempSync(join(tmpdir(), `prospecta-bench-${name}-`));
   const cluster = kind === "postgres" ? await startPostgresCluster({ database: `prospecta_bench_${name}`, durable: true }) : null;
-  const url = cluster?.url ?? join(dir, "bench.db");
+  // PostgreSQL on the same machine is reached through its Unix socket, as a local client connects by
+  // default (psql, libpq); BENCH_PG_TCP=1 goes through TCP on 127.0.0.1, as to a server elsewhere.
+  const url = cluster ? (process.env.BENCH_PG_TCP === "1" ? cluster.url : cluster.socketUrl) : join(dir, "bench.db");
   try {
     await run(process.execPath, ["--import", "tsx", "db/migrate-cli.ts"], { env: { PATH: process.env.PATH ?? "", DATABASE_URL: url } });
   } catch (error) {
@@ -103,6 +107,7 @@ export async function startBenchProduct(store: BenchStore, env: Record<string, s
   }, {
     // BENCH_CPU_PROF_DIR: the product writes a CPU profile there when it exits (profile before optimising).
     nodeArgs: process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [],
+    compiled: true,
   });
 }
 

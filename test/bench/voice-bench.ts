@@ -2,7 +2,7 @@
  * `npm run bench:voice [-- --database postgres] [-- --compare-sample]`: the latency live calls see,
  * alone and next to everything else the product does, in one run.
  *
- * The product runs as `npm start` runs it (src/main.ts with the tsx loader, its
+ * The product runs as `npm start` runs it (scripts/start.mjs: the compiled build in dist/, its
  * own process, LOG_LEVEL info, a temporary SQLite file, or with `--database
  * postgres` / BENCH_DATABASE=postgres a throwaway PostgreSQL cluster), voice
  * pointed at the fakes, Telegram at the fake Telegram with the rate limit
@@ -182,7 +182,7 @@ try {
     TELEGRAM_ADMIN_CHAT_ID: String(ADMIN_CHAT_ID),
     // The product gets only the environment given here; these pass through to compare its modes.
     ...passThrough,
-  });
+  }, { compiled: true });
   // The product's logs are counted, and only its error lines kept (the last few): keeping them all would cost this process more than the product.
   const logs = countLogs(product.child, isPinoError);
   const pid = product.child.pid!;
@@ -214,7 +214,7 @@ try {
   const describe = (reading: ProcessReading) => {
     if (!commands.has(reading.pid)) commands.set(reading.pid, commandLine(reading.pid));
     const command = commands.get(reading.pid)!;
-    const what = reading.pid === pid ? "the product (src/main.ts)" : reading.name === "esbuild" ? "tsx's esbuild service" : `child of the product: ${command.replace(/^\S*node\S* /, "")}`;
+    const what = reading.pid === pid ? "the product (npm start)" : reading.name === "esbuild" ? "tsx's esbuild service" : `child of the product: ${command.replace(/^\S*node\S* /, "")}`;
     return { pid: reading.pid, what };
   };
   /** The product tree's CPU over a window, per process and summed, in % of one core. */

@@ -108,7 +108,7 @@ async function startProspecta(realtimeUrl: string, twilio: FakeTwilio, options: 
     // The steady calls are placed at any hour, as in the normal mode (which lifts quiet hours with Telegram's settings).
     QUIET_HOURS: "",
     ...options.passThrough,
-  });
+  }, { compiled: true });
   return {
     pid: product.child.pid!,
     target: {

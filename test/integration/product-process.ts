@@ -14,8 +14,14 @@ export interface ProductProcess {
  * Ready when it logs that it listens; with a fixed PORT in `env`, when its /healthz answers
  * instead (so it also works at log levels that do not print the listening line).
  */
-export function startProductProcess(env: Record<string, string>, { nodeArgs = [] as string[] } = {}): Promise<ProductProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "src/main.ts"], {
+export function startProductProcess(
+  env: Record<string, string>,
+  { nodeArgs = [] as string[], compiled = false } = {},
+): Promise<ProductProcess> {
+  // compiled: exactly what `npm start` runs (scripts/start.mjs: dist/, built first when stale), for benches.
+  // Tests run the sources through tsx, so a test never waits on a build or races one.
+  const entry = compiled ? ["scripts/start.mjs"] : ["--import", "tsx", "src/main.ts"];
+  const child = spawn(process.execPath, [...nodeArgs, ...entry], {
     env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -17,6 +17,8 @@ const run = promisify(execFile);
 export interface PostgresCluster {
   /** postgres:// URL of the test database, over TCP on 127.0.0.1. */
   url: string;
+  /** The same database through the server's Unix socket, as a client on the same machine would reach it. */
+  socketUrl: string;
   /** Stops the server and deletes its files; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -97,7 +99,11 @@ export async function startPostgresCluster({ database = "prospecta_test", durabl
     await stop().catch(() => {});
     throw new Error(`could not start a PostgreSQL test cluster: ${(error as Error).message}\n${log}`, { cause: error });
   }
-  return { url: `postgres://postgres@127.0.0.1:${port}/${database}`, stop };
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/${database}`,
+    socketUrl: `postgres://postgres@${encodeURIComponent(dir)}:${port}/${database}`,
+    stop,
+  };
 }
 
 interface ServerAccount {
