@@ -1,16 +1,21 @@
 /**
- * Telegram's limits, installed once on the process's one grammY Api: a
- * throttler (TELEGRAM_MAX_PER_SECOND overall, 1 message/s per chat; 0 lifts
- * it) and our retry layer (telegram-retry.ts). Two Apis would each get a
- * throttler and together exceed what Telegram allows.
+ * Telegram's limits, installed once on the process's one grammY Api: our
+ * throttler (telegram-throttler.ts: TELEGRAM_MAX_PER_SECOND overall, 1
+ * message/s per chat, 20/min per group, replies before bulk) and our retry
+ * layer (telegram-retry.ts). Two Apis would each get a throttler and together
+ * exceed what Telegram allows.
+ *
+ * TELEGRAM_MAX_PER_SECOND=0 lifts the whole throttler, the per-chat rules
+ * included, as before: for a self-hosted Bot API server and for the
+ * benchmarks, which measure the product without Telegram's pace.
  */
-import { apiThrottler } from "@grammyjs/transformer-throttler";
 import type { Api } from "grammy";
 import type { Logger } from "../logger";
 import { telegramRetry } from "./telegram-retry";
+import { telegramThrottler } from "./telegram-throttler";
 
 export interface TelegramLimitsOptions {
-  /** Overall messages per second; 0 lifts the limit (self-hosted Bot API, benchmarks). */
+  /** Overall messages per second; 0 lifts the throttler, per-chat rules included (self-hosted Bot API, benchmarks). */
   maxPerSecond: number;
   /** Attempts per call in total, the first included. */
   maxAttempts: number;
@@ -26,14 +31,7 @@ export function installTelegramLimits(api: Api, options: TelegramLimitsOptions):
   // one installed last runs first. The throttler goes in first (inside) and the
   // retry layer last (outside): every retry is a new call through the
   // throttler, and counts against the limits like any other message.
-  if (options.maxPerSecond > 0) {
-    api.config.use(
-      apiThrottler({
-        global: { reservoir: options.maxPerSecond, reservoirRefreshAmount: options.maxPerSecond, reservoirRefreshInterval: 1000 },
-        out: { maxConcurrent: 1, minTime: 1000 },
-      }),
-    );
-  }
+  if (options.maxPerSecond > 0) api.config.use(telegramThrottler({ maxPerSecond: options.maxPerSecond }));
   api.config.use(
     telegramRetry({
       maxAttempts: options.maxAttempts,
