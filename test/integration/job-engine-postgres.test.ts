@@ -46,4 +46,20 @@ describe.skipIf(testDialect() !== "postgres")("the job engine on PostgreSQL", ()
     // Done jobs leave the queue; the completed enrollment has none left.
     await vi.waitFor(async () => expect(await jobs()).toEqual([]), { timeout: 5_000 });
   });
+
+  it("takes a step's pending job out of the queue when a run claims the step (migrations-pg 0005)", async () => {
+    server = await startTestServer({ env: { CAMPAIGN_RUNNER_CRON: "0 0 1 1 *" } });
+    const campaign = (
+      await server.api("POST", "/campaigns", { name: "Calificación", channel: "telegram", triggered_by: "stage_change", trigger_condition: { stage: "entrada" } })
+    ).body;
+    await server.api("POST", `/campaigns/${campaign.id}/steps`, { step_number: 1, action: "update_stage", target_stage: "perfilamiento", delay_hours: 1 });
+    await server.api("PUT", `/campaigns/${campaign.id}`, { status: "active" });
+    const lead = (await server.api("POST", "/leads", { name: "Ana", phone: "+525511113333" })).body;
+    const [enrollment] = await server.sql("SELECT id FROM campaign_enrollments WHERE lead_id = ?", lead.id);
+    const jobKeys = async () => (await server!.sql("SELECT key FROM graphile_worker.jobs WHERE task_identifier = 'campaign_step'")).map((job: { key: string }) => job.key);
+    expect(await jobKeys()).toEqual([`campaign_step:${enrollment.id}`]);
+    // What a claim writes (step-run-repository's setNextRun(null)): the enrollment stays active, its step taken.
+    await server.sql("UPDATE campaign_enrollments SET next_run_at = NULL WHERE id = ?", enrollment.id);
+    expect(await jobKeys()).toEqual([]);
+  });
 });
