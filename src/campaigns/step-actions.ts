@@ -9,7 +9,7 @@ import * as stepRun from "../../db/repositories/step-run-repository";
 import type { Campaign, CampaignStep, Lead } from "../../db/schema";
 import type { SentMessage, TextSender } from "../channels/telegram-sender";
 import type { Clock } from "../clock";
-import { renderTemplate, templateValuesFor } from "../domain/templates";
+import { renderTemplate, templateValuesFor, usesAppointment } from "../domain/templates";
 import { DomainError, UnavailableError } from "../errors";
 import type { Logger } from "../logger";
 import type { CallService } from "../services/call-service";
@@ -64,7 +64,7 @@ export function createStepActions(deps: StepActionDeps) {
     const template = templateId === null ? undefined : await db.run((q) => stepRun.template(q, templateId));
     if (!template) return { status: "failed", attempts: 0, error: `La plantilla ${step.message_template_id} ya no existe` };
 
-    const appointment = await db.run((q) => stepRun.currentAppointment(q, lead.id, clock.now()));
+    const appointment = usesAppointment(template.content) ? await db.run((q) => stepRun.currentAppointment(q, lead.id, clock.now())) : null;
     const { text, missing } = renderTemplate(template.content, templateValuesFor(lead, appointment, deps.timeZone));
     const chatId = lead.telegram_chat_id;
 

@@ -69,12 +69,11 @@ export function createStepRunner(deps: StepRunnerDeps) {
   function claim(enrollmentId: number): Promise<Claim> {
     return db.transaction(async (tx): Promise<Claim> => {
       const now = clock.now();
-      const enrollment = await stepRun.enrollment(tx, enrollmentId);
-      // Someone else claimed or ended it since we selected it.
-      if (!enrollment || enrollment.status !== "active" || !enrollment.next_run_at || enrollment.next_run_at > now) return { kind: "lost" };
-      const campaign = await stepRun.campaign(tx, enrollment.campaign_id);
-      const lead = await stepRun.lead(tx, enrollment.lead_id);
-      if (!campaign || campaign.status !== "active" || !lead) return { kind: "lost" };
+      const found = await stepRun.claimContext(tx, enrollmentId);
+      if (!found) return { kind: "lost" };
+      const { enrollment, campaign, lead } = found;
+      // Someone else claimed or ended it since we selected it, or the campaign was paused.
+      if (enrollment.status !== "active" || !enrollment.next_run_at || enrollment.next_run_at > now || campaign.status !== "active") return { kind: "lost" };
 
       const trigger = parseTrigger(campaign);
       const exitReason = trigger ? enrollmentExitReason(trigger, lead, enrollment) : "La condición de la campaña no es válida";
@@ -83,7 +82,7 @@ export function createStepRunner(deps: StepRunnerDeps) {
         return { kind: "exited" };
       }
       const stepNumber = enrollment.next_step_number ?? 0;
-      const step = await stepRun.step(tx, campaign.id, stepNumber);
+      const step = found.step;
       if (!step) {
         // The step was removed from the campaign: go on with the one after it.
         return (await advanceEnrollment(tx, enrollmentId, campaign.id, stepNumber, now)) === "completed" ? { kind: "completed" } : { kind: "lost" };

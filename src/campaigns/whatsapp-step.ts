@@ -9,7 +9,7 @@ import type { Database } from "../../db/database";
 import * as stepRun from "../../db/repositories/step-run-repository";
 import type { WhatsAppOutbound } from "../channels/whatsapp-outbound";
 import type { Clock } from "../clock";
-import { renderTemplate, templateValuesFor } from "../domain/templates";
+import { renderTemplate, templateValuesFor, usesAppointment } from "../domain/templates";
 import { contentVariablesFor, insideWhatsAppWindow, whatsappNumberOf } from "../domain/whatsapp-window";
 import type { Logger } from "../logger";
 import type { StepContext, StepOutcome } from "./step-actions";
@@ -39,7 +39,8 @@ export function createWhatsAppStep(deps: WhatsAppStepDeps) {
     if (!template) return { status: "failed", attempts: 0, error: `La plantilla ${step.message_template_id} ya no existe` };
 
     const now = clock.now();
-    const values = templateValuesFor(lead, await db.run((q) => stepRun.currentAppointment(q, lead.id, now)), deps.timeZone);
+    const appointment = usesAppointment(template.content) ? await db.run((q) => stepRun.currentAppointment(q, lead.id, now)) : null;
+    const values = templateValuesFor(lead, appointment, deps.timeZone);
     const { text, missing } = renderTemplate(template.content, values);
     const inside = insideWhatsAppWindow(lead.whatsapp_last_inbound_at, now);
     if (!inside && !template.whatsapp_content_sid) {

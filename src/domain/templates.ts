@@ -45,6 +45,11 @@ export function extractVariables(content: string): string[] {
   return [...seen];
 }
 
+/** Whether rendering `content` needs the lead's appointment: a step whose template names none skips reading it. */
+export function usesAppointment(content: string): boolean {
+  return extractVariables(content).some((name) => name === "appointment_date" || name === "meet_link");
+}
+
 export interface RenderResult {
   text: string;
   /** Variables the lead had no value for (a fallback was used). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { extractVariables, formatBudget, formatAppointmentDate, renderTemplate, templateValuesFor } from "../../src/domain/templates";
+import { extractVariables, formatBudget, formatAppointmentDate, renderTemplate, templateValuesFor, usesAppointment } from "../../src/domain/templates";
 
 describe("template variables", () => {
   it("are extracted once each, in order, with spaces and inline fallbacks", () => {
@@ -56,5 +56,13 @@ describe("lead values", () => {
     const values = templateValuesFor({ ...lead, timezone: "America/Bogota" }, { starts_at: new Date("2026-01-16T17:00:00Z"), meet_link: "https://meet.google.com/abc-defg-hij" }, "America/Mexico_City");
     expect(values.appointment_date).toBe("viernes 16 de enero, 12:00");
     expect(values.meet_link).toBe("https://meet.google.com/abc-defg-hij");
+  });
+});
+
+describe("what a template needs", () => {
+  it("needs the appointment only when it names the appointment's date or link", () => {
+    expect(usesAppointment("Hola {{first_name}}, ¿sigues buscando {{property_type}}?")).toBe(false);
+    expect(usesAppointment("Tu cita es el {{ appointment_date }}")).toBe(true);
+    expect(usesAppointment("Entra aquí: {{meet_link|te lo enviamos}}")).toBe(true);
   });
 });
