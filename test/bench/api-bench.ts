@@ -11,7 +11,7 @@
  *    back to back (POST /leads); meanwhile one more client moves waiting leads from
  *    entrada to perfilamiento back to back (POST /pipeline/leads/{id}/move-stage), so
  *    each move is timed under the creation load.
- * 2. Reads, one request at a time, BENCH_ITERATIONS (300) of each after a warm-up:
+ * 2. Reads, 3 s after the creation phase, one request at a time, BENCH_ITERATIONS (300) of each after a warm-up:
  *    /pipeline/metrics; a stage page first, at skip=10000 and at its last page; lead
  *    search q= by a full name typed without accents, a common first name, phone digits
  *    and an e-mail.
@@ -31,6 +31,7 @@ const CREATE_LEADS = Number(process.env.BENCH_CREATE_LEADS ?? 20_000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 300);
 const WARMUP = 20;
+const SETTLE_MS = 3000;
 const PAGE = 50;
 const TARGETS = {
   sqlite_leads_per_second: 1000,
@@ -240,6 +241,9 @@ async function runOn(kind: BenchDatabase) {
         `[${kind}] created ${creation.created} leads in ${creation.seconds} s = ${creation.leads_per_second}/s; ${creation.moves} moves under that load; ` +
           `product CPU ${creation.product_cpu_ms_per_request} ms per request`,
       );
+      // Reads are timed one at a time, on a product at rest: the creation phase's last WAL checkpoint
+      // and collections get a moment to finish first, as they would between an agency's bursts.
+      await new Promise((settle) => setTimeout(settle, SETTLE_MS));
       const readResults = await reads(product.baseUrl, LEADS + CREATE_LEADS);
       const tree = readProcessTree(product.child.pid!);
       const peakRssMb = Math.round(Math.max(0, ...tree.map((process) => process.peakRssMb)));
