@@ -23,7 +23,7 @@
  */
 import { cpus, loadavg } from "node:os";
 import { MAIN_PATH } from "../../src/domain/pipeline";
-import { benchDatabases, httpCall, insertRows, latencyOf, openBenchStore, settleAfterSeeding, startBenchProduct, type BenchDatabase, type BenchStore, type Latency } from "./bench-product";
+import { benchDatabases, httpCall, seededRandom, insertRows, latencyOf, openBenchStore, settleAfterSeeding, startBenchProduct, type BenchDatabase, type BenchStore, type Latency } from "./bench-product";
 import { readProcessTree } from "./process-stats";
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 100_000);
@@ -50,16 +50,7 @@ const LOCATIONS = ["Roma Norte", "Condesa", "Polanco", "Del Valle", "Coyoacán",
 const PROPERTY_TYPES = ["casa", "departamento", "terreno"];
 const SOURCES = ["telegram", "facebook", "portal", "referido"];
 
-/** mulberry32: a small seeded PRNG, so every run seeds the same data. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-const rand = random(42);
+const rand = seededRandom(42);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
 const seededName = (i: number) => `${FIRST_NAMES[i % FIRST_NAMES.length]} ${LAST_NAMES[Math.floor(i / FIRST_NAMES.length) % LAST_NAMES.length]} ${i}`;
 const seededPhone = (i: number) => `+52155${String(i).padStart(8, "0")}`;

@@ -85,10 +85,18 @@ export async function insertRows(raw: RawSql, table: string, columns: readonly s
   }
 }
 
-/** Refreshes the planner's statistics after seeding, and on SQLite moves the WAL into the main file, as a live database has it. */
+/**
+ * Leaves a freshly seeded database as a live one would be: the planner's statistics current,
+ * on SQLite the WAL moved into the main file, on PostgreSQL the rows vacuumed (what autovacuum
+ * does in time: until then the visibility map is empty and no scan can be index-only).
+ */
 export async function settleAfterSeeding(store: BenchStore): Promise<void> {
+  if (store.kind === "postgres") {
+    await store.raw.query("VACUUM ANALYZE");
+    return;
+  }
   await store.raw.query("ANALYZE");
-  if (store.kind === "sqlite") await store.raw.query("PRAGMA wal_checkpoint(TRUNCATE)");
+  await store.raw.query("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 /**
@@ -151,4 +159,14 @@ export function httpCall(baseUrl: string, method: string, path: string, body?: u
     });
     outgoing.end(payload);
   });
+}
+
+/** mulberry32: a small seeded PRNG, so every run of a bench seeds the same data. */
+export function seededRandom(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
 }

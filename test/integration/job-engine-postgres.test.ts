@@ -14,15 +14,20 @@ afterEach(async () => {
   server = undefined;
 });
 
+/** A campaign that moves each new lead to perfilamiento an hour after it enters entrada. */
+async function activateCampaignOnEntrada(server: TestServer): Promise<void> {
+  const campaign = (
+    await server.api("POST", "/campaigns", { name: "Calificación", channel: "telegram", triggered_by: "stage_change", trigger_condition: { stage: "entrada" } })
+  ).body;
+  await server.api("POST", `/campaigns/${campaign.id}/steps`, { step_number: 1, action: "update_stage", target_stage: "perfilamiento", delay_hours: 1 });
+  await server.api("PUT", `/campaigns/${campaign.id}`, { status: "active" });
+}
+
 describe.skipIf(testDialect() !== "postgres")("the job engine on PostgreSQL", () => {
   it("enqueues a step's job with the enrollment, never for a refused write, and runs it at its time", async () => {
     // The periodic sweep must not get there first: it fires on 1 January only.
     server = await startTestServer({ env: { CAMPAIGN_RUNNER_CRON: "0 0 1 1 *" } });
-    const campaign = (
-      await server.api("POST", "/campaigns", { name: "Calificación", channel: "telegram", triggered_by: "stage_change", trigger_condition: { stage: "entrada" } })
-    ).body;
-    await server.api("POST", `/campaigns/${campaign.id}/steps`, { step_number: 1, action: "update_stage", target_stage: "perfilamiento", delay_hours: 1 });
-    await server.api("PUT", `/campaigns/${campaign.id}`, { status: "active" });
+    await activateCampaignOnEntrada(server);
 
     const lead = (await server.api("POST", "/leads", { name: "Ana", phone: "+525511112222" })).body;
     const [enrollment] = await server.sql("SELECT id, next_run_at FROM campaign_enrollments WHERE lead_id = ?", lead.id);
@@ -49,11 +54,7 @@ describe.skipIf(testDialect() !== "postgres")("the job engine on PostgreSQL", ()
 
   it("takes a step's pending job out of the queue when a run claims the step (migrations-pg 0005)", async () => {
     server = await startTestServer({ env: { CAMPAIGN_RUNNER_CRON: "0 0 1 1 *" } });
-    const campaign = (
-      await server.api("POST", "/campaigns", { name: "Calificación", channel: "telegram", triggered_by: "stage_change", trigger_condition: { stage: "entrada" } })
-    ).body;
-    await server.api("POST", `/campaigns/${campaign.id}/steps`, { step_number: 1, action: "update_stage", target_stage: "perfilamiento", delay_hours: 1 });
-    await server.api("PUT", `/campaigns/${campaign.id}`, { status: "active" });
+    await activateCampaignOnEntrada(server);
     const lead = (await server.api("POST", "/leads", { name: "Ana", phone: "+525511113333" })).body;
     const [enrollment] = await server.sql("SELECT id FROM campaign_enrollments WHERE lead_id = ?", lead.id);
     const jobKeys = async () => (await server!.sql("SELECT key FROM graphile_worker.jobs WHERE task_identifier = 'campaign_step'")).map((job: { key: string }) => job.key);
