@@ -92,7 +92,18 @@ const recordOutcomeQuery = reusableQuery<never>("step_record_outcome", (q) => {
   const { campaignLogs } = q.t;
   return q.db
     .update(campaignLogs)
-    .set({ status: raw("status"), error: raw("error"), detail: raw("detail"), attempts: raw("attempts"), needs_review: raw("needsReview"), finished_at: raw("now") })
+    // Merged into what is there: a call's outcome can be written next to the step before the step's own outcome.
+    .set({
+      status: raw("status"),
+      error: raw("error"),
+      detail:
+        q.dialect === "sqlite"
+          ? sql`CASE WHEN ${sql.placeholder("detail")} IS NULL THEN detail ELSE json_patch(COALESCE(detail, '{}'), ${sql.placeholder("detail")}) END`
+          : sql`CASE WHEN ${sql.placeholder("detail")}::jsonb IS NULL THEN detail ELSE COALESCE(detail, '{}'::jsonb) || ${sql.placeholder("detail")}::jsonb END`,
+      attempts: raw("attempts"),
+      needs_review: raw("needsReview"),
+      finished_at: raw("now"),
+    })
     .where(eq(campaignLogs.id, p("id")));
 });
 // Only a claim still in flight and not yet flagged: a step that finished meanwhile keeps its outcome.

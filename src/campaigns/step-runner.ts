@@ -16,6 +16,7 @@ import type { Database } from "../../db/database";
 import type { Executor } from "../../db/executor";
 import { selectAbandonedClaims, selectDueEnrollmentIds } from "../../db/repositories/enrollments-repository";
 import * as stepRun from "../../db/repositories/step-run-repository";
+import { findMessageByExternalId } from "../../db/repositories/messages-repository";
 import type { Clock } from "../clock";
 import { parseTrigger } from "../domain/campaign-rules";
 import { enrollmentExitReason } from "../domain/enrollment-rules";
@@ -107,6 +108,19 @@ export function createStepRunner(deps: StepRunnerDeps) {
     });
   }
 
+  /**
+   * The outcome's detail with a provider's verdict that came before it: WhatsApp's failure callback
+   * (e.g. 63016) can arrive between the message being stored and this outcome, when no log names
+   * the message yet for the callback to find; the message row has the verdict, so it is copied here.
+   */
+  async function withEarlierVerdict(tx: Executor, detail: Record<string, unknown> | null): Promise<Record<string, unknown> | null> {
+    const sid = detail?.message_sid;
+    if (typeof sid !== "string") return detail;
+    const message = await findMessageByExternalId(tx, "whatsapp", sid);
+    if (message?.status !== "failed" && message?.status !== "undelivered") return detail;
+    return { ...detail, delivery: { status: message.status, error_code: message.error_code } };
+  }
+
   function recordOutcome(logId: number, context: StepContext, outcome: StepOutcome): Promise<"completed" | "scheduled"> {
     return db.transaction(async (tx) => {
       const now = clock.now();
@@ -116,7 +130,7 @@ export function createStepRunner(deps: StepRunnerDeps) {
         id: logId,
         status: needsReview ? "in_flight" : outcome.status,
         error: outcome.status === "success" ? null : outcome.error,
-        detail: outcome.detail ?? null,
+        detail: await withEarlierVerdict(tx, outcome.detail ?? null),
         attempts: outcome.attempts,
         needsReview,
         now,

@@ -126,7 +126,9 @@ export function createCallResultsService({ db, clock }: ServiceDeps, leads: Lead
           const row = await updateCallRow(q, callId, { summary, extracted: { ...facts }, ended_at: call.ended_at ?? now, updated_at: now });
           await insertAudit(q, { actor: VOICE_ACTOR, action: "call.finalized", entity: "call", entity_id: callId, after: { end_reason: endReason, learned } }, now);
           // The campaign step that placed the call gets its outcome next to it.
-          if (call.campaign_id !== null) await recordCampaignCallOutcome(q, callId, { end_reason: endReason, summary, learned: Object.keys(learned) });
+          if (call.campaign_id !== null) {
+            await recordCampaignCallOutcome(q, { id: callId, lead_id: call.lead_id, campaign_id: call.campaign_id }, { end_reason: endReason, summary, learned: Object.keys(learned) });
+          }
           return row;
         });
         for (const listener of listeners) {
