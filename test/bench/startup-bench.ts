@@ -24,6 +24,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startFakeTwilio, type FakeTwilio } from "../fakes/twilio-rest";
+import { twilioVoiceProcessEnv } from "../integration/product-process";
 import { readProcessTree } from "./process-stats";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -152,15 +153,7 @@ try {
   const loadBefore = loadavg()[0]!;
   const results = {
     default: await benchSetting("default", {}),
-    voice: await benchSetting("voice (audio process)", {
-      VOICE_PROVIDER: "twilio",
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_PHONE_NUMBER: "+525500000000",
-      WEBHOOK_BASE_URL: "https://voz.example",
-      TWILIO_API_BASE: twilio.apiBase,
-      LLM_PROVIDER: "offline",
-    }),
+    voice: await benchSetting("voice (audio process)", twilioVoiceProcessEnv(twilio)),
   };
   process.stderr.write(`\nstart until /healthz answers, ${RUNS} runs each (median, min–max; CPU of the process tree, median)\n`);
   for (const [setting, result] of Object.entries(results)) {

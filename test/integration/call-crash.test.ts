@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { startProductProcess } from "./product-process";
+import { startProductProcess, twilioVoiceProcessEnv } from "./product-process";
 import { openRawSql } from "../support/raw-sql";
 import { createTestDatabase } from "../support/test-database";
 import { connectMediaStream } from "../fakes/media-streams-client";
@@ -24,15 +24,9 @@ describe("a crash in the middle of a call", () => {
       DATABASE_URL: database.url,
       ADMIN_API_TOKEN: TOKEN,
       QUIET_HOURS: "",
-      VOICE_PROVIDER: "twilio",
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_PHONE_NUMBER: "+525500000000",
-      WEBHOOK_BASE_URL: "https://voz.example",
-      TWILIO_API_BASE: twilio.apiBase,
+      ...twilioVoiceProcessEnv(twilio),
       OPENAI_API_KEY: realtime.apiKey,
       OPENAI_REALTIME_URL: realtime.url,
-      LLM_PROVIDER: "offline",
       CALL_MAX_MINUTES: "0.05", // 3 s: long enough to kill the call mid-way, short enough to be abandoned soon after
       CAMPAIGN_RUNNER_CRON: "* * * * * *",
     };

@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startFakeTwilio } from "../fakes/twilio-rest";
 import { createTestDatabase } from "../support/test-database";
+import { twilioVoiceProcessEnv } from "./product-process";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const STAMP = join(ROOT, "dist", ".build-stamp.json");
@@ -81,13 +82,7 @@ describe("npm start, compiled", () => {
     const database = await createTestDatabase(dir, "compiled");
     const product = await npmStart({
       DATABASE_URL: database.url,
-      VOICE_PROVIDER: "twilio",
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_PHONE_NUMBER: "+525500000000",
-      WEBHOOK_BASE_URL: "https://voz.example",
-      TWILIO_API_BASE: twilio.apiBase,
-      LLM_PROVIDER: "offline",
+      ...twilioVoiceProcessEnv(twilio),
     });
     try {
       // Why it builds: src/main.ts changed, or (a clean clone) there is no dist/ yet, or another source changed meanwhile.

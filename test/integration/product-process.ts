@@ -75,6 +75,19 @@ export function telegramProcessEnv(telegram: { token: string; apiRoot: string })
   return { TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.apiRoot, TELEGRAM_MAX_PER_SECOND: "0", QUIET_HOURS: "" };
 }
 
+/** What product processes need to place calls through the fake Twilio, with the offline agent. */
+export function twilioVoiceProcessEnv(twilio: { accountSid: string; authToken: string; apiBase: string }): Record<string, string> {
+  return {
+    VOICE_PROVIDER: "twilio",
+    TWILIO_ACCOUNT_SID: twilio.accountSid,
+    TWILIO_AUTH_TOKEN: twilio.authToken,
+    TWILIO_PHONE_NUMBER: "+525500000000",
+    WEBHOOK_BASE_URL: "https://voz.example",
+    TWILIO_API_BASE: twilio.apiBase,
+    LLM_PROVIDER: "offline",
+  };
+}
+
 /** The error lines a process logged (pino level 50 and above). */
 export function errorLines(product: ProductProcess): string[] {
   return product.output().split("\n").filter((line) => /"level":(50|60)/.test(line));

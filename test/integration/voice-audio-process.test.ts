@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { adminApi, startProductProcess, type ProductProcess } from "./product-process";
+import { adminApi, startProductProcess, twilioVoiceProcessEnv, type ProductProcess } from "./product-process";
 import { openRawSql, type RawSql } from "../support/raw-sql";
 import { createTestDatabase } from "../support/test-database";
 import { connectMediaStream, type MediaStreamsClient } from "../fakes/media-streams-client";
@@ -64,15 +64,9 @@ describe("live audio in its own process", () => {
       DATABASE_URL: database.url,
       ADMIN_API_TOKEN: TOKEN,
       QUIET_HOURS: "",
-      VOICE_PROVIDER: "twilio",
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_PHONE_NUMBER: "+525500000000",
-      WEBHOOK_BASE_URL: "https://voz.example",
-      TWILIO_API_BASE: twilio.apiBase,
+      ...twilioVoiceProcessEnv(twilio),
       OPENAI_API_KEY: realtime.apiKey,
       OPENAI_REALTIME_URL: realtime.url,
-      LLM_PROVIDER: "offline",
       CALL_MAX_MINUTES: "0.1", // 6 s: a call the audio process lost is abandoned 12 s after it started
       CAMPAIGN_RUNNER_CRON: "* * * * * *",
     };
