@@ -379,10 +379,31 @@ export const scheduledRuns = sqliteTable(
   (t) => [primaryKey({ columns: [t.job, t.slot] })],
 );
 
+/**
+ * A provider's delivery report that came before we stored the id it names:
+ * Twilio may call back before its API answer reaches us, or before we write
+ * that answer down. It is applied when a message takes that id; a report
+ * that never finds its message (another app on the number) is dropped after
+ * a day.
+ */
+export const heldDeliveryReports = sqliteTable(
+  "held_delivery_reports",
+  {
+    channel: text("channel", { enum: CHANNELS }).notNull(),
+    external_id: text("external_id").notNull(),
+    status: text("status", { enum: MESSAGE_STATUSES }).notNull(),
+    error_code: text("error_code"),
+    unreachable: integer("unreachable", { mode: "boolean" }).notNull(),
+    received_at: integer("received_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channel, t.external_id, t.status] }), index("held_delivery_reports_received_idx").on(t.received_at)],
+);
+
 export type Lead = typeof leads.$inferSelect;
 export type NewLead = typeof leads.$inferInsert;
 export type StageHistoryEntry = typeof leadStageHistory.$inferSelect;
 export type Message = typeof messages.$inferSelect;
+export type HeldDeliveryReport = typeof heldDeliveryReports.$inferSelect;
 export type MessageTemplate = typeof messageTemplates.$inferSelect;
 export type Campaign = typeof campaigns.$inferSelect;
 export type CampaignStep = typeof campaignSteps.$inferSelect;

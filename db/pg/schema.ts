@@ -370,3 +370,23 @@ export const scheduledRuns = pgTable(
   },
   (t) => [primaryKey({ columns: [t.job, t.slot] })],
 );
+
+/**
+ * A provider's delivery report that came before we stored the id it names:
+ * Twilio may call back before its API answer reaches us, or before we write
+ * that answer down. It is applied when a message takes that id; a report
+ * that never finds its message (another app on the number) is dropped after
+ * a day.
+ */
+export const heldDeliveryReports = pgTable(
+  "held_delivery_reports",
+  {
+    channel: text("channel", { enum: CHANNELS }).notNull(),
+    external_id: text("external_id").notNull(),
+    status: text("status", { enum: MESSAGE_STATUSES }).notNull(),
+    error_code: text("error_code"),
+    unreachable: boolean("unreachable").notNull(),
+    received_at: time("received_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channel, t.external_id, t.status] }), index("held_delivery_reports_received_idx").on(t.received_at)],
+);

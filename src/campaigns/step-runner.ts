@@ -16,12 +16,12 @@ import type { Database } from "../../db/database";
 import type { Executor } from "../../db/executor";
 import { selectAbandonedClaims, selectDueEnrollmentIds } from "../../db/repositories/enrollments-repository";
 import * as stepRun from "../../db/repositories/step-run-repository";
-import { findMessageByExternalId } from "../../db/repositories/messages-repository";
 import type { Clock } from "../clock";
 import { parseTrigger } from "../domain/campaign-rules";
 import { enrollmentExitReason } from "../domain/enrollment-rules";
 import { isQuietTime, quietWindowEnd, type QuietWindow } from "../domain/quiet-hours";
 import type { Logger } from "../logger";
+import { deliveryFailureOf } from "../services/message-status-service";
 import type { StepActions, StepContext, StepOutcome } from "./step-actions";
 
 export interface StepRunnerDeps {
@@ -116,9 +116,8 @@ export function createStepRunner(deps: StepRunnerDeps) {
   async function withEarlierVerdict(tx: Executor, detail: Record<string, unknown> | null): Promise<Record<string, unknown> | null> {
     const sid = detail?.message_sid;
     if (typeof sid !== "string") return detail;
-    const message = await findMessageByExternalId(tx, "whatsapp", sid);
-    if (message?.status !== "failed" && message?.status !== "undelivered") return detail;
-    return { ...detail, delivery: { status: message.status, error_code: message.error_code } };
+    const failure = await deliveryFailureOf(tx, "whatsapp", sid);
+    return failure ? { ...detail, delivery: failure } : detail;
   }
 
   function recordOutcome(logId: number, context: StepContext, outcome: StepOutcome): Promise<"completed" | "scheduled"> {

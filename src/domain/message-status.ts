@@ -3,7 +3,7 @@
  * may arrive late, twice or out of order (Twilio posts each one separately).
  * queued → sent → delivered → read; failed and undelivered end it.
  */
-import type { MessageStatus } from "./vocabulary";
+import type { Channel, MessageStatus } from "./vocabulary";
 
 const RANK: Record<MessageStatus, number> = { queued: 0, sent: 1, delivered: 2, undelivered: 2, failed: 2, read: 3 };
 
@@ -12,4 +12,9 @@ export function nextMessageStatus(current: MessageStatus | null, reported: Messa
   if (current === null) return reported;
   if (current === "failed" || current === "undelivered") return current;
   return RANK[reported] > RANK[current] ? reported : current;
+}
+
+/** Channels whose provider reports delivery after the send (Twilio's status callbacks); Telegram answers the send and nothing after. */
+export function reportsDeliveryLater(channel: Channel): boolean {
+  return channel === "whatsapp";
 }

@@ -6,6 +6,7 @@
  * these calls; this file knows neither.
  */
 import { markMessageSent, updateMessageStatus } from "../../db/repositories/messages-repository";
+import { applyHeldReports } from "./message-status-service";
 import type { Lead, Message } from "../../db/schema";
 import type { AdminNotifier, ChannelPort, Choice, SentOnChannel } from "../channels/channel-port";
 import { DeliveryError, PermanentDeliveryError, UnknownDeliveryError } from "../channels/delivery-errors";
@@ -49,7 +50,13 @@ export function createLeadChatService(deps: LeadChatDeps) {
   async function deliver(port: ChannelPort, lead: Lead, message: Message | null, send: () => Promise<SentOnChannel>): Promise<void> {
     try {
       const { externalId } = await send();
-      if (message && externalId) await db.run((q) => markMessageSent(q, message.id, externalId, "sent", clock.now()));
+      if (message && externalId) {
+        await db.transaction(async (tx) => {
+          const at = clock.now();
+          await markMessageSent(tx, message.id, externalId, "sent", at);
+          await applyHeldReports(tx, at, port.channel, externalId);
+        });
+      }
     } catch (error) {
       if (!(error instanceof DeliveryError)) throw error;
       log.warn({ lead_id: lead.id, channel: port.channel, err: error.message }, "chat reply not delivered");

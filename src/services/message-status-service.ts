@@ -5,11 +5,16 @@
  * engagement (it counts as activity); a number that cannot get WhatsApp
  * marks the lead unreachable there, so campaigns stop writing to it; a
  * failure is also written next to the campaign step that sent the message.
+ * A report may come before we stored the message's id; it is held for it.
  */
 import { recordCampaignDeliveryFailure } from "../../db/repositories/campaigns-repository";
 import { setLeadFields } from "../../db/repositories/leads-repository";
+import type { Executor } from "../../db/executor";
+import { dropHeldReportsBefore, holdReport, takeHeldReports } from "../../db/repositories/held-reports-repository";
+import { lockUntilCommit } from "../../db/repositories/locks-repository";
 import { findMessageByExternalId, updateMessageStatus } from "../../db/repositories/messages-repository";
-import { nextMessageStatus } from "../domain/message-status";
+import type { Message } from "../../db/schema";
+import { nextMessageStatus, reportsDeliveryLater } from "../domain/message-status";
 import type { Channel, MessageStatus } from "../domain/vocabulary";
 import type { ServiceDeps } from "./context";
 import { markChannelUnreachable } from "./channel-reachability";
@@ -39,25 +44,82 @@ export interface DeliveryReport {
   unreachable: boolean;
 }
 
+/** How long a report that names no stored message is kept, waiting for it. */
+const HELD_REPORT_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** Both sides of the race take this lock first: the report and the message that takes its id. */
+function lockExternalId(tx: Executor, channel: Channel, externalId: string): Promise<void> {
+  return lockUntilCommit(tx, `delivery:${channel}:${externalId}`);
+}
+
+async function applyToMessage(tx: Executor, now: Date, message: Message, report: DeliveryReport, reported: MessageStatus): Promise<"updated" | "unchanged"> {
+  const status = nextMessageStatus(message.status, reported);
+  if (status === message.status) return "unchanged";
+  await updateMessageStatus(tx, message.id, { status, status_at: now, error_code: report.errorCode ?? message.error_code });
+  if (status === "read") await setLeadFields(tx, message.lead_id, { last_activity_at: now, updated_at: now });
+  if (status === "failed" || status === "undelivered") await recordCampaignDeliveryFailure(tx, report.externalId, { status, error_code: report.errorCode });
+  if ((status === "failed" || status === "undelivered") && report.unreachable) {
+    await markChannelUnreachable(tx, now, message.lead_id, report.channel, `Twilio ${report.errorCode ?? status}`);
+  }
+  return "updated";
+}
+
+/**
+ * Call in the transaction that gives a message its provider id (on a channel
+ * with delivery reports), after that write: applies the reports that came
+ * before it. Twilio may call back before its API answer reaches us.
+ */
+export async function applyHeldReports(tx: Executor, now: Date, channel: Channel, externalId: string): Promise<void> {
+  if (!reportsDeliveryLater(channel)) return;
+  await lockExternalId(tx, channel, externalId);
+  const held = await takeHeldReports(tx, channel, externalId);
+  if (held.length === 0) return;
+  for (const report of held) {
+    const message = await findMessageByExternalId(tx, channel, externalId);
+    if (!message) return;
+    const delivery: DeliveryReport = { channel, externalId, status: report.status, errorCode: report.error_code, unreachable: report.unreachable };
+    await applyToMessage(tx, now, message, delivery, report.status);
+  }
+}
+
+/**
+ * The failure the provider already reported for a message we sent, if any.
+ * Call in the transaction that writes the message's id next to what sent it
+ * (a campaign step): under the same lock as the reports, so a failure is
+ * either seen here or finds that write when it is applied.
+ */
+export async function deliveryFailureOf(tx: Executor, channel: Channel, externalId: string): Promise<{ status: MessageStatus; error_code: string | null } | null> {
+  await lockExternalId(tx, channel, externalId);
+  const message = await findMessageByExternalId(tx, channel, externalId);
+  if (message?.status !== "failed" && message?.status !== "undelivered") return null;
+  return { status: message.status, error_code: message.error_code };
+}
+
 export function createMessageStatusService({ db, clock }: ServiceDeps) {
   return {
-    /** Applies one report; "unknown" when it names no message of ours (another app on the number, or one we never stored). */
-    async applyReport(report: DeliveryReport): Promise<"updated" | "unchanged" | "unknown"> {
+    /**
+     * Applies one report. A report naming no message of ours yet is held
+     * ("held") until a message takes its id, or for a day (another app on
+     * the number, or a message we never stored).
+     */
+    async applyReport(report: DeliveryReport): Promise<"updated" | "unchanged" | "held"> {
       const reported = FROM_TWILIO[report.status];
       if (!reported) return "unchanged";
-      return db.transaction(async (tx): Promise<"updated" | "unchanged" | "unknown"> => {
-        const message = await findMessageByExternalId(tx, report.channel, report.externalId);
-        if (!message) return "unknown";
-        const status = nextMessageStatus(message.status, reported);
-        if (status === message.status) return "unchanged";
+      return db.transaction(async (tx): Promise<"updated" | "unchanged" | "held"> => {
         const now = clock.now();
-        await updateMessageStatus(tx, message.id, { status, status_at: now, error_code: report.errorCode ?? message.error_code });
-        if (status === "read") await setLeadFields(tx, message.lead_id, { last_activity_at: now, updated_at: now });
-        if (status === "failed" || status === "undelivered") await recordCampaignDeliveryFailure(tx, report.externalId, { status, error_code: report.errorCode });
-        if ((status === "failed" || status === "undelivered") && report.unreachable) {
-          await markChannelUnreachable(tx, now, message.lead_id, report.channel, `Twilio ${report.errorCode ?? status}`);
-        }
-        return "updated";
+        await lockExternalId(tx, report.channel, report.externalId);
+        const message = await findMessageByExternalId(tx, report.channel, report.externalId);
+        if (message) return applyToMessage(tx, now, message, report, reported);
+        await dropHeldReportsBefore(tx, new Date(now.getTime() - HELD_REPORT_TTL_MS));
+        await holdReport(tx, {
+          channel: report.channel,
+          external_id: report.externalId,
+          status: reported,
+          error_code: report.errorCode,
+          unreachable: report.unreachable,
+          received_at: now,
+        });
+        return "held";
       });
     },
   };

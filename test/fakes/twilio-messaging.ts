@@ -64,7 +64,7 @@ export interface FakeWhatsAppOptions {
   callbackDelayMs?: number;
 }
 
-type Scripted = { kind: "429" | "5xx" | "cut"; remaining: number; status?: number };
+type Scripted = { kind: "429" | "5xx" | "cut" | "late-answer"; remaining: number; status?: number };
 
 export async function startFakeTwilioMessaging(options: FakeWhatsAppOptions = {}) {
   const accountSid = options.accountSid ?? "AC00000000000000000000000000000001";
@@ -147,7 +147,7 @@ export async function startFakeTwilioMessaging(options: FakeWhatsAppOptions = {}
     return [...start, { status: "sent", errorCode: null }, { status: "delivered", errorCode: null }, { status: "read", errorCode: null }];
   }
 
-  function createMessage(params: URLSearchParams): { status: number; body: unknown; message?: SentMessage } {
+  function createMessage(params: URLSearchParams): { status: number; body: unknown; message?: SentMessage; played?: Promise<void> } {
     const to = params.get("To");
     if (!to) return { status: 400, body: twilioError(21604, "A 'To' phone number is required.", 400) };
     if (!E164.test(bareNumber(to)) || rejectNumbers.has(bareNumber(to))) {
@@ -193,14 +193,14 @@ export async function startFakeTwilioMessaging(options: FakeWhatsAppOptions = {}
     const body = messageResource(message);
     // Without a StatusCallback nothing is posted, but the message still moves on at the same pace.
     const statusCallback = params.get("StatusCallback") ?? "";
-    callbacks.play(
+    const played = callbacks.play(
       lifecycle(message, content).map((s) => ({ sid: message.sid, status: s.status, url: statusCallback, params: callbackParams(message, s.status, s.errorCode) })),
       (step) => {
         message.status = step.status;
         if (step.params.ErrorCode) message.errorCode = Number(step.params.ErrorCode);
       },
     );
-    return { status: 201, body, message };
+    return { status: 201, body, message, played };
   }
 
   const server = createServer(asyncHandler(async (req, res) => {
@@ -248,6 +248,8 @@ export async function startFakeTwilioMessaging(options: FakeWhatsAppOptions = {}
       res.socket?.destroy();
       return;
     }
+    // Twilio's callbacks race its answer: on a slow answer they all arrive first.
+    if (result.played && takeScripted(to, ["late-answer"])) await result.played;
     return sendJson(res, result.status, result.body);
   }));
   server.keepAliveTimeout = 60_000;
@@ -296,6 +298,8 @@ export async function startFakeTwilioMessaging(options: FakeWhatsAppOptions = {}
     serverErrors: (number: string, times = 1, status = 500) => script(number, { kind: "5xx", remaining: times, status }),
     /** The next `times` sends to this number ("*": any) are recorded and go out, but the connection is cut before the answer. */
     recordThenCut: (number: string, times = 1) => script(number, { kind: "cut", remaining: times }),
+    /** The next `times` sends to this number are answered only after all their status callbacks were posted. */
+    answerAfterCallbacks: (number: string, times = 1) => script(number, { kind: "late-answer", remaining: times }),
     /** Stops listening: connections are refused (nothing sent) until acceptConnections. */
     refuseConnections: () => connections.refuse(),
     /** Listens again on the same port. */

@@ -91,9 +91,10 @@ export function createStatusCallbacks({ authToken, delayMs, route }: StatusCallb
     posted.push({ ...result, sid: callback.sid, messageStatus: callback.status });
   }
 
-  function track(work: Promise<void>) {
+  function track(work: Promise<void>): Promise<void> {
     running.add(work);
     void work.finally(() => running.delete(work));
+    return work;
   }
 
   return {
@@ -103,9 +104,10 @@ export function createStatusCallbacks({ authToken, delayMs, route }: StatusCallb
     /**
      * Plays a message's status changes one after another, `delayMs` apart.
      * `onChange` runs when Twilio's side changes status (even while callbacks are held).
+     * Resolves when the last one has been posted (or held).
      */
-    play(steps: Omit<StatusCallback, "token">[], onChange: (step: StatusCallback) => void) {
-      track(
+    play(steps: Omit<StatusCallback, "token">[], onChange: (step: StatusCallback) => void): Promise<void> {
+      return track(
         (async () => {
           for (const step of steps) {
             await new Promise((resolve) => setTimeout(resolve, delayMs));

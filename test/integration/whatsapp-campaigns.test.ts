@@ -101,6 +101,26 @@ describe("WhatsApp campaigns", () => {
     expect((await server.sql("SELECT status, error_code FROM messages WHERE external_id = ?", detail.message_sid))[0]).toEqual({ status: "failed", error_code: "63016" });
   });
 
+  it("a failure Twilio reports before its API answer is held for the message and recorded next to the step", async () => {
+    const campaign = await whatsappCampaign({}, "calificacion_financiera");
+    const number = "+5213320000007";
+    await fake.inbound({ url: `${TEST_WEBHOOK_BASE}/whatsapp/incoming` }).userSays(number, "Hola");
+    await server.prospecta.whatsapp!.idle();
+    fake.forgetInbound(number);
+    fake.answerAfterCallbacks(number);
+    const lead = (await server.sql("SELECT id FROM leads WHERE whatsapp_id = ?", number.slice(1)))[0];
+    await server.api("POST", `/pipeline/leads/${lead.id}/move-stage`, { new_stage: "calificacion_financiera", force: true });
+    await server.prospecta.campaignEngine.idle();
+    await fake.statusCallbacksIdle();
+    const [log] = await server.sql("SELECT status, detail FROM campaign_logs WHERE campaign_id = ? AND lead_id = ?", campaign, lead.id);
+    const detail = JSON.parse(log.detail);
+    // The callback really came first, and was answered as received.
+    expect(fake.statusCallbacks.filter((c) => c.sid === detail.message_sid).map((c) => [c.messageStatus, c.status])).toEqual([["failed", 204]]);
+    expect(detail.delivery).toEqual({ status: "failed", error_code: "63016" });
+    expect((await server.sql("SELECT status, error_code FROM messages WHERE external_id = ?", detail.message_sid))[0]).toEqual({ status: "failed", error_code: "63016" });
+    expect(await server.sql("SELECT * FROM held_delivery_reports")).toEqual([]);
+  });
+
   it("marks a number Twilio refuses as unreachable on WhatsApp", async () => {
     const campaign = await whatsappCampaign({ whatsapp_content_sid: APPROVED, whatsapp_variables: ["first_name", "location"] });
     fake.rejectNumbers.add("+5213320000004");
