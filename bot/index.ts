@@ -5,7 +5,6 @@
  * gets a short apology instead of silence.
  */
 import { sequentialize } from "@grammyjs/runner";
-import { conversations } from "@grammyjs/conversations";
 import type { Bot } from "grammy";
 import type { BotContext } from "./context";
 import { parseUpdate } from "./middlewares/parse-update";
@@ -24,8 +23,6 @@ export function composeBot(bot: Bot<BotContext>, deps: BotDeps & AdminDeps): Bot
   // (two first messages at once would both try to create the lead).
   bot.use(parseUpdate(deps.log));
   bot.use(sequentialize((ctx) => ctx.chat?.id.toString()));
-  // Wizard state lives in memory: a restart drops a half-filled wizard, never data.
-  bot.use(conversations());
   const features = bot.errorBoundary(async (error) => {
     const updateId = error.ctx.update.update_id;
     deps.guard.failed("telegram_update", { update_id: updateId }, error.error);

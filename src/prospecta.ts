@@ -28,6 +28,7 @@ import { run, type RunnerHandle } from "@grammyjs/runner";
 import { composeBot } from "../bot";
 import { createBareBot } from "../bot/bare-bot";
 import { registerCommandMenus } from "../bot/features/admin";
+import { botRunnerOptions } from "../bot/runner-options";
 import { leadLine } from "./domain/admin-messages";
 import { createTelegramAdminNotifier, createTelegramChannel } from "../bot/telegram-channel";
 import { NO_ADMIN_NOTIFIER } from "./channels/channel-port";
@@ -363,7 +364,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
         name: "telegram-polling",
         ttlMs: config.INSTANCE_LEASE_SECONDS * 1000,
         onAcquired: async () => {
-          botRunner = run(bot);
+          botRunner = run(bot, botRunnerOptions(conversation.agentKind));
         },
         onLost: async () => {
           if (botRunner?.isRunning()) await botRunner.stop();

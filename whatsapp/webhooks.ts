@@ -35,6 +35,13 @@ export interface WhatsAppWebhookDeps {
 const ACK_WITHIN_MS = 10_000;
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
+/** Resolves when `work` settles or after `ms`, whichever comes first; the timer goes with it (at hundreds of messages a second, ten seconds of pending timers add up). */
+function handledWithin(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => void (timer = setTimeout(resolve, ms)).unref());
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
+}
+
 /** Who wrote: the WhatsApp id (digits) and the number it proves. */
 function identityOf(message: InboundMessage): ChatIdentity {
   const digits = message.WaId ?? message.From.replace(/^whatsapp:\+/, "");
@@ -61,7 +68,7 @@ export async function mountWhatsAppWebhooks(app: FastifyInstance, deps: WhatsApp
       const handled = queue.enqueue(identity.address, { message_sid: message.MessageSid }, () => handleInbound(identity, message));
       // Answer once the message is handled (so a crash before it is stored leaves Twilio to retry),
       // but never later than Twilio waits: a slow model's turn goes on after the answer.
-      await Promise.race([handled, new Promise((resolve) => setTimeout(resolve, ACK_WITHIN_MS).unref())]);
+      await handledWithin(handled, ACK_WITHIN_MS);
       return reply.type("text/xml").send(EMPTY_TWIML);
     });
 

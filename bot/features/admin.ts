@@ -1,6 +1,6 @@
 /** Everything admins can do from Telegram, behind the allow-list, and the command menus for each audience. */
 import type { Api } from "grammy";
-import { createConversation } from "@grammyjs/conversations";
+import { conversations, createConversation } from "@grammyjs/conversations";
 import { newCampaignWizard, newTemplateWizard } from "../conversations/admin-wizards";
 import { adminOnly } from "./admin-guard";
 import { adminCampaignCommands } from "./admin-campaigns";
@@ -32,6 +32,10 @@ export const ADMIN_COMMANDS = [
 
 export function adminFeature(deps: AdminDeps) {
   const { feature, admin } = adminOnly(deps.adminIds);
+  // Only admins have wizards, so only their updates go through the plugin (it reads its storage and
+  // builds its controls on every update it sees). Wizard state lives in memory: a restart drops a
+  // half-filled wizard, never data.
+  admin.use(conversations());
   admin.use(createConversation(newTemplateWizard(deps.services), "nueva_plantilla"));
   admin.use(createConversation(newCampaignWizard(deps.services), "nueva_campana"));
   admin.command("nueva_plantilla", (ctx) => ctx.conversation.enter("nueva_plantilla"));

@@ -291,10 +291,22 @@ export function createConversationService(deps: ConversationDeps) {
       });
     },
 
-    /** `known`: facts the channel itself gave (a shared location), saved before the agent reads the message. */
-    async handleMessage(identity: ChatIdentity, text: string, externalId: string | null, origin: LeadOrigin = {}, known: LeadFacts = {}): Promise<TurnResult> {
-      let { lead } = await findOrCreateLead(identity, origin);
+    /**
+     * `known`: facts the channel itself gave (a shared location), saved before the agent reads the message.
+     * `options.lead`: the lead behind `identity` when the caller just found it (not read again);
+     * `options.received`: called once the message is stored as new, before anything else is done with it.
+     */
+    async handleMessage(
+      identity: ChatIdentity,
+      text: string,
+      externalId: string | null,
+      origin: LeadOrigin = {},
+      known: LeadFacts = {},
+      options: { lead?: Lead; received?: (lead: Lead) => Promise<void> } = {},
+    ): Promise<TurnResult> {
+      let lead = options.lead ?? (await findOrCreateLead(identity, origin)).lead;
       const received = await inbound(lead, identity, text, externalId);
+      if (received) await options.received?.(lead);
       // Already received (on this instance or another): that delivery had its turn.
       if (!received || lead.handoff_at) {
         return { lead, reply: null, message: null, moved_to: [], offer_booking: false, book_at: null, approved_now: false, handed_off: false, opted_out: false };

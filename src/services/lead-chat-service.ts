@@ -147,13 +147,20 @@ export function createLeadChatService(deps: LeadChatDeps) {
     return { already };
   }
 
-  async function turn(port: ChannelPort, identity: ChatIdentity, text: string, externalId: string | null, origin: LeadOrigin, known: LeadFacts = {}): Promise<void> {
-    // Only a model takes long enough for "escribiendo…" to help; the offline agent answers at once.
-    if (conversation.agentKind === "openai") {
-      const { lead } = await conversation.findOrCreateLead(identity, origin);
-      await port.typing(lead).catch(() => undefined);
-    }
-    const result = await conversation.handleMessage(identity, text, externalId, origin, known);
+  async function turn(
+    port: ChannelPort,
+    identity: ChatIdentity,
+    text: string,
+    externalId: string | null,
+    origin: LeadOrigin,
+    known: LeadFacts = {},
+    lead?: Lead,
+  ): Promise<void> {
+    const result = await conversation.handleMessage(identity, text, externalId, origin, known, {
+      ...(lead && { lead }),
+      // Only a model takes long enough for "escribiendo…" to help; the offline agent answers at once.
+      ...(conversation.agentKind === "openai" && { received: (lead: Lead) => port.typing(lead).catch(() => undefined) }),
+    });
     if (result.reply) await send(port, result.lead, result.message, result.reply);
     if (result.handed_off) await admins.notify(leadSummaryForAdmins(result.lead));
     // After a handoff or an opt-out the lead gets nothing more from the bot; admins still hear what changed.
@@ -193,12 +200,15 @@ export function createLeadChatService(deps: LeadChatDeps) {
 
     /** Free text: opt-out, opt-in, a person, a pick among the options offered, or a turn with the agents (who offer slots when it is time). */
     async receiveText(port: ChannelPort, identity: ChatIdentity, text: string, externalId: string | null, origin: LeadOrigin = {}): Promise<void> {
-      // A redelivery found here is skipped at once; one racing the first delivery on another instance is skipped when it is stored.
-      if (externalId && (await conversation.hasReceived(port.channel, externalId))) return;
       const intent = readIntent(text);
-      if (intent === "opt_out") return optOut(port, identity, text);
-      if (intent === "opt_in") return optIn(port, identity, text);
-      if (intent === "handoff") return handoff(port, identity, text);
+      if (intent !== null) {
+        // A redelivery found here is skipped at once; one racing the first delivery on another instance is skipped when it is stored.
+        // (A pick and a turn need no look-up first: they store the message once, and a redelivery stops there.)
+        if (externalId && (await conversation.hasReceived(port.channel, externalId))) return;
+        if (intent === "opt_out") return optOut(port, identity, text);
+        if (intent === "opt_in") return optIn(port, identity, text);
+        return handoff(port, identity, text);
+      }
       const { lead } = await conversation.findOrCreateLead(identity, origin);
       if (!lead.handoff_at && lead.pending_choices?.length) {
         const picked = pickChoice(text, lead.pending_choices);
@@ -209,7 +219,7 @@ export function createLeadChatService(deps: LeadChatDeps) {
           return;
         }
       }
-      return turn(port, identity, text, externalId, origin);
+      return turn(port, identity, text, externalId, origin, {}, lead);
     },
 
     /**

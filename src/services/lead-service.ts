@@ -116,7 +116,7 @@ export function createLeadService({ db, clock, events }: ServiceDeps) {
         await assertUniqueContact(tx, changed, id);
         // A new chat id is a new chance to reach the lead on Telegram.
         const reachable = "telegram_chat_id" in changed ? { telegram_unreachable_at: null, telegram_unreachable_reason: null } : {};
-        const updated = await refreshLeadScore(tx, await updateLeadRow(tx, id, { ...changed, ...reachable, updated_at: now }), now);
+        const updated = await refreshLeadScore(tx, await updateLeadRow(tx, id, { ...changed, ...reachable, updated_at: now }));
         const beforeView: Record<string, unknown> = {};
         for (const key of Object.keys(changed)) beforeView[key] = before[key as keyof Lead];
         await insertAudit(

@@ -77,7 +77,7 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
       },
       now,
     );
-    return { lead: await refreshLeadScore(tx, moved, now), from_stage: lead.pipeline_stage, to_stage: move.new_stage };
+    return { lead: await refreshLeadScore(tx, moved), from_stage: lead.pipeline_stage, to_stage: move.new_stage };
   }
 
   function notify(change: StageChange, actor: Actor): void {

@@ -32,11 +32,18 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/ /g, "\\s+");
 }
 
-const MATCHERS = PLACES.map((place) => ({ ...place, pattern: new RegExp(`(^|[^a-z0-9])${escape(place.folded)}(?=$|[^a-z0-9])`, "g") }));
+// `firstWord`: a place can only match where its first word is written as is (only spaces stretch), so a
+// cheap `includes` skips most of the ~300 patterns for a message (they were 3% of the bot's CPU, run one by one).
+const MATCHERS = PLACES.map((place) => ({
+  ...place,
+  firstWord: place.folded.split(" ")[0]!,
+  pattern: new RegExp(`(^|[^a-z0-9])${escape(place.folded)}(?=$|[^a-z0-9])`, "g"),
+}));
 
 function knownPlaces(folded: string): PlaceMention[] {
   const found: PlaceMention[] = [];
   for (const place of MATCHERS) {
+    if (!folded.includes(place.firstWord)) continue;
     for (const match of folded.matchAll(place.pattern)) {
       const start = (match.index ?? 0) + match[1]!.length;
       const end = (match.index ?? 0) + match[0].length;
