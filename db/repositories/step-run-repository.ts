@@ -5,9 +5,9 @@
  * run on the executor they are given, so inside the caller's transaction.
  */
 import { and, asc, desc, eq, gt, isNull, ne, sql } from "drizzle-orm";
-import type { Appointment, Campaign, CampaignEnrollment, CampaignStep, Lead, MessageTemplate } from "../schema";
+import type { Appointment, CampaignEnrollment, CampaignStep, MessageTemplate } from "../schema";
 import type { Executor } from "../executor";
-import { first, flagValue, reusableQuery, timeValue } from "../prepared";
+import { first, reusableQuery, timeValue } from "../prepared";
 
 const p = sql.placeholder;
 /** A placeholder in set() bound as is, unmapped: callers pass what the database stores (timeValue, flagValue, JSON text). */
@@ -24,41 +24,6 @@ const stepAfterNumber = reusableQuery<CampaignStep>("step_after", (q) => {
     .where(and(eq(campaignSteps.campaign_id, p("campaignId")), gt(campaignSteps.step_number, p("stepNumber"))))
     .orderBy(asc(campaignSteps.step_number))
     .limit(1);
-});
-// What a claim checks, in one read rather than four: on PostgreSQL each is a round trip, and a welcome
-// campaign over thousands of waiting leads makes one claim per lead.
-const claimContextQuery = reusableQuery<{ enrollment: CampaignEnrollment; campaign: Campaign; lead: Lead; step: CampaignStep | null }>(
-  "step_claim_context",
-  (q) => {
-    const { campaignEnrollments, campaigns, leads, campaignSteps } = q.t;
-    return q.db
-      .select({ enrollment: campaignEnrollments, campaign: campaigns, lead: leads, step: campaignSteps })
-      .from(campaignEnrollments)
-      .innerJoin(campaigns, eq(campaigns.id, campaignEnrollments.campaign_id))
-      .innerJoin(leads, eq(leads.id, campaignEnrollments.lead_id))
-      .leftJoin(
-        campaignSteps,
-        and(eq(campaignSteps.campaign_id, campaignEnrollments.campaign_id), eq(campaignSteps.step_number, sql`coalesce(${campaignEnrollments.next_step_number}, 0)`)),
-      )
-      .where(eq(campaignEnrollments.id, p("id")));
-  },
-);
-const insertClaim = reusableQuery<{ id: number }>("step_claim", (q) => {
-  const { campaignLogs } = q.t;
-  return q.db
-    .insert(campaignLogs)
-    .values({
-      campaign_id: p("campaignId"),
-      step_id: p("stepId"),
-      step_number: p("stepNumber"),
-      action: p("action"),
-      enrollment_id: p("enrollmentId"),
-      lead_id: p("leadId"),
-      status: "in_flight",
-      executed_at: p("now"),
-    })
-    .onConflictDoNothing()
-    .returning({ id: campaignLogs.id });
 });
 const setNextRunQuery = reusableQuery<never>("step_set_next_run", (q) => {
   const { campaignEnrollments } = q.t;
@@ -87,24 +52,6 @@ const exitQuery = reusableQuery<never>("step_exit", (q) => {
     .update(campaignEnrollments)
     .set({ status: "exited", exit_reason: raw("reason"), next_run_at: null, ended_at: raw("now"), updated_at: raw("now") })
     .where(eq(campaignEnrollments.id, p("id")));
-});
-const recordOutcomeQuery = reusableQuery<never>("step_record_outcome", (q) => {
-  const { campaignLogs } = q.t;
-  return q.db
-    .update(campaignLogs)
-    // Merged into what is there: a call's outcome can be written next to the step before the step's own outcome.
-    .set({
-      status: raw("status"),
-      error: raw("error"),
-      detail:
-        q.dialect === "sqlite"
-          ? sql`CASE WHEN ${sql.placeholder("detail")} IS NULL THEN detail ELSE json_patch(COALESCE(detail, '{}'), ${sql.placeholder("detail")}) END`
-          : sql`CASE WHEN ${sql.placeholder("detail")}::jsonb IS NULL THEN detail ELSE COALESCE(detail, '{}'::jsonb) || ${sql.placeholder("detail")}::jsonb END`,
-      attempts: raw("attempts"),
-      needs_review: raw("needsReview"),
-      finished_at: raw("now"),
-    })
-    .where(eq(campaignLogs.id, p("id")));
 });
 // Only a claim still in flight and not yet flagged: a step that finished meanwhile keeps its outcome.
 const flagAbandonedQuery = reusableQuery<{ id: number }>("step_flag_abandoned", (q) => {
@@ -156,20 +103,7 @@ const insertMessageQuery = reusableQuery<never>("step_insert_message", (q) =>
 );
 
 export const enrollment = async (q: Executor, id: number) => first(await enrollmentById(q, { id }));
-/**
- * The enrollment with its campaign, its lead and the step it is due for (null when the
- * campaign has no such step); undefined when the enrollment, its campaign or its lead is gone.
- */
-export const claimContext = async (q: Executor, enrollmentId: number) => first(await claimContextQuery(q, { id: enrollmentId }));
 export const stepAfter = async (q: Executor, campaignId: number, stepNumber: number) => first(await stepAfterNumber(q, { campaignId, stepNumber }));
-
-/** The exactly-once claim: returns the new log id, or undefined when the step was already claimed. */
-export async function claim(
-  q: Executor,
-  values: { campaignId: number; stepId: number; stepNumber: number; action: string; enrollmentId: number; leadId: number; now: Date },
-): Promise<{ id: number } | undefined> {
-  return first(await insertClaim(q, values));
-}
 
 export async function setNextRun(q: Executor, id: number, nextRunAt: Date | null, now: Date): Promise<void> {
   await setNextRunQuery(q, { id, nextRunAt: nextRunAt === null ? null : timeValue(q, nextRunAt), now: timeValue(q, now) });
@@ -185,19 +119,6 @@ export async function complete(q: Executor, id: number, now: Date): Promise<void
 
 export async function exit(q: Executor, id: number, reason: string, now: Date): Promise<void> {
   await exitQuery(q, { id, reason, now: timeValue(q, now) });
-}
-
-/** `needsReview`: the step may or may not have acted (its status stays in_flight); a person checks, nothing redoes it. */
-export async function recordOutcome(
-  q: Executor,
-  values: { id: number; status: string; error: string | null; detail: Record<string, unknown> | null; attempts: number; needsReview: boolean; now: Date },
-): Promise<void> {
-  await recordOutcomeQuery(q, {
-    ...values,
-    detail: values.detail === null ? null : JSON.stringify(values.detail),
-    needsReview: flagValue(q, values.needsReview),
-    now: timeValue(q, values.now),
-  });
 }
 
 /** Flags a claim whose process died mid-step; false when it was no longer in flight or already flagged. */

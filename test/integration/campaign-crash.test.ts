@@ -55,10 +55,14 @@ describe("a crash in the middle of a pass", () => {
       const second = await startProductProcess(env);
       const db = openRawSql(env.DATABASE_URL);
       try {
+        // A step's outcome is written just after its move: wait for both.
+        const count = async (query: string) => (await db.query<{ n: number }>(query))[0]!.n;
         await until(
-          async () => (await db.query<{ n: number }>("SELECT COUNT(*) AS n FROM leads WHERE pipeline_stage = 'perfilamiento'"))[0]!.n === 5,
+          async () =>
+            (await count("SELECT COUNT(*) AS n FROM leads WHERE pipeline_stage = 'perfilamiento'")) === 5 &&
+            (await count("SELECT COUNT(*) AS n FROM campaign_logs WHERE step_number = 2 AND status <> 'in_flight'")) === 5,
           10_000,
-          "every lead moved by step 2",
+          "every lead moved by step 2, and its outcome recorded",
         );
         const sends = telegram.calls.filter((c) => c.method === "sendMessage").map((c) => Number(c.body.chat_id));
         expect(sends.sort()).toEqual([1, 2, 3, 4, 5]);
@@ -67,7 +71,7 @@ describe("a crash in the middle of a pass", () => {
           status: "in_flight",
           needs_review: 1,
         });
-        expect((await db.query<{ n: number }>("SELECT COUNT(*) AS n FROM campaign_logs WHERE step_number = 2 AND status = 'success'"))[0]!.n).toBe(5);
+        expect(await count("SELECT COUNT(*) AS n FROM campaign_logs WHERE step_number = 2 AND status = 'success'")).toBe(5);
       } finally {
         await db.close();
         second.child.kill("SIGTERM");

@@ -60,7 +60,7 @@ describe("two processes, one database", () => {
       await telegram.close();
       await database.drop();
     }
-  });
+  }, 60_000);
 
   it("lose no step and send nothing twice when one of them is killed in the middle of a pass", async () => {
     const telegram = await startFakeTelegram();
@@ -99,7 +99,16 @@ describe("two processes, one database", () => {
         // The held send: delivered by the survivor, or cut with the killed process and flagged for review, never sent again.
         const [held] = await db.query("SELECT l.status, l.needs_review FROM campaign_logs l JOIN leads ON leads.id = l.lead_id WHERE leads.telegram_chat_id = 13 AND l.step_number = 1");
         expect([{ status: "success", needs_review: 0 }, { status: "in_flight", needs_review: 1 }]).toContainEqual(held);
-        expect(await count("SELECT COUNT(*) AS n FROM campaign_logs WHERE step_number = 2 AND status = 'success'")).toBe(20);
+        // Step 2 is meant to run after the kill; on a slow machine the killed process may have been in the middle of one
+        // (the lead moved, its outcome never recorded): that one is flagged for review after the lease, never redone.
+        await vi.waitFor(
+          async () =>
+            expect(
+              await count("SELECT COUNT(*) AS n FROM campaign_logs WHERE step_number = 2 AND (status = 'success' OR (status = 'in_flight' AND needs_review = TRUE))"),
+            ).toBe(20),
+          { timeout: 15_000 },
+        );
+        expect(await count("SELECT COUNT(*) AS n FROM campaign_logs WHERE step_number = 2")).toBe(20);
       } finally {
         await db.close();
       }
@@ -152,7 +161,7 @@ describe("two processes, one database", () => {
       await telegram.close();
       await database.drop();
     }
-  });
+  }, 60_000);
 
   it("serve Telegram's webhook on both behind a load balancer: each chat's messages answered once, in order, a resent update once", async () => {
     const telegram = await startFakeTelegram();
@@ -283,5 +292,5 @@ describe("two processes, one database", () => {
       for (const product of processes) await product.stop();
       await database.drop();
     }
-  });
+  }, 60_000);
 });

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { createGroupWriter } from "../../src/campaigns/group-writer";
+
+/** A write that waits until the test lets it finish, recording what each write was given. */
+function gatedWrites(fail: (items: number[]) => boolean = () => false) {
+  const writes: number[][] = [];
+  const gates: (() => void)[] = [];
+  const writeAll = async (items: number[]) => {
+    writes.push(items);
+    await new Promise<void>((resolve) => gates.push(resolve));
+    if (fail(items)) throw new Error(`refused ${items.join(",")}`);
+    return items.map((item) => item * 10);
+  };
+  const openAll = async () => {
+    for (let i = 0; i < 50 && (gates.length > 0 || i < 3); i++) {
+      gates.splice(0).forEach((open) => open());
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  return { writes, writeAll, openAll };
+}
+
+describe("group writer", () => {
+  it("writes the first item at once and everything that came meanwhile in the next write, each caller getting its own answer", async () => {
+    const gated = gatedWrites();
+    const writer = createGroupWriter(gated.writeAll, () => undefined);
+    const answers = [1, 2, 3, 4].map((item) => writer.write(item));
+    await gated.openAll();
+    expect(await Promise.all(answers)).toEqual([10, 20, 30, 40]);
+    expect(gated.writes).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it("writes a refused group one by one: only the bad item fails, the others land", async () => {
+    const gated = gatedWrites((items) => items.includes(3));
+    const failedGroups: number[] = [];
+    const writer = createGroupWriter(gated.writeAll, (_error, count) => failedGroups.push(count));
+    const answers = [1, 2, 3, 4].map((item) => writer.write(item).catch((error: Error) => error.message));
+    await gated.openAll();
+    expect(await Promise.all(answers)).toEqual([10, 20, "refused 3", 40]);
+    expect(failedGroups).toEqual([3]);
+    expect(gated.writes).toEqual([[1], [2, 3, 4], [2], [3], [4]]);
+  });
+});
