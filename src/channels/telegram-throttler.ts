@@ -3,7 +3,10 @@
  * process (installed by telegram-limits.ts on the process's one grammY Api).
  *
  * The limits (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this):
- * - overall, at most `maxPerSecond` messages begin in any sliding second;
+ * - overall, at most `maxPerSecond` messages reach Telegram in any sliding
+ *   second, however long each one takes on the way (OverallCap: a message
+ *   holds its place until a second after its answer), and they go evenly
+ *   spaced, one every 1 s / maxPerSecond, never a second's worth at once;
  * - per chat, at most one message a second, and one at a time: the next one
  *   waits for the previous one's answer, so a chat gets its messages in order;
  * - per group (a negative id or an @username), also at most 20 a minute.
@@ -28,8 +31,10 @@
  * queued (a group's after its last minute). One timer serves the whole
  * throttler, set for the earliest moment anything can move. Groups waiting on
  * their minute (rare: 20 messages in a minute to one group) sit in a small heap.
+ * The overall cap keeps the answers of the last second, at most the cap of them.
  */
 import { HttpError, type Transformer } from "grammy";
+import { OverallCap } from "./telegram-overall-cap";
 import { sendPriority, type ChatKey, type SendPriority } from "./telegram-throttler-priority";
 
 /** Time and timers for the throttler: milliseconds from any origin, never going back. */
@@ -51,7 +56,7 @@ export const systemThrottlerClock: ThrottlerClock = {
 };
 
 export interface SendQueueOptions {
-  /** Messages that may begin in any sliding second, overall; Infinity for no overall cap (the per-chat rules stay). */
+  /** Messages that may reach Telegram in any sliding second, overall; Infinity for no overall cap (the per-chat rules stay). */
   maxPerSecond: number;
   /** Per chat, the least time between two messages' starts (1000). */
   perChatMs?: number;
@@ -128,64 +133,6 @@ class LinkedFifo<T extends { prev: T | null; next: T | null; list: LinkedFifo<T>
   }
 }
 
-/**
- * Starts in the last second, counted in 10 ms buckets. A start is counted
- * until its whole bucket has left the window, so the count is never short: at
- * most the cap begin in any sliding second. A backlog waits at most one bucket
- * more than an exact log would (1%), and the memory is the same whatever the cap.
- */
-class SecondWindow {
-  private static readonly BUCKET_MS = 10;
-  /** The buckets a second can touch: 100 of them, and the one partly out. */
-  private readonly counts = new Uint32Array(SECOND_MS / SecondWindow.BUCKET_MS + 1);
-  private total = 0;
-  private newest = 0;
-
-  constructor(private readonly cap: number) {}
-
-  allows(now: number): boolean {
-    this.advance(now);
-    return this.total < this.cap;
-  }
-
-  record(now: number): void {
-    this.advance(now);
-    this.counts[this.slot(this.newest)]! += 1;
-    this.total++;
-  }
-
-  /** When the next start will be allowed. */
-  freeAt(now: number): number {
-    this.advance(now);
-    if (this.total < this.cap) return now;
-    const span = this.counts.length;
-    let left = this.total;
-    for (let bucket = this.newest - span + 1; bucket <= this.newest; bucket++) {
-      left -= this.counts[this.slot(bucket)]!;
-      if (left < this.cap) return (bucket + span) * SecondWindow.BUCKET_MS;
-    }
-    return (this.newest + span) * SecondWindow.BUCKET_MS;
-  }
-
-  private advance(now: number): void {
-    const bucket = Math.floor(now / SecondWindow.BUCKET_MS);
-    // A clock that went back keeps what it counted: the count can only be too high, never too low.
-    if (bucket <= this.newest) return;
-    const passed = Math.min(bucket - this.newest, this.counts.length);
-    for (let step = 1; step <= passed; step++) {
-      const slot = this.slot(this.newest + step);
-      this.total -= this.counts[slot]!;
-      this.counts[slot] = 0;
-    }
-    this.newest = bucket;
-  }
-
-  private slot(bucket: number): number {
-    const span = this.counts.length;
-    return ((bucket % span) + span) % span;
-  }
-}
-
 function waitingIn(chat: Chat): number {
   return (chat.replies?.size ?? 0) + (chat.bulk?.size ?? 0);
 }
@@ -203,7 +150,7 @@ export class SendQueue {
   private readonly perChatMs: number;
   private readonly groupPerMinute: number;
   private readonly clock: ThrottlerClock;
-  private readonly window: SecondWindow | null;
+  private readonly overall: OverallCap | null;
   private readonly chats = new Map<ChatKey, Chat>();
   /** Chats free to send but for the overall cap: those with a reply queued, then the others. */
   private readonly ready = [new LinkedFifo<Chat>(), new LinkedFifo<Chat>()] as const;
@@ -220,7 +167,7 @@ export class SendQueue {
 
   constructor(options: SendQueueOptions) {
     if (!(options.maxPerSecond > 0)) throw new Error("maxPerSecond must be above 0 (Infinity for no overall cap)");
-    this.window = Number.isFinite(options.maxPerSecond) ? new SecondWindow(options.maxPerSecond) : null;
+    this.overall = Number.isFinite(options.maxPerSecond) ? new OverallCap(options.maxPerSecond) : null;
     this.perChatMs = options.perChatMs ?? SECOND_MS;
     this.groupPerMinute = options.groupPerMinute ?? 20;
     this.clock = options.clock ?? systemThrottlerClock;
@@ -259,7 +206,7 @@ export class SendQueue {
   startNow(chat: ChatKey): (() => void) | null {
     if (this.chats.has(chat) || this.pumping || this.ready[REPLY].size + this.ready[BULK].size > 0) return null;
     const now = this.clock.now();
-    if (this.window !== null && !this.window.allows(now)) return null;
+    if (this.overall !== null && !this.overall.allows(now)) return null;
     const finished = this.begin(this.track(chat), now);
     this.arm(now);
     return finished;
@@ -346,7 +293,7 @@ export class SendQueue {
         }
         for (;;) {
           const chat = this.ready[REPLY].head ?? this.ready[BULK].head;
-          if (chat === null || (this.window !== null && !this.window.allows(now))) break;
+          if (chat === null || (this.overall !== null && !this.overall.allows(now))) break;
           chat.list!.remove(chat);
           this.start(chat, (chat.replies?.shift() ?? chat.bulk?.shift())!, now);
         }
@@ -379,10 +326,12 @@ export class SendQueue {
       chat.recent[chat.recentNext] = now;
       chat.recentNext = (chat.recentNext + 1) % this.groupPerMinute;
     }
-    this.window?.record(now);
+    const answered = this.overall?.started(now);
     return () => {
+      const at = this.clock.now();
+      answered?.(at);
       chat.inFlight = false;
-      this.settle(chat, this.clock.now());
+      this.settle(chat, at);
       this.pump();
     };
   }
@@ -436,7 +385,7 @@ export class SendQueue {
   private arm(now: number): void {
     let at = this.cooling.head?.coolsAt ?? Infinity;
     if (this.waking.length > 0) at = Math.min(at, this.waking[0]!.at);
-    if (this.window !== null && this.ready[REPLY].size + this.ready[BULK].size > 0) at = Math.min(at, this.window.freeAt(now));
+    if (this.overall !== null && this.ready[REPLY].size + this.ready[BULK].size > 0) at = Math.min(at, this.overall.freeAt(now));
     // Only messages waiting keep the process up; a timer that would just forget chats does not.
     const keepAlive = this.queued > 0;
     if (this.timer !== null && this.timerAt <= at && (this.timerKeepsAlive || !keepAlive)) return;

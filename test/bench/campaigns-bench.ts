@@ -17,8 +17,12 @@
  *    graphile-worker job.
  * Measured: from the start of the activation request to the last delivery at
  * the fake, i.e. messages/s as the user experiences them; when the activation
- * answered; the busiest second (sliding 1 s window) against the cap; and the
- * product process tree's CPU seconds over that span and peak RSS (VmHWM) over its life.
+ * answered; the busiest second against the cap, as Telegram would count it:
+ * the most messages the fake received in any sliding 1 s window, by the times
+ * the fake stamps on each sendMessage as it takes it in (its own clock, before
+ * it answers), not by when the product sent them or when the report reached
+ * this process; and the product process tree's CPU seconds over that span and
+ * peak RSS (VmHWM) over its life.
  * Scenarios: the Telegram cap lifted (TELEGRAM_MAX_PER_SECOND=0), a cap of
  * 100,000/s over the same leads (should not slow anything), and the default
  * cap of 30/s over BENCH_CAPPED_LEADS (600, about 20 s).
@@ -26,10 +30,12 @@
  * after BENCH_SETTLE_MS (3,000) of quiet following the last lead's first
  * message; waiting ends with leads missing after BENCH_STALL_MS (90,000, more
  * than the per-minute sweep) without a delivery.
- * CAMPAIGN_CONCURRENCY, DATABASE_POOL_SIZE and LOG_LEVEL, when set, pass through
- * to the product. Prints progress and a table to stderr, and one JSON object
- * as the last line of stdout; exits non-zero when the run could not complete
- * or a lead got no message or more than one, never for a missed target.
+ * BENCH_SCENARIOS (e.g. "cap_30" or "cap_lifted,cap_100000") runs only those;
+ * the targets of the others are then null. CAMPAIGN_CONCURRENCY,
+ * DATABASE_POOL_SIZE and LOG_LEVEL, when set, pass through to the product.
+ * Prints progress and a table to stderr, and one JSON object as the last line
+ * of stdout; exits non-zero when the run could not complete or a lead got no
+ * message or more than one, never for a missed target.
  */
 import type { ChildProcess } from "node:child_process";
 import { cpus } from "node:os";
@@ -50,6 +56,8 @@ const TARGETS = {
   cap_lifted_messages_per_second: 1000,
   /** A configured cap delivers at least this share of its own rate (of the cap-lifted rate, when the cap is above it). */
   capped_share_of_cap: 0.9,
+  /** ...and no second at the fake Telegram holds more than the cap (Telegram answers 429 beyond it). */
+  capped_busiest_second_at_most_cap: true,
   peak_rss_mb: 300,
 };
 
@@ -60,11 +68,14 @@ interface Scenario {
   cap: number;
   leads: number;
 }
-const SCENARIOS: Scenario[] = [
+const ALL_SCENARIOS: Scenario[] = [
   { name: "cap_lifted", cap: 0, leads: LEADS },
   { name: "cap_100000", cap: 100_000, leads: LEADS },
   { name: "cap_30", cap: 30, leads: CAPPED_LEADS },
 ];
+const CHOSEN = process.env.BENCH_SCENARIOS?.split(",").map((name) => name.trim()).filter(Boolean);
+const SCENARIOS = CHOSEN ? ALL_SCENARIOS.filter((scenario) => CHOSEN.includes(scenario.name)) : ALL_SCENARIOS;
+if (SCENARIOS.length === 0) throw new Error(`BENCH_SCENARIOS names none of ${ALL_SCENARIOS.map((scenario) => scenario.name).join(", ")}`);
 
 /** The clock the fake stamps deliveries with (epoch ms, sub-millisecond). */
 const epochNow = () => performance.timeOrigin + performance.now();
@@ -162,7 +173,7 @@ function tallyDeliveries(record: DeliveryRecord, chatIds: readonly number[]) {
   };
 }
 
-/** The most deliveries in any 1 s window: what Telegram's per-second limit would see. */
+/** The most deliveries in any 1 s window [t, t + 1000 ms), on the fake's receive times: what Telegram's per-second limit would see. */
 function busiestSecond(times: readonly number[]): number {
   const sorted = [...times].sort((a, b) => a - b);
   let most = 0;
@@ -297,12 +308,14 @@ function targetsMet(result: DatabaseResult) {
   // A cap above what the product does without one is met when it is as fast as without one.
   const reachable = (cap: number) => (lifted > 0 ? Math.min(cap, lifted) : cap);
   const capMet = (scenario: ScenarioResult | undefined) =>
-    scenario !== undefined && scenario.messages_per_second >= TARGETS.capped_share_of_cap * reachable(scenario.cap_per_second);
+    scenario === undefined ? null : scenario.messages_per_second >= TARGETS.capped_share_of_cap * reachable(scenario.cap_per_second);
+  const withinCap = (scenario: ScenarioResult | undefined) => (scenario === undefined ? null : scenario.busiest_second <= scenario.cap_per_second);
   const scenarios = Object.values(result);
   return {
-    cap_lifted_messages_per_second: lifted >= TARGETS.cap_lifted_messages_per_second,
-    cap_100000_rate: capMet(result.cap_100000),
+    cap_lifted_messages_per_second: result.cap_lifted === undefined ? null : lifted >= TARGETS.cap_lifted_messages_per_second,
+    cap_100000_rate: result.cap_lifted === undefined ? null : capMet(result.cap_100000),
     cap_30_rate: capMet(result.cap_30),
+    cap_30_busiest_second: withinCap(result.cap_30),
     peak_rss: scenarios.length > 0 && scenarios.every((scenario) => scenario.product.peak_rss_mb < TARGETS.peak_rss_mb),
   };
 }
