@@ -13,7 +13,7 @@ import { renderTemplate, templateValuesFor, usesAppointment } from "../domain/te
 import { contentVariablesFor, insideWhatsAppWindow, whatsappNumberOf } from "../domain/whatsapp-window";
 import type { Logger } from "../logger";
 import type { StepContext, StepOutcome } from "./step-actions";
-import { applyHeldReports } from "../services/message-status-service";
+import { writeProviderId } from "../services/message-status-service";
 import { deliveryFailureOutcome } from "./delivery-outcome";
 
 export interface WhatsAppStepDeps {
@@ -54,11 +54,10 @@ export function createWhatsAppStep(deps: WhatsAppStepDeps) {
     const variables = inside ? null : contentVariablesFor(template.whatsapp_variables ?? [], values);
     try {
       const sent = inside ? await deps.whatsapp.sendText(to, text) : await deps.whatsapp.sendTemplate(to, template.whatsapp_content_sid!, variables!);
-      await db.transaction(async (tx) => {
-        const at = clock.now();
-        await stepRun.insertOutboundMessage(tx, { leadId: lead.id, channel: "whatsapp", agentType: template.agent_type, text, externalId: sent.sid, at });
-        await applyHeldReports(tx, at, "whatsapp", sent.sid);
-      });
+      const at = clock.now();
+      await writeProviderId(db, at, "whatsapp", sent.sid, (q) =>
+        stepRun.insertOutboundMessage(q, { leadId: lead.id, channel: "whatsapp", agentType: template.agent_type, text, externalId: sent.sid, at }),
+      );
       return {
         status: "success",
         attempts: sent.attempts,

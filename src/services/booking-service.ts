@@ -20,7 +20,7 @@ import type { ServiceDeps } from "./context";
 import type { PipelineService } from "./pipeline-service";
 import type { WhatsAppOutbound } from "../channels/whatsapp-outbound";
 import { createReminderDelivery } from "./reminder-delivery";
-import { applyHeldReports } from "./message-status-service";
+import { writeProviderId } from "./message-status-service";
 
 export const APPOINTMENT_MINUTES = 60;
 const SLOT_HORIZON_DAYS = 14;
@@ -150,11 +150,10 @@ export function createBookingService(deps: BookingDeps) {
               await db.run((q) => insertAudit(q, { actor: "system:reminders", action: "appointment.reminder_skipped", entity: "appointment", entity_id: appointment.id, after: { kind, reason: delivery.reason } }, clock.now()));
               continue;
             }
-            await db.transaction(async (tx) => {
-              const at = clock.now();
-              await insertMessage(tx, { lead_id: lead.id, direction: "outbound", channel: delivery.channel, agent_type: "agenda", text, external_id: delivery.externalId, at });
-              await applyHeldReports(tx, at, delivery.channel, delivery.externalId);
-            });
+            const at = clock.now();
+            await writeProviderId(db, at, delivery.channel, delivery.externalId, (q) =>
+              insertMessage(q, { lead_id: lead.id, direction: "outbound", channel: delivery.channel, agent_type: "agenda", text, external_id: delivery.externalId, at }),
+            );
             sentCount++;
           } catch (error) {
             if (error instanceof UnknownDeliveryError) await flagReminderForReview(appointment, kind, error);

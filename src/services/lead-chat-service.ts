@@ -6,7 +6,7 @@
  * these calls; this file knows neither.
  */
 import { markMessageSent, updateMessageStatus } from "../../db/repositories/messages-repository";
-import { applyHeldReports } from "./message-status-service";
+import { writeProviderId } from "./message-status-service";
 import type { Lead, Message } from "../../db/schema";
 import type { AdminNotifier, ChannelPort, Choice, SentOnChannel } from "../channels/channel-port";
 import { DeliveryError, PermanentDeliveryError, UnknownDeliveryError } from "../channels/delivery-errors";
@@ -51,11 +51,8 @@ export function createLeadChatService(deps: LeadChatDeps) {
     try {
       const { externalId } = await send();
       if (message && externalId) {
-        await db.transaction(async (tx) => {
-          const at = clock.now();
-          await markMessageSent(tx, message.id, externalId, "sent", at);
-          await applyHeldReports(tx, at, port.channel, externalId);
-        });
+        const at = clock.now();
+        await writeProviderId(db, at, port.channel, externalId, (q) => markMessageSent(q, message.id, externalId, "sent", at));
       }
     } catch (error) {
       if (!(error instanceof DeliveryError)) throw error;

@@ -9,6 +9,7 @@
  */
 import { recordCampaignDeliveryFailure } from "../../db/repositories/campaigns-repository";
 import { setLeadFields } from "../../db/repositories/leads-repository";
+import type { Database } from "../../db/database";
 import type { Executor } from "../../db/executor";
 import { dropHeldReportsBefore, holdReport, takeHeldReports } from "../../db/repositories/held-reports-repository";
 import { lockUntilCommit } from "../../db/repositories/locks-repository";
@@ -69,7 +70,7 @@ async function applyToMessage(tx: Executor, now: Date, message: Message, report:
  * with delivery reports), after that write: applies the reports that came
  * before it. Twilio may call back before its API answer reaches us.
  */
-export async function applyHeldReports(tx: Executor, now: Date, channel: Channel, externalId: string): Promise<void> {
+async function applyHeldReports(tx: Executor, now: Date, channel: Channel, externalId: string): Promise<void> {
   if (!reportsDeliveryLater(channel)) return;
   await lockExternalId(tx, channel, externalId);
   const held = await takeHeldReports(tx, channel, externalId);
@@ -80,6 +81,22 @@ export async function applyHeldReports(tx: Executor, now: Date, channel: Channel
     const delivery: DeliveryReport = { channel, externalId, status: report.status, errorCode: report.error_code, unreachable: report.unreachable };
     await applyToMessage(tx, now, message, delivery, report.status);
   }
+}
+
+/**
+ * Runs `write`, which gives a message its provider id, and applies the reports
+ * held for that id in the same transaction. On a channel with no later reports
+ * (Telegram) it is the write alone, with no transaction around it.
+ */
+export async function writeProviderId(db: Database, at: Date, channel: Channel, externalId: string, write: (q: Executor) => Promise<unknown>): Promise<void> {
+  if (!reportsDeliveryLater(channel)) {
+    await db.run(write);
+    return;
+  }
+  await db.transaction(async (tx) => {
+    await write(tx);
+    await applyHeldReports(tx, at, channel, externalId);
+  });
 }
 
 /**
