@@ -8,7 +8,7 @@ import {
   readEngagement,
   updateLeadRow,
 } from "../../db/repositories/leads-repository";
-import { aggregateStages, countReachedByRank, medianStageAgeMs } from "../../db/repositories/pipeline-metrics-repository";
+import { readPipelineFigures } from "../../db/repositories/pipeline-metrics-repository";
 import { insertAudit } from "../../db/repositories/audit-repository";
 import type { Database } from "../../db/database";
 import type { Executor } from "../../db/executor";
@@ -153,33 +153,30 @@ export type PipelineService = ReturnType<typeof createPipelineService>;
  */
 function computeMetrics(db: Database, now: Date) {
   return db.transaction(async (tx) => {
-    const aggregates = new Map((await aggregateStages(tx, now)).map((row) => [row.stage, row]));
-    const reachedByRank = await countReachedByRank(tx);
-    const total = [...aggregates.values()].reduce((sum, row) => sum + row.count, 0);
+    const figures = await readPipelineFigures(tx, now);
+    const byStage = new Map(figures.stages.map((row) => [row.stage, row]));
+    const total = figures.stages.reduce((sum, row) => sum + row.count, 0);
     const reachedAtLeast = (rank: number) =>
-      [...reachedByRank.entries()].reduce((sum, [r, n]) => (r >= rank ? sum + n : sum), 0);
+      [...figures.leadsByFurthestRank.entries()].reduce((sum, [r, n]) => (r >= rank ? sum + n : sum), 0);
 
-    // One stage after another: a transaction's statements run in sequence.
-    const stages = [];
-    for (const stage of PIPELINE_STAGES) {
-      const row = aggregates.get(stage);
+    const stages = PIPELINE_STAGES.map((stage) => {
+      const row = byStage.get(stage);
       const count = row?.count ?? 0;
-      const median = await medianStageAgeMs(tx, stage, count, now);
       const rank = stageRank(stage);
       const hasNext = rank >= 0 && rank < MAIN_PATH.length - 1;
       const reached = rank >= 0 ? reachedAtLeast(rank) : count;
-      stages.push({
+      return {
         stage,
         count,
         share: ratio(count, total),
-        avg_days_in_stage: row?.avg_age_ms == null ? null : round(row.avg_age_ms / DAY_MS),
-        median_days_in_stage: median === null ? null : round(median / DAY_MS),
+        avg_days_in_stage: row ? round(row.avg_age_ms / DAY_MS) : null,
+        median_days_in_stage: row?.median_age_ms == null ? null : round(row.median_age_ms / DAY_MS),
         reached,
         conversion_to_next: hasNext ? ratio(reachedAtLeast(rank + 1), reached) : null,
-      });
-    }
-    const won = aggregates.get("ganado")?.count ?? 0;
-    const lost = aggregates.get("perdido")?.count ?? 0;
+      };
+    });
+    const won = byStage.get("ganado")?.count ?? 0;
+    const lost = byStage.get("perdido")?.count ?? 0;
     return {
       generated_at: now,
       totals: { leads: total, open: total - won - lost, won, lost, win_rate: ratio(won, won + lost) },
