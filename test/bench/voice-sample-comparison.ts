@@ -108,7 +108,8 @@ async function startProspecta(realtimeUrl: string, twilio: FakeTwilio, options: 
     // The steady calls are placed at any hour, as in the normal mode (which lifts quiet hours with Telegram's settings).
     QUIET_HOURS: "",
     ...options.passThrough,
-  }, { compiled: true });
+    // BENCH_CPU_PROF_DIR: the product, and its live-audio child (fork hands it the same flags), write V8 CPU profiles there.
+  }, { compiled: true, nodeArgs: process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [] });
   return {
     pid: product.child.pid!,
     target: {
