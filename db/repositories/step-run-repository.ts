@@ -32,20 +32,6 @@ const setNextRunQuery = reusableQuery<never>("step_set_next_run", (q) => {
     .set({ next_run_at: raw("nextRunAt"), updated_at: raw("now") })
     .where(eq(campaignEnrollments.id, p("id")));
 });
-const scheduleStepQuery = reusableQuery<never>("step_schedule", (q) => {
-  const { campaignEnrollments } = q.t;
-  return q.db
-    .update(campaignEnrollments)
-    .set({ next_step_number: raw("stepNumber"), next_run_at: raw("nextRunAt"), updated_at: raw("now") })
-    .where(and(eq(campaignEnrollments.id, p("id")), eq(campaignEnrollments.status, "active")));
-});
-const completeQuery = reusableQuery<never>("step_complete", (q) => {
-  const { campaignEnrollments } = q.t;
-  return q.db
-    .update(campaignEnrollments)
-    .set({ status: "completed", next_run_at: null, ended_at: raw("now"), updated_at: raw("now") })
-    .where(and(eq(campaignEnrollments.id, p("id")), eq(campaignEnrollments.status, "active")));
-});
 const exitQuery = reusableQuery<never>("step_exit", (q) => {
   const { campaignEnrollments } = q.t;
   return q.db
@@ -107,14 +93,6 @@ export const stepAfter = async (q: Executor, campaignId: number, stepNumber: num
 
 export async function setNextRun(q: Executor, id: number, nextRunAt: Date | null, now: Date): Promise<void> {
   await setNextRunQuery(q, { id, nextRunAt: nextRunAt === null ? null : timeValue(q, nextRunAt), now: timeValue(q, now) });
-}
-
-export async function scheduleStep(q: Executor, id: number, stepNumber: number, nextRunAt: Date, now: Date): Promise<void> {
-  await scheduleStepQuery(q, { id, stepNumber, nextRunAt: timeValue(q, nextRunAt), now: timeValue(q, now) });
-}
-
-export async function complete(q: Executor, id: number, now: Date): Promise<void> {
-  await completeQuery(q, { id, now: timeValue(q, now) });
 }
 
 export async function exit(q: Executor, id: number, reason: string, now: Date): Promise<void> {

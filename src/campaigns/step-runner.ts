@@ -79,13 +79,8 @@ export function createStepRunner(deps: StepRunnerDeps) {
 
   /** After a step: schedule the next one `delay_hours` from now, or complete the enrollment. */
   async function advanceEnrollment(tx: Executor, enrollmentId: number, campaignId: number, stepNumber: number, now: Date): Promise<"completed" | "scheduled"> {
-    const next = await stepRun.stepAfter(tx, campaignId, stepNumber);
-    if (!next) {
-      await stepRun.complete(tx, enrollmentId, now);
-      return "completed";
-    }
-    await stepRun.scheduleStep(tx, enrollmentId, next.step_number, new Date(now.getTime() + Math.round(next.delay_hours * 3_600_000)), now);
-    return "scheduled";
+    const [answer] = await advanceGroup(tx, [{ enrollmentId, campaignId, stepNumber }], now);
+    return answer!;
   }
 
   function decide(found: ClaimContext | undefined, now: Date): Decision {
@@ -193,19 +188,27 @@ export function createStepRunner(deps: StepRunnerDeps) {
         }),
         now,
       );
-      return advanceGroup(tx, ran.map(({ context }) => context), now);
+      return advanceGroup(
+        tx,
+        ran.map(({ context }) => ({ enrollmentId: context.enrollmentId, campaignId: context.campaign.id, stepNumber: context.step.step_number })),
+        now,
+      );
     });
   }
 
-  /** advanceEnrollment for a group: one look-up per step that ran, one write per next step. */
-  async function advanceGroup(tx: Executor, contexts: StepContext[], now: Date): Promise<("completed" | "scheduled")[]> {
+  /** advanceEnrollment for several enrollments: one look-up per step that ran, one write per next step. */
+  async function advanceGroup(
+    tx: Executor,
+    ran: { enrollmentId: number; campaignId: number; stepNumber: number }[],
+    now: Date,
+  ): Promise<("completed" | "scheduled")[]> {
     const nextOf = new Map<string, CampaignStep | undefined>();
     const completed: number[] = [];
     const scheduled = new Map<string, { step: CampaignStep; enrollmentIds: number[] }>();
     const answers: ("completed" | "scheduled")[] = [];
-    for (const { campaign, step, enrollmentId } of contexts) {
-      const key = `${campaign.id}:${step.step_number}`;
-      if (!nextOf.has(key)) nextOf.set(key, await stepRun.stepAfter(tx, campaign.id, step.step_number));
+    for (const { enrollmentId, campaignId, stepNumber } of ran) {
+      const key = `${campaignId}:${stepNumber}`;
+      if (!nextOf.has(key)) nextOf.set(key, await stepRun.stepAfter(tx, campaignId, stepNumber));
       const next = nextOf.get(key);
       if (!next) {
         completed.push(enrollmentId);
