@@ -177,3 +177,16 @@ export function jsonText(q: Q, column: SQL | SQL.Aliased | { getSQL(): SQL }, ke
   if (!/^\w+$/.test(key)) throw new Error(`not a JSON key: ${key}`);
   return q.dialect === "sqlite" ? sql`json_extract(${column}, ${sql.raw(`'$.${key}'`)})` : sql`(${column}->>${sql.raw(`'${key}'`)})`;
 }
+
+/**
+ * A JSON column with one top-level field set to `value` (serialised here),
+ * the column's other fields kept; a NULL column counts as an empty object.
+ * `key` is a fixed identifier, never user input.
+ */
+export function withJsonKey(q: Q, column: string, key: string, value: unknown): SQL {
+  if (!/^\w+$/.test(key) || !/^\w+$/.test(column)) throw new Error(`not a JSON column and key: ${column}.${key}`);
+  const json = JSON.stringify(value);
+  return q.dialect === "sqlite"
+    ? sql`json_set(COALESCE(${sql.raw(column)}, '{}'), ${sql.raw(`'$.${key}'`)}, json(${json}))`
+    : sql`jsonb_set(COALESCE(${sql.raw(column)}, '{}'::jsonb), ${sql.raw(`'{${key}}'`)}, ${json}::jsonb)`;
+}

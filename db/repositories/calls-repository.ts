@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import type { VoiceCall, callTranscripts, voiceCalls as voiceCallsTable } from "../schema";
 import type { Executor } from "../executor";
-import { rawRun, timeValue } from "../prepared";
+import { rawRun, timeValue, withJsonKey } from "../prepared";
 
 export async function findCall(q: Executor, id: number): Promise<VoiceCall | undefined> {
   const { voiceCalls } = q.t;
@@ -87,22 +87,20 @@ export async function claimCallStream(q: Executor, callId: number, callSid: stri
   return row;
 }
 
-/** Adds the call's outcome to the detail of the campaign log whose step placed it. */
 /**
  * The call's outcome next to the campaign step that placed it. The step names the call once its
  * own outcome is recorded; a call that ends before that finds the step still in flight for its
  * lead and campaign (the step's outcome is then merged in beside it).
  */
 export async function recordCampaignCallOutcome(q: Executor, call: { id: number; lead_id: number; campaign_id: number }, outcome: Record<string, unknown>): Promise<void> {
-  const json = JSON.stringify(outcome);
+  // The call id is stored as a JSON number: SQLite's json_extract answers it as one, PostgreSQL's ->> as text.
+  const namesCall = q.dialect === "sqlite" ? sql`json_extract(detail, '$.call_id') = ${call.id}` : sql`detail->>'call_id' = ${String(call.id)}`;
   const stillInFlight = sql`(status = 'in_flight' AND lead_id = ${call.lead_id} AND campaign_id = ${call.campaign_id})`;
-  if (q.dialect === "sqlite") {
-    await rawRun(q, sql`UPDATE campaign_logs SET detail = json_set(COALESCE(detail, '{}'), '$.call_outcome', json(${json}))
-                        WHERE action = 'start_call' AND (json_extract(detail, '$.call_id') = ${call.id} OR (detail IS NULL AND ${stillInFlight}))`);
-    return;
-  }
-  await rawRun(q, sql`UPDATE campaign_logs SET detail = jsonb_set(COALESCE(detail, '{}'::jsonb), '{call_outcome}', ${json}::jsonb)
-                      WHERE action = 'start_call' AND (detail->>'call_id' = ${String(call.id)} OR (detail IS NULL AND ${stillInFlight}))`);
+  await rawRun(
+    q,
+    sql`UPDATE campaign_logs SET detail = ${withJsonKey(q, "detail", "call_outcome", outcome)}
+         WHERE action = 'start_call' AND (${namesCall} OR (detail IS NULL AND ${stillInFlight}))`,
+  );
 }
 
 /**

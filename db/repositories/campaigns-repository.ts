@@ -1,7 +1,7 @@
 import { and, asc, count, countDistinct, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { Campaign, CampaignStep, campaignLogs, campaigns, campaignSteps } from "../schema";
 import type { Executor } from "../executor";
-import { first, jsonText, rawRows, rawRun, reusableQuery } from "../prepared";
+import { first, jsonText, rawRows, rawRun, reusableQuery, withJsonKey } from "../prepared";
 
 type NewCampaign = typeof campaigns.$inferInsert;
 type NewStep = typeof campaignSteps.$inferInsert;
@@ -170,10 +170,5 @@ export async function countDeliveriesByStatus(q: Executor, campaignId: number): 
 
 /** A provider's late verdict on a message a campaign step sent (e.g. WhatsApp's 63016), next to the step's outcome. */
 export async function recordCampaignDeliveryFailure(q: Executor, messageSid: string, failure: { status: string; error_code: string | null }): Promise<void> {
-  const json = JSON.stringify(failure);
-  const set =
-    q.dialect === "sqlite"
-      ? sql`json_set(COALESCE(detail, '{}'), '$.delivery', json(${json}))`
-      : sql`jsonb_set(COALESCE(detail, '{}'::jsonb), '{delivery}', ${json}::jsonb)`;
-  await rawRun(q, sql`UPDATE campaign_logs SET detail = ${set} WHERE action = 'send_message' AND ${jsonText(q, sql.raw("detail"), "message_sid")} = ${messageSid}`);
+  await rawRun(q, sql`UPDATE campaign_logs SET detail = ${withJsonKey(q, "detail", "delivery", failure)} WHERE action = 'send_message' AND ${jsonText(q, sql.raw("detail"), "message_sid")} = ${messageSid}`);
 }
