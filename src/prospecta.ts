@@ -151,8 +151,8 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     log: logger,
   });
   const campaignEngine = createCampaignEngine({ db, clock, runner, log: logger });
-  events.onStageEnteredWithin(async (tx, event) => {
-    await campaignEngine.enrollOnStageEntered(tx, event);
+  events.onStageEnteredWithin(async (tx, entered) => {
+    await campaignEngine.enrollOnStageEntered(tx, entered);
   });
   events.onStageEntered((event) => campaignEngine.handleStageEntered(event));
   services.campaigns.onStatusChanged(async (campaign) => {

@@ -12,6 +12,7 @@
  *   the real server requires (a tool's follow-up waits for the response that
  *   called it to finish).
  */
+import type { Duplex } from "node:stream";
 import WebSocket from "ws";
 import { formatAppointmentDate } from "../src/domain/templates";
 import { DomainError } from "../src/errors";
@@ -75,6 +76,12 @@ export interface BridgeCall {
   instructions: string;
 }
 
+/** Twilio's Media Stream of one call: its WebSocket, and the socket under it. */
+export interface TwilioStream {
+  ws: WebSocket;
+  socket: Duplex;
+}
+
 /** A running call: the stream server feeds it Twilio's messages; a shutdown can end it politely. */
 export interface BridgeHandle {
   callSid: string;
@@ -84,8 +91,9 @@ export interface BridgeHandle {
   finalized(): Promise<unknown>;
 }
 
-export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps): BridgeHandle {
+export function runBridge(stream: TwilioStream, call: BridgeCall, deps: BridgeDeps): BridgeHandle {
   const { log, results, guard } = deps;
+  const twilio = stream.ws;
   const context = { call_id: call.callId };
   const pendingAudio: string[] = [];
   let pendingAudioMs = 0;
@@ -104,6 +112,8 @@ export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps)
     headers: { Authorization: `Bearer ${deps.realtime.apiKey}` },
     // Audio deltas are a few KB; a frame beyond this is no event we could use.
     maxPayload: 16 * 1024 * 1024,
+    // Compressing base64 audio gains little and would put zlib (its thread pool) on every frame's path.
+    perMessageDeflate: false,
   });
 
   const toTwilio = (message: TwilioOutbound) => {
@@ -272,8 +282,13 @@ export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps)
     transcript.agentAudio(itemId, ms);
     if (!playing || playing.itemId !== itemId) playing = { itemId, responseId, sentMs: 0, heardMs: 0 };
     playing.sentMs += ms;
-    toTwilio({ event: "media", streamSid: call.streamSid, media: { payload: delta } });
-    toTwilio({ event: "mark", streamSid: call.streamSid, mark: { name: `${itemId}|${playing.sentMs}|${++markCounter}` } });
+    const mark = `${itemId}|${playing.sentMs}|${++markCounter}`;
+    // The delta and its mark leave in one socket write: a write (a syscall, and a segment on the wire) costs
+    // more than everything else a delta needs, and these two always go together.
+    writeTogether(stream.socket, () => {
+      toTwilio({ event: "media", streamSid: call.streamSid, media: { payload: delta } });
+      toTwilio({ event: "mark", streamSid: call.streamSid, mark: { name: mark } });
+    });
   }
 
   function handleBargeIn(): void {
@@ -344,6 +359,16 @@ export function runBridge(twilio: WebSocket, call: BridgeCall, deps: BridgeDeps)
   }
 
   return { callSid: call.callSid, handleTwilio, finish, finalized: () => finalized };
+}
+
+/** Whatever `write` sends on `socket` is held and leaves as one write when it returns. */
+function writeTogether(socket: Duplex, write: () => void): void {
+  socket.cork();
+  try {
+    write();
+  } finally {
+    socket.uncork();
+  }
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {

@@ -125,10 +125,10 @@ export function createStreamServer(deps: StreamServerDeps): StreamUpgrades {
     }
     // ws reads only the request's method, URL and headers (no verifyClient is set), so the
     // live-audio process's stand-in for the HTTP server's request is enough.
-    wss.handleUpgrade(request as IncomingMessage, socket, head, (ws) => accept(ws));
+    wss.handleUpgrade(request as IncomingMessage, socket, head, (ws) => accept(ws, socket));
   }
 
-  function accept(ws: WebSocket): void {
+  function accept(ws: WebSocket, socket: Duplex): void {
     pending++;
     let state: "waiting" | "opening" | "streaming" | "closed" = "waiting";
     let bridge: BridgeHandle | null = null;
@@ -231,7 +231,7 @@ export function createStreamServer(deps: StreamServerDeps): StreamUpgrades {
       leaveWaiting();
       state = "streaming";
       bridgeCallId = opened.callId;
-      bridge = runBridge(ws, { callId: opened.callId, leadId: opened.leadId, callSid: start.callSid, streamSid: start.streamSid, instructions: opened.instructions }, deps);
+      bridge = runBridge({ ws, socket }, { callId: opened.callId, leadId: opened.leadId, callSid: start.callSid, streamSid: start.streamSid, instructions: opened.instructions }, deps);
       active.add(bridge);
       for (const frame of early.splice(0)) guard.run("media_stream", { call_id: bridgeCallId }, () => onStreamingFrame(frame.data, frame.isBinary));
     }

@@ -19,10 +19,18 @@ export interface FirstStep {
   delay_hours: number;
 }
 
-/** Limits a scan to one lead, or to what changed since a time (an incremental scan). */
+/** Limits a scan to some leads (those a change just moved), or to what changed since a time (an incremental scan). */
 export interface ScanScope {
-  leadId?: number | undefined;
+  leadIds?: readonly number[] | undefined;
   changedSince?: Date | undefined;
+}
+
+/** The scope's leads as a condition on `l.id`, or nothing when the scope names none. */
+function onlyLeads(scope: ScanScope): SQL {
+  const ids = scope.leadIds;
+  if (ids === undefined) return sql``;
+  if (ids.length === 1) return sql`AND l.id = ${ids[0]}`;
+  return sql`AND l.id IN (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`;
 }
 
 /**
@@ -68,7 +76,7 @@ export async function enrollMatchingLeads(q: Executor, campaign: Campaign, first
   if (!trigger) return 0;
   const runAt = timeValue(q, new Date(now.getTime() + Math.round(first.delay_hours * 3_600_000)));
   const enrolledAt = timeValue(q, now);
-  const onlyLead = scope.leadId === undefined ? sql`` : sql`AND l.id = ${scope.leadId}`;
+  const onlyLead = onlyLeads(scope);
   // The unique (campaign_id, lead_id, trigger_key) index skips whoever is enrolled already.
   const [insert, onConflict] = q.dialect === "sqlite" ? [sql`INSERT OR IGNORE INTO`, sql``] : [sql`INSERT INTO`, sql`ON CONFLICT DO NOTHING`];
   return rawRun(
@@ -97,7 +105,7 @@ export async function enrollMatchingLeads(q: Executor, campaign: Campaign, first
  */
 export async function exitIneligibleEnrollments(q: Executor, now: Date, scope: ScanScope = {}): Promise<number> {
   const inScope = [
-    scope.leadId === undefined ? sql`` : sql`AND l.id = ${scope.leadId}`,
+    onlyLeads(scope),
     scope.changedSince === undefined ? sql`` : sql`AND l.updated_at >= ${timeValue(q, scope.changedSince)}`,
   ];
   const stage = jsonText(q, sql.raw("c.trigger_condition"), "stage");

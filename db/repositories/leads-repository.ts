@@ -12,6 +12,22 @@ export async function insertLead(q: Executor, values: NewLead): Promise<Lead> {
   return first(await insertLeadQuery(q, values, values))!;
 }
 
+/**
+ * New leads, answered in the order given. On PostgreSQL one statement writes them all (a round
+ * trip per lead cost more than the rows); SQLite has no round trips, and its prepared
+ * single-row statement is cheaper than building a statement for each group.
+ */
+export async function insertLeads(q: Executor, rows: readonly NewLead[]): Promise<Lead[]> {
+  if (q.dialect === "sqlite" || rows.length === 1) {
+    const leads: Lead[] = [];
+    for (const row of rows) leads.push(await insertLead(q, row));
+    return leads;
+  }
+  const inserted = await q.db.insert(q.t.leads).values([...rows]).returning();
+  // Ids are drawn row by row in the order of VALUES: sorted by id, the rows are in the order given.
+  return inserted.sort((a, b) => a.id - b.id);
+}
+
 const leadWhere = (column: "id" | "phone" | "telegram_chat_id" | "whatsapp_id") =>
   reusableQuery<Lead>(`lead_by_${column}`, (q) => q.db.select().from(q.t.leads).where(eq(q.t.leads[column], sql.placeholder("value"))));
 const leadById = leadWhere("id");
@@ -167,6 +183,15 @@ const insertStageHistoryQuery = reusableQueryByColumns<never>("insert_stage_hist
 );
 export async function insertStageHistory(q: Executor, entry: NewStageHistory): Promise<void> {
   await insertStageHistoryQuery(q, entry, entry);
+}
+
+/** Several history rows: one statement on PostgreSQL, as insertLeads. */
+export async function insertStageHistories(q: Executor, entries: readonly NewStageHistory[]): Promise<void> {
+  if (q.dialect === "sqlite" || entries.length === 1) {
+    for (const entry of entries) await insertStageHistory(q, entry);
+    return;
+  }
+  await q.db.insert(q.t.leadStageHistory).values([...entries]);
 }
 
 export async function listStageHistory(q: Executor, leadId: number) {

@@ -102,16 +102,22 @@ export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineD
     },
 
     /**
-     * A lead entered a stage, inside the transaction that moved it: end the
-     * enrollments it no longer qualifies for and enroll it where the stage
-     * fires, so the move and its enrollments commit together.
+     * Leads entered a stage (one moved, or several created together), inside the transaction
+     * that moved them: end the enrollments they no longer qualify for and enroll them where
+     * their stage fires, so the moves and their enrollments commit together. Each stage's
+     * campaigns are read once, and each campaign enrolls all its new leads in one statement.
      */
-    async enrollOnStageEntered(tx: Executor, event: StageEntered): Promise<void> {
+    async enrollOnStageEntered(tx: Executor, events: readonly StageEntered[]): Promise<void> {
       // A lead just created (from no stage) has no enrollments to end.
-      if (event.from_stage !== null) await exitIneligibleEnrollments(tx, clock.now(), { leadId: event.lead.id });
-      let enrolled = 0;
-      for (const campaign of await listActiveStageCampaigns(tx, event.to_stage)) enrolled += await enroll(tx, campaign, { leadId: event.lead.id });
-      if (enrolled > 0) enrolledByMove.add(event.lead);
+      const moved = events.filter((event) => event.from_stage !== null).map((event) => event.lead.id);
+      if (moved.length > 0) await exitIneligibleEnrollments(tx, clock.now(), { leadIds: moved });
+      for (const [stage, entered] of groupBy(events, (event) => event.to_stage)) {
+        let enrolled = 0;
+        const leadIds = entered.map((event) => event.lead.id);
+        for (const campaign of await listActiveStageCampaigns(tx, stage)) enrolled += await enroll(tx, campaign, { leadIds });
+        // Which of them enrolled is not told apart: a run after their commit finds what is due.
+        if (enrolled > 0) for (const event of entered) enrolledByMove.add(event.lead);
+      }
     },
 
     /** Once the move committed: run what it made due (a first step with no delay goes out within moments). */
@@ -145,6 +151,17 @@ export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineD
       while (inProgress.size > 0) await Promise.allSettled([...inProgress]);
     },
   };
+}
+
+function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
 }
 
 export type CampaignEngine = ReturnType<typeof createCampaignEngine>;

@@ -30,7 +30,7 @@ import { enrollmentExitReason } from "../domain/enrollment-rules";
 import { isQuietTime, quietWindowEnd, type QuietWindow } from "../domain/quiet-hours";
 import type { Logger } from "../logger";
 import { deliveryFailureOf } from "../services/message-status-service";
-import { createGroupWriter } from "./group-writer";
+import { createGroupWriter } from "../group-writer";
 import type { StepActions, StepContext, StepOutcome } from "./step-actions";
 
 export interface StepRunnerDeps {
@@ -239,12 +239,12 @@ export function createStepRunner(deps: StepRunnerDeps) {
   // Claims and outcomes are written as steps come and finish, each write taking every one that came
   // while the previous write ran (group-writer.ts): a step never waits for a slower one, and at a few
   // hundred steps a second (the runner's pass, or one job per step on PostgreSQL) they go several at once.
-  const claims = createGroupWriter<number, Claim>(claimGroup, (error, count) =>
-    log.warn({ err: error, steps: count }, "claiming campaign steps together failed: claiming them one by one"),
-  );
-  const outcomes = createGroupWriter<Ran, "completed" | "scheduled">(recordGroup, (error, count) =>
-    log.warn({ err: error, steps: count }, "recording campaign steps together failed: recording them one by one"),
-  );
+  const claims = createGroupWriter<number, Claim>(claimGroup, {
+    onGroupFailed: (error, count) => log.warn({ err: error, steps: count }, "claiming campaign steps together failed: claiming them one by one"),
+  });
+  const outcomes = createGroupWriter<Ran, "completed" | "scheduled">(recordGroup, {
+    onGroupFailed: (error, count) => log.warn({ err: error, steps: count }, "recording campaign steps together failed: recording them one by one"),
+  });
 
   /** Claims one enrollment's due step, runs it and records its outcome, in one of the process's slots. */
   function runOne(enrollmentId: number, summary: RunSummary): Promise<void> {

@@ -22,7 +22,7 @@ export interface StageEntered {
 }
 
 export type StageEnteredListener = (event: StageEntered) => void;
-export type StageEnteredWithinListener = (tx: Executor, event: StageEntered) => Promise<void>;
+export type StageEnteredWithinListener = (tx: Executor, events: readonly StageEntered[]) => Promise<void>;
 export type CampaignActivatedListener = (campaignId: number) => void;
 
 export function createLeadEvents(onListenerError: (error: unknown) => void = () => {}) {
@@ -32,9 +32,12 @@ export function createLeadEvents(onListenerError: (error: unknown) => void = () 
     onStageEnteredWithin(listener: StageEnteredWithinListener): void {
       withinListeners.push(listener);
     },
-    /** Called by the service inside the transaction that moved the lead; the listeners run one after another. */
-    async stageEnteredWithin(tx: Executor, event: StageEntered): Promise<void> {
-      for (const listener of withinListeners) await listener(tx, event);
+    /**
+     * Called by the service inside the transaction that moved the leads (one move, or leads
+     * created together); the listeners run one after another.
+     */
+    async stageEnteredWithin(tx: Executor, events: readonly StageEntered[]): Promise<void> {
+      for (const listener of withinListeners) await listener(tx, events);
     },
     onStageEntered(listener: StageEnteredListener): void {
       stageListeners.push(listener);

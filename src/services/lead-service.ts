@@ -3,20 +3,21 @@ import {
   findLead,
   findLeadByPhone,
   findLeadByTelegramChat,
-  insertLead,
-  insertStageHistory,
+  insertLeads,
+  insertStageHistories,
   listLeads,
   listStageHistory,
   updateLeadRow,
   type LeadFilter,
 } from "../../db/repositories/leads-repository";
-import { insertAudit } from "../../db/repositories/audit-repository";
+import { insertAudit, insertAudits } from "../../db/repositories/audit-repository";
 import type { Executor } from "../../db/executor";
 import { retryOnUniqueViolation } from "../../db/unique-violation";
 import type { Lead, NewLead } from "../../db/schema";
 import { ConflictError, NotFoundError, ValidationError, type Problem } from "../errors";
 import { stageRank } from "../domain/pipeline";
 import { newLeadScore } from "../domain/scoring";
+import { createGroupWriter } from "../group-writer";
 import { refreshLeadScore } from "./lead-scoring";
 import type { Actor, ServiceDeps } from "./context";
 
@@ -52,6 +53,11 @@ export type LeadFields = Partial<
   >
 >;
 
+interface NewLeadRequest {
+  fields: LeadFields;
+  actor: Actor;
+}
+
 export function createLeadService({ db, clock, events }: ServiceDeps) {
   async function requireLead(tx: Executor, id: number): Promise<Lead> {
     const lead = await findLead(tx, id);
@@ -59,18 +65,16 @@ export function createLeadService({ db, clock, events }: ServiceDeps) {
     return lead;
   }
 
-  return {
-    requireLead: (id: number): Promise<Lead> => db.run((q) => requireLead(q, id)),
-
-    /** A new lead starts in `entrada`, with a history row saying where it came from. */
-    async createLead(fields: LeadFields, actor: Actor): Promise<Lead> {
+  /** Writes new leads in one transaction, each with its history row, its audit entry and its enrollments. */
+  function writeNewLeads(requests: readonly NewLeadRequest[], attempt: "first" | "after_violation"): Promise<Lead[]> {
+    return db.transaction(async (tx) => {
+      const now = clock.now();
       // The unique indexes on phone and chat refuse a duplicate; only then does the second run
       // look for the lead that has them, to name it in the 409.
-      const lead = await retryOnUniqueViolation((attempt) => db.transaction(async (tx) => {
-        const now = clock.now();
-        assertCoherent(fields);
-        if (attempt === "after_violation") await assertUniqueContact(tx, fields, null);
-        const lead = await insertLead(tx, {
+      if (attempt === "after_violation") for (const { fields } of requests) await assertUniqueContact(tx, fields, null);
+      const leads = await insertLeads(
+        tx,
+        requests.map(({ fields }) => ({
           ...fields,
           score: newLeadScore(fields),
           pipeline_stage: "entrada",
@@ -79,19 +83,48 @@ export function createLeadService({ db, clock, events }: ServiceDeps) {
           last_activity_at: now,
           created_at: now,
           updated_at: now,
-        });
-        await insertStageHistory(tx, {
+        })),
+      );
+      const entered = leads.map((lead, i) => ({ lead, from_stage: null, to_stage: "entrada" as const, actor: requests[i]!.actor }));
+      await insertStageHistories(
+        tx,
+        entered.map(({ lead, actor }, i) => ({
           lead_id: lead.id,
           from_stage: null,
           to_stage: "entrada",
-          reason: fields.source ? `Lead creado (origen: ${fields.source})` : "Lead creado",
+          reason: requests[i]!.fields.source ? `Lead creado (origen: ${requests[i]!.fields.source})` : "Lead creado",
           actor,
           at: now,
-        });
-        await insertAudit(tx, { actor, action: "lead.create", entity: "lead", entity_id: lead.id, after: auditView(lead) }, now);
-        await events.stageEnteredWithin(tx, { lead, from_stage: null, to_stage: "entrada", actor });
-        return lead;
-      }));
+        })),
+      );
+      await insertAudits(
+        tx,
+        entered.map(({ lead, actor }) => ({ actor, action: "lead.create", entity: "lead", entity_id: lead.id, after: auditView(lead) })),
+        now,
+      );
+      await events.stageEnteredWithin(tx, entered);
+      return leads;
+    });
+  }
+
+  // Leads created at the same moment (a website form's burst, an import, chats starting together)
+  // are written together: on PostgreSQL a group costs the statements of one lead, where each lead
+  // was six round trips. A group a unique index refuses (a duplicate among them) is written again
+  // lead by lead, so only the duplicate gets its 409, naming the lead that has the contact.
+  const newLeads = createGroupWriter<NewLeadRequest, Lead>((requests) =>
+    requests.length === 1 ? retryOnUniqueViolation((attempt) => writeNewLeads(requests, attempt)) : writeNewLeads(requests, "first"),
+  );
+
+  return {
+    requireLead: (id: number): Promise<Lead> => db.run((q) => requireLead(q, id)),
+
+    /**
+     * A new lead starts in `entrada`, with a history row saying where it came from. Call it
+     * outside a transaction: it is written with the leads created at the same moment.
+     */
+    async createLead(fields: LeadFields, actor: Actor): Promise<Lead> {
+      assertCoherent(fields);
+      const lead = await newLeads.write({ fields, actor });
       events.emitStageEntered({ lead, from_stage: null, to_stage: "entrada", actor });
       return lead;
     },

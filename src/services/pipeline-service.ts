@@ -100,7 +100,7 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
         const moved = await applyMove(tx, await requireLead(tx, leadId), move, actor, clock.now());
         await options.inSameTransaction?.(tx, moved);
         // Last: what reacts to the move (campaign enrollments) sees the caller's own rows too.
-        await events.stageEnteredWithin(tx, { ...moved, actor });
+        await events.stageEnteredWithin(tx, [{ ...moved, actor }]);
         return moved;
       });
       notify(change, actor);
@@ -125,7 +125,7 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
           return { moved: false, lead, from_stage: lead.pipeline_stage, to_stage: evaluation.to, missing: evaluation.missing };
         }
         const change = await applyMove(tx, lead, { new_stage: evaluation.to, reason: "Avance automático: condiciones cumplidas" }, actor, now);
-        await events.stageEnteredWithin(tx, { ...change, actor });
+        await events.stageEnteredWithin(tx, [{ ...change, actor }]);
         return { moved: true, lead: change.lead, from_stage: change.from_stage, to_stage: change.to_stage, missing: [] };
       });
       if (result.moved) notify({ lead: result.lead, from_stage: result.from_stage, to_stage: result.to_stage }, actor);

@@ -96,7 +96,8 @@ describe("a stage move and the enrollments it causes", () => {
     let dies = true;
     const enrolledInside: number[] = [];
     // Registered after the campaign engine's: it runs once the lead is enrolled, still inside the move's transaction.
-    server.prospecta.events.onStageEnteredWithin(async (tx, event) => {
+    server.prospecta.events.onStageEnteredWithin(async (tx, [event]) => {
+      if (!event) return;
       const rows = await rawRows<{ id: number }>(tx, sql`SELECT id FROM campaign_enrollments WHERE lead_id = ${event.lead.id} AND status = 'active'`);
       if (event.to_stage === "perfilamiento") enrolledInside.push(rows.length);
       if (dies) throw new Error("process died here");

@@ -43,6 +43,38 @@ describe("leads", () => {
     expect((await server.sql("SELECT COUNT(*) AS n FROM leads"))[0].n).toBe(count);
   });
 
+  it("leads created at the same moment are each written whole, and a duplicate among them alone gets its 409", async () => {
+    const welcome = (await server.api("POST", "/campaigns", { name: "Bienvenida a la vez", channel: "telegram", triggered_by: "stage_change", trigger_condition: { stage: "entrada" } })).body;
+    expect((await server.api("POST", `/campaigns/${welcome.id}/steps`, { step_number: 1, action: "update_stage", target_stage: "perfilamiento", delay_hours: 48 })).status).toBe(201);
+    expect((await server.api("PUT", `/campaigns/${welcome.id}`, { status: "active" })).status).toBe(200);
+    const taken = await newLead({ name: "Ya registrada", phone: "+525533330000" });
+
+    // The first is written at once; the others come while it is written, and go in groups.
+    const responses = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        server.api("POST", "/leads", { name: `Ráfaga ${i}`, phone: i === 17 ? "+525533330000" : `+5255333301${String(i).padStart(2, "0")}`, source: "formulario" }),
+      ),
+    );
+
+    expect(responses.map((response) => response.status)).toEqual(responses.map((_, i) => (i === 17 ? 409 : 201)));
+    expect(responses[17]!.body.details).toEqual([expect.objectContaining({ path: "phone", message: expect.stringContaining(`lead ${taken.id}`) })]);
+    const created = responses.filter((response) => response.status === 201).map((response) => response.body);
+    // Each answer is its own lead, as asked.
+    expect(created.map((lead) => lead.name)).toEqual(responses.flatMap((_, i) => (i === 17 ? [] : [`Ráfaga ${i}`])));
+    expect(new Set(created.map((lead) => lead.id)).size).toBe(29);
+    for (const lead of created) {
+      expect(lead).toMatchObject({ pipeline_stage: "entrada", source: "formulario" });
+      const read = (await server.api("GET", `/leads/${lead.id}`)).body;
+      expect(read.name).toBe(lead.name);
+      expect(read.stage_history).toEqual([expect.objectContaining({ to_stage: "entrada", reason: "Lead creado (origen: formulario)" })]);
+      const audit = await server.sql("SELECT after FROM audit_logs WHERE action = 'lead.create' AND entity_id = ?", lead.id);
+      expect(audit.map((row) => JSON.parse(row.after as string).name)).toEqual([lead.name]);
+      expect(await server.sql("SELECT status FROM campaign_enrollments WHERE campaign_id = ? AND lead_id = ?", welcome.id, lead.id)).toEqual([{ status: "active" }]);
+    }
+    expect(await server.sql("SELECT COUNT(*) AS n FROM leads WHERE name = 'Ráfaga 17'")).toEqual([{ n: 0 }]);
+    expect((await server.api("PUT", `/campaigns/${welcome.id}`, { status: "paused" })).status).toBe(200);
+  });
+
   it("PATCH edits fields, recomputes the score and audits only what changed", async () => {
     const lead = await newLead({ name: "Carlos" });
     const patched = await server.api("PATCH", `/leads/${lead.id}`, { credit_type: "infonavit", monthly_income: 25_000, property_type: "casa" });

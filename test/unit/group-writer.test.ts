@@ -1,5 +1,6 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { describe, expect, it } from "vitest";
-import { createGroupWriter } from "../../src/campaigns/group-writer";
+import { createGroupWriter } from "../../src/group-writer";
 
 /** A write that waits until the test lets it finish, recording what each write was given. */
 function gatedWrites(fail: (items: number[]) => boolean = () => false) {
@@ -23,7 +24,7 @@ function gatedWrites(fail: (items: number[]) => boolean = () => false) {
 describe("group writer", () => {
   it("writes the first item at once and everything that came meanwhile in the next write, each caller getting its own answer", async () => {
     const gated = gatedWrites();
-    const writer = createGroupWriter(gated.writeAll, () => undefined);
+    const writer = createGroupWriter(gated.writeAll);
     const answers = [1, 2, 3, 4].map((item) => writer.write(item));
     await gated.openAll();
     expect(await Promise.all(answers)).toEqual([10, 20, 30, 40]);
@@ -33,11 +34,22 @@ describe("group writer", () => {
   it("writes a refused group one by one: only the bad item fails, the others land", async () => {
     const gated = gatedWrites((items) => items.includes(3));
     const failedGroups: number[] = [];
-    const writer = createGroupWriter(gated.writeAll, (_error, count) => failedGroups.push(count));
+    const writer = createGroupWriter(gated.writeAll, { onGroupFailed: (_error, count) => failedGroups.push(count) });
     const answers = [1, 2, 3, 4].map((item) => writer.write(item).catch((error: Error) => error.message));
     await gated.openAll();
     expect(await Promise.all(answers)).toEqual([10, 20, "refused 3", 40]);
     expect(failedGroups).toEqual([3]);
     expect(gated.writes).toEqual([[1], [2, 3, 4], [2], [3], [4]]);
+  });
+
+  it("writes outside its callers' async context, so a caller's open transaction is never lent to the others' items", async () => {
+    const transaction = new AsyncLocalStorage<string>();
+    const seen: (string | undefined)[] = [];
+    const writer = createGroupWriter(async (items: number[]) => {
+      seen.push(transaction.getStore());
+      return items;
+    });
+    await transaction.run("caller's transaction", () => writer.write(1));
+    expect(seen).toEqual([undefined]);
   });
 });

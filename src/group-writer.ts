@@ -4,7 +4,12 @@
  * (a group commit). Each caller gets its own item's answer. When a write of
  * several fails as a whole, its items are written one by one, so one bad item
  * fails alone and the others still land.
+ *
+ * Writes run outside the callers' async context: a caller inside a database
+ * transaction must not lend it to the others' items (db/database.ts finds the
+ * open transaction through AsyncLocalStorage).
  */
+import { AsyncResource } from "node:async_hooks";
 
 /** Items per write, at most. */
 const MAX_GROUP = 64;
@@ -15,12 +20,19 @@ interface Waiting<Item, Answer> {
   reject: (error: unknown) => void;
 }
 
+export interface GroupWriterOptions {
+  /** Told when a group failed as a whole, before its items are written one by one. */
+  onGroupFailed?: (error: unknown, count: number) => void;
+}
+
 export function createGroupWriter<Item, Answer>(
   writeAll: (items: Item[]) => Promise<Answer[]>,
-  onGroupFailed: (error: unknown, count: number) => void,
+  { onGroupFailed = () => {} }: GroupWriterOptions = {},
 ) {
   const queue: Waiting<Item, Answer>[] = [];
   let writing = false;
+  // The context the writer was made in (at start-up, outside any transaction).
+  const ownContext = new AsyncResource("GroupWriter");
 
   async function writeGroup(group: Waiting<Item, Answer>[]): Promise<void> {
     try {
@@ -50,7 +62,7 @@ export function createGroupWriter<Item, Answer>(
     write(item: Item): Promise<Answer> {
       return new Promise<Answer>((resolve, reject) => {
         queue.push({ item, resolve, reject });
-        if (!writing) void drain();
+        if (!writing) ownContext.runInAsyncScope(() => void drain());
       });
     },
   };
