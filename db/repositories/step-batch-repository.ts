@@ -13,8 +13,8 @@
  * themselves on SQLite (bench:campaigns, 1,400 → 890 messages/s). On SQLite
  * the claims and outcomes go one prepared statement per row instead.
  */
-import { and, eq, sql, type SQL } from "drizzle-orm";
-import type { Campaign, CampaignEnrollment, CampaignStep, Lead } from "../schema";
+import { and, eq, isNull, sql, type SQL } from "drizzle-orm";
+import type { Campaign, CampaignEnrollment, CampaignStep, Lead, MessageTemplate } from "../schema";
 import type { Executor } from "../executor";
 import { rawRows, rawRun, reusableQuery, timeValue } from "../prepared";
 
@@ -33,12 +33,14 @@ export interface ClaimContext {
   campaign: Campaign;
   lead: Lead;
   step: CampaignStep | null;
+  /** The step's message template; null when it has none, or it was deleted. */
+  template: MessageTemplate | null;
 }
 
 const claimContextsQuery = reusableQuery<ClaimContext>("step_claim_contexts", (q) => {
-  const { campaignEnrollments, campaigns, leads, campaignSteps } = q.t;
+  const { campaignEnrollments, campaigns, leads, campaignSteps, messageTemplates } = q.t;
   return q.db
-    .select({ enrollment: campaignEnrollments, campaign: campaigns, lead: leads, step: campaignSteps })
+    .select({ enrollment: campaignEnrollments, campaign: campaigns, lead: leads, step: campaignSteps, template: messageTemplates })
     .from(campaignEnrollments)
     .innerJoin(campaigns, eq(campaigns.id, campaignEnrollments.campaign_id))
     .innerJoin(leads, eq(leads.id, campaignEnrollments.lead_id))
@@ -46,12 +48,14 @@ const claimContextsQuery = reusableQuery<ClaimContext>("step_claim_contexts", (q
       campaignSteps,
       and(eq(campaignSteps.campaign_id, campaignEnrollments.campaign_id), eq(campaignSteps.step_number, sql`coalesce(${campaignEnrollments.next_step_number}, 0)`)),
     )
+    .leftJoin(messageTemplates, and(eq(messageTemplates.id, campaignSteps.message_template_id), isNull(messageTemplates.deleted_at)))
     .where(inIds(q, campaignEnrollments.id));
 });
 
 /**
- * What a claim checks, for several enrollments in one read: each with its campaign, its lead and
- * the step it is due for (null when the campaign has no such step), by enrollment id; an
+ * What a claim checks, for several enrollments in one read: each with its campaign, its lead,
+ * the step it is due for (null when the campaign has no such step) and that step's template
+ * (read here, not once per message as each step acts), by enrollment id; an
  * enrollment whose campaign or lead is gone is left out.
  */
 export async function claimContexts(q: Executor, enrollmentIds: number[]): Promise<Map<number, ClaimContext>> {

@@ -5,7 +5,7 @@
  * run on the executor they are given, so inside the caller's transaction.
  */
 import { and, asc, desc, eq, gt, isNull, ne, sql } from "drizzle-orm";
-import type { Appointment, CampaignEnrollment, CampaignStep, MessageTemplate } from "../schema";
+import type { Appointment, CampaignEnrollment, CampaignStep, Message } from "../schema";
 import type { Executor } from "../executor";
 import { first, reusableQuery, timeValue } from "../prepared";
 
@@ -47,13 +47,6 @@ const flagAbandonedQuery = reusableQuery<{ id: number }>("step_flag_abandoned", 
     .set({ needs_review: true, error: raw("error"), finished_at: raw("now") })
     .where(and(eq(campaignLogs.id, p("id")), eq(campaignLogs.status, "in_flight"), eq(campaignLogs.needs_review, false)))
     .returning({ id: campaignLogs.id });
-});
-const templateById = reusableQuery<MessageTemplate>("step_template", (q) => {
-  const { messageTemplates } = q.t;
-  return q.db
-    .select()
-    .from(messageTemplates)
-    .where(and(eq(messageTemplates.id, p("id")), isNull(messageTemplates.deleted_at)));
 });
 const upcomingAppointment = reusableQuery<Appointment>("step_upcoming_appointment", (q) => {
   const { appointments } = q.t;
@@ -104,16 +97,40 @@ export async function flagAbandoned(q: Executor, id: number, error: string, now:
   return (await flagAbandonedQuery(q, { id, error, now: timeValue(q, now) })).length > 0;
 }
 
-export const template = async (q: Executor, id: number) => first(await templateById(q, { id }));
-
 /** As findCurrentAppointment: the next scheduled one, else the latest not cancelled. */
 export async function currentAppointment(q: Executor, leadId: number, now: Date): Promise<Appointment | null> {
   return first(await upcomingAppointment(q, { leadId, now: timeValue(q, now) })) ?? first(await latestAppointment(q, { leadId })) ?? null;
 }
 
-export async function insertOutboundMessage(
-  q: Executor,
-  values: { leadId: number; channel: string; agentType: string | null; text: string; externalId: string; at: Date },
-): Promise<void> {
-  await insertMessageQuery(q, values);
+/** A message a step sent, as the conversation keeps it. */
+export interface OutboundMessage {
+  leadId: number;
+  channel: Message["channel"];
+  agentType: Message["agent_type"];
+  text: string;
+  externalId: string;
+  at: Date;
+}
+
+export async function insertOutboundMessage(q: Executor, values: OutboundMessage): Promise<void> {
+  await insertMessageQuery(q, { ...values });
+}
+
+/** Several sent messages: one statement on PostgreSQL (a round trip each costs more than the rows). */
+export async function insertOutboundMessages(q: Executor, messages: readonly OutboundMessage[]): Promise<void> {
+  if (q.dialect === "sqlite" || messages.length <= 1) {
+    for (const message of messages) await insertOutboundMessage(q, message);
+    return;
+  }
+  await q.db.insert(q.t.messages).values(
+    messages.map((message) => ({
+      lead_id: message.leadId,
+      direction: "outbound" as const,
+      channel: message.channel,
+      agent_type: message.agentType,
+      text: message.text,
+      external_id: message.externalId,
+      at: message.at,
+    })),
+  );
 }

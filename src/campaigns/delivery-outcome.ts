@@ -16,7 +16,7 @@ import type { StepContext, StepOutcome } from "./step-actions";
 
 export interface FailedSend {
   channel: Channel;
-  context: Omit<StepContext, "enrollmentId">;
+  context: Pick<StepContext, "campaign" | "step" | "lead">;
   templateId: number;
 }
 

@@ -6,7 +6,8 @@
 import type { Database } from "../../db/database";
 import { markMovedByOwnStep } from "../../db/repositories/enrollments-repository";
 import * as stepRun from "../../db/repositories/step-run-repository";
-import type { Campaign, CampaignStep, Lead } from "../../db/schema";
+import type { OutboundMessage } from "../../db/repositories/step-run-repository";
+import type { Campaign, CampaignStep, Lead, MessageTemplate } from "../../db/schema";
 import type { SentMessage, TextSender } from "../channels/telegram-sender";
 import type { Clock } from "../clock";
 import { renderTemplate, templateValuesFor, usesAppointment } from "../domain/templates";
@@ -20,7 +21,8 @@ import { deliveryFailureOutcome } from "./delivery-outcome";
 import { createWhatsAppStep } from "./whatsapp-step";
 
 export type StepOutcome =
-  | { status: "success"; attempts: number; detail?: Record<string, unknown> }
+  /** `message`: what it sent, stored with the outcome (one write for a group of steps, not one per message). */
+  | { status: "success"; attempts: number; detail?: Record<string, unknown>; message?: OutboundMessage }
   | { status: "skipped"; attempts: number; error: string; detail?: Record<string, unknown> }
   | { status: "failed"; attempts: number; error: string; detail?: Record<string, unknown> }
   /** It may or may not have happened (a message whose delivery is unknown): flagged for a person, never redone. */
@@ -29,6 +31,8 @@ export type StepOutcome =
 export interface StepContext {
   campaign: Campaign;
   step: CampaignStep;
+  /** The step's message template as the claim read it; null when it has none or it was deleted. */
+  template: MessageTemplate | null;
   lead: Lead;
   enrollmentId: number;
 }
@@ -54,14 +58,12 @@ export function createStepActions(deps: StepActionDeps) {
   const { db, clock, log } = deps;
   const sendWhatsApp = createWhatsAppStep(deps);
 
-  async function sendMessage({ campaign, step, lead }: StepContext): Promise<StepOutcome> {
+  async function sendMessage({ campaign, step, template, lead }: StepContext): Promise<StepOutcome> {
     if (!deps.telegram) return { status: "skipped", attempts: 0, error: "Telegram no está configurado (TELEGRAM_BOT_TOKEN)" };
     if (lead.telegram_chat_id === null) return { status: "skipped", attempts: 0, error: "El lead no tiene chat de Telegram" };
     if (lead.telegram_unreachable_at) {
       return { status: "skipped", attempts: 0, error: `El lead no es alcanzable por Telegram: ${lead.telegram_unreachable_reason ?? ""}`.trim() };
     }
-    const templateId = step.message_template_id;
-    const template = templateId === null ? undefined : await db.run((q) => stepRun.template(q, templateId));
     if (!template) return { status: "failed", attempts: 0, error: `La plantilla ${step.message_template_id} ya no existe` };
 
     const appointment = usesAppointment(template.content) ? await db.run((q) => stepRun.currentAppointment(q, lead.id, clock.now())) : null;
@@ -75,17 +77,12 @@ export function createStepActions(deps: StepActionDeps) {
     } catch (error) {
       return deliveryFailureOutcome(error, { channel: "telegram", context: { campaign, step, lead }, templateId: template.id }, deps);
     }
-    await db.run((q) =>
-      stepRun.insertOutboundMessage(q, {
-        leadId: lead.id,
-        channel: campaign.channel,
-        agentType: template.agent_type,
-        text,
-        externalId: String(sent.message_id),
-        at: clock.now(),
-      }),
-    );
-    return { status: "success", attempts: sent.attempts, detail: { template_id: template.id, message_id: sent.message_id, missing_variables: missing } };
+    return {
+      status: "success",
+      attempts: sent.attempts,
+      detail: { template_id: template.id, message_id: sent.message_id, missing_variables: missing },
+      message: { leadId: lead.id, channel: campaign.channel, agentType: template.agent_type, text, externalId: String(sent.message_id), at: clock.now() },
+    };
   }
 
   async function updateStage({ campaign, step, lead, enrollmentId }: StepContext): Promise<StepOutcome> {

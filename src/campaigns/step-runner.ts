@@ -96,7 +96,7 @@ export function createStepRunner(deps: StepRunnerDeps) {
     if (!step) return { kind: "skip_missing_step", stepNumber: enrollment.next_step_number ?? 0 };
     const zone = lead.timezone ?? deps.timeZone;
     if (step.action !== "update_stage" && isQuietTime(now, zone, deps.quietHours)) return { kind: "postpone", until: quietWindowEnd(now, zone, deps.quietHours) };
-    return { kind: "claim", context: { campaign, step, lead, enrollmentId: enrollment.id } };
+    return { kind: "claim", context: { campaign, step, template: found.template, lead, enrollmentId: enrollment.id } };
   }
 
   /** Claims several enrollments' due steps in one transaction; a claim for each, in the order given. */
@@ -172,6 +172,8 @@ export function createStepRunner(deps: StepRunnerDeps) {
       const bySid = [...ran].sort((a, b) => String(a.outcome.detail?.message_sid ?? "").localeCompare(String(b.outcome.detail?.message_sid ?? "")));
       const details = new Map<number, Record<string, unknown> | null>();
       for (const { logId, outcome } of bySid) details.set(logId, await withEarlierVerdict(tx, outcome.detail ?? null));
+      // The messages sent, with their outcomes: a crash before this commit leaves their claims in flight, flagged for review.
+      await stepRun.insertOutboundMessages(tx, ran.flatMap(({ outcome }) => (outcome.status === "success" && outcome.message ? [outcome.message] : [])));
       await stepBatch.recordOutcomes(
         tx,
         ran.map(({ logId, outcome }) => {

@@ -28,15 +28,13 @@ export interface WhatsAppStepDeps {
 export function createWhatsAppStep(deps: WhatsAppStepDeps) {
   const { db, clock, log } = deps;
 
-  return async function sendWhatsAppStep({ campaign, step, lead }: StepContext): Promise<StepOutcome> {
+  return async function sendWhatsAppStep({ campaign, step, template, lead }: StepContext): Promise<StepOutcome> {
     if (!deps.whatsapp) return { status: "skipped", attempts: 0, error: "WhatsApp no está configurado (WHATSAPP_PROVIDER)" };
     const to = whatsappNumberOf(lead);
     if (!to) return { status: "skipped", attempts: 0, error: "El lead no tiene WhatsApp ni teléfono" };
     if (lead.whatsapp_unreachable_at) {
       return { status: "skipped", attempts: 0, error: `El lead no es alcanzable por WhatsApp: ${lead.whatsapp_unreachable_reason ?? ""}`.trim() };
     }
-    const templateId = step.message_template_id;
-    const template = templateId === null ? undefined : await db.run((q) => stepRun.template(q, templateId));
     if (!template) return { status: "failed", attempts: 0, error: `La plantilla ${step.message_template_id} ya no existe` };
 
     const now = clock.now();

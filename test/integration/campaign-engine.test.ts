@@ -107,6 +107,37 @@ describe("the guide's welcome campaign", () => {
 });
 
 describe("message rendering", () => {
+  it("stores each lead's message with its outcome when many go out together, and fails a step whose template was deleted, sending nothing", async () => {
+    await start();
+    const leads = [];
+    for (let i = 0; i < 12; i++) leads.push(await createLead(1400 + i, { name: `Lead ${i}` }));
+    await activateWelcome();
+    await telegram.waitForDelivered(12);
+    await server.prospecta.campaignEngine.idle();
+    for (const [i, lead] of leads.entries()) {
+      const sent = telegram.delivered(1400 + i);
+      expect(sent).toHaveLength(1);
+      expect(await server.sql("SELECT direction, text, external_id FROM messages WHERE lead_id = ?", lead.id)).toEqual([
+        { direction: "outbound", text: sent[0]!.text, external_id: String(sent[0]!.message_id) },
+      ]);
+      const [log] = await server.sql("SELECT status, detail FROM campaign_logs WHERE lead_id = ?", lead.id);
+      expect(log.status).toBe("success");
+      expect(JSON.parse(String(log.detail)).message_id).toBe(sent[0]!.message_id);
+    }
+
+    const step = (await server.sql("SELECT message_template_id FROM campaign_steps WHERE campaign_id = 1 AND step_number = 1"))[0];
+    // The API refuses to delete a template a campaign uses (409); one deleted underneath (an older version, by hand) is met here.
+    expect((await server.api("DELETE", `/templates/${step.message_template_id}`)).status).toBe(409);
+    await server.sql("UPDATE message_templates SET deleted_at = ? WHERE id = ?", server.clock.now(), step.message_template_id);
+    const late = await createLead(1499, { name: "Tardía" });
+    await server.prospecta.campaignEngine.idle();
+    await server.api("POST", "/campaigns/run");
+    expect(telegram.delivered(1499)).toEqual([]);
+    expect(await server.sql("SELECT status, error FROM campaign_logs WHERE lead_id = ?", late.id)).toEqual([
+      { status: "failed", error: `La plantilla ${step.message_template_id} ya no existe` },
+    ]);
+  });
+
   it("fills the appointment date in the lead's zone and the Meet link, never a raw placeholder", async () => {
     await start();
     const template = (

@@ -63,4 +63,25 @@ describe.skipIf(testDialect() !== "postgres")("the job engine on PostgreSQL", ()
     await server.sql("UPDATE campaign_enrollments SET next_run_at = NULL WHERE id = ?", enrollment.id);
     expect(await jobKeys()).toEqual([]);
   });
+
+  it("enqueues the jobs of leads enrolled together (an activation over the stage) in one go, one per enrollment (migrations-pg 0007)", async () => {
+    server = await startTestServer({ env: { CAMPAIGN_RUNNER_CRON: "0 0 1 1 *" } });
+    const leads = [];
+    for (const phone of ["+525511114441", "+525511114442", "+525511114443"]) leads.push((await server.api("POST", "/leads", { name: "En espera", phone })).body);
+    await activateCampaignOnEntrada(server);
+    const enrollments = await server.sql("SELECT id, next_run_at FROM campaign_enrollments ORDER BY id");
+    expect(enrollments).toHaveLength(3);
+    const jobs = await server.sql(
+      // The payload is only in the engine's own table (its jobs view leaves it out): read here, never by the product.
+      "SELECT j.key, j.run_at, j.max_attempts, p.payload::jsonb::text AS payload FROM graphile_worker.jobs j JOIN graphile_worker._private_jobs p ON p.id = j.id WHERE j.task_identifier = 'campaign_step' ORDER BY j.id",
+    );
+    expect(jobs).toEqual(
+      enrollments.map((enrollment: { id: number; next_run_at: number }) => ({
+        key: `campaign_step:${enrollment.id}`,
+        run_at: enrollment.next_run_at,
+        max_attempts: 5,
+        payload: `{"enrollment_id": ${enrollment.id}}`,
+      })),
+    );
+  });
 });
