@@ -283,8 +283,8 @@ export function runBridge(stream: TwilioStream, call: BridgeCall, deps: BridgeDe
     if (!playing || playing.itemId !== itemId) playing = { itemId, responseId, sentMs: 0, heardMs: 0 };
     playing.sentMs += ms;
     const mark = `${itemId}|${playing.sentMs}|${++markCounter}`;
-    // The delta and its mark leave in one socket write: a write (a syscall, and a segment on the wire) costs
-    // more than everything else a delta needs, and these two always go together.
+    // The delta and its mark leave in one socket write (one syscall, one segment) instead of one each:
+    // socket writes are most of what forwarding audio costs the audio process.
     writeTogether(stream.socket, () => {
       toTwilio({ event: "media", streamSid: call.streamSid, media: { payload: delta } });
       toTwilio({ event: "mark", streamSid: call.streamSid, mark: { name: mark } });

@@ -132,7 +132,8 @@ export function createStreamServer(deps: StreamServerDeps): StreamUpgrades {
     pending++;
     let state: "waiting" | "opening" | "streaming" | "closed" = "waiting";
     let bridge: BridgeHandle | null = null;
-    let bridgeCallId: number | null = null;
+    /** The log and guard context of this connection's frames: one object, not one per frame (50 a second). */
+    let frames: { call_id: number | null } = { call_id: null };
     /** Frames that came while the `start` was being checked, for the call once it runs. */
     const early: { data: RawData; isBinary: boolean }[] = [];
     /** Why the connection was cut by us, for a call it opened meanwhile. */
@@ -163,14 +164,14 @@ export function createStreamServer(deps: StreamServerDeps): StreamUpgrades {
     ws.on("message", (data: RawData, isBinary: boolean) => {
       if (state === "closed") return;
       if (!allowance.take()) {
-        log.warn({ call_id: bridgeCallId }, "Media Streams flood: connection cut");
+        log.warn(frames, "Media Streams flood: connection cut");
         state = "closed";
         leaveWaiting();
         cutReason = "stream inundado";
         bridge?.finish("stream inundado");
         return void ws.terminate();
       }
-      guard.run("media_stream", { call_id: bridgeCallId }, () => {
+      guard.run("media_stream", frames, () => {
         if (state === "waiting") return onWaitingFrame(data, isBinary);
         if (state === "opening") return void early.push({ data, isBinary });
         return onStreamingFrame(data, isBinary);
@@ -194,10 +195,9 @@ export function createStreamServer(deps: StreamServerDeps): StreamUpgrades {
 
     function onStreamingFrame(data: RawData, isBinary: boolean): void {
       if (!bridge) return;
-      const context = { call_id: bridgeCallId };
-      if (isBinary) return log.warn(context, "binary Media Streams frame skipped");
+      if (isBinary) return log.warn(frames, "binary Media Streams frame skipped");
       const parsed = parseTwilioMessage(data.toString());
-      if (parsed.kind === "invalid") return log.warn({ ...context, event: parsed.name, problems: parsed.problems }, "invalid Media Streams frame skipped");
+      if (parsed.kind === "invalid") return log.warn({ ...frames, event: parsed.name, problems: parsed.problems }, "invalid Media Streams frame skipped");
       if (parsed.kind !== "message") return;
       // While shutting down, Twilio's stop answers our own polite hang-up: the call ended because the server stopped
       // (with the audio process, the stop can arrive before the hang-up's RPC has answered).
@@ -230,10 +230,10 @@ export function createStreamServer(deps: StreamServerDeps): StreamUpgrades {
       clearTimeout(startTimer);
       leaveWaiting();
       state = "streaming";
-      bridgeCallId = opened.callId;
+      frames = { call_id: opened.callId };
       bridge = runBridge({ ws, socket }, { callId: opened.callId, leadId: opened.leadId, callSid: start.callSid, streamSid: start.streamSid, instructions: opened.instructions }, deps);
       active.add(bridge);
-      for (const frame of early.splice(0)) guard.run("media_stream", { call_id: bridgeCallId }, () => onStreamingFrame(frame.data, frame.isBinary));
+      for (const frame of early.splice(0)) guard.run("media_stream", frames, () => onStreamingFrame(frame.data, frame.isBinary));
     }
   }
 
