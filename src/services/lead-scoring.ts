@@ -1,15 +1,15 @@
-import { readScoreFacts, setLeadFields } from "../../db/repositories/leads-repository";
+import { readScoreFacts } from "../../db/repositories/leads-repository";
 import type { Executor } from "../../db/executor";
-import type { Lead } from "../../db/schema";
+import type { Lead, NewLead } from "../../db/schema";
 import { computeLeadScore } from "../domain/scoring";
 
 /**
- * Recomputes the lead's score from its row and engagement, storing it if it changed. Call inside the change's transaction,
- * with the lead as that transaction just wrote or read it: only the score changes, so the row is not read back.
+ * A lead's changes, with its score added when the row as they leave it (and its engagement)
+ * scores differently. Call inside the change's transaction, before writing: the changes and the
+ * score go in one UPDATE. (A second UPDATE of the same row for the score cost PostgreSQL a round
+ * trip and a row version on every stage move and edit.)
  */
-export async function refreshLeadScore(tx: Executor, lead: Lead): Promise<Lead> {
-  const score = computeLeadScore(lead, await readScoreFacts(tx, lead.id));
-  if (score === lead.score) return lead;
-  await setLeadFields(tx, lead.id, { score });
-  return { ...lead, score };
+export async function withRefreshedScore<Changes extends Partial<NewLead>>(tx: Executor, lead: Lead, changes: Changes): Promise<Changes & { score?: number }> {
+  const score = computeLeadScore({ ...lead, ...changes }, await readScoreFacts(tx, lead.id));
+  return score === lead.score ? changes : { ...changes, score };
 }

@@ -18,7 +18,7 @@ import { ConflictError, NotFoundError, ValidationError, type Problem } from "../
 import { stageRank } from "../domain/pipeline";
 import { newLeadScore } from "../domain/scoring";
 import { createGroupWriter } from "../group-writer";
-import { refreshLeadScore } from "./lead-scoring";
+import { withRefreshedScore } from "./lead-scoring";
 import type { Actor, ServiceDeps } from "./context";
 
 /** The lead fields a person or an agent may set directly (the stage moves through the pipeline). */
@@ -149,7 +149,7 @@ export function createLeadService({ db, clock, events }: ServiceDeps) {
         await assertUniqueContact(tx, changed, id);
         // A new chat id is a new chance to reach the lead on Telegram.
         const reachable = "telegram_chat_id" in changed ? { telegram_unreachable_at: null, telegram_unreachable_reason: null } : {};
-        const updated = await refreshLeadScore(tx, await updateLeadRow(tx, id, { ...changed, ...reachable, updated_at: now }));
+        const updated = await updateLeadRow(tx, id, await withRefreshedScore(tx, before, { ...changed, ...reachable, updated_at: now }));
         const beforeView: Record<string, unknown> = {};
         for (const key of Object.keys(changed)) beforeView[key] = before[key as keyof Lead];
         await insertAudit(

@@ -16,7 +16,7 @@ import type { Lead } from "../../db/schema";
 import { ConflictError, NotFoundError } from "../errors";
 import { decideStageMove, evaluateAutoAdvance, MAIN_PATH, stageRank, type MissingCondition } from "../domain/pipeline";
 import { PIPELINE_STAGES, type PipelineStage } from "../domain/vocabulary";
-import { refreshLeadScore } from "./lead-scoring";
+import { withRefreshedScore } from "./lead-scoring";
 import type { Actor, ServiceDeps } from "./context";
 
 const DAY_MS = 86_400_000;
@@ -49,13 +49,17 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
     const decision = decideStageMove(lead.pipeline_stage, move.new_stage, move.force === true);
     if (!decision.allowed) throw new ConflictError(decision.reason);
     const reason = move.reason?.trim() || null;
-    const moved = await updateLeadRow(tx, lead.id, {
-      pipeline_stage: move.new_stage,
-      stage_changed_at: now,
-      furthest_stage_rank: Math.max(lead.furthest_stage_rank, stageRank(move.new_stage)),
-      lost_reason: move.new_stage === "perdido" ? (reason ?? lead.lost_reason) : lead.lost_reason,
-      updated_at: now,
-    });
+    const moved = await updateLeadRow(
+      tx,
+      lead.id,
+      await withRefreshedScore(tx, lead, {
+        pipeline_stage: move.new_stage,
+        stage_changed_at: now,
+        furthest_stage_rank: Math.max(lead.furthest_stage_rank, stageRank(move.new_stage)),
+        lost_reason: move.new_stage === "perdido" ? (reason ?? lead.lost_reason) : lead.lost_reason,
+        updated_at: now,
+      }),
+    );
     await insertStageHistory(tx, {
       lead_id: lead.id,
       from_stage: lead.pipeline_stage,
@@ -77,7 +81,7 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
       },
       now,
     );
-    return { lead: await refreshLeadScore(tx, moved), from_stage: lead.pipeline_stage, to_stage: move.new_stage };
+    return { lead: moved, from_stage: lead.pipeline_stage, to_stage: move.new_stage };
   }
 
   function notify(change: StageChange, actor: Actor): void {
