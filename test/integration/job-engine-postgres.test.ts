@@ -52,7 +52,7 @@ describe.skipIf(testDialect() !== "postgres")("the job engine on PostgreSQL", ()
     await vi.waitFor(async () => expect(await jobs()).toEqual([]), { timeout: 5_000 });
   });
 
-  it("takes a step's pending job out of the queue when a run claims the step (migrations-pg 0005)", async () => {
+  it("takes a step's pending job out of the queue when a run claims the step (migrations-pg 0005, 0007)", async () => {
     server = await startTestServer({ env: { CAMPAIGN_RUNNER_CRON: "0 0 1 1 *" } });
     await activateCampaignOnEntrada(server);
     const lead = (await server.api("POST", "/leads", { name: "Ana", phone: "+525511113333" })).body;
@@ -83,5 +83,22 @@ describe.skipIf(testDialect() !== "postgres")("the job engine on PostgreSQL", ()
         payload: `{"enrollment_id": ${enrollment.id}}`,
       })),
     );
+  });
+
+  it("moves a step's job when its enrollment is scheduled again, and drops it when the enrollment ends (migrations-pg 0007)", async () => {
+    server = await startTestServer({ env: { CAMPAIGN_RUNNER_CRON: "0 0 1 1 *" } });
+    await activateCampaignOnEntrada(server);
+    const lead = (await server.api("POST", "/leads", { name: "Ana", phone: "+525511115555" })).body;
+    const [enrollment] = await server.sql("SELECT id, next_run_at FROM campaign_enrollments WHERE lead_id = ?", lead.id);
+    const jobs = () => server!.sql("SELECT key, run_at FROM graphile_worker.jobs WHERE task_identifier = 'campaign_step'");
+    // What a postponement writes (quiet hours): the same job, due later.
+    const later = new Date(enrollment.next_run_at + 7_200_000);
+    await server.sql("UPDATE campaign_enrollments SET next_run_at = ? WHERE id = ?", later, enrollment.id);
+    expect(await jobs()).toEqual([{ key: `campaign_step:${enrollment.id}`, run_at: later.getTime() }]);
+    // An update that changes neither leaves it alone; an exit takes it out.
+    await server.sql("UPDATE campaign_enrollments SET updated_at = ? WHERE id = ?", later, enrollment.id);
+    expect(await jobs()).toHaveLength(1);
+    await server.sql("UPDATE campaign_enrollments SET status = 'exited', next_run_at = NULL WHERE id = ?", enrollment.id);
+    expect(await jobs()).toEqual([]);
   });
 });
