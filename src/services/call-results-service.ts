@@ -122,7 +122,8 @@ export function createCallResultsService({ db, clock }: ServiceDeps, leads: Lead
         const current = await db.run((q) => findLead(q, call.lead_id));
         if (current) await applyApprovalRule(db, clock, current);
         const now = clock.now();
-        const updated = await db.run(async (q) => {
+        // The summary, its audit entry and the campaign step's outcome are written together.
+        const updated = await db.transaction(async (q) => {
           const row = await updateCallRow(q, callId, { summary, extracted: { ...facts }, ended_at: call.ended_at ?? now, updated_at: now });
           await insertAudit(q, { actor: VOICE_ACTOR, action: "call.finalized", entity: "call", entity_id: callId, after: { end_reason: endReason, learned } }, now);
           // The campaign step that placed the call gets its outcome next to it.
