@@ -11,25 +11,37 @@
 --   next run cleared), loses its pending job (remove_job skips a running one).
 --   A claim already removed it, so an enrollment completed after its claim
 --   (no next run left) has nothing to remove.
--- Still in the same transaction as the write. (The job specs are spelled out
--- in each function: plpgsql checks statements' names only when they run, and
--- the job engine's schema is installed by the product, not by these files.)
+-- Still in the same transaction as the write. (No signature names the job
+-- engine's types: plpgsql checks the names in its statements only when they
+-- run, and the job engine's schema is installed by the product, not by these
+-- files.)
 DROP TRIGGER campaign_enrollments_enqueue_step ON campaign_enrollments;
 --> statement-breakpoint
 DROP FUNCTION prospecta_enqueue_campaign_step();
+--> statement-breakpoint
+-- The jobs of these enrollments, each due at its run time, in one add_jobs call.
+CREATE FUNCTION prospecta_add_campaign_step_jobs(enrollment_ids integer[], run_ats timestamptz[]) RETURNS void
+  LANGUAGE plpgsql
+  AS $$
+BEGIN
+  IF coalesce(cardinality(enrollment_ids), 0) = 0 THEN
+    RETURN;
+  END IF;
+  PERFORM graphile_worker.add_jobs(ARRAY(
+    SELECT ROW('campaign_step', json_build_object('enrollment_id', due.id), NULL, due.run_at, 5,
+               'campaign_step:' || due.id, NULL, NULL)::graphile_worker.job_spec
+      FROM unnest(enrollment_ids, run_ats) AS due(id, run_at)
+     ORDER BY due.id));
+END
+$$;
 --> statement-breakpoint
 CREATE FUNCTION prospecta_enqueue_enrolled_steps() RETURNS trigger
   LANGUAGE plpgsql
   AS $$
 BEGIN
-  PERFORM graphile_worker.add_jobs(specs)
-     FROM (SELECT array_agg(
-                    ROW('campaign_step', json_build_object('enrollment_id', n.id), NULL, n.next_run_at, 5,
-                        'campaign_step:' || n.id, NULL, NULL)::graphile_worker.job_spec
-                    ORDER BY n.id) AS specs
-             FROM new_enrollments n
-            WHERE n.status = 'active' AND n.next_run_at IS NOT NULL) AS due
-    WHERE specs IS NOT NULL;
+  PERFORM prospecta_add_campaign_step_jobs(array_agg(n.id), array_agg(n.next_run_at))
+     FROM new_enrollments n
+    WHERE n.status = 'active' AND n.next_run_at IS NOT NULL;
   RETURN NULL;
 END
 $$;
@@ -43,16 +55,11 @@ CREATE FUNCTION prospecta_requeue_changed_steps() RETURNS trigger
   LANGUAGE plpgsql
   AS $$
 BEGIN
-  PERFORM graphile_worker.add_jobs(specs)
-     FROM (SELECT array_agg(
-                    ROW('campaign_step', json_build_object('enrollment_id', n.id), NULL, n.next_run_at, 5,
-                        'campaign_step:' || n.id, NULL, NULL)::graphile_worker.job_spec
-                    ORDER BY n.id) AS specs
-             FROM new_enrollments n
-             JOIN old_enrollments o ON o.id = n.id
-            WHERE n.status = 'active' AND n.next_run_at IS NOT NULL
-              AND (n.next_run_at IS DISTINCT FROM o.next_run_at OR n.status IS DISTINCT FROM o.status)) AS due
-    WHERE specs IS NOT NULL;
+  PERFORM prospecta_add_campaign_step_jobs(array_agg(n.id), array_agg(n.next_run_at))
+     FROM new_enrollments n
+     JOIN old_enrollments o ON o.id = n.id
+    WHERE n.status = 'active' AND n.next_run_at IS NOT NULL
+      AND (n.next_run_at IS DISTINCT FROM o.next_run_at OR n.status IS DISTINCT FROM o.status);
   PERFORM graphile_worker.remove_job('campaign_step:' || n.id)
      FROM new_enrollments n
      JOIN old_enrollments o ON o.id = n.id
