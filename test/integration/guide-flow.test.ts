@@ -133,7 +133,9 @@ describe("Ejemplo Completo de Flujo", () => {
     phone.stop(call.provider_call_sid);
     await phone.closed;
     await signedStatus(call.id, call.provider_call_sid, "completed");
-    await until(async () => (await row()).financially_approved === 1, "the approval");
+    // The approval is written before the call's summary and facts: the finalisation ends with those.
+    const summarized = async () => (await server.sql("SELECT summary FROM voice_calls WHERE id = ?", call.id))[0].summary !== null;
+    await until(async () => (await row()).financially_approved === 1 && (await summarized()), "the approval and the call's summary");
     const detail = (await server.api("GET", `/calls/${call.id}`)).body;
     expect(detail).toMatchObject({ status: "completed", extracted: { credit_type: "contado" } });
     expect(detail.summary).toMatch(/contado/);
