@@ -139,6 +139,23 @@ export function writePlaceholders(shape: readonly string[]): Record<string, Plac
   );
 }
 
+/**
+ * A placeholder in `set()` bound as is, not mapped through its column: callers pass what the
+ * database stores (timeValue, flagValue, JSON text).
+ */
+export function unmappedPlaceholder(name: string): SQL {
+  return sql`${sql.placeholder(name)}`;
+}
+
+/**
+ * Whether rows written together go as one statement. On PostgreSQL, two or more do: a round trip
+ * costs more than the rows. On SQLite they go one prepared single-row statement each: there are no
+ * round trips, and that is cheaper than building a statement for each group's size.
+ */
+export function inOneStatement(q: Q, rows: readonly unknown[]): boolean {
+  return q.dialect === "postgres" && rows.length > 1;
+}
+
 /** A time as the database stores it, for a placeholder or raw SQL: epoch milliseconds in SQLite, a timestamptz in PostgreSQL. */
 export function timeValue(q: Q, at: Date): number | Date {
   return q.dialect === "sqlite" ? at.getTime() : at;

@@ -1,5 +1,5 @@
 import type { Executor } from "../executor";
-import { reusableQueryByColumns, writePlaceholders } from "../prepared";
+import { inOneStatement, reusableQueryByColumns, writePlaceholders } from "../prepared";
 import type { auditLogs } from "../schema";
 
 export interface AuditEntry {
@@ -22,9 +22,9 @@ export async function insertAudit(q: Executor, entry: AuditEntry, at: Date): Pro
   await insertAuditQuery(q, values, values);
 }
 
-/** Several entries at once: one statement on PostgreSQL (a round trip each costs more than the rows). */
+/** Several entries at once (see inOneStatement). */
 export async function insertAudits(q: Executor, entries: readonly AuditEntry[], at: Date): Promise<void> {
-  if (q.dialect === "sqlite" || entries.length === 1) {
+  if (!inOneStatement(q, entries)) {
     for (const entry of entries) await insertAudit(q, entry, at);
     return;
   }

@@ -2,7 +2,7 @@
 import { and, asc, count, desc, eq, inArray, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Lead, NewLead, appointments, leadStageHistory } from "../schema";
 import type { Executor } from "../executor";
-import { first, rawRows, reusableQuery, reusableQueryByColumns, timeValue, writePlaceholders } from "../prepared";
+import { first, inOneStatement, rawRows, reusableQuery, reusableQueryByColumns, timeValue, writePlaceholders } from "../prepared";
 import type { PipelineStage } from "../../src/domain/vocabulary";
 
 const insertLeadQuery = reusableQueryByColumns<Lead>("insert_lead", (q, columns) =>
@@ -12,13 +12,9 @@ export async function insertLead(q: Executor, values: NewLead): Promise<Lead> {
   return first(await insertLeadQuery(q, values, values))!;
 }
 
-/**
- * New leads, answered in the order given. On PostgreSQL one statement writes them all (a round
- * trip per lead cost more than the rows); SQLite has no round trips, and its prepared
- * single-row statement is cheaper than building a statement for each group.
- */
+/** New leads, answered in the order given (see inOneStatement). */
 export async function insertLeads(q: Executor, rows: readonly NewLead[]): Promise<Lead[]> {
-  if (q.dialect === "sqlite" || rows.length === 1) {
+  if (!inOneStatement(q, rows)) {
     const leads: Lead[] = [];
     for (const row of rows) leads.push(await insertLead(q, row));
     return leads;
@@ -185,9 +181,9 @@ export async function insertStageHistory(q: Executor, entry: NewStageHistory): P
   await insertStageHistoryQuery(q, entry, entry);
 }
 
-/** Several history rows: one statement on PostgreSQL, as insertLeads. */
+/** Several history rows (see inOneStatement). */
 export async function insertStageHistories(q: Executor, entries: readonly NewStageHistory[]): Promise<void> {
-  if (q.dialect === "sqlite" || entries.length === 1) {
+  if (!inOneStatement(q, entries)) {
     for (const entry of entries) await insertStageHistory(q, entry);
     return;
   }

@@ -16,10 +16,8 @@
 import { and, eq, isNull, sql, type SQL } from "drizzle-orm";
 import type { Campaign, CampaignEnrollment, CampaignStep, Lead, MessageTemplate } from "../schema";
 import type { Executor } from "../executor";
-import { rawRows, rawRun, reusableQuery, timeValue } from "../prepared";
+import { rawRows, rawRun, reusableQuery, timeValue, unmappedPlaceholder } from "../prepared";
 
-/** A placeholder in set() bound as is, unmapped: callers pass what the database stores (timeValue). */
-const raw = (name: string) => sql`${sql.placeholder(name)}`;
 
 /** `column` is one of the ids in the JSON array bound to the placeholder `ids`. */
 function inIds(q: Executor, column: SQL | { getSQL(): SQL }): SQL {
@@ -86,12 +84,12 @@ const recordOneQuery = reusableQuery<never>("step_record_one", (q) =>
   q.db
     .update(q.t.campaignLogs)
     .set({
-      status: raw("status"),
-      error: raw("error"),
+      status: unmappedPlaceholder("status"),
+      error: unmappedPlaceholder("error"),
       detail: sql`CASE WHEN ${sql.placeholder("detail")} IS NULL THEN detail ELSE json_patch(COALESCE(detail, '{}'), ${sql.placeholder("detail")}) END`,
-      attempts: raw("attempts"),
-      needs_review: raw("needsReview"),
-      finished_at: raw("now"),
+      attempts: unmappedPlaceholder("attempts"),
+      needs_review: unmappedPlaceholder("needsReview"),
+      finished_at: unmappedPlaceholder("now"),
     })
     .where(eq(q.t.campaignLogs.id, sql.placeholder("id"))),
 );
@@ -137,7 +135,7 @@ export async function claimSteps(q: Executor, claims: ClaimValues[], now: Date):
 const clearNextRunsQuery = reusableQuery<never>("step_clear_next_runs", (q) =>
   q.db
     .update(q.t.campaignEnrollments)
-    .set({ next_run_at: null, updated_at: raw("now") })
+    .set({ next_run_at: null, updated_at: unmappedPlaceholder("now") })
     .where(inIds(q, q.t.campaignEnrollments.id)),
 );
 /** Claimed steps are no longer due (on PostgreSQL the trigger also drops their pending jobs). */
@@ -150,7 +148,7 @@ const completeQuery = reusableQuery<never>("step_complete_many", (q) => {
   const { campaignEnrollments } = q.t;
   return q.db
     .update(campaignEnrollments)
-    .set({ status: "completed", next_run_at: null, ended_at: raw("now"), updated_at: raw("now") })
+    .set({ status: "completed", next_run_at: null, ended_at: unmappedPlaceholder("now"), updated_at: unmappedPlaceholder("now") })
     .where(and(inIds(q, campaignEnrollments.id), eq(campaignEnrollments.status, "active")));
 });
 export async function completeEnrollments(q: Executor, enrollmentIds: number[], now: Date): Promise<void> {
@@ -162,7 +160,7 @@ const scheduleQuery = reusableQuery<never>("step_schedule_many", (q) => {
   const { campaignEnrollments } = q.t;
   return q.db
     .update(campaignEnrollments)
-    .set({ next_step_number: raw("stepNumber"), next_run_at: raw("nextRunAt"), updated_at: raw("now") })
+    .set({ next_step_number: unmappedPlaceholder("stepNumber"), next_run_at: unmappedPlaceholder("nextRunAt"), updated_at: unmappedPlaceholder("now") })
     .where(and(inIds(q, campaignEnrollments.id), eq(campaignEnrollments.status, "active")));
 });
 export async function scheduleEnrollments(q: Executor, enrollmentIds: number[], stepNumber: number, nextRunAt: Date, now: Date): Promise<void> {

@@ -7,11 +7,9 @@
 import { and, asc, desc, eq, gt, isNull, ne, sql } from "drizzle-orm";
 import type { Appointment, CampaignEnrollment, CampaignStep, Message } from "../schema";
 import type { Executor } from "../executor";
-import { first, reusableQuery, timeValue } from "../prepared";
+import { first, inOneStatement, reusableQuery, timeValue, unmappedPlaceholder } from "../prepared";
 
 const p = sql.placeholder;
-/** A placeholder in set() bound as is, unmapped: callers pass what the database stores (timeValue, flagValue, JSON text). */
-const raw = (name: string) => sql`${sql.placeholder(name)}`;
 
 const enrollmentById = reusableQuery<CampaignEnrollment>("step_enrollment", (q) =>
   q.db.select().from(q.t.campaignEnrollments).where(eq(q.t.campaignEnrollments.id, p("id"))),
@@ -29,14 +27,14 @@ const setNextRunQuery = reusableQuery<never>("step_set_next_run", (q) => {
   const { campaignEnrollments } = q.t;
   return q.db
     .update(campaignEnrollments)
-    .set({ next_run_at: raw("nextRunAt"), updated_at: raw("now") })
+    .set({ next_run_at: unmappedPlaceholder("nextRunAt"), updated_at: unmappedPlaceholder("now") })
     .where(eq(campaignEnrollments.id, p("id")));
 });
 const exitQuery = reusableQuery<never>("step_exit", (q) => {
   const { campaignEnrollments } = q.t;
   return q.db
     .update(campaignEnrollments)
-    .set({ status: "exited", exit_reason: raw("reason"), next_run_at: null, ended_at: raw("now"), updated_at: raw("now") })
+    .set({ status: "exited", exit_reason: unmappedPlaceholder("reason"), next_run_at: null, ended_at: unmappedPlaceholder("now"), updated_at: unmappedPlaceholder("now") })
     .where(eq(campaignEnrollments.id, p("id")));
 });
 // Only a claim still in flight and not yet flagged: a step that finished meanwhile keeps its outcome.
@@ -44,7 +42,7 @@ const flagAbandonedQuery = reusableQuery<{ id: number }>("step_flag_abandoned", 
   const { campaignLogs } = q.t;
   return q.db
     .update(campaignLogs)
-    .set({ needs_review: true, error: raw("error"), finished_at: raw("now") })
+    .set({ needs_review: true, error: unmappedPlaceholder("error"), finished_at: unmappedPlaceholder("now") })
     .where(and(eq(campaignLogs.id, p("id")), eq(campaignLogs.status, "in_flight"), eq(campaignLogs.needs_review, false)))
     .returning({ id: campaignLogs.id });
 });
@@ -116,9 +114,9 @@ export async function insertOutboundMessage(q: Executor, values: OutboundMessage
   await insertMessageQuery(q, { ...values });
 }
 
-/** Several sent messages: one statement on PostgreSQL (a round trip each costs more than the rows). */
+/** Several sent messages (see inOneStatement). */
 export async function insertOutboundMessages(q: Executor, messages: readonly OutboundMessage[]): Promise<void> {
-  if (q.dialect === "sqlite" || messages.length <= 1) {
+  if (!inOneStatement(q, messages)) {
     for (const message of messages) await insertOutboundMessage(q, message);
     return;
   }
