@@ -221,6 +221,9 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     { name: "appointment-reminders", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, oncePerPeriod: true, run: () => booking.runDueReminders() },
     { name: "extraction-retries", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, oncePerPeriod: true, run: () => conversation.retryPendingExtractions() },
     { name: "abandoned-calls", cron: config.CAMPAIGN_RUNNER_CRON, protect: true, oncePerPeriod: true, run: () => callResults.finalizeAbandoned(config.CALL_MAX_MINUTES) },
+    // PostgreSQL's stage tallies gain a row per creation group and two per move; folded every few
+    // seconds, a stage page or the metrics sum a few dozen. On every instance: folds at once are safe.
+    ...(db.pgPool ? [{ name: "stage-tallies", cron: "*/5 * * * * *", protect: true, run: () => services.pipeline.compactStageTallies() }] : []),
   ];
   const inProcessScheduler = (jobs: readonly ScheduledJob[]) =>
     createScheduler(jobs, config.TZ, guard, logger, (job, slot) => coordination.claimPeriod(job, slot));

@@ -4,6 +4,7 @@ import type { Lead, NewLead, appointments, leadStageHistory } from "../schema";
 import type { Executor } from "../executor";
 import { first, inOneStatement, rawRows, reusableQuery, reusableQueryByColumns, timeValue, writePlaceholders } from "../prepared";
 import type { PipelineStage } from "../../src/domain/vocabulary";
+import { countLeadsInStage } from "./lead-stage-tallies-repository";
 
 const insertLeadQuery = reusableQueryByColumns<Lead>("insert_lead", (q, columns) =>
   q.db.insert(q.t.leads).values(writePlaceholders(columns) as unknown as NewLead).returning(),
@@ -129,8 +130,13 @@ export async function listLeads(q: Executor, filter: LeadFilter): Promise<{ item
   if (filter.stage) conditions.push(eq(leads.pipeline_stage, filter.stage));
   if (filter.q) conditions.push(searchCondition(q, filter.q, phrase));
   const where = conditions.length ? and(...conditions) : undefined;
-  const items = await q.db.select().from(leads).where(where).orderBy(desc(leads.id)).limit(filter.limit).offset(filter.skip);
-  const [counted] = await q.db.select({ n: count() }).from(leads).where(where);
+  // Both at once: outside a transaction PostgreSQL runs them on two connections, and a search
+  // matching thousands of leads spends most of its time counting them (a trigram match is read
+  // again from the row, so the count cannot come from the index alone).
+  const [items, [counted]] = await Promise.all([
+    q.db.select().from(leads).where(where).orderBy(desc(leads.id)).limit(filter.limit).offset(filter.skip),
+    q.db.select({ n: count() }).from(leads).where(where),
+  ]);
   return { items, total: counted?.n ?? 0 };
 }
 
@@ -140,10 +146,11 @@ function searchCondition(q: Executor, text: string, phrase: string | null): SQL 
   if (q.dialect === "sqlite") {
     return phrase ? sql`${leads.id} IN (SELECT rowid FROM leads_search WHERE leads_search MATCH ${phrase})` : likeCondition(leads, text);
   }
-  // The same expression as the index's, so the planner can use it; the search text goes through the same normalisation.
+  // search_text is the stored column the trigram index covers (migrations-pg 0008), made by
+  // prospecta_search_text from the lead's fields; the search goes through the same normalisation.
   const searched = phoneDigits(text) ?? text;
   const pattern = `%${searched.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  return sql`prospecta_search_text(${leads.name}, ${leads.phone}, ${leads.email}, ${leads.telegram_username}, ${leads.location}) LIKE prospecta_search_text(${pattern}::text) ESCAPE '\\'`;
+  return sql`${leads}.search_text LIKE prospecta_search_text(${pattern}::text) ESCAPE '\\'`;
 }
 
 /**
@@ -160,8 +167,7 @@ export async function listLeadsInStage(q: Executor, stage: PipelineStage, skip: 
   // the index-only walk takes 4–6 ms. SQLite already skipped without reading the rows.
   const pageIds = q.db.select({ id: leads.id }).from(leads).where(eq(leads.pipeline_stage, stage)).orderBy(...newestFirst).limit(limit).offset(skip);
   const items = await q.db.select().from(leads).where(inArray(leads.id, pageIds)).orderBy(...newestFirst);
-  const [counted] = await q.db.select({ n: count() }).from(leads).where(eq(leads.pipeline_stage, stage));
-  return { items, total: counted?.n ?? 0 };
+  return { items, total: await countLeadsInStage(q, stage) };
 }
 
 /** Leads of a stage with no activity since `before`, the longest silent first. */

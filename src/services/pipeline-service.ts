@@ -10,6 +10,7 @@ import {
 } from "../../db/repositories/leads-repository";
 import { readPipelineFigures } from "../../db/repositories/pipeline-metrics-repository";
 import { insertAudit } from "../../db/repositories/audit-repository";
+import { compactLeadStageTallies } from "../../db/repositories/lead-stage-tallies-repository";
 import type { Database } from "../../db/database";
 import type { Executor } from "../../db/executor";
 import type { Lead } from "../../db/schema";
@@ -144,6 +145,9 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
     },
 
     metrics: () => computeMetrics(db, clock.now()),
+
+    /** Keeps the stage tallies short to read (PostgreSQL; nothing to do on SQLite). */
+    compactStageTallies: () => db.run((q) => compactLeadStageTallies(q)),
   };
 }
 
