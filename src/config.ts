@@ -129,7 +129,7 @@ export const configSchema = z.object({
   QUIET_HOURS: quietHours.default("21:00-09:00"),
   CAMPAIGN_CRON: cronPattern.default("0 * * * *"),
   CAMPAIGN_RUNNER_CRON: cronPattern.default("* * * * *"),
-  CAMPAIGN_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
+  CAMPAIGN_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(128),
   CAMPAIGN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
   CAMPAIGN_STEP_LEASE_SECONDS: z.coerce.number().min(1).default(600),
 

@@ -231,8 +231,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     ? createGraphileEngine({
         pool: db.pgPool,
         jobs: periodicJobs,
-        runStep: (enrollmentId) => campaignEngine.runEnrollment(enrollmentId),
-        concurrency: config.CAMPAIGN_CONCURRENCY,
+        runDueSteps: (maxWaitMs) => campaignEngine.runStepJob(maxWaitMs),
         timeZone: config.TZ,
         guard,
         log: logger,

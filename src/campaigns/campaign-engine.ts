@@ -55,6 +55,8 @@ export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineD
   // neighbours: campaign sends fell from 250/s to 6–20/s and the event loop stalled for seconds).
   let kicked: Promise<void> | null = null;
   let kickAgain = false;
+  // Step jobs waiting for a run that starts after they came up (runStepJob).
+  let waitingForRun: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   // The leads whose move enrolled them somewhere, until the move's commit asks for a run. Most moves
   // enroll nothing (no active campaign starts at that stage), and a run after them would find nothing
   // new: at 16 clients creating leads it was a pass of three queries per lead. Keyed by the lead
@@ -73,13 +75,25 @@ export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineD
     }
     kicked = tracked(
       (async () => {
-        do {
-          kickAgain = false;
-          await runDue().catch((error: unknown) => log.error({ err: error }, "campaign run failed"));
-        } while (kickAgain);
-      })().finally(() => {
-        kicked = null;
-      }),
+        try {
+          do {
+            kickAgain = false;
+            // This run starts after every job waiting now came up: their steps, if due, are in it.
+            const covered = waitingForRun;
+            waitingForRun = [];
+            try {
+              await runDue();
+              for (const job of covered) job.resolve();
+            } catch (error) {
+              log.error({ err: error }, "campaign run failed");
+              for (const job of covered) job.reject(error);
+            }
+          } while (kickAgain);
+        } finally {
+          // Cleared in the same turn as the last check of kickAgain: a kick in between would be lost.
+          kicked = null;
+        }
+      })(),
     );
   }
 
@@ -136,8 +150,30 @@ export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineD
 
     runDue,
 
-    /** One enrollment's step, when a job engine's job for it comes up (src/jobs/graphile-engine.ts). */
-    runEnrollment: (enrollmentId: number): Promise<RunSummary> => tracked(runner.runEnrollment(enrollmentId)),
+    /**
+     * A step's job came up (src/jobs/graphile-engine.ts): starts a run, or asks the one in progress
+     * for another pass after it, which runs the step if it is due. Jobs coming up together share
+     * that run, which claims, sends and records their steps in groups: a job per step running its
+     * own made groups of one, plus the job engine's fetch and completion per step (5,000 steps due
+     * at once went at 500/s instead of 1,100/s on PostgreSQL in bench:campaigns).
+     *
+     * Resolves when that run ends, or after `maxWaitMs` while it goes on (a run at Telegram's cap
+     * can take minutes, and a waiting job holds one of the job engine's slots, which its cron
+     * tasks need too); rejects if the run failed, so the job engine tries again later. The claim
+     * keeps a step from running twice, and the per-minute sweep runs any step a lost run left.
+     */
+    runStepJob(maxWaitMs: number): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, maxWaitMs);
+        timer.unref();
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        waitingForRun.push({ resolve: done, reject: (error) => (clearTimeout(timer), reject(error)) });
+        kick();
+      });
+    },
 
     /** One full pass: scan triggers, then run everything due. */
     async runPass(): Promise<{ scan: ScanSummary; run: RunSummary }> {

@@ -281,16 +281,6 @@ export function createStepRunner(deps: StepRunnerDeps) {
       return abandoned.length;
     },
 
-    /**
-     * Runs one enrollment's step if it is due (a job engine's job for it came
-     * up); nothing when it is not due yet or another run claimed it.
-     */
-    async runEnrollment(enrollmentId: number): Promise<RunSummary> {
-      const summary: RunSummary = { success: 0, failed: 0, skipped: 0, needs_review: 0, exited: 0, completed: 0, postponed: 0, recovered: 0 };
-      await runOne(enrollmentId, summary);
-      return summary;
-    },
-
     /** Runs every due step (and the ones they make due), `concurrency` at a time. */
     async runDueSteps(): Promise<RunSummary> {
       const summary: RunSummary = { success: 0, failed: 0, skipped: 0, needs_review: 0, exited: 0, completed: 0, postponed: 0, recovered: 0 };

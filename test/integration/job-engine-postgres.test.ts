@@ -101,4 +101,28 @@ describe.skipIf(testDialect() !== "postgres")("the job engine on PostgreSQL", ()
     await server.sql("UPDATE campaign_enrollments SET status = 'exited', next_run_at = NULL WHERE id = ?", enrollment.id);
     expect(await jobs()).toEqual([]);
   });
+
+  it("runs the steps of many jobs due at once each exactly once, in runs they share (the periodic sweep off)", async () => {
+    server = await startTestServer({ env: { CAMPAIGN_RUNNER_CRON: "0 0 1 1 *" } });
+    await activateCampaignOnEntrada(server);
+    const leads: { id: number }[] = [];
+    for (let i = 0; i < 24; i++) leads.push((await server.api("POST", "/leads", { name: `Lead ${i}`, phone: `+5255111160${String(i).padStart(2, "0")}` })).body);
+    expect(await server.sql("SELECT key FROM graphile_worker.jobs WHERE task_identifier = 'campaign_step'")).toHaveLength(24);
+
+    server.clock.set(new Date(server.clock.now().getTime() + 3_600_000).toISOString());
+    await server.prospecta.startScheduler();
+    await vi.waitFor(
+      async () => expect(await server!.sql("SELECT count(*)::int AS n FROM leads WHERE pipeline_stage = 'perfilamiento'")).toEqual([{ n: 24 }]),
+      { timeout: 20_000, interval: 200 },
+    );
+    await vi.waitFor(
+      async () =>
+        expect(await server!.sql("SELECT lead_id, count(*)::int AS runs FROM campaign_logs WHERE status = 'success' GROUP BY lead_id ORDER BY lead_id")).toEqual(
+          leads.map((lead) => ({ lead_id: lead.id, runs: 1 })),
+        ),
+      { timeout: 5_000, interval: 100 },
+    );
+    expect(await server.sql("SELECT count(*)::int AS n FROM campaign_logs WHERE status <> 'success'")).toEqual([{ n: 0 }]);
+    await vi.waitFor(async () => expect(await server!.sql("SELECT key FROM graphile_worker.jobs WHERE task_identifier = 'campaign_step'")).toEqual([]), { timeout: 5_000 });
+  });
 });
