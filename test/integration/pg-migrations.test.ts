@@ -83,7 +83,7 @@ describe.skipIf(skip)("PostgreSQL migrations", () => {
     );
     // The search index is written by hand (migrations-pg 0003 and 0008: a trigram index drizzle's schema cannot state); checked apart.
     const search = rows.find((row) => row.indexname === "leads_search_trgm_idx");
-    expect(search?.indexdef).toMatch(/ON public\.leads USING gin \(search_text gin_trgm_ops\)/);
+    expect(search?.indexdef).toMatch(/ON public\.leads USING gin \(search_text gin_trgm_ops\) WITH \(gin_pending_list_limit='512'\)$/);
     const actual = rows.filter((row) => row !== search).map(({ tablename, indexname, indexdef }) => {
       const [, unique, columns = indexdef, predicate] = /^CREATE (UNIQUE )?INDEX .* USING btree \((.*?)\)(?: WHERE (.*))?$/.exec(indexdef) ?? [];
       return describeIndex(tablename, indexname, Boolean(unique), columns.replaceAll('"', ""), Boolean(predicate));
