@@ -230,26 +230,44 @@ export async function readEngagement(q: Executor, leadId: number) {
   return { inboundMessages: row?.inbound ?? 0, answeredCalls: row?.answered ?? 0 };
 }
 
-// What the score reads beside the lead's own fields, in one statement. "Has an appointment" is whether
+// What the score reads beside the lead's own fields. "Has an appointment" is whether
 // findCurrentAppointment would find one: any that is not cancelled.
-const scoreFactsQuery = reusableQuery<{ inbound: number; answered: number; appointment: boolean }>("lead_score_facts", (q) => {
+const scoreFactColumns = (q: Executor) => {
   const { appointments } = q.t;
-  return q.db
-    .select({
-      inbound: inboundRepliesOf(q).mapWith(Number),
-      answered: answeredCallsOf(q).mapWith(Number),
-      appointment: sql`EXISTS (SELECT 1 FROM ${appointments} WHERE ${appointments.lead_id} = ${sql.placeholder("leadId")} AND ${appointments.status} != 'cancelled')`.mapWith(
-        (value: unknown) => value === true || Number(value) === 1,
-      ),
-    })
-    .from(q.t.leads)
-    .where(eq(q.t.leads.id, sql.placeholder("leadId")));
+  return {
+    inbound: inboundRepliesOf(q).mapWith(Number),
+    answered: answeredCallsOf(q).mapWith(Number),
+    appointment: sql`EXISTS (SELECT 1 FROM ${appointments} WHERE ${appointments.lead_id} = ${sql.placeholder("leadId")} AND ${appointments.status} != 'cancelled')`.mapWith(
+      (value: unknown) => value === true || Number(value) === 1,
+    ),
+  };
+};
+type ScoreFactsRow = { inbound: number; answered: number; appointment: boolean };
+export type ScoreFacts = { inboundMessages: number; answeredCalls: number; hasAppointment: boolean };
+const scoreFactsOf = (row: ScoreFactsRow | undefined): ScoreFacts => ({
+  inboundMessages: row?.inbound ?? 0,
+  answeredCalls: row?.answered ?? 0,
+  hasAppointment: row?.appointment ?? false,
 });
 
+const scoreFactsQuery = reusableQuery<ScoreFactsRow>("lead_score_facts", (q) =>
+  q.db.select(scoreFactColumns(q)).from(q.t.leads).where(eq(q.t.leads.id, sql.placeholder("leadId"))),
+);
+
 /** The engagement and whether there is an appointment, as the score reads them (computeLeadScore). */
-export async function readScoreFacts(q: Executor, leadId: number): Promise<{ inboundMessages: number; answeredCalls: number; hasAppointment: boolean }> {
-  const row = first(await scoreFactsQuery(q, { leadId }));
-  return { inboundMessages: row?.inbound ?? 0, answeredCalls: row?.answered ?? 0, hasAppointment: row?.appointment ?? false };
+export async function readScoreFacts(q: Executor, leadId: number): Promise<ScoreFacts> {
+  return scoreFactsOf(first(await scoreFactsQuery(q, { leadId })));
+}
+
+// The lead and its score facts in one statement, for a change that rescores it (a stage move):
+// on PostgreSQL each statement is a round trip, nine of them per move before this.
+const leadWithScoreFactsQuery = reusableQuery<{ lead: Lead } & ScoreFactsRow>("lead_with_score_facts", (q) =>
+  q.db.select({ lead: q.t.leads, ...scoreFactColumns(q) }).from(q.t.leads).where(eq(q.t.leads.id, sql.placeholder("leadId"))),
+);
+
+export async function findLeadWithScoreFacts(q: Executor, leadId: number): Promise<{ lead: Lead; facts: ScoreFacts } | undefined> {
+  const row = first(await leadWithScoreFactsQuery(q, { leadId }));
+  return row && { lead: row.lead, facts: scoreFactsOf(row) };
 }
 
 const notCancelledOf = (a: Executor["t"]["appointments"]) => and(eq(a.lead_id, sql.placeholder("leadId")), sql`${a.status} != 'cancelled'`);

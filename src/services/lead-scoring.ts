@@ -1,4 +1,4 @@
-import { readScoreFacts } from "../../db/repositories/leads-repository";
+import { readScoreFacts, type ScoreFacts } from "../../db/repositories/leads-repository";
 import type { Executor } from "../../db/executor";
 import type { Lead, NewLead } from "../../db/schema";
 import { computeLeadScore } from "../domain/scoring";
@@ -9,7 +9,13 @@ import { computeLeadScore } from "../domain/scoring";
  * score go in one UPDATE. (A second UPDATE of the same row for the score cost PostgreSQL a round
  * trip and a row version on every stage move and edit.)
  */
-export async function withRefreshedScore<Changes extends Partial<NewLead>>(tx: Executor, lead: Lead, changes: Changes): Promise<Changes & { score?: number }> {
-  const score = computeLeadScore({ ...lead, ...changes }, await readScoreFacts(tx, lead.id));
+export async function withRefreshedScore<Changes extends Partial<NewLead>>(
+  tx: Executor,
+  lead: Lead,
+  changes: Changes,
+  // Already read in this transaction with the lead (findLeadWithScoreFacts), or read here.
+  facts?: ScoreFacts,
+): Promise<Changes & { score?: number }> {
+  const score = computeLeadScore({ ...lead, ...changes }, facts ?? (await readScoreFacts(tx, lead.id)));
   return score === lead.score ? changes : { ...changes, score };
 }

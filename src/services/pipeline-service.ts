@@ -2,10 +2,12 @@
 import {
   findCurrentAppointment,
   findLead,
+  findLeadWithScoreFacts,
   insertStageHistory,
   listInactiveLeads,
   listLeadsInStage,
   readEngagement,
+  type ScoreFacts,
   updateLeadRow,
 } from "../../db/repositories/leads-repository";
 import { readPipelineFigures } from "../../db/repositories/pipeline-metrics-repository";
@@ -46,20 +48,25 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
   }
 
   /** Moves inside the caller's transaction: the row, history, audit and score together. */
-  async function applyMove(tx: Executor, lead: Lead, move: StageMove, actor: Actor, now: Date): Promise<StageChange> {
+  async function applyMove(tx: Executor, lead: Lead, move: StageMove, actor: Actor, now: Date, facts?: ScoreFacts): Promise<StageChange> {
     const decision = decideStageMove(lead.pipeline_stage, move.new_stage, move.force === true);
     if (!decision.allowed) throw new ConflictError(decision.reason);
     const reason = move.reason?.trim() || null;
     const moved = await updateLeadRow(
       tx,
       lead.id,
-      await withRefreshedScore(tx, lead, {
-        pipeline_stage: move.new_stage,
-        stage_changed_at: now,
-        furthest_stage_rank: Math.max(lead.furthest_stage_rank, stageRank(move.new_stage)),
-        lost_reason: move.new_stage === "perdido" ? (reason ?? lead.lost_reason) : lead.lost_reason,
-        updated_at: now,
-      }),
+      await withRefreshedScore(
+        tx,
+        lead,
+        {
+          pipeline_stage: move.new_stage,
+          stage_changed_at: now,
+          furthest_stage_rank: Math.max(lead.furthest_stage_rank, stageRank(move.new_stage)),
+          lost_reason: move.new_stage === "perdido" ? (reason ?? lead.lost_reason) : lead.lost_reason,
+          updated_at: now,
+        },
+        facts,
+      ),
     );
     await insertStageHistory(tx, {
       lead_id: lead.id,
@@ -102,7 +109,9 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
       options: { inSameTransaction?: (tx: Executor, change: StageChange) => Promise<void> } = {},
     ): Promise<StageChange> {
       const change = await db.transaction(async (tx) => {
-        const moved = await applyMove(tx, await requireLead(tx, leadId), move, actor, clock.now());
+        const found = await findLeadWithScoreFacts(tx, leadId);
+        if (!found) throw new NotFoundError("un lead", leadId);
+        const moved = await applyMove(tx, found.lead, move, actor, clock.now(), found.facts);
         await options.inSameTransaction?.(tx, moved);
         // Last: what reacts to the move (campaign enrollments) sees the caller's own rows too.
         await events.stageEnteredWithin(tx, [{ ...moved, actor }]);

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { migrateDatabase, openDatabase } from "../../db/client";
 import type { Database } from "../../db/database";
 import { sqliteDatabase } from "../../db/sqlite-database";
-import { findLead, insertLead, savePendingChoices, updateLeadRow } from "../../db/repositories/leads-repository";
+import { findLead, findLeadWithScoreFacts, insertLead, readScoreFacts, savePendingChoices, updateLeadRow } from "../../db/repositories/leads-repository";
 import { findMessageByExternalId, insertMessage, markMessageSent } from "../../db/repositories/messages-repository";
 import { rawRows } from "../../db/prepared";
 import { sql } from "drizzle-orm";
@@ -47,6 +47,17 @@ describe.each(DIALECTS)("reusable queries on %s", (dialect) => {
     expect((await database.run((q) => findLead(q, lead.id)))!.pending_choices).toEqual([{ id: "a", label: "jueves 10:00" }]);
     await database.run((q) => savePendingChoices(q, lead.id, null));
     expect((await database.run((q) => findLead(q, lead.id)))!.pending_choices).toBeNull();
+  });
+
+  it.skipIf(skip)("read a lead with its score facts in one statement as the two reads apart answer them", async () => {
+    const database = databaseFor(dialect);
+    const lead = await newLead(database, "Con respuestas");
+    for (const text of ["Hola", "/start", "Busco casa"]) await database.run((q) => insertMessage(q, { lead_id: lead.id, direction: "inbound", channel: "telegram", text, at }));
+    const found = await database.run((q) => findLeadWithScoreFacts(q, lead.id));
+    expect(found).toEqual({ lead: await database.run((q) => findLead(q, lead.id)), facts: await database.run((q) => readScoreFacts(q, lead.id)) });
+    expect(found?.facts).toEqual({ inboundMessages: 2, answeredCalls: 0, hasAppointment: false });
+    expect(found?.lead.stage_changed_at).toEqual(at);
+    expect(await database.run((q) => findLeadWithScoreFacts(q, lead.id + 1000))).toBeUndefined();
   });
 
   it.skipIf(skip)("leave out undefined values instead of writing them", async () => {
