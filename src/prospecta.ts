@@ -318,6 +318,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       accountSid: config.TWILIO_ACCOUNT_SID ?? "",
       streamPath: new URL(streamUrlFor(config.WEBHOOK_BASE_URL)).pathname,
       timeZone: config.TZ,
+      nice: config.VOICE_AUDIO_NICE,
       limits: options.streamLimits ?? {},
     };
     streams =

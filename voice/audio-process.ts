@@ -22,6 +22,7 @@ import type { Surface } from "../src/observability/dispatch-guard";
 import { toAudioSchema, type AudioSettings, type FromAudio, type ToAudio } from "./audio-protocol";
 import { createAudioRpcClient } from "./audio-rpc-client";
 import { createForwardingGuard } from "./forwarding-guard";
+import { setOwnPriority } from "./process-priority";
 import { createStreamServer, type StreamUpgrades } from "./stream-server";
 
 const logLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).catch("info");
@@ -61,6 +62,13 @@ const REFUSED = "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nConten
 
 function start(settings: AudioSettings): void {
   if (streams) return log.warn("second init from the product skipped");
+  const refused = setOwnPriority(settings.nice);
+  if (refused) {
+    log.warn(
+      { err: refused, nice: settings.nice },
+      "could not set the audio process's priority (a negative one needs root or CAP_SYS_NICE): live audio waits for a busy core like the rest of the product",
+    );
+  }
   streams = createStreamServer({
     ...rpc.product,
     realtime: settings.realtime,

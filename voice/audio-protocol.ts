@@ -24,6 +24,8 @@ export const audioSettingsSchema = z.object({
   accountSid: z.string(),
   streamPath: z.string().optional(),
   timeZone: z.string(),
+  /** The scheduling priority the audio process asks for (VOICE_AUDIO_NICE). */
+  nice: z.number().int().min(-20).max(19),
   limits: z
     .object({
       maxFrameBytes: z.number().int().positive(),
