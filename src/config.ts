@@ -110,9 +110,10 @@ export const configSchema = z.object({
   /**
    * The audio process's scheduling priority (nice, -20 to 19; lower goes first). When the
    * machine's cores are all busy, an audio frame that arrives waits for a core like any other
-   * work; ahead of the product's main process and the database it waits less (under bench:voice's
-   * neighbour load, p99 added latency 13–16 -> 8 ms, the measuring process at the same priority). Below 0 needs root or CAP_SYS_NICE; without
-   * it the audio process stays at the product's priority and logs a warning.
+   * work; ahead of the product's main process and the database it waits less (bench:voice with
+   * neighbours, its measuring process at the same priority: p99 added latency 13–16 -> 8 ms).
+   * Below 0 needs root or CAP_SYS_NICE; without it the audio process stays at the product's
+   * priority and logs a warning.
    */
   VOICE_AUDIO_NICE: z.coerce.number().int().min(-20).max(19).default(-10),
 

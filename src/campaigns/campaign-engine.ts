@@ -166,11 +166,16 @@ export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineD
       return new Promise<void>((resolve, reject) => {
         const timer = setTimeout(resolve, maxWaitMs);
         timer.unref();
-        const done = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        waitingForRun.push({ resolve: done, reject: (error) => (clearTimeout(timer), reject(error)) });
+        waitingForRun.push({
+          resolve() {
+            clearTimeout(timer);
+            resolve();
+          },
+          reject(error) {
+            clearTimeout(timer);
+            reject(error);
+          },
+        });
         kick();
       });
     },
