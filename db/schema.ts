@@ -22,6 +22,7 @@ import {
   PIPELINE_STAGES,
   PURPOSES,
   APPOINTMENT_STATUSES,
+  USER_ROLES,
 } from "../src/domain/vocabulary";
 
 const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull();
@@ -399,6 +400,63 @@ export const heldDeliveryReports = sqliteTable(
   (t) => [primaryKey({ columns: [t.channel, t.external_id, t.status] }), index("held_delivery_reports_received_idx").on(t.received_at)],
 );
 
+/** People who sign in to the dashboard (/admin). */
+export const users = sqliteTable(
+  "users",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    /** Trimmed, lower-cased and NFC-normalised (src/domain/accounts.ts), so one person has one account. */
+    email: text("email").notNull(),
+    name: text("name").notNull(),
+    role: text("role", { enum: USER_ROLES }).notNull(),
+    /** Self-describing scrypt hash (src/services/password-hashing.ts); never logged or audited. */
+    password_hash: text("password_hash").notNull(),
+    disabled_at: integer("disabled_at", { mode: "timestamp_ms" }),
+    last_sign_in_at: integer("last_sign_in_at", { mode: "timestamp_ms" }),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [uniqueIndex("users_email_uq").on(t.email)],
+);
+
+/**
+ * A signed-in browser. The cookie holds a random token and only its SHA-256
+ * is stored, so a copy of the database opens no session. Deleting the row
+ * ends the session on the next request, on every instance.
+ */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    token_hash: text("token_hash").primaryKey(),
+    user_id: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    created_at: createdAt(),
+    /** Written at most every few minutes, not on every request. */
+    last_seen_at: integer("last_seen_at", { mode: "timestamp_ms" }).notNull(),
+    /** When the session ends for lack of use; never after absolute_expires_at. */
+    expires_at: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    absolute_expires_at: integer("absolute_expires_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("sessions_user_idx").on(t.user_id), index("sessions_expires_idx").on(t.expires_at)],
+);
+
+/**
+ * Failed sign-ins counted per key ("correo:<email>|ip:<ip>" and "ip:<ip>") in
+ * a window, shared by every instance (src/domain/sign-in-throttle.ts).
+ */
+export const signInFailures = sqliteTable(
+  "sign_in_failures",
+  {
+    key: text("key").primaryKey(),
+    failures: integer("failures").notNull(),
+    window_started_at: integer("window_started_at", { mode: "timestamp_ms" }).notNull(),
+    locked_until: integer("locked_until", { mode: "timestamp_ms" }),
+  },
+  // Rows whose window has ended are deleted on each write through this index.
+  (t) => [index("sign_in_failures_window_idx").on(t.window_started_at)],
+);
+
 export type Lead = typeof leads.$inferSelect;
 export type NewLead = typeof leads.$inferInsert;
 export type StageHistoryEntry = typeof leadStageHistory.$inferSelect;
@@ -413,3 +471,6 @@ export type VoiceCall = typeof voiceCalls.$inferSelect;
 export type CallTranscript = typeof callTranscripts.$inferSelect;
 export type Appointment = typeof appointments.$inferSelect;
 export type AuditLog = typeof auditLogs.$inferSelect;
+export type UserRow = typeof users.$inferSelect;
+export type Session = typeof sessions.$inferSelect;
+export type SignInFailure = typeof signInFailures.$inferSelect;

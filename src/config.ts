@@ -5,6 +5,7 @@
 import { config as loadDotenv } from "dotenv";
 import { Cron } from "croner";
 import { z } from "zod";
+import { isValidEmail, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from "./domain/accounts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -147,6 +148,20 @@ export const configSchema = z.object({
   INSTANCE_LEASE_SECONDS: z.coerce.number().min(1).max(300).default(15),
   /** Connections each instance opens to PostgreSQL (unused on SQLite). */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
+
+  // Dashboard (/admin). Both or neither: the first admin, created once per database by a process
+  // with the api role; later changes to these create or reset no one. Messages never echo the value.
+  DASHBOARD_ADMIN_EMAIL: z
+    .string()
+    .trim()
+    .refine(isValidEmail, { message: "debe ser un correo válido (p. ej. admin@agencia.mx)" })
+    .optional(),
+  DASHBOARD_ADMIN_PASSWORD: z
+    .string()
+    // Characters as a person counts them (code points), as the account rules do.
+    .refine((value) => [...value].length >= PASSWORD_MIN_LENGTH, { message: `debe tener al menos ${PASSWORD_MIN_LENGTH} caracteres` })
+    .refine((value) => [...value].length <= PASSWORD_MAX_LENGTH, { message: `debe tener como máximo ${PASSWORD_MAX_LENGTH} caracteres` })
+    .optional(),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;
@@ -186,6 +201,10 @@ function crossChecks(config: AppConfig): string[] {
     for (const name of ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_NUMBER", "WEBHOOK_BASE_URL"] as const) {
       if (!config[name]) problems.push(`${name}: obligatorio con WHATSAPP_PROVIDER=twilio`);
     }
+  }
+  if (Boolean(config.DASHBOARD_ADMIN_EMAIL) !== Boolean(config.DASHBOARD_ADMIN_PASSWORD)) {
+    const missing = config.DASHBOARD_ADMIN_EMAIL ? "DASHBOARD_ADMIN_PASSWORD" : "DASHBOARD_ADMIN_EMAIL";
+    problems.push(`${missing}: se necesitan DASHBOARD_ADMIN_EMAIL y DASHBOARD_ADMIN_PASSWORD juntos para crear el primer administrador`);
   }
   if (config.TELEGRAM_WEBHOOK_URL && !config.TELEGRAM_WEBHOOK_SECRET) {
     problems.push("TELEGRAM_WEBHOOK_SECRET: obligatorio cuando TELEGRAM_WEBHOOK_URL está definido");

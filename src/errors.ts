@@ -58,3 +58,24 @@ export class ProviderError extends DomainError {
     super(message, "provider_error");
   }
 }
+
+/** The person asking may not do this (an asesor creating accounts). */
+export class ForbiddenError extends DomainError {
+  constructor(message: string) {
+    super(message, "forbidden");
+  }
+}
+
+/** A sign-in whose e-mail and password do not open an account. It never says which of the two was wrong. */
+export class WrongCredentialsError extends DomainError {
+  constructor() {
+    super("Correo o contraseña incorrectos.", "unauthorized");
+  }
+}
+
+/** Too many failed sign-ins from this address (src/domain/sign-in-throttle.ts): refused before any password is checked. */
+export class SignInLockedError extends TooManyError {
+  constructor() {
+    super("Demasiados intentos fallidos. Inténtalo de nuevo en 15 minutos.");
+  }
+}

@@ -113,6 +113,11 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       : null;
   const services = createServices({ db, clock, timeZone: config.TZ, events }, voiceSettings);
   const seeded = options.seedSamples === false ? false : await seedSampleDataOnce(db, services, clock.now());
+  // The dashboard's first admin; once created, a start costs one read of app_state and no scrypt.
+  if (roles.has("api") && config.DASHBOARD_ADMIN_EMAIL && config.DASHBOARD_ADMIN_PASSWORD) {
+    const admin = { email: config.DASHBOARD_ADMIN_EMAIL, password: config.DASHBOARD_ADMIN_PASSWORD };
+    if (await services.accounts.ensureFirstAdmin(admin)) logger.info("dashboard: first admin created from DASHBOARD_ADMIN_EMAIL");
+  }
 
   // One Telegram Api for the process: the bot's. Campaigns, reminders and admin
   // notices send through it too, so one throttler and one retry layer see every message.

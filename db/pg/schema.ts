@@ -39,6 +39,7 @@ import {
   MESSAGE_STATUSES,
   PIPELINE_STAGES,
   PURPOSES,
+  USER_ROLES,
 } from "../../src/domain/vocabulary";
 
 const time = (name: string) => timestamp(name, { withTimezone: true, mode: "date", precision: 3 });
@@ -389,4 +390,46 @@ export const heldDeliveryReports = pgTable(
     received_at: time("received_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.channel, t.external_id, t.status] }), index("held_delivery_reports_received_idx").on(t.received_at)],
+);
+
+export const users = pgTable(
+  "users",
+  {
+    id: id(),
+    email: text("email").notNull(),
+    name: text("name").notNull(),
+    role: text("role", { enum: USER_ROLES }).notNull(),
+    password_hash: text("password_hash").notNull(),
+    disabled_at: time("disabled_at"),
+    last_sign_in_at: time("last_sign_in_at"),
+    created_at: createdAt(),
+    updated_at: updatedAt(),
+  },
+  (t) => [uniqueIndex("users_email_uq").on(t.email)],
+);
+
+export const sessions = pgTable(
+  "sessions",
+  {
+    token_hash: text("token_hash").primaryKey(),
+    user_id: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    created_at: createdAt(),
+    last_seen_at: time("last_seen_at").notNull(),
+    expires_at: time("expires_at").notNull(),
+    absolute_expires_at: time("absolute_expires_at").notNull(),
+  },
+  (t) => [index("sessions_user_idx").on(t.user_id), index("sessions_expires_idx").on(t.expires_at)],
+);
+
+export const signInFailures = pgTable(
+  "sign_in_failures",
+  {
+    key: text("key").primaryKey(),
+    failures: integer("failures").notNull(),
+    window_started_at: time("window_started_at").notNull(),
+    locked_until: time("locked_until"),
+  },
+  (t) => [index("sign_in_failures_window_idx").on(t.window_started_at)],
 );

@@ -17,3 +17,14 @@ export async function insertAppState(q: Executor, key: string, value: string): P
   const { appState } = q.t;
   await q.db.insert(appState).values({ key, value });
 }
+
+/**
+ * Stores `value` under `key` unless the key is taken: true for the one caller
+ * that stored it. Two instances claiming at once both reach the primary key,
+ * and one of them gets false (on PostgreSQL it waits for the other's commit).
+ */
+export async function claimAppState(q: Executor, key: string, value: string): Promise<boolean> {
+  const { appState } = q.t;
+  const claimed = await q.db.insert(appState).values({ key, value }).onConflictDoNothing().returning({ key: appState.key });
+  return claimed.length === 1;
+}

@@ -5,6 +5,8 @@ import { DomainError, type Problem } from "../errors";
 
 const STATUS_BY_CODE: Record<string, number> = {
   validation_error: 400,
+  unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   service_unavailable: 503,

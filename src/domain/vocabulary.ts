@@ -70,3 +70,7 @@ export const CALL_STATUSES = [
 ] as const;
 
 export const APPOINTMENT_STATUSES = ["scheduled", "completed", "cancelled", "no_show"] as const;
+
+/** Who a dashboard account is: an admin may do everything, an asesor works leads and conversations. */
+export const USER_ROLES = ["admin", "asesor"] as const;
+export type UserRole = (typeof USER_ROLES)[number];

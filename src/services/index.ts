@@ -1,3 +1,4 @@
+import { createAccountService } from "./account-service";
 import { createCallService, type VoiceSettings } from "./call-service";
 import { createCampaignService } from "./campaign-service";
 import { createLeadService } from "./lead-service";
@@ -16,6 +17,7 @@ export function createServices(deps: ServiceDeps, voice: VoiceSettings | null = 
     campaigns: createCampaignService(deps),
     calls: createCallService(deps, voice, leads),
     messageStatus: createMessageStatusService(deps),
+    accounts: createAccountService(deps),
   };
 }
 

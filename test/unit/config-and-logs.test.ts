@@ -37,6 +37,24 @@ describe("config", () => {
     expect(() => loadConfig({ DATABASE_URL: "mysql://x@y/z" })).toThrow(/DATABASE_URL: debe ser la ruta de un archivo SQLite/);
     expect(loadConfig({ DATABASE_URL: "./data/otra.db" }).DATABASE_URL).toBe("./data/otra.db");
   });
+
+  it("takes the dashboard's first admin as both variables or neither, and never repeats the password in a message", () => {
+    expect(loadConfig({ DASHBOARD_ADMIN_EMAIL: " admin@agencia.mx ", DASHBOARD_ADMIN_PASSWORD: "una-clave-larga" })).toMatchObject({
+      DASHBOARD_ADMIN_EMAIL: "admin@agencia.mx",
+      DASHBOARD_ADMIN_PASSWORD: "una-clave-larga",
+    });
+    expect(loadConfig({ DASHBOARD_ADMIN_EMAIL: "", DASHBOARD_ADMIN_PASSWORD: "" }).DASHBOARD_ADMIN_EMAIL).toBeUndefined();
+    expect(() => loadConfig({ DASHBOARD_ADMIN_EMAIL: "admin@agencia.mx" })).toThrow(/DASHBOARD_ADMIN_PASSWORD: se necesitan/);
+    expect(() => loadConfig({ DASHBOARD_ADMIN_PASSWORD: "una-clave-larga" })).toThrow(/DASHBOARD_ADMIN_EMAIL: se necesitan/);
+    expect(() => loadConfig({ DASHBOARD_ADMIN_EMAIL: "admin", DASHBOARD_ADMIN_PASSWORD: "una-clave-larga" })).toThrow(/DASHBOARD_ADMIN_EMAIL: debe ser un correo/);
+    try {
+      loadConfig({ DASHBOARD_ADMIN_EMAIL: "admin@agencia.mx", DASHBOARD_ADMIN_PASSWORD: "secreto-9" });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ConfigError).message).toMatch(/DASHBOARD_ADMIN_PASSWORD: debe tener al menos 12 caracteres/);
+      expect((error as ConfigError).message).not.toContain("secreto-9");
+    }
+  });
 });
 
 /** A real logger writing into memory. */
