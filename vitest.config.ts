@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "web/test/**/*.test.ts"],
     // TEST_DATABASE=postgres starts one PostgreSQL cluster for the run (npm run test:postgres).
     globalSetup: ["test/support/test-database-setup.ts"],
     testTimeout: 20_000,

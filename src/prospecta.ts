@@ -34,6 +34,7 @@ import { createTelegramAdminNotifier, createTelegramChannel } from "../bot/teleg
 import { NO_ADMIN_NOTIFIER } from "./channels/channel-port";
 import { createLeadChatService } from "./services/lead-chat-service";
 import { createWhatsAppTwilio, mountWhatsAppSurface } from "../whatsapp";
+import { createDashboard } from "../web/dashboard";
 import { mountWebhook, registerWebhook } from "../bot/webhook";
 import { createTwilioCallPlacer } from "../voice/calls";
 import { createTwilioClient } from "./channels/twilio-client";
@@ -255,6 +256,8 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     readiness,
     serveApi: roles.has("api"),
   });
+  // The /admin dashboard goes where the API is served.
+  if (roles.has("api")) await app.register(createDashboard({ accounts: services.accounts, pipeline: services.pipeline, clock }), { prefix: "/admin" });
   const connections = trackConnections(app.server);
 
   const webhook =

@@ -91,6 +91,11 @@ describe("npm start, compiled", () => {
       expect(product.output()).toContain(`Documentación de la API: ${product.baseUrl}/docs`);
       expect(product.output()).toContain("Token de administrador: el de ADMIN_API_TOKEN");
       expect(product.output()).not.toContain(TOKEN);
+      // The dashboard's templates and stylesheet were copied into dist/web/ beside its compiled code.
+      const signIn = await fetch(`${product.baseUrl}/admin/entrar`);
+      expect(signIn.status).toBe(200);
+      expect(await signIn.text()).toContain('<label for="correo">Correo</label>');
+      expect((await fetch(`${product.baseUrl}/admin/assets/app.css`)).status).toBe(200);
 
       const audioLine = product.output().split("\n").find((line) => line.includes('"msg":"audio process ready"'));
       expect(audioLine).toBeDefined();

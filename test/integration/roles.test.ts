@@ -41,6 +41,9 @@ describe("roles", () => {
       expect(await get(worker, "/readyz")).toEqual({ status: 200, body: { status: "ready", checks: { database: true, migrations: true, jobs: true } } });
       expect((await get(worker, "/api/v1/leads")).status).toBe(404);
       expect((await get(worker, "/docs")).status).toBe(404);
+      // The dashboard is served where the API is.
+      expect((await get(api, "/admin/entrar")).status).toBe(200);
+      expect((await get(worker, "/admin/entrar")).status).toBe(404);
       for (const product of processes) expect((await get(product, "/metrics")).status).toBe(200);
       expect(worker.output()).toMatch(/"roles":\["worker","bot"\].*Prospecta listening/);
 
