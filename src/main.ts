@@ -65,6 +65,7 @@ process.stdout.write(
     port: (app.server.address() as AddressInfo).port,
     api: prospecta.roles.has("api"),
     dashboard: app.hasRoute({ method: "GET", url: "/admin" }) || app.hasRoute({ method: "GET", url: "/admin/" }),
+    dashboardWithoutAccounts: (await prospecta.services.accounts.listUsers()).length === 0,
     tokenFile: adminToken.file,
     tokenGenerated: adminToken.generated,
     cwd: process.cwd(),

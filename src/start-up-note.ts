@@ -13,6 +13,8 @@ export interface StartUpNoteInput {
   api: boolean;
   /** The admin dashboard is mounted at /admin. */
   dashboard: boolean;
+  /** No one can sign in to it yet: no account exists (DASHBOARD_ADMIN_EMAIL and DASHBOARD_ADMIN_PASSWORD create the first). */
+  dashboardWithoutAccounts?: boolean;
   /** Where the admin token is kept; null when it comes from ADMIN_API_TOKEN (or lives only in memory). */
   tokenFile: string | null;
   tokenGenerated: boolean;
@@ -25,7 +27,10 @@ export function startUpNote(input: StartUpNoteInput): string {
   const lines = [`Prospecta escucha en ${base}`];
   if (input.api) {
     lines.push(`  Documentación de la API: ${base}/docs`);
-    if (input.dashboard) lines.push(`  Panel de administración: ${base}/admin`);
+    if (input.dashboard) {
+      lines.push(`  Panel de administración: ${base}/admin`);
+      if (input.dashboardWithoutAccounts) lines.push("    Aún no hay usuarios: define DASHBOARD_ADMIN_EMAIL y DASHBOARD_ADMIN_PASSWORD y reinicia para crear el primer administrador");
+    }
     lines.push(`  Token de administrador: ${tokenSource(input)}`);
   }
   return `${lines.join("\n")}\n`;

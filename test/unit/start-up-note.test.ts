@@ -12,6 +12,13 @@ describe("what npm start prints once it listens", () => {
     );
   });
 
+  it("says how to make the dashboard's first admin while it has no account", () => {
+    const hint = "Aún no hay usuarios: define DASHBOARD_ADMIN_EMAIL y DASHBOARD_ADMIN_PASSWORD";
+    expect(startUpNote({ ...base, dashboard: true, dashboardWithoutAccounts: true })).toContain(hint);
+    expect(startUpNote({ ...base, dashboard: true, dashboardWithoutAccounts: false })).not.toContain(hint);
+    expect(startUpNote({ ...base, dashboard: false, dashboardWithoutAccounts: true })).not.toContain(hint);
+  });
+
   it("adds the dashboard when it is mounted", () => {
     expect(startUpNote({ ...base, dashboard: true })).toContain("  Panel de administración: http://localhost:3000/admin\n");
   });
