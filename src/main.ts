@@ -59,13 +59,14 @@ logger.info(
   "Prospecta listening",
 );
 // Where to go next, for whoever started it: on the terminal, whatever LOG_LEVEL says.
+const dashboard = app.hasRoute({ method: "GET", url: "/admin" }) || app.hasRoute({ method: "GET", url: "/admin/" });
 process.stdout.write(
   startUpNote({
     host: config.HOST,
     port: (app.server.address() as AddressInfo).port,
     api: prospecta.roles.has("api"),
-    dashboard: app.hasRoute({ method: "GET", url: "/admin" }) || app.hasRoute({ method: "GET", url: "/admin/" }),
-    dashboardWithoutAccounts: (await prospecta.services.accounts.listUsers()).length === 0,
+    dashboard,
+    dashboardWithoutAccounts: dashboard && !(await prospecta.services.accounts.hasAccounts()),
     tokenFile: adminToken.file,
     tokenGenerated: adminToken.generated,
     cwd: process.cwd(),

@@ -41,6 +41,12 @@ export async function findCredentialsByEmail(q: Executor, email: string): Promis
   return row;
 }
 
+/** Whether any account exists, from the first row of the primary key. */
+export async function anyUserExists(q: Executor): Promise<boolean> {
+  const found = await q.db.select({ id: q.t.users.id }).from(q.t.users).limit(1);
+  return found.length > 0;
+}
+
 export async function listUsers(q: Executor): Promise<User[]> {
   return q.db.select(userColumns(q.t)).from(q.t.users).orderBy(asc(q.t.users.id));
 }

@@ -14,7 +14,7 @@ import {
   findSignInFailures,
   recordSignInFailure,
 } from "../../db/repositories/sign-in-failures-repository";
-import { findCredentialsByEmail, findUserByEmail, insertUser, listUsers, markSignedIn, type User } from "../../db/repositories/users-repository";
+import { anyUserExists, findCredentialsByEmail, findUserByEmail, insertUser, listUsers, markSignedIn, type User } from "../../db/repositories/users-repository";
 import type { Executor } from "../../db/executor";
 import { isUniqueViolation } from "../../db/unique-violation";
 import { checkSession, isValidEmail, newSessionTimes, normalizeEmail, PASSWORD_MAX_LENGTH, passwordProblem, SESSION_TOUCH_EVERY_MS } from "../domain/accounts";
@@ -193,6 +193,9 @@ export function createAccountService({ db, clock }: ServiceDeps, options: Accoun
     },
 
     listUsers: (): Promise<User[]> => db.run((q) => listUsers(q)),
+
+    /** Whether anyone can sign in yet (start-up says how to create the first admin when not). */
+    hasAccounts: (): Promise<boolean> => db.run((q) => anyUserExists(q)),
   };
 }
 

@@ -14,6 +14,7 @@ describe("the dashboard's first admin at start", () => {
     try {
       const { accounts } = server.prospecta.services;
       expect(await accounts.listUsers()).toEqual([expect.objectContaining({ email: "direccion@agencia.mx", role: "admin" })]);
+      expect(await accounts.hasAccounts()).toBe(true);
       const signedIn = await accounts.signIn("direccion@agencia.mx", "una-clave-de-arranque", "127.0.0.1");
       expect(await accounts.sessionFor(signedIn.token)).toMatchObject({ user: { email: "direccion@agencia.mx" } });
     } finally {
@@ -25,6 +26,7 @@ describe("the dashboard's first admin at start", () => {
     const server = await startTestServer({ env: { ...env, PROSPECTA_ROLES: "worker" } });
     try {
       expect(await server.prospecta.services.accounts.listUsers()).toEqual([]);
+      expect(await server.prospecta.services.accounts.hasAccounts()).toBe(false);
       expect(await server.sql("SELECT key FROM app_state WHERE key = 'dashboard_first_admin_created_at'")).toEqual([]);
     } finally {
       await server.close();
