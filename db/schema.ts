@@ -130,6 +130,8 @@ export const messages = sqliteTable(
     error_code: text("error_code"),
     /** The model could not read this message (error, timeout): its extraction is retried later. */
     extraction_pending: integer("extraction_pending", { mode: "boolean" }).notNull().default(false),
+    /** Who wrote an outbound message by hand (`web:<email>` from the dashboard); null for the bot and campaigns. */
+    sent_by: text("sent_by"),
     at: integer("at", { mode: "timestamp_ms" }).notNull(),
   },
   (t) => [
@@ -256,6 +258,8 @@ export const campaignLogs = sqliteTable(
     uniqueIndex("campaign_logs_claim_uq").on(t.enrollment_id, t.step_number),
     index("campaign_logs_campaign_idx").on(t.campaign_id, t.lead_id),
     index("campaign_logs_status_idx").on(t.status, t.executed_at),
+    // A lead's timeline on the dashboard reads its campaign steps newest first.
+    index("campaign_logs_lead_idx").on(t.lead_id, t.executed_at),
   ],
 );
 
@@ -289,6 +293,8 @@ export const voiceCalls = sqliteTable(
   },
   (t) => [
     index("voice_calls_lead_idx").on(t.lead_id, t.created_at),
+    // Calls per day on the dashboard's Métricas.
+    index("voice_calls_created_idx").on(t.created_at),
     uniqueIndex("voice_calls_sid_uq").on(t.provider_call_sid).where(sql`provider_call_sid IS NOT NULL`),
   ],
 );

@@ -257,7 +257,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     serveApi: roles.has("api"),
   });
   // The /admin dashboard goes where the API is served.
-  if (roles.has("api")) await app.register(createDashboard({ accounts: services.accounts, pipeline: services.pipeline, clock }), { prefix: "/admin" });
+  if (roles.has("api")) await app.register(createDashboard({ services, chat, clock, timeZone: config.TZ }), { prefix: "/admin" });
   const connections = trackConnections(app.server);
 
   const webhook =

@@ -3,7 +3,9 @@
  * stored. Only someone holding the HttpOnly session cookie can compute it (design §2.6).
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import type { FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+
+export const CSRF_REFUSED = "La sesión expiró; recarga la página.";
 
 /** base64url(HMAC-SHA256(key = session token, "prospecta-csrf")). */
 export function csrfTokenFor(sessionToken: string): string {
@@ -29,4 +31,19 @@ export function isSameOriginRequest(request: FastifyRequest): boolean {
   const origin = request.headers.origin;
   if (origin === undefined) return true;
   return origin === `${request.protocol}://${request.host}`;
+}
+
+/**
+ * Every change under /admin but the sign-in carries this session's token: the form's `_csrf` field or
+ * the x-csrf-token header (htmx sends it from the page's hx-headers). The sign-in has no session yet.
+ */
+export function addCsrfCheck(admin: FastifyInstance): void {
+  admin.addHook("preHandler", async (request, reply) => {
+    if (request.method === "GET" || request.method === "HEAD" || !request.person) return;
+    const body = request.body as Record<string, unknown> | undefined;
+    const sent = body?._csrf ?? request.headers["x-csrf-token"];
+    if (!isSameOriginRequest(request) || !csrfTokenMatches(request.person.token, sent)) {
+      return reply.code(403).type("text/plain; charset=utf-8").send(CSRF_REFUSED);
+    }
+  });
 }

@@ -141,6 +141,8 @@ export const messages = pgTable(
     status_at: time("status_at"),
     error_code: text("error_code"),
     extraction_pending: boolean("extraction_pending").notNull().default(false),
+    /** Who wrote an outbound message by hand (`web:<email>` from the dashboard); null for the bot and campaigns. */
+    sent_by: text("sent_by"),
     at: time("at").notNull(),
   },
   (t) => [
@@ -260,6 +262,8 @@ export const campaignLogs = pgTable(
     uniqueIndex("campaign_logs_claim_uq").on(t.enrollment_id, t.step_number),
     index("campaign_logs_campaign_idx").on(t.campaign_id, t.lead_id),
     index("campaign_logs_status_idx").on(t.status, t.executed_at),
+    // A lead's timeline on the dashboard reads its campaign steps newest first.
+    index("campaign_logs_lead_idx").on(t.lead_id, t.executed_at),
   ],
 );
 
@@ -292,6 +296,8 @@ export const voiceCalls = pgTable(
   },
   (t) => [
     index("voice_calls_lead_idx").on(t.lead_id, t.created_at),
+    // Calls per day on the dashboard's Métricas.
+    index("voice_calls_created_idx").on(t.created_at),
     uniqueIndex("voice_calls_sid_uq").on(t.provider_call_sid).where(sql`provider_call_sid IS NOT NULL`),
   ],
 );

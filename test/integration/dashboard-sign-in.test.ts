@@ -39,10 +39,17 @@ function sessionCookie(response: Response): string {
 
 describe("signing in to the dashboard", () => {
   it("sends a visitor without a session to the sign-in form, which has labelled fields", async () => {
-    for (const path of ["/admin", "/admin/"]) {
+    for (const path of ["/admin", "/admin/", "/admin/tablero", "/admin/leads/1", "/admin/no-existe"]) {
       const response = await fetch(`${server.baseUrl}${path}`, { redirect: "manual" });
       expect(response.status).toBe(303);
-      expect(response.headers.get("location")).toBe("/admin/entrar");
+      expect(response.headers.get("location")).toBe(`/admin/entrar?siguiente=${encodeURIComponent(path)}`);
+    }
+    // What scripts read (htmx swaps, the JSON endpoints) gets 401, and htmx is told where to sign in.
+    for (const [path, headers] of [["/admin/api/metricas", {}], ["/admin/tablero", { "hx-request": "true" }]] as const) {
+      const response = await fetch(`${server.baseUrl}${path}`, { redirect: "manual", headers });
+      expect(response.status).toBe(401);
+      expect(response.headers.get("hx-redirect")).toBe("/admin/entrar");
+      expect(await response.json()).toMatchObject({ error: "unauthorized" });
     }
     const form = await fetch(`${server.baseUrl}/admin/entrar`);
     expect(form.status).toBe(200);
@@ -60,7 +67,7 @@ describe("signing in to the dashboard", () => {
     await server.api("POST", "/leads", { name: "Ana López", source: "facebook", budget_min: 2_000_000, budget_max: 3_000_000, location: "Roma Norte" });
     const response = await signIn(EMAIL, PASSWORD);
     expect(response.status).toBe(303);
-    expect(response.headers.get("location")).toBe("/admin");
+    expect(response.headers.get("location")).toBe("/admin/tablero");
     const setCookie = response.headers.getSetCookie().find((c) => c.startsWith("prospecta_sesion="))!;
     expect(setCookie).toMatch(/; HttpOnly/i);
     expect(setCookie).toMatch(/; SameSite=Lax/i);
@@ -68,7 +75,7 @@ describe("signing in to the dashboard", () => {
     expect(setCookie).toMatch(/; Max-Age=\d+/);
     expect(setCookie).not.toMatch(/; Secure/i); // plain http here
 
-    const board = await fetch(`${server.baseUrl}/admin`, { headers: { cookie: sessionCookie(response) } });
+    const board = await fetch(`${server.baseUrl}/admin/tablero`, { headers: { cookie: sessionCookie(response) } });
     expect(board.status).toBe(200);
     const html = await board.text();
     for (const title of ["Entrada", "Perfilamiento", "Calificación financiera", "Agendado", "Seguimiento", "Ganado", "Perdido"]) {
@@ -77,6 +84,28 @@ describe("signing in to the dashboard", () => {
     expect(html).toContain("Ana López");
     expect(html).toContain("Roma Norte");
     expect(html).toMatch(/<meta name="csrf-token" content="[\w-]{43}">/);
+  });
+
+  it("goes back after signing in to the page that asked for it, and never to another site", async () => {
+    const back = await post("/admin/entrar", { correo: EMAIL, contrasena: PASSWORD, siguiente: "/admin/metricas" });
+    expect(back.headers.get("location")).toBe("/admin/metricas");
+    for (const elsewhere of ["https://otro-sitio.example/", "//otro-sitio.example/admin/", "/api/v1/leads"]) {
+      const response = await post("/admin/entrar", { correo: EMAIL, contrasena: PASSWORD, siguiente: elsewhere });
+      expect(response.headers.get("location")).toBe("/admin/tablero");
+    }
+  });
+
+  it("serves the vendor scripts from this installation, cached for a year, and nothing else of node_modules", async () => {
+    const html = await (await fetch(`${server.baseUrl}/admin/entrar`)).text();
+    const htmx = /src="(\/admin\/assets\/vendor\/htmx\.min\.js\?v=[0-9a-f]{10})"/.exec(html)?.[1];
+    expect(htmx).toBeDefined();
+    const script = await fetch(`${server.baseUrl}${htmx}`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get("cache-control")).toContain("immutable");
+    expect((await script.text()).length).toBeGreaterThan(10_000);
+    for (const path of ["/admin/assets/vendor/package.json", "/admin/assets/../../package.json", "/admin/assets/vendor/htmx.js"]) {
+      expect((await fetch(`${server.baseUrl}${path}`)).status).toBe(404);
+    }
   });
 
   it("answers a wrong password with the form again, 401 and a plain message, and no cookie", async () => {
@@ -100,19 +129,19 @@ describe("signing in to the dashboard", () => {
 
   it("signs out only with the page's CSRF token", async () => {
     const session = sessionCookie(await signIn(EMAIL, PASSWORD));
-    const page = await (await fetch(`${server.baseUrl}/admin`, { headers: { cookie: session } })).text();
+    const page = await (await fetch(`${server.baseUrl}/admin/tablero`, { headers: { cookie: session } })).text();
     const csrf = /name="_csrf" value="([\w-]+)"/.exec(page)![1]!;
 
     const refused = await post("/admin/salir", {}, { cookie: session });
     expect(refused.status).toBe(403);
     expect(await refused.text()).toContain("La sesión expiró");
     expect((await post("/admin/salir", { _csrf: "x".repeat(43) }, { cookie: session })).status).toBe(403);
-    expect((await fetch(`${server.baseUrl}/admin`, { headers: { cookie: session }, redirect: "manual" })).status).toBe(200);
+    expect((await fetch(`${server.baseUrl}/admin/tablero`, { headers: { cookie: session }, redirect: "manual" })).status).toBe(200);
 
     const out = await post("/admin/salir", { _csrf: csrf }, { cookie: session });
     expect(out.status).toBe(303);
     expect(out.headers.get("location")).toBe("/admin/entrar");
-    const after = await fetch(`${server.baseUrl}/admin`, { headers: { cookie: session }, redirect: "manual" });
+    const after = await fetch(`${server.baseUrl}/admin/tablero`, { headers: { cookie: session }, redirect: "manual" });
     expect(after.status).toBe(303);
   });
 
