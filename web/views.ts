@@ -12,6 +12,9 @@ export interface PageFrame {
   title: string;
   person: { email: string; name: string; role: string; csrf: string } | null;
   nav?: NavItem;
+  /** This page's own files in web/assets/ (e.g. "board.js", "board.css"), loaded after htmx. */
+  scripts?: string[];
+  styles?: string[];
 }
 
 export type PageRenderer = {
