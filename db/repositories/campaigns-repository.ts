@@ -168,7 +168,21 @@ export async function countDeliveriesByStatus(q: Executor, campaignId: number): 
   return rows.map((row) => ({ status: row.status, n: Number(row.n) }));
 }
 
-/** A provider's late verdict on a message a campaign step sent (e.g. WhatsApp's 63016), next to the step's outcome. */
-export async function recordCampaignDeliveryFailure(q: Executor, messageSid: string, failure: { status: string; error_code: string | null }): Promise<void> {
-  await rawRun(q, sql`UPDATE campaign_logs SET detail = ${withJsonKey(q, "detail", "delivery", failure)} WHERE action = 'send_message' AND ${jsonText(q, sql.raw("detail"), "message_sid")} = ${messageSid}`);
+/**
+ * A provider's late verdict on a message a campaign step sent (e.g. WhatsApp's 63016), next to the step's outcome.
+ * The message's lead narrows the search to that lead's steps (campaign_logs_lead_idx): the sid is inside
+ * the JSON detail, which no index covers, and scanning every step of every campaign per failed message
+ * grew with the table.
+ */
+export async function recordCampaignDeliveryFailure(
+  q: Executor,
+  leadId: number,
+  messageSid: string,
+  failure: { status: string; error_code: string | null },
+): Promise<void> {
+  await rawRun(
+    q,
+    sql`UPDATE campaign_logs SET detail = ${withJsonKey(q, "detail", "delivery", failure)}
+    WHERE lead_id = ${leadId} AND action = 'send_message' AND ${jsonText(q, sql.raw("detail"), "message_sid")} = ${messageSid}`,
+  );
 }

@@ -58,7 +58,7 @@ async function applyToMessage(tx: Executor, now: Date, message: Message, report:
   if (status === message.status) return "unchanged";
   await updateMessageStatus(tx, message.id, { status, status_at: now, error_code: report.errorCode ?? message.error_code });
   if (status === "read") await setLeadFields(tx, message.lead_id, { last_activity_at: now, updated_at: now });
-  if (status === "failed" || status === "undelivered") await recordCampaignDeliveryFailure(tx, report.externalId, { status, error_code: report.errorCode });
+  if (status === "failed" || status === "undelivered") await recordCampaignDeliveryFailure(tx, message.lead_id, report.externalId, { status, error_code: report.errorCode });
   if ((status === "failed" || status === "undelivered") && report.unreachable) {
     await markChannelUnreachable(tx, now, message.lead_id, report.channel, `Twilio ${report.errorCode ?? status}`);
   }
