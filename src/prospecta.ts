@@ -35,6 +35,7 @@ import { NO_ADMIN_NOTIFIER } from "./channels/channel-port";
 import { createLeadChatService } from "./services/lead-chat-service";
 import { createWhatsAppTwilio, mountWhatsAppSurface } from "../whatsapp";
 import { createDashboard } from "../web/dashboard";
+import { createLiveFeed } from "./services/live-feed";
 import { mountWebhook, registerWebhook } from "../bot/webhook";
 import { createTwilioCallPlacer } from "../voice/calls";
 import { createTwilioClient } from "./channels/twilio-client";
@@ -256,8 +257,9 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     readiness,
     serveApi: roles.has("api"),
   });
-  // The /admin dashboard goes where the API is served.
-  if (roles.has("api")) await app.register(createDashboard({ services, chat, clock, timeZone: config.TZ }), { prefix: "/admin" });
+  // The /admin dashboard goes where the API is served. Its live feed polls only while a page listens.
+  const live = createLiveFeed({ db, clock, pollMs: config.DASHBOARD_LIVE_POLL_MS, log: logger });
+  if (roles.has("api")) await app.register(createDashboard({ services, chat, live, clock, timeZone: config.TZ }), { prefix: "/admin" });
   const connections = trackConnections(app.server);
 
   const webhook =
@@ -352,6 +354,8 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     conversation,
     booking,
     chat,
+    /** The dashboard's live feed (polls only while an /admin/eventos stream is open). */
+    live,
     whatsapp,
     bot,
     roles,
@@ -392,6 +396,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       if (botRunner?.isRunning()) await botRunner.stop();
       await streams?.shutdown();
       await closeServer(app, connections);
+      await live.stop();
       await whatsapp?.idle();
       await campaignEngine.idle();
       // Last: everything that could still use the database has stopped (on SQLite, close waits for a statement in progress).
