@@ -202,11 +202,15 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
   });
   // Lead events for people go to the admins' Telegram chat, whatever channel the lead writes on.
   const admins = bareBot ? createTelegramAdminNotifier(bareBot.api, config.TELEGRAM_ADMIN_CHAT_ID ?? null, logger) : NO_ADMIN_NOTIFIER;
-  const chat = createLeadChatService({ db, clock, conversation, booking, admins, timeZone: config.TZ, log: logger });
-  const bot = bareBot
+  // Each channel's side of the port, built once: the bot and the WhatsApp webhooks answer through
+  // them, and a person writes to a lead through them from the dashboard.
+  const telegramChannel = bareBot ? createTelegramChannel(bareBot.api) : null;
+  const ports = { telegram: telegramChannel, whatsapp: whatsappTwilio?.channel ?? null };
+  const chat = createLeadChatService({ db, clock, conversation, booking, admins, ports, timeZone: config.TZ, log: logger });
+  const bot = bareBot && telegramChannel
     ? composeBot(bareBot, {
         chat,
-        telegramChannel: createTelegramChannel(bareBot.api),
+        telegramChannel,
         conversation,
         log: logger,
         guard,
