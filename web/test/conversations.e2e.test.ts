@@ -63,4 +63,15 @@ describe.skipIf(SKIP_BROWSER_TESTS)("Conversaciones in a browser", () => {
     await vi.waitFor(async () => expect(await thread.textContent()).toContain(firstLine), { timeout: 10_000 });
     expect(await page.evaluate("window.sinRecargar === true")).toBe(true);
   });
+
+  it("the list shows a new chat with the bot as it starts, without a reload", async () => {
+    const { page } = await harness.signIn();
+    await page.goto("/admin/conversaciones");
+    await page.evaluate("window.sinRecargar = true");
+    const withBot = page.getByRole("region", { name: /Con el bot/ });
+    expect(await withBot.getByRole("link", { name: "Beto Ruiz" }).count()).toBe(0);
+    harness.telegram!.userSays({ id: 880_002, first_name: "Beto", last_name: "Ruiz" }, "/start");
+    await withBot.getByRole("link", { name: "Beto Ruiz" }).waitFor({ timeout: 10_000 });
+    expect(await page.evaluate("window.sinRecargar === true")).toBe(true);
+  });
 });
