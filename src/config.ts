@@ -162,6 +162,13 @@ export const configSchema = z.object({
     .refine((value) => [...value].length >= PASSWORD_MIN_LENGTH, { message: `debe tener al menos ${PASSWORD_MIN_LENGTH} caracteres` })
     .refine((value) => [...value].length <= PASSWORD_MAX_LENGTH, { message: `debe tener como máximo ${PASSWORD_MAX_LENGTH} caracteres` })
     .optional(),
+  /** How often an instance reads what changed for the dashboard's live updates, only while someone has it open. */
+  DASHBOARD_LIVE_POLL_MS: z.coerce
+    .number({ message: "debe ser un número de milisegundos" })
+    .int({ message: "debe ser un número entero de milisegundos" })
+    .min(50, { message: "al menos 50 ms" })
+    .max(60_000, { message: "como máximo 60000 ms (un minuto)" })
+    .default(1000),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

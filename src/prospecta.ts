@@ -35,6 +35,7 @@ import { NO_ADMIN_NOTIFIER } from "./channels/channel-port";
 import { createLeadChatService } from "./services/lead-chat-service";
 import { createWhatsAppTwilio, mountWhatsAppSurface } from "../whatsapp";
 import { createDashboard } from "../web/dashboard";
+import { createLiveFeed } from "./services/live-feed";
 import { mountWebhook, registerWebhook } from "../bot/webhook";
 import { createTwilioCallPlacer } from "../voice/calls";
 import { createTwilioClient } from "./channels/twilio-client";
@@ -201,11 +202,15 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
   });
   // Lead events for people go to the admins' Telegram chat, whatever channel the lead writes on.
   const admins = bareBot ? createTelegramAdminNotifier(bareBot.api, config.TELEGRAM_ADMIN_CHAT_ID ?? null, logger) : NO_ADMIN_NOTIFIER;
-  const chat = createLeadChatService({ db, clock, conversation, booking, admins, timeZone: config.TZ, log: logger });
-  const bot = bareBot
+  // Each channel's side of the port, built once: the bot and the WhatsApp webhooks answer through
+  // them, and a person writes to a lead through them from the dashboard.
+  const telegramChannel = bareBot ? createTelegramChannel(bareBot.api) : null;
+  const ports = { telegram: telegramChannel, whatsapp: whatsappTwilio?.channel ?? null };
+  const chat = createLeadChatService({ db, clock, conversation, booking, admins, ports, timeZone: config.TZ, log: logger });
+  const bot = bareBot && telegramChannel
     ? composeBot(bareBot, {
         chat,
-        telegramChannel: createTelegramChannel(bareBot.api),
+        telegramChannel,
         conversation,
         log: logger,
         guard,
@@ -256,8 +261,9 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     readiness,
     serveApi: roles.has("api"),
   });
-  // The /admin dashboard goes where the API is served.
-  if (roles.has("api")) await app.register(createDashboard({ services, chat, clock, timeZone: config.TZ }), { prefix: "/admin" });
+  // The /admin dashboard goes where the API is served. Its live feed polls only while a page listens.
+  const live = createLiveFeed({ db, clock, pollMs: config.DASHBOARD_LIVE_POLL_MS, log: logger });
+  if (roles.has("api")) await app.register(createDashboard({ services, chat, live, clock, timeZone: config.TZ }), { prefix: "/admin" });
   const connections = trackConnections(app.server);
 
   const webhook =
@@ -352,6 +358,8 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     conversation,
     booking,
     chat,
+    /** The dashboard's live feed (polls only while an /admin/eventos stream is open). */
+    live,
     whatsapp,
     bot,
     roles,
@@ -392,6 +400,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       if (botRunner?.isRunning()) await botRunner.stop();
       await streams?.shutdown();
       await closeServer(app, connections);
+      await live.stop();
       await whatsapp?.idle();
       await campaignEngine.idle();
       // Last: everything that could still use the database has stopped (on SQLite, close waits for a statement in progress).

@@ -2,12 +2,15 @@
 import type { Clock } from "../src/clock";
 import type { Services } from "../src/services";
 import type { LeadChatService } from "../src/services/lead-chat-service";
+import type { LiveFeed } from "../src/services/live-feed";
 import type { PageRenderer } from "./views";
 
 export interface DashboardDeps {
   services: Services;
   /** Chats with leads on their channels (taking a conversation over, writing to a lead, handing it back). */
   chat: LeadChatService;
+  /** What changed since a page opened (lead moves, handoffs, messages), for /admin/eventos. */
+  live: LiveFeed;
   clock: Clock;
   /** The agency's time zone (TZ): days and dates are shown in it. */
   timeZone: string;

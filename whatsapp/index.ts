@@ -3,6 +3,7 @@
  * side of the channel port, and the signed webhooks on the API's server.
  */
 import type { FastifyInstance } from "fastify";
+import type { ChannelPort } from "../src/channels/channel-port";
 import type { AppConfig } from "../src/config";
 import type { Logger } from "../src/logger";
 import type { DispatchGuard } from "../src/observability/dispatch-guard";
@@ -30,6 +31,8 @@ export interface WhatsAppSurface {
 export interface WhatsAppTwilio {
   sender: WhatsAppSender;
   slotList: SlotList;
+  /** WhatsApp's side of the channel port, on this sender: the webhooks' replies and a person's messages from the dashboard. */
+  channel: ChannelPort;
   authToken: string;
   webhookBaseUrl: string;
 }
@@ -48,7 +51,8 @@ export function createWhatsAppTwilio(config: AppConfig, log: Logger, retryBaseMs
     retryBaseMs,
     log,
   });
-  return { sender, slotList: createSlotList(client, log), authToken: TWILIO_AUTH_TOKEN, webhookBaseUrl: WEBHOOK_BASE_URL };
+  const slotList = createSlotList(client, log);
+  return { sender, slotList, channel: createWhatsAppChannel(sender, slotList), authToken: TWILIO_AUTH_TOKEN, webhookBaseUrl: WEBHOOK_BASE_URL };
 }
 
 /** The signed webhooks on the API's server, answering through the sender's side of the channel port. */
@@ -57,7 +61,7 @@ export async function mountWhatsAppSurface(app: FastifyInstance, twilio: WhatsAp
     authToken: twilio.authToken,
     webhookBaseUrl: twilio.webhookBaseUrl,
     chat: deps.chat,
-    channel: createWhatsAppChannel(twilio.sender, twilio.slotList),
+    channel: twilio.channel,
     messageStatus: deps.messageStatus,
     guard: deps.guard,
     log: deps.log,

@@ -7,6 +7,7 @@ import { createTemplateService } from "./template-service";
 import type { ServiceDeps } from "./context";
 
 import { createMessageStatusService } from "./message-status-service";
+import { createInboxService } from "./inbox-service";
 
 export function createServices(deps: ServiceDeps, voice: VoiceSettings | null = null) {
   const leads = createLeadService(deps);
@@ -18,6 +19,7 @@ export function createServices(deps: ServiceDeps, voice: VoiceSettings | null = 
     calls: createCallService(deps, voice, leads),
     messageStatus: createMessageStatusService(deps),
     accounts: createAccountService(deps),
+    inbox: createInboxService(deps),
   };
 }
 

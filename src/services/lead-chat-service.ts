@@ -24,6 +24,7 @@ import type { BookingService } from "./booking-service";
 import { LEAD_ACTOR, type ChatIdentity, type ConversationService, type LeadOrigin } from "./conversation-service";
 import { VOICE_ACTOR } from "./call-results-service";
 import { clearPendingChoices, savePendingChoices } from "../../db/repositories/leads-repository";
+import { createPersonChat, type ChatPorts, type DeliveryOutcome } from "./person-chat";
 
 export interface LeadChatDeps {
   db: Database;
@@ -31,6 +32,8 @@ export interface LeadChatDeps {
   conversation: ConversationService;
   booking: BookingService;
   admins: AdminNotifier;
+  /** The channels a person writes to a lead on from the dashboard (null: not configured here). */
+  ports: ChatPorts;
   timeZone: string;
   log: Logger;
 }
@@ -47,13 +50,14 @@ export function createLeadChatService(deps: LeadChatDeps) {
    * message is marked failed, a refusal for good marks the lead unreachable on
    * that channel, and the turn ends quietly (the lead cannot be told anyway).
    */
-  async function deliver(port: ChannelPort, lead: Lead, message: Message | null, send: () => Promise<SentOnChannel>): Promise<void> {
+  async function deliver(port: ChannelPort, lead: Lead, message: Message | null, send: () => Promise<SentOnChannel>): Promise<DeliveryOutcome> {
     try {
       const { externalId } = await send();
       if (message && externalId) {
         const at = clock.now();
         await writeProviderId(db, at, port.channel, externalId, (q) => markMessageSent(q, message.id, externalId, "sent", at));
       }
+      return { delivered: true };
     } catch (error) {
       if (!(error instanceof DeliveryError)) throw error;
       log.warn({ lead_id: lead.id, channel: port.channel, err: error.message }, "chat reply not delivered");
@@ -63,11 +67,12 @@ export function createLeadChatService(deps: LeadChatDeps) {
       if (error instanceof PermanentDeliveryError && error.chatUnreachable) {
         await db.transaction((tx) => markChannelUnreachable(tx, clock.now(), lead.id, port.channel, error.message));
       }
+      return { delivered: false, unknown: error instanceof UnknownDeliveryError, reason: error.message };
     }
   }
 
-  function send(port: ChannelPort, lead: Lead, message: Message | null, text: string): Promise<void> {
-    return deliver(port, lead, message, () => port.sendText(lead, text));
+  async function send(port: ChannelPort, lead: Lead, message: Message | null, text: string): Promise<void> {
+    await deliver(port, lead, message, () => port.sendText(lead, text));
   }
 
   async function say(port: ChannelPort, lead: Lead, text: string, agentType: string): Promise<void> {
@@ -181,6 +186,8 @@ export function createLeadChatService(deps: LeadChatDeps) {
   }
 
   return {
+    /** A person at the dashboard: takeOver, sendFromPerson, handBack. */
+    ...createPersonChat({ db, clock, conversation, ports: deps.ports, deliver }),
     /** /start [payload] on Telegram; a first message elsewhere goes through `receiveText`. */
     async start(port: ChannelPort, identity: ChatIdentity, payload: string | null): Promise<void> {
       const result = await conversation.startChat(identity, payload);

@@ -11,6 +11,7 @@ import type { Database } from "../../db/database";
 import type { Lead } from "../../db/schema";
 import type { TextSender } from "../channels/telegram-sender";
 import type { WhatsAppOutbound } from "../channels/whatsapp-outbound";
+import { chooseChatChannel } from "../domain/chat-channel";
 import type { Channel } from "../domain/vocabulary";
 import { insideWhatsAppWindow, whatsappNumberOf } from "../domain/whatsapp-window";
 
@@ -35,11 +36,8 @@ export interface ReminderContent {
 
 export function createReminderDelivery(deps: ReminderChannels) {
   async function channelFor(lead: Lead): Promise<Channel | null> {
-    const usable = (channel: Channel) =>
-      channel === "telegram" ? lead.telegram_chat_id !== null && deps.telegram !== null && !lead.telegram_unreachable_at : whatsappNumberOf(lead) !== null && deps.whatsapp !== null && !lead.whatsapp_unreachable_at;
     const last = await deps.db.run((q) => lastInboundChannel(q, lead.id));
-    if (last && usable(last)) return last;
-    return (["telegram", "whatsapp"] as const).find(usable) ?? null;
+    return chooseChatChannel(lead, last, { telegram: deps.telegram !== null, whatsapp: deps.whatsapp !== null });
   }
 
   return {
