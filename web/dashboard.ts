@@ -13,6 +13,7 @@ import { addCsrfCheck } from "./csrf";
 import { HIDDEN, type DashboardDeps, type PageKit } from "./deps";
 import { registerPageErrors } from "./page-errors";
 import { boardRoutes } from "./routes/board";
+import { leadRoutes } from "./routes/lead";
 import { signInRoutes } from "./routes/sign-in";
 import { addSessionGuard } from "./session-guard";
 import { createPageRenderer } from "./views";
@@ -21,7 +22,7 @@ export type { DashboardDeps } from "./deps";
 export { SESSION_COOKIE } from "./session-guard";
 
 /** The page groups, each in web/routes/. */
-const PAGES: ReadonlyArray<(admin: FastifyInstance, kit: PageKit) => void> = [signInRoutes, boardRoutes];
+const PAGES: ReadonlyArray<(admin: FastifyInstance, kit: PageKit) => void> = [signInRoutes, boardRoutes, leadRoutes];
 
 /** Register with `{ prefix: "/admin" }`. */
 export function createDashboard(deps: DashboardDeps) {

@@ -2,6 +2,7 @@ import { createAccountService } from "./account-service";
 import { createCallService, type VoiceSettings } from "./call-service";
 import { createCampaignService } from "./campaign-service";
 import { createLeadService } from "./lead-service";
+import { createLeadTimelineService } from "./lead-timeline-service";
 import { createPipelineService } from "./pipeline-service";
 import { createTemplateService } from "./template-service";
 import type { ServiceDeps } from "./context";
@@ -18,6 +19,7 @@ export function createServices(deps: ServiceDeps, voice: VoiceSettings | null = 
     calls: createCallService(deps, voice, leads),
     messageStatus: createMessageStatusService(deps),
     accounts: createAccountService(deps),
+    timeline: createLeadTimelineService(deps),
   };
 }
 
