@@ -14,6 +14,7 @@ import { HIDDEN, type DashboardDeps, type PageKit } from "./deps";
 import { registerPageErrors } from "./page-errors";
 import { boardRoutes } from "./routes/board";
 import { leadRoutes } from "./routes/lead";
+import { metricsRoutes } from "./routes/metrics";
 import { signInRoutes } from "./routes/sign-in";
 import { addSessionGuard } from "./session-guard";
 import { createPageRenderer } from "./views";
@@ -22,7 +23,7 @@ export type { DashboardDeps } from "./deps";
 export { SESSION_COOKIE } from "./session-guard";
 
 /** The page groups, each in web/routes/. */
-const PAGES: ReadonlyArray<(admin: FastifyInstance, kit: PageKit) => void> = [signInRoutes, boardRoutes, leadRoutes];
+const PAGES: ReadonlyArray<(admin: FastifyInstance, kit: PageKit) => void> = [signInRoutes, boardRoutes, leadRoutes, metricsRoutes];
 
 /** Register with `{ prefix: "/admin" }`. */
 export function createDashboard(deps: DashboardDeps) {
