@@ -5,19 +5,17 @@
  * duplicates. Runs on SQLite, and on PostgreSQL with TEST_DATABASE=postgres.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signInToDashboard, type DashboardSession } from "./dashboard-session";
-import { startTestServer, type TestServer } from "./test-server";
+import { signInAsAdmin, startDashboardServer, type DashboardSession } from "./dashboard-session";
+import type { TestServer } from "./test-server";
 
-const EMAIL = "direccion@agencia.mx";
-const PASSWORD = "una-clave-de-arranque";
 const MINUTE = 60_000;
 
 let server: TestServer;
 let admin: DashboardSession;
 
 beforeAll(async () => {
-  server = await startTestServer({ env: { DASHBOARD_ADMIN_EMAIL: EMAIL, DASHBOARD_ADMIN_PASSWORD: PASSWORD, PROSPECTA_ROLES: "api" } });
-  admin = await signInToDashboard(server.baseUrl, EMAIL, PASSWORD);
+  server = await startDashboardServer();
+  admin = await signInAsAdmin(server);
 });
 afterAll(async () => {
   await server?.close();

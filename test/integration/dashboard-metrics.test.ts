@@ -4,17 +4,15 @@
  * JSON. Runs on SQLite, and on PostgreSQL with TEST_DATABASE=postgres.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signInToDashboard, type DashboardSession } from "./dashboard-session";
-import { startTestServer, type TestServer } from "./test-server";
+import { signInAsAdmin, startDashboardServer, type DashboardSession } from "./dashboard-session";
+import type { TestServer } from "./test-server";
 
-const EMAIL = "direccion@agencia.mx";
-const PASSWORD = "una-clave-de-arranque";
 
 let server: TestServer;
 let admin: DashboardSession;
 
 beforeAll(async () => {
-  server = await startTestServer({ env: { DASHBOARD_ADMIN_EMAIL: EMAIL, DASHBOARD_ADMIN_PASSWORD: PASSWORD, PROSPECTA_ROLES: "api" } });
+  server = await startDashboardServer();
   const ids: number[] = [];
   for (const name of ["Ana", "Beto", "Carla", "Diego"]) ids.push((await server.api("POST", "/leads", { name })).body.id);
   server.clock.advance(2 * 86_400_000);
@@ -31,7 +29,7 @@ beforeAll(async () => {
   await call("2026-01-17T02:30:00Z");
   await call("2025-12-01T18:00:00Z");
   // After the clock moved: a session lasts 12 hours unused.
-  admin = await signInToDashboard(server.baseUrl, EMAIL, PASSWORD);
+  admin = await signInAsAdmin(server);
 });
 afterAll(async () => {
   await server?.close();

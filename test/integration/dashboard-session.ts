@@ -1,4 +1,19 @@
 /** Signing in to the dashboard with fetch, as a browser would, for HTTP-level tests of its pages. */
+import { startTestServer, type TestServer } from "./test-server";
+
+/** The first admin the test product is started with. */
+export const DASHBOARD_ADMIN = { email: "direccion@agencia.mx", password: "una-clave-de-arranque" };
+
+/** The product with the dashboard (api role only) and its first admin. */
+export function startDashboardServer(): Promise<TestServer> {
+  return startTestServer({ env: { DASHBOARD_ADMIN_EMAIL: DASHBOARD_ADMIN.email, DASHBOARD_ADMIN_PASSWORD: DASHBOARD_ADMIN.password, PROSPECTA_ROLES: "api" } });
+}
+
+/** The first admin's session on `server`. */
+export function signInAsAdmin(server: TestServer): Promise<DashboardSession> {
+  return signInToDashboard(server.baseUrl, DASHBOARD_ADMIN.email, DASHBOARD_ADMIN.password);
+}
+
 export interface DashboardSession {
   /** The cookie pair to send back ("prospecta_sesion=…"). */
   cookie: string;

@@ -5,19 +5,18 @@
  * with TEST_DATABASE=postgres.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signInToDashboard, type DashboardSession } from "./dashboard-session";
-import { startTestServer, type TestServer } from "./test-server";
+import { DASHBOARD_ADMIN, signInAsAdmin, signInToDashboard, startDashboardServer, type DashboardSession } from "./dashboard-session";
+import type { TestServer } from "./test-server";
 
-const EMAIL = "direccion@agencia.mx";
-const PASSWORD = "una-clave-de-arranque";
+const EMAIL = DASHBOARD_ADMIN.email;
 const ASESOR = { correo: "julia@agencia.mx", nombre: "Julia Ruiz", rol: "asesor", contrasena: "clave-de-julia-2026" };
 
 let server: TestServer;
 let admin: DashboardSession;
 
 beforeAll(async () => {
-  server = await startTestServer({ env: { DASHBOARD_ADMIN_EMAIL: EMAIL, DASHBOARD_ADMIN_PASSWORD: PASSWORD, PROSPECTA_ROLES: "api" } });
-  admin = await signInToDashboard(server.baseUrl, EMAIL, PASSWORD);
+  server = await startDashboardServer();
+  admin = await signInAsAdmin(server);
 });
 afterAll(async () => {
   await server?.close();
