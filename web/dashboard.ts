@@ -15,6 +15,9 @@ import { registerPageErrors } from "./page-errors";
 import { boardRoutes } from "./routes/board";
 import { conversationsRoutes } from "./routes/conversations";
 import { liveRoutes } from "./routes/live";
+import { leadRoutes } from "./routes/lead";
+import { metricsRoutes } from "./routes/metrics";
+import { usersRoutes } from "./routes/users";
 import { signInRoutes } from "./routes/sign-in";
 import { addSessionGuard } from "./session-guard";
 import { createPageRenderer } from "./views";
@@ -23,7 +26,15 @@ export type { DashboardDeps } from "./deps";
 export { SESSION_COOKIE } from "./session-guard";
 
 /** The page groups, each in web/routes/. */
-const PAGES: ReadonlyArray<(admin: FastifyInstance, kit: PageKit) => void> = [signInRoutes, boardRoutes, liveRoutes, conversationsRoutes];
+const PAGES: ReadonlyArray<(admin: FastifyInstance, kit: PageKit) => void> = [
+  signInRoutes,
+  boardRoutes,
+  leadRoutes,
+  conversationsRoutes,
+  metricsRoutes,
+  usersRoutes,
+  liveRoutes,
+];
 
 /** Register with `{ prefix: "/admin" }`. */
 export function createDashboard(deps: DashboardDeps) {

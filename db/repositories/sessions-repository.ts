@@ -54,6 +54,12 @@ export async function deleteSession(q: Executor, tokenHash: string): Promise<voi
   await q.db.delete(sessions).where(eq(sessions.token_hash, tokenHash));
 }
 
+/** Every session of an account (it was disabled), through sessions_user_idx. */
+export async function deleteSessionsOfUser(q: Executor, userId: number): Promise<void> {
+  const { sessions } = q.t;
+  await q.db.delete(sessions).where(eq(sessions.user_id, userId));
+}
+
 /**
  * Sessions past their idle expiry, through sessions_expires_idx. expires_at
  * never passes absolute_expires_at, so this takes those past either.

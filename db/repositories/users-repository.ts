@@ -29,6 +29,17 @@ export async function insertUser(q: Executor, user: typeof users.$inferInsert): 
   return inserted!;
 }
 
+export async function findUserById(q: Executor, id: number): Promise<User | undefined> {
+  const [user] = await q.db.select(userColumns(q.t)).from(q.t.users).where(eq(q.t.users.id, id)).limit(1);
+  return user;
+}
+
+/** Disables an account from `at` (null enables it again). */
+export async function setUserDisabledAt(q: Executor, id: number, disabledAt: Date | null, at: Date): Promise<User> {
+  const [user] = await q.db.update(q.t.users).set({ disabled_at: disabledAt, updated_at: at }).where(eq(q.t.users.id, id)).returning(userColumns(q.t));
+  return user!;
+}
+
 export async function findUserByEmail(q: Executor, email: string): Promise<User | undefined> {
   const [user] = await q.db.select(userColumns(q.t)).from(q.t.users).where(eq(q.t.users.email, email)).limit(1);
   return user;

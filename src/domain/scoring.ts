@@ -48,25 +48,53 @@ const CREDIT_POINTS: Record<CreditType, number> = {
   otro: 4,
 };
 
+/** The three parts of the score, as the Lead page groups its lines. */
+export const SCORE_GROUPS = ["perfil", "financiamiento", "interaccion"] as const;
+export type ScoreGroup = (typeof SCORE_GROUPS)[number];
+
+export const SCORE_GROUP_LABELS: Record<ScoreGroup, string> = {
+  perfil: "Perfil",
+  financiamiento: "Financiamiento",
+  interaccion: "Interacción",
+};
+
+/** One line of the score: what it rewards, the points it gives this lead and the most it can give. */
+export interface ScoreLine {
+  group: ScoreGroup;
+  label: string;
+  points: number;
+  max: number;
+}
+
+/**
+ * The score line by line (the Lead page shows it). This is the formula: computeLeadScore is the sum
+ * of these points, and the maxima add up to 100, so the sum needs no clamping.
+ */
+export function explainLeadScore(lead: ScoreInput, engagement: EngagementFacts): ScoreLine[] {
+  const line = (group: ScoreGroup, label: string, max: number, points: number): ScoreLine => ({ group, label, points, max });
+  // An opted-out lead asked us to stop: whatever it did before does not make it warm.
+  const engaged = !lead.opted_out;
+  return [
+    line("perfil", "Presupuesto", 10, lead.budget_min !== null || lead.budget_max !== null ? 10 : 0),
+    line("perfil", "Zona", 8, lead.location ? 8 : 0),
+    line("perfil", "Tipo de propiedad", 6, lead.property_type ? 6 : 0),
+    line("perfil", "Contacto (teléfono o correo)", 6, lead.phone || lead.email ? 6 : 0),
+    line("perfil", "Plazo", 4, lead.timeline ? 4 : 0),
+    line("perfil", "Recámaras", 3, lead.bedrooms !== null ? 3 : 0),
+    line("perfil", "Propósito (compra o renta)", 3, lead.purpose ? 3 : 0),
+    line("financiamiento", "Aprobación financiera", 15, lead.financially_approved ? 15 : 0),
+    line("financiamiento", "Tipo de crédito", CREDIT_POINTS.contado, lead.credit_type ? CREDIT_POINTS[lead.credit_type] : 0),
+    line("financiamiento", "Ingreso mensual", 8, lead.monthly_income !== null && lead.monthly_income > 0 ? 8 : 0),
+    line("interaccion", "Mensajes del lead (2 por mensaje, hasta 5)", 10, engaged ? Math.min(Math.max(engagement.inboundMessages, 0), 5) * 2 : 0),
+    line("interaccion", "Llamada contestada", 5, engaged && engagement.answeredCalls > 0 ? 5 : 0),
+    line("interaccion", "Cita agendada o realizada", 10, engaged && engagement.hasAppointment ? 10 : 0),
+  ];
+}
+
 export function computeLeadScore(lead: ScoreInput, engagement: EngagementFacts): number {
-  const profile =
-    (lead.budget_min !== null || lead.budget_max !== null ? 10 : 0) +
-    (lead.location ? 8 : 0) +
-    (lead.property_type ? 6 : 0) +
-    (lead.phone || lead.email ? 6 : 0) +
-    (lead.timeline ? 4 : 0) +
-    (lead.bedrooms !== null ? 3 : 0) +
-    (lead.purpose ? 3 : 0);
-  const financing =
-    (lead.financially_approved ? 15 : 0) +
-    (lead.credit_type ? CREDIT_POINTS[lead.credit_type] : 0) +
-    (lead.monthly_income !== null && lead.monthly_income > 0 ? 8 : 0);
-  const engaged = lead.opted_out
-    ? 0
-    : Math.min(engagement.inboundMessages, 5) * 2 +
-      (engagement.answeredCalls > 0 ? 5 : 0) +
-      (engagement.hasAppointment ? 10 : 0);
-  return Math.max(0, Math.min(100, profile + financing + engaged));
+  let score = 0;
+  for (const part of explainLeadScore(lead, engagement)) score += part.points;
+  return score;
 }
 
 /**

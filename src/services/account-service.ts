@@ -7,20 +7,37 @@
 import { createHash, randomBytes } from "node:crypto";
 import { claimAppState, findAppState } from "../../db/repositories/app-state-repository";
 import { insertAudit } from "../../db/repositories/audit-repository";
-import { deleteExpiredSessions, deleteSession, findSessionWithUser, insertSession, touchSession } from "../../db/repositories/sessions-repository";
+import {
+  deleteExpiredSessions,
+  deleteSession,
+  deleteSessionsOfUser,
+  findSessionWithUser,
+  insertSession,
+  touchSession,
+} from "../../db/repositories/sessions-repository";
 import {
   clearSignInFailures,
   deleteEndedSignInFailures,
   findSignInFailures,
   recordSignInFailure,
 } from "../../db/repositories/sign-in-failures-repository";
-import { anyUserExists, findCredentialsByEmail, findUserByEmail, insertUser, listUsers, markSignedIn, type User } from "../../db/repositories/users-repository";
+import {
+  anyUserExists,
+  findCredentialsByEmail,
+  findUserByEmail,
+  findUserById,
+  insertUser,
+  listUsers,
+  markSignedIn,
+  setUserDisabledAt,
+  type User,
+} from "../../db/repositories/users-repository";
 import type { Executor } from "../../db/executor";
 import { isUniqueViolation } from "../../db/unique-violation";
 import { checkSession, isValidEmail, newSessionTimes, normalizeEmail, PASSWORD_MAX_LENGTH, passwordProblem, SESSION_TOUCH_EVERY_MS } from "../domain/accounts";
 import { isLocked, throttleKeys } from "../domain/sign-in-throttle";
 import { USER_ROLES, type UserRole } from "../domain/vocabulary";
-import { ConflictError, ForbiddenError, SignInLockedError, ValidationError, WrongCredentialsError, type Problem } from "../errors";
+import { ConflictError, ForbiddenError, NotFoundError, SignInLockedError, ValidationError, WrongCredentialsError, type Problem } from "../errors";
 import type { ServiceDeps } from "./context";
 import { CURRENT_PARAMS, dummyHash, hashPassword, needsRehash, verifyPassword, type ScryptParams } from "./password-hashing";
 
@@ -63,9 +80,9 @@ export function createAccountService({ db, clock }: ServiceDeps, options: Accoun
   const params = options.passwordParams ?? CURRENT_PARAMS;
 
   /** The acting admin's account, or a refusal: a disabled or demoted admin may no longer act. */
-  async function requireAdmin(q: Executor, actorEmail: string): Promise<User> {
+  async function requireAdmin(q: Executor, actorEmail: string, refusal = "Solo un administrador puede crear usuarios."): Promise<User> {
     const actor = await findUserByEmail(q, normalizeEmail(actorEmail));
-    if (!actor || actor.disabled_at || actor.role !== "admin") throw new ForbiddenError("Solo un administrador puede crear usuarios.");
+    if (!actor || actor.disabled_at || actor.role !== "admin") throw new ForbiddenError(refusal);
     return actor;
   }
 
@@ -190,6 +207,31 @@ export function createAccountService({ db, clock }: ServiceDeps, options: Accoun
         const message = "Ya existe un usuario con ese correo.";
         throw new ConflictError(message, [{ path: "email", message }]);
       }
+    },
+
+    /**
+     * An admin disables an account (it can no longer sign in, and its sessions end at once, on every
+     * instance) or enables it again; audited user.disable / user.enable as web:<admin's e-mail>.
+     * Nobody disables their own account: the dashboard always keeps the admin who acts.
+     */
+    setUserDisabled(id: number, disabled: boolean, actorEmail: string): Promise<User> {
+      return db.transaction(async (tx) => {
+        const actor = await requireAdmin(tx, actorEmail, "Solo un administrador puede activar o desactivar usuarios.");
+        const user = await findUserById(tx, id);
+        if (!user) throw new NotFoundError("un usuario", id);
+        if (disabled && user.id === actor.id) throw new ConflictError("No puedes desactivar tu propia cuenta.");
+        // Already so: nothing changes, nothing to audit (a second click, two admins at once).
+        if ((user.disabled_at !== null) === disabled) return user;
+        const now = clock.now();
+        const updated = await setUserDisabledAt(tx, id, disabled ? now : null, now);
+        if (disabled) await deleteSessionsOfUser(tx, id);
+        await insertAudit(
+          tx,
+          { actor: `web:${actor.email}`, action: disabled ? "user.disable" : "user.enable", entity: "user", entity_id: id, before: auditView(user), after: auditView(updated) },
+          now,
+        );
+        return updated;
+      });
     },
 
     listUsers: (): Promise<User[]> => db.run((q) => listUsers(q)),

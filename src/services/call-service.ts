@@ -14,6 +14,7 @@ import {
   listTranscript,
   updateCallRow,
 } from "../../db/repositories/calls-repository";
+import { listCallTimesSince } from "../../db/repositories/call-metrics-repository";
 import { findCampaign } from "../../db/repositories/campaigns-repository";
 import { findLead, findLeadByPhone } from "../../db/repositories/leads-repository";
 import type { Executor } from "../../db/executor";
@@ -22,6 +23,7 @@ import { isUniqueViolation } from "../../db/unique-violation";
 import type { Lead, VoiceCall } from "../../db/schema";
 import type { CallPlacer } from "../../voice/calls";
 import { fromTwilioStatus, nextCallStatus } from "../domain/call-status";
+import { bucketByLocalDay, lastLocalDays, type DayCount } from "../domain/daily-buckets";
 import { isQuietTime, quietWindowEnd, type QuietWindow } from "../domain/quiet-hours";
 import { formatAppointmentDate } from "../domain/templates";
 import type { AgentType } from "../domain/vocabulary";
@@ -203,6 +205,13 @@ export function createCallService({ db, clock, timeZone }: ServiceDeps, voice: V
     },
 
     getCall: (id: number) => db.run((q) => findCall(q, id)),
+
+    /** Calls created on each of the last `days` days (the agency's local days, today included), oldest first. */
+    async countCallsPerDay(days = 30): Promise<DayCount[]> {
+      const range = lastLocalDays(clock.now(), days, timeZone);
+      const times = await db.run((q) => listCallTimesSince(q, range.since));
+      return bucketByLocalDay(times, range.days, timeZone);
+    },
 
     getCallWithTranscript(id: number) {
       return db.run(async (q) => {

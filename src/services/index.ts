@@ -2,6 +2,7 @@ import { createAccountService } from "./account-service";
 import { createCallService, type VoiceSettings } from "./call-service";
 import { createCampaignService } from "./campaign-service";
 import { createLeadService } from "./lead-service";
+import { createLeadTimelineService } from "./lead-timeline-service";
 import { createPipelineService } from "./pipeline-service";
 import { createTemplateService } from "./template-service";
 import type { ServiceDeps } from "./context";
@@ -20,6 +21,7 @@ export function createServices(deps: ServiceDeps, voice: VoiceSettings | null = 
     messageStatus: createMessageStatusService(deps),
     accounts: createAccountService(deps),
     inbox: createInboxService(deps),
+    timeline: createLeadTimelineService(deps),
   };
 }
 

@@ -7,6 +7,7 @@ import {
   insertStageHistories,
   listLeads,
   listStageHistory,
+  readScoreFacts,
   updateLeadRow,
   type LeadFilter,
 } from "../../db/repositories/leads-repository";
@@ -16,7 +17,7 @@ import { retryOnUniqueViolation } from "../../db/unique-violation";
 import type { Lead, NewLead } from "../../db/schema";
 import { ConflictError, NotFoundError, ValidationError, type Problem } from "../errors";
 import { stageRank } from "../domain/pipeline";
-import { newLeadScore } from "../domain/scoring";
+import { explainLeadScore, newLeadScore, type ScoreLine } from "../domain/scoring";
 import { createGroupWriter } from "../group-writer";
 import { withRefreshedScore } from "./lead-scoring";
 import type { Actor, ServiceDeps } from "./context";
@@ -133,6 +134,18 @@ export function createLeadService({ db, clock, events }: ServiceDeps) {
       return db.run(async (q) => {
         const lead = await requireLead(q, id);
         return { ...lead, stage_history: await listStageHistory(q, id) };
+      });
+    },
+
+    /**
+     * The lead and its score line by line, from its fields and engagement as they are now. The stored
+     * score is refreshed when the lead changes or moves; a message since then may make `total` differ.
+     */
+    getLeadWithScore(id: number): Promise<{ lead: Lead; score: { lines: ScoreLine[]; total: number } }> {
+      return db.run(async (q) => {
+        const lead = await requireLead(q, id);
+        const lines = explainLeadScore(lead, await readScoreFacts(q, id));
+        return { lead, score: { lines, total: lines.reduce((sum, line) => sum + line.points, 0) } };
       });
     },
 

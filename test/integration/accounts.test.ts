@@ -267,4 +267,33 @@ describe.each(DIALECTS)("dashboard accounts on %s", (dialect) => {
       ],
     });
   });
+
+  it.skipIf(skip)("let an admin disable an account, ending its sessions at once, and enable it again; audited, never their own", async () => {
+    const { database, clock, accounts, email: admin, user: adminUser } = await withAccount("nora");
+    const { user: asesor, email: asesorEmail } = await withAccount("olga", "asesor");
+    const session = await accounts.signIn(asesorEmail, PASSWORD, "198.51.100.10");
+    const other = await accounts.signIn(asesorEmail, PASSWORD, "198.51.100.11");
+
+    clock.advance(MINUTE);
+    const disabled = await accounts.setUserDisabled(asesor.id, true, admin);
+    expect(disabled).toMatchObject({ id: asesor.id, disabled_at: clock.now() });
+    for (const token of [session.token, other.token]) expect(await storedSession(database, token)).toBeUndefined();
+    await expect(accounts.signIn(asesorEmail, PASSWORD, "198.51.100.10")).rejects.toBeInstanceOf(WrongCredentialsError);
+    // A second click changes nothing and audits nothing.
+    await accounts.setUserDisabled(asesor.id, true, admin);
+
+    clock.advance(MINUTE);
+    expect(await accounts.setUserDisabled(asesor.id, false, admin)).toMatchObject({ disabled_at: null });
+    await expect(accounts.signIn(asesorEmail, PASSWORD, "198.51.100.12")).resolves.toMatchObject({ user: { id: asesor.id } });
+    expect((await userAudits(database, asesor.id)).map((row) => [row.actor, row.action])).toEqual([
+      [`web:${admin}`, "user.disable"],
+      [`web:${admin}`, "user.enable"],
+    ]);
+
+    const self = accounts.setUserDisabled(adminUser.id, true, admin);
+    await expect(self).rejects.toBeInstanceOf(ConflictError);
+    await expect(self).rejects.toMatchObject({ message: "No puedes desactivar tu propia cuenta." });
+    await expect(accounts.setUserDisabled(adminUser.id, true, asesorEmail)).rejects.toBeInstanceOf(ForbiddenError);
+    await expect(accounts.setUserDisabled(999_999, true, admin)).rejects.toMatchObject({ code: "not_found" });
+  });
 });

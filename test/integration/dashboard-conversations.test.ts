@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startFakeTelegram, TELEGRAM_ERRORS, type FakeTelegram } from "../fakes/telegram-bot-api";
 import { startFakeTwilioMessaging, type FakeTwilioMessaging } from "../fakes/twilio-messaging";
-import { signInOverHttp, type DashboardSession } from "../support/dashboard-session";
+import { signInToDashboard, type DashboardSession } from "./dashboard-session";
 import { startTestServer, telegramEnv, TEST_WEBHOOK_BASE, whatsappEnv, type TestServer } from "./test-server";
 
 const EMAIL = "direccion@agencia.mx";
@@ -25,7 +25,7 @@ beforeAll(async () => {
   server = await startTestServer({
     env: { ...telegramEnv(telegram), ...whatsappEnv(twilio), DASHBOARD_ADMIN_EMAIL: EMAIL, DASHBOARD_ADMIN_PASSWORD: PASSWORD },
   });
-  session = await signInOverHttp(server.baseUrl, EMAIL, PASSWORD);
+  session = await signInToDashboard(server.baseUrl, EMAIL, PASSWORD);
 }, 60_000);
 
 afterAll(async () => {

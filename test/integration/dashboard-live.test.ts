@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { signInOverHttp, type DashboardSession } from "../support/dashboard-session";
+import { signInToDashboard, type DashboardSession } from "./dashboard-session";
 import { readEventStream } from "../support/event-stream";
 import { createTestDatabase, type TestDatabase } from "../support/test-database";
 import { startTestServer, type TestServer } from "./test-server";
@@ -31,7 +31,7 @@ beforeAll(async () => {
   };
   writer = await startTestServer({ env });
   watcher = await startTestServer({ env });
-  session = await signInOverHttp(watcher.baseUrl, EMAIL, PASSWORD);
+  session = await signInToDashboard(watcher.baseUrl, EMAIL, PASSWORD);
 }, 60_000);
 
 afterAll(async () => {
@@ -102,7 +102,7 @@ describe("the dashboard's live feed", () => {
 
   it("ends open streams cleanly when the server closes, instead of leaving them to be cut", async () => {
     const own = await startTestServer({ env: { DATABASE_URL: database.url, PROSPECTA_ROLES: "api", DASHBOARD_LIVE_POLL_MS: "100" } });
-    const mine = await signInOverHttp(own.baseUrl, EMAIL, PASSWORD);
+    const mine = await signInToDashboard(own.baseUrl, EMAIL, PASSWORD);
     const stream = readEventStream(await openStream(own, mine.cookie));
     await vi.waitFor(() => expect(stream.text()).toContain("retry: 3000"));
     await own.close();

@@ -1,0 +1,16 @@
+/** How the dashboard writes dates and durations: Spanish (México), in the agency's time zone. */
+import { dateTimeFormat } from "../src/domain/intl-formats";
+
+/** "15 ene 2026, 10:00" in `timeZone`. */
+export function formatDateTime(at: Date, timeZone: string): string {
+  return dateTimeFormat("es-MX", { timeZone, day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(at);
+}
+
+/** "2 min 05 s", "45 s", "1 h 02 min". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const pad = (n: number) => String(n).padStart(2, "0");
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${pad(s % 60)} s`;
+  return `${Math.floor(s / 3600)} h ${pad(Math.floor((s % 3600) / 60))} min`;
+}
