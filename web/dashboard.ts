@@ -13,6 +13,8 @@ import { addCsrfCheck } from "./csrf";
 import { HIDDEN, type DashboardDeps, type PageKit } from "./deps";
 import { registerPageErrors } from "./page-errors";
 import { boardRoutes } from "./routes/board";
+import { campaignStepRoutes } from "./routes/campaign-steps";
+import { campaignRoutes } from "./routes/campaigns";
 import { signInRoutes } from "./routes/sign-in";
 import { addSessionGuard } from "./session-guard";
 import { createPageRenderer } from "./views";
@@ -21,7 +23,7 @@ export type { DashboardDeps } from "./deps";
 export { SESSION_COOKIE } from "./session-guard";
 
 /** The page groups, each in web/routes/. */
-const PAGES: ReadonlyArray<(admin: FastifyInstance, kit: PageKit) => void> = [signInRoutes, boardRoutes];
+const PAGES: ReadonlyArray<(admin: FastifyInstance, kit: PageKit) => void> = [signInRoutes, boardRoutes, campaignRoutes, campaignStepRoutes];
 
 /** Register with `{ prefix: "/admin" }`. */
 export function createDashboard(deps: DashboardDeps) {
