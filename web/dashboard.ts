@@ -16,6 +16,7 @@ import { boardRoutes } from "./routes/board";
 import { campaignStepRoutes } from "./routes/campaign-steps";
 import { campaignRoutes } from "./routes/campaigns";
 import { signInRoutes } from "./routes/sign-in";
+import { templateRoutes } from "./routes/templates";
 import { addSessionGuard } from "./session-guard";
 import { createPageRenderer } from "./views";
 
@@ -23,7 +24,13 @@ export type { DashboardDeps } from "./deps";
 export { SESSION_COOKIE } from "./session-guard";
 
 /** The page groups, each in web/routes/. */
-const PAGES: ReadonlyArray<(admin: FastifyInstance, kit: PageKit) => void> = [signInRoutes, boardRoutes, campaignRoutes, campaignStepRoutes];
+const PAGES: ReadonlyArray<(admin: FastifyInstance, kit: PageKit) => void> = [
+  signInRoutes,
+  boardRoutes,
+  campaignRoutes,
+  campaignStepRoutes,
+  templateRoutes,
+];
 
 /** Register with `{ prefix: "/admin" }`. */
 export function createDashboard(deps: DashboardDeps) {
