@@ -46,6 +46,7 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, label
  * Either way a reload does not post again.
  */
 export function redirectAfterChange(request: FastifyRequest, reply: FastifyReply, location: string): FastifyReply {
-  if (request.headers["hx-request"] === "true") return reply.header("hx-redirect", location).code(204).send();
+  // htmx sets location.href: a URL with a #fragment on the page already shown would only scroll, not load it again.
+  if (request.headers["hx-request"] === "true") return reply.header("hx-redirect", location.split("#", 1)[0]!).code(204).send();
   return reply.redirect(location, 303);
 }
