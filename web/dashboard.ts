@@ -13,12 +13,15 @@ import { addCsrfCheck } from "./csrf";
 import { HIDDEN, type DashboardDeps, type PageKit } from "./deps";
 import { registerPageErrors } from "./page-errors";
 import { boardRoutes } from "./routes/board";
+import { campaignStepRoutes } from "./routes/campaign-steps";
+import { campaignRoutes } from "./routes/campaigns";
 import { conversationsRoutes } from "./routes/conversations";
 import { liveRoutes } from "./routes/live";
 import { leadRoutes } from "./routes/lead";
 import { metricsRoutes } from "./routes/metrics";
 import { usersRoutes } from "./routes/users";
 import { signInRoutes } from "./routes/sign-in";
+import { templateRoutes } from "./routes/templates";
 import { addSessionGuard } from "./session-guard";
 import { createPageRenderer } from "./views";
 
@@ -31,6 +34,9 @@ const PAGES: ReadonlyArray<(admin: FastifyInstance, kit: PageKit) => void> = [
   boardRoutes,
   leadRoutes,
   conversationsRoutes,
+  campaignRoutes,
+  campaignStepRoutes,
+  templateRoutes,
   metricsRoutes,
   usersRoutes,
   liveRoutes,

@@ -1,4 +1,4 @@
-import { and, asc, count, countDistinct, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, countDistinct, desc, eq, gte, inArray, sql, type SQL } from "drizzle-orm";
 import type { Campaign, CampaignStep, campaignLogs, campaigns, campaignSteps } from "../schema";
 import type { Executor } from "../executor";
 import { first, jsonText, rawRows, rawRun, reusableQuery, withJsonKey } from "../prepared";
@@ -185,4 +185,47 @@ export async function recordCampaignDeliveryFailure(
     sql`UPDATE campaign_logs SET detail = ${withJsonKey(q, "detail", "delivery", failure)}
     WHERE lead_id = ${leadId} AND action = 'send_message' AND ${jsonText(q, sql.raw("detail"), "message_sid")} = ${messageSid}`,
   );
+}
+
+export async function findStep(q: Executor, campaignId: number, stepId: number): Promise<CampaignStep | undefined> {
+  const { campaignSteps } = q.t;
+  return first(await q.db.select().from(campaignSteps).where(and(eq(campaignSteps.campaign_id, campaignId), eq(campaignSteps.id, stepId))));
+}
+
+export async function updateStepRow(q: Executor, stepId: number, values: Partial<NewStep>): Promise<CampaignStep> {
+  const { campaignSteps } = q.t;
+  return first(await q.db.update(campaignSteps).set(values).where(eq(campaignSteps.id, stepId)).returning())!;
+}
+
+/** Its logs keep their step number (step_id becomes null); enrollments waiting on it go on to the next step. */
+export async function deleteStepRow(q: Executor, stepId: number): Promise<void> {
+  const { campaignSteps } = q.t;
+  await q.db.delete(campaignSteps).where(eq(campaignSteps.id, stepId));
+}
+
+/** When this campaign's steps that acted (succeeded or failed) were claimed, from `since` on: the chart over time. */
+export async function listCampaignLogTimes(q: Executor, campaignId: number, since: Date) {
+  const { campaignLogs } = q.t;
+  return q.db
+    .select({ executed_at: campaignLogs.executed_at, status: campaignLogs.status })
+    .from(campaignLogs)
+    .where(and(eq(campaignLogs.campaign_id, campaignId), gte(campaignLogs.executed_at, since), inArray(campaignLogs.status, ["success", "failed"])));
+}
+
+/**
+ * Per campaign: its steps, enrollments and steps that acted, for the dashboard's list. Three GROUP BYs
+ * over the whole tables; enrollments are counted on their (campaign_id, …) unique index alone.
+ */
+export async function countCampaignFigures(q: Executor) {
+  const { campaignSteps, campaignEnrollments, campaignLogs } = q.t;
+  const [steps, enrollments, executed] = [
+    await q.db.select({ id: campaignSteps.campaign_id, n: count() }).from(campaignSteps).groupBy(campaignSteps.campaign_id),
+    await q.db.select({ id: campaignEnrollments.campaign_id, n: count() }).from(campaignEnrollments).groupBy(campaignEnrollments.campaign_id),
+    await q.db
+      .select({ id: campaignLogs.campaign_id, n: count() })
+      .from(campaignLogs)
+      .where(inArray(campaignLogs.status, ["success", "failed"]))
+      .groupBy(campaignLogs.campaign_id),
+  ];
+  return { steps, enrollments, executed };
 }

@@ -1,16 +1,22 @@
 /** Campaign definitions: create, edit, status changes, steps, stats and logs. Running them is the campaign engine's job. */
-import { countDeliveriesByStatus,
+import {
+  countCampaignFigures,
+  countDeliveriesByStatus,
   countEnrollmentsByStatus,
   countLeadsContacted,
   countLogsByStepAndStatus,
+  deleteStepRow,
   findCampaign,
+  findStep,
   insertCampaign,
   insertStep,
+  listCampaignLogTimes,
   listCampaigns,
   listLogs,
   listSteps,
   stepNumberTaken,
   updateCampaignRow,
+  updateStepRow,
   type LogFilter,
 } from "../../db/repositories/campaigns-repository";
 import { findTemplate } from "../../db/repositories/templates-repository";
@@ -19,6 +25,7 @@ import type { Executor } from "../../db/executor";
 import type { Campaign, CampaignStep } from "../../db/schema";
 import { ConflictError, NotFoundError, ValidationError, type Problem } from "../errors";
 import { canChangeCampaignStatus, triggerConditionProblems } from "../domain/campaign-rules";
+import { bucketByLocalDay, lastLocalDays } from "../domain/daily-buckets";
 import type {
   AgentType,
   CampaignStatus,
@@ -51,13 +58,27 @@ export interface StepFields {
 /** Runs after the change committed; the caller waits for it (activation enrolls the waiting leads). */
 export type CampaignStatusListener = (campaign: Campaign, previous: CampaignStatus) => Promise<void>;
 
-export function createCampaignService({ db, clock }: ServiceDeps) {
+export function createCampaignService({ db, clock, timeZone }: ServiceDeps) {
   const statusListeners: CampaignStatusListener[] = [];
 
   async function requireCampaign(tx: Executor, id: number): Promise<Campaign> {
     const campaign = await findCampaign(tx, id);
     if (!campaign) throw new NotFoundError("una campaña", id);
     return campaign;
+  }
+
+  /** A step may change or go only while no lead can be running it: in draft or paused. */
+  async function requireEditableSteps(tx: Executor, campaignId: number): Promise<Campaign> {
+    const campaign = await requireCampaign(tx, campaignId);
+    if (campaign.status === "active") throw new ConflictError("La campaña está activa: páusala para cambiar o quitar sus pasos");
+    if (campaign.status === "archived") throw new ConflictError("La campaña está archivada y no se puede modificar");
+    return campaign;
+  }
+
+  async function requireStep(tx: Executor, campaignId: number, stepId: number): Promise<CampaignStep> {
+    const step = await findStep(tx, campaignId, stepId);
+    if (!step) throw new NotFoundError(`un paso de la campaña ${campaignId}`, stepId);
+    return step;
   }
 
   async function assertStatusChange(tx: Executor, campaign: Campaign, to: CampaignStatus): Promise<void> {
@@ -156,19 +177,71 @@ export function createCampaignService({ db, clock }: ServiceDeps) {
         }
         problems.push(...(await stepProblems(tx, fields, campaign.channel)));
         if (problems.length) throw new ValidationError(problems);
-        const step = await insertStep(tx, {
-          campaign_id: campaignId,
-          step_number: fields.step_number,
-          action: fields.action,
-          message_template_id: fields.action === "send_message" ? (fields.message_template_id ?? null) : null,
-          target_stage: fields.action === "update_stage" ? (fields.target_stage ?? null) : null,
-          agent_type: fields.action === "start_call" ? (fields.agent_type ?? "perfilador") : null,
-          delay_hours: fields.delay_hours,
-          created_at: now,
-        });
+        const step = await insertStep(tx, { campaign_id: campaignId, ...stepValues(fields), created_at: now });
         await insertAudit(tx, { actor, action: "campaign.add_step", entity: "campaign", entity_id: campaignId, after: step }, now);
         return step;
       });
+    },
+
+    /** Rewrites a step (all its fields); only while the campaign is draft or paused. */
+    updateStep(campaignId: number, stepId: number, fields: StepFields, actor: Actor): Promise<CampaignStep> {
+      return db.transaction(async (tx) => {
+        const now = clock.now();
+        const campaign = await requireEditableSteps(tx, campaignId);
+        const before = await requireStep(tx, campaignId, stepId);
+        const problems: Problem[] = [];
+        if (fields.step_number !== before.step_number && (await stepNumberTaken(tx, campaignId, fields.step_number))) {
+          problems.push({ path: "step_number", message: `La campaña ya tiene un paso ${fields.step_number}` });
+        }
+        problems.push(...(await stepProblems(tx, fields, campaign.channel)));
+        if (problems.length) throw new ValidationError(problems);
+        const step = await updateStepRow(tx, stepId, stepValues(fields));
+        await insertAudit(tx, { actor, action: "campaign.update_step", entity: "campaign", entity_id: campaignId, before, after: step }, now);
+        return step;
+      });
+    },
+
+    /** Removes a step; only while the campaign is draft or paused. Leads waiting on it go on to the next one. */
+    removeStep(campaignId: number, stepId: number, actor: Actor): Promise<void> {
+      return db.transaction(async (tx) => {
+        const now = clock.now();
+        await requireEditableSteps(tx, campaignId);
+        const before = await requireStep(tx, campaignId, stepId);
+        await deleteStepRow(tx, stepId);
+        await insertAudit(tx, { actor, action: "campaign.remove_step", entity: "campaign", entity_id: campaignId, before }, now);
+      });
+    },
+
+    /** The campaigns with their number of steps, enrollments and steps that acted (succeeded or failed). */
+    async listCampaignsWithFigures() {
+      const { campaigns, figures } = await db.run(async (q) => ({ campaigns: await listCampaigns(q), figures: await countCampaignFigures(q) }));
+      const byCampaign = (rows: { id: number; n: number }[]) => new Map(rows.map((row) => [row.id, Number(row.n)]));
+      const steps = byCampaign(figures.steps);
+      const enrollments = byCampaign(figures.enrollments);
+      const executed = byCampaign(figures.executed);
+      return campaigns.map((campaign) => ({
+        ...campaign,
+        steps: steps.get(campaign.id) ?? 0,
+        enrolled: enrollments.get(campaign.id) ?? 0,
+        executed: executed.get(campaign.id) ?? 0,
+      }));
+    },
+
+    /** Steps that acted per local day (the agency's TZ) over the last `days` days, today included, oldest first. */
+    async statsByDay(campaignId: number, days = 30) {
+      const range = lastLocalDays(clock.now(), days, timeZone);
+      const rows = await db.run(async (q) => {
+        await requireCampaign(q, campaignId);
+        return listCampaignLogTimes(q, campaignId, range.since);
+      });
+      const timesOf = (status: "success" | "failed") => rows.filter((row) => row.status === status).map((row) => row.executed_at);
+      const success = bucketByLocalDay(timesOf("success"), range.days, timeZone);
+      const failed = bucketByLocalDay(timesOf("failed"), range.days, timeZone);
+      return {
+        campaign_id: campaignId,
+        time_zone: timeZone,
+        days: success.map(({ day, count }, i) => ({ day, executed: count + failed[i]!.count, success: count, failed: failed[i]!.count })),
+      };
     },
 
     async stats(campaignId: number) {
@@ -220,6 +293,18 @@ export function createCampaignService({ db, clock }: ServiceDeps) {
 }
 
 export type CampaignService = ReturnType<typeof createCampaignService>;
+
+/** A step's columns from its fields: only what its action uses is kept. */
+function stepValues(fields: StepFields) {
+  return {
+    step_number: fields.step_number,
+    action: fields.action,
+    message_template_id: fields.action === "send_message" ? (fields.message_template_id ?? null) : null,
+    target_stage: fields.action === "update_stage" ? (fields.target_stage ?? null) : null,
+    agent_type: fields.action === "start_call" ? (fields.agent_type ?? "perfilador") : null,
+    delay_hours: fields.delay_hours,
+  };
+}
 
 /** What a step needs, by action: a template of the campaign's channel, a stage, or nothing more. */
 async function stepProblems(tx: Executor, fields: StepFields, channel: Channel): Promise<Problem[]> {
