@@ -14,7 +14,7 @@ import {
   findLeadWithScoreFacts,
   updateLeadRow,
 } from "../../db/repositories/leads-repository";
-import { findMessageByExternalId, insertMessage, markExtractionPending, pendingExtractions, recordInbound } from "../../db/repositories/messages-repository";
+import { findMessageByExternalId, insertMessage, markExtractionPending, pendingExtractions, recordInbound, recordsInboundInOneStatement } from "../../db/repositories/messages-repository";
 import { insertAudit, insertAudits } from "../../db/repositories/audit-repository";
 import type { Executor } from "../../db/executor";
 import type { Lead, Message } from "../../db/schema";
@@ -158,8 +158,9 @@ export function createConversationService(deps: ConversationDeps) {
 
   /** Null when the channel already delivered this message (a resent webhook): it was handled then. */
   function inbound(lead: Lead, identity: ChatIdentity, text: string, externalId: string | null): Promise<Message | null> {
-    // The message and the lead's activity land together (one commit, not two).
-    return db.transaction((tx) => recordInbound(tx, lead.id, identity.channel, text, clock.now(), externalId));
+    // The message and the lead's activity land together (one commit, not two): by themselves where that is one statement.
+    const record = (q: Executor) => recordInbound(q, lead.id, identity.channel, text, clock.now(), externalId);
+    return recordsInboundInOneStatement(db) ? db.run(record) : db.transaction(record);
   }
 
   /** Whether the auto-advance rules may move this lead now (the chat advances a lead through its first reply and a complete profile). */
