@@ -215,21 +215,6 @@ const answeredCallsOf = (q: Executor) => {
   return sql`(SELECT count(*) FROM ${voiceCalls} WHERE ${voiceCalls.lead_id} = ${sql.placeholder("leadId")} AND ${voiceCalls.status} IN ('completed', 'in_progress'))`;
 };
 
-// Both counts in one statement: the chat path reads them on every stage move (a statement costs more
-// in its round through the driver than in SQLite itself, and on PostgreSQL a round trip).
-const engagementQuery = reusableQuery<{ inbound: number; answered: number }>("lead_engagement", (q) =>
-  q.db
-    .select({ inbound: inboundRepliesOf(q).mapWith(Number), answered: answeredCallsOf(q).mapWith(Number) })
-    .from(q.t.leads)
-    .where(eq(q.t.leads.id, sql.placeholder("leadId"))),
-);
-
-/** Counts that feed the score's engagement part and the "first reply" condition. */
-export async function readEngagement(q: Executor, leadId: number) {
-  const row = first(await engagementQuery(q, { leadId }));
-  return { inboundMessages: row?.inbound ?? 0, answeredCalls: row?.answered ?? 0 };
-}
-
 // What the score reads beside the lead's own fields. "Has an appointment" is whether
 // findCurrentAppointment would find one: any that is not cancelled.
 const scoreFactColumns = (q: Executor) => {

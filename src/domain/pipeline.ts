@@ -97,6 +97,15 @@ export function evaluateAutoAdvance(lead: LeadForAdvance, facts: AdvanceFacts, n
   return missing.length === 0 ? { ready: true, to } : { ready: false, to, missing };
 }
 
+/**
+ * Whether the conditions for leaving `from` read the appointment (conditionsFor):
+ * only then does auto-advance need to look it up.
+ */
+export function advanceReadsAppointment(from: PipelineStage): boolean {
+  const to = nextStage(from);
+  return to === "agendado" || to === "seguimiento";
+}
+
 function conditionsFor(to: PipelineStage, lead: LeadForAdvance, facts: AdvanceFacts, now: Date): MissingCondition[] {
   const missing: MissingCondition[] = [];
   const need = (ok: boolean, code: string, message: string) => {

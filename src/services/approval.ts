@@ -1,5 +1,5 @@
 /** Applies the approval rule (src/domain/qualification.ts) to a lead in the financial stage, with its audit row. */
-import { insertAudit } from "../../db/repositories/audit-repository";
+import { insertAudit, type AuditEntry } from "../../db/repositories/audit-repository";
 import { updateLeadRow } from "../../db/repositories/leads-repository";
 import type { Database } from "../../db/database";
 import type { Lead } from "../../db/schema";
@@ -8,14 +8,26 @@ import { decideApproval, type ApprovalDecision } from "../domain/qualification";
 
 export const APPROVAL_ACTOR = "system:approval";
 
-export async function applyApprovalRule(db: Database, clock: Clock, lead: Lead): Promise<{ lead: Lead; approval: ApprovalDecision | null }> {
-  if (lead.pipeline_stage !== "calificacion_financiera") return { lead, approval: null };
+/**
+ * The rule's decision for the lead as it is (null outside the financial stage) and, when the
+ * decision changes the lead, the change and its audit row, for the caller to write in its own
+ * transaction (or applyApprovalRule to write in one of its own).
+ */
+export function approvalChange(lead: Lead): { approval: ApprovalDecision | null; change: { financially_approved: boolean; audit: AuditEntry } | null } {
+  if (lead.pipeline_stage !== "calificacion_financiera") return { approval: null, change: null };
   const approval = decideApproval(lead);
-  if (!approval.decided || approval.approved === lead.financially_approved) return { lead, approval };
+  if (!approval.decided || approval.approved === lead.financially_approved) return { approval, change: null };
+  const audit: AuditEntry = { actor: APPROVAL_ACTOR, action: "lead.financial_approval", entity: "lead", entity_id: lead.id, after: { ...approval } };
+  return { approval, change: { financially_approved: approval.approved, audit } };
+}
+
+export async function applyApprovalRule(db: Database, clock: Clock, lead: Lead): Promise<{ lead: Lead; approval: ApprovalDecision | null }> {
+  const { approval, change } = approvalChange(lead);
+  if (!change) return { lead, approval };
   const updated = await db.transaction(async (tx) => {
     const now = clock.now();
-    const row = await updateLeadRow(tx, lead.id, { financially_approved: approval.approved, updated_at: now });
-    await insertAudit(tx, { actor: APPROVAL_ACTOR, action: "lead.financial_approval", entity: "lead", entity_id: lead.id, after: { ...approval } }, now);
+    const row = await updateLeadRow(tx, lead.id, { financially_approved: change.financially_approved, updated_at: now });
+    await insertAudit(tx, change.audit, now);
     return row;
   });
   return { lead: updated, approval };

@@ -6,24 +6,33 @@
  * the rule; slots, a booking, a handoff or an opt-out are what the agent asked
  * for, checked here and carried out once the turn is over.
  */
-import { findLead, findLeadByPhone, findLeadByTelegramChat, findLeadByWhatsappId, updateLeadRow } from "../../db/repositories/leads-repository";
-import { findMessageByExternalId, insertMessage, markExtractionPending, pendingExtractions, recordInbound } from "../../db/repositories/messages-repository";
-import { insertAudit } from "../../db/repositories/audit-repository";
+import {
+  findLead,
+  findLeadByPhone,
+  findLeadByTelegramChat,
+  findLeadByWhatsappId,
+  findLeadWithScoreFacts,
+  updateLeadRow,
+} from "../../db/repositories/leads-repository";
+import { findMessageByExternalId, insertMessage, markExtractionPending, pendingExtractions, recordInbound, recordsInboundInOneStatement } from "../../db/repositories/messages-repository";
+import { insertAudit, insertAudits } from "../../db/repositories/audit-repository";
 import type { Executor } from "../../db/executor";
 import type { Lead, Message } from "../../db/schema";
 import { isUniqueViolation } from "../../db/unique-violation";
-import { ConflictError } from "../errors";
-import type { Channel } from "../domain/vocabulary";
+import { ConflictError, NotFoundError } from "../errors";
+import type { Channel, PipelineStage } from "../domain/vocabulary";
+import { evaluateAutoAdvance } from "../domain/pipeline";
 import { agentForStage, readyToBook, type LeadAgent, type TurnAnswer } from "../agents/lead-agent";
 import type { LeadFacts } from "../agents/lead-facts";
 import { mergeFacts } from "../domain/fact-merge";
-import { isProfileComplete, type ApprovalDecision } from "../domain/qualification";
-import { applyApprovalRule } from "./approval";
+import { isProfileComplete } from "../domain/qualification";
+import { approvalChange } from "./approval";
 import type { Logger } from "../logger";
 import type { ServiceDeps } from "./context";
-import type { LeadFields, LeadService } from "./lead-service";
-import type { PipelineService } from "./pipeline-service";
-import { startLeadTurn } from "./lead-turn";
+import { assertCoherent, leadUpdateAudit, type LeadFields, type LeadService } from "./lead-service";
+import { autoMove, type PipelineService, type StageChange } from "./pipeline-service";
+import { withRefreshedScore } from "./lead-scoring";
+import { startLeadTurn, type FactsApplied } from "./lead-turn";
 
 export const LEAD_ACTOR = "bot:lead";
 
@@ -50,6 +59,21 @@ export interface ConversationDeps extends ServiceDeps {
   pipeline: PipelineService;
   agent: LeadAgent;
   log: Logger;
+}
+
+export interface HandleMessage {
+  identity: ChatIdentity;
+  text: string;
+  /** The channel's id of the message: a second delivery with the same id is not handled again. */
+  externalId: string | null;
+  /** Where a new lead came from (its first message). */
+  origin?: LeadOrigin;
+  /** Facts the channel itself gave (a shared location), saved before the agent reads the message. */
+  known?: LeadFacts;
+  /** The lead behind `identity` when the caller just found it (not read again). */
+  lead?: Lead | undefined;
+  /** Called once the message is stored as new, before anything else is done with it. */
+  received?: ((lead: Lead) => Promise<void>) | undefined;
 }
 
 export interface TurnResult {
@@ -134,44 +158,69 @@ export function createConversationService(deps: ConversationDeps) {
 
   /** Null when the channel already delivered this message (a resent webhook): it was handled then. */
   function inbound(lead: Lead, identity: ChatIdentity, text: string, externalId: string | null): Promise<Message | null> {
-    // The message and the lead's activity land together (one commit, not two).
-    return db.transaction((tx) => recordInbound(tx, lead.id, identity.channel, text, clock.now(), externalId));
+    // The message and the lead's activity land together (one commit, not two): by themselves where that is one statement.
+    const record = (q: Executor) => recordInbound(q, lead.id, identity.channel, text, clock.now(), externalId);
+    return recordsInboundInOneStatement(db) ? db.run(record) : db.transaction(record);
   }
 
-  /** Saves the facts the lead stated; returns what changed. */
-  async function saveFacts(lead: Lead, facts: LeadFacts): Promise<{ lead: Lead; learned: Record<string, unknown> }> {
-    const learned = mergeFacts({ ...lead, currency: lead.currency }, facts);
-    if (Object.keys(learned).length === 0) return { lead, learned };
-    return { lead: await leads.updateLead(lead.id, learned as LeadFields, LEAD_ACTOR), learned };
+  /** Whether the auto-advance rules may move this lead now (the chat advances a lead through its first reply and a complete profile). */
+  function mayAdvance(lead: Lead): boolean {
+    return lead.pipeline_stage === "entrada" || (lead.pipeline_stage === "perfilamiento" && isProfileComplete(lead));
   }
 
-  /** Applies the approval rule once the financiero has what it needs. */
-  function applyApproval(lead: Lead): Promise<{ lead: Lead; approval: ApprovalDecision | null }> {
-    return applyApprovalRule(db, clock, lead);
-  }
-
-  /** Moves the lead as far as its facts allow (first reply, then a complete profile). */
-  async function advance(lead: Lead): Promise<{ lead: Lead; moved: string[] }> {
-    const moved: string[] = [];
-    let current = lead;
-    for (let guard = 0; guard < 2; guard++) {
-      const ready =
-        current.pipeline_stage === "entrada" || (current.pipeline_stage === "perfilamiento" && isProfileComplete(current));
-      if (!ready) break;
-      const result = await pipeline.autoAdvance(current.id, LEAD_ACTOR);
-      if (!result.moved) break;
-      current = result.lead;
-      moved.push(result.to_stage);
+  /**
+   * Facts in, then the moves and the approval they allow, in one transaction:
+   * the lead read once with its score facts, and its changes (facts, stage,
+   * score, approval) written in one UPDATE. A turn that moves the lead twice
+   * (entrada to calificacion_financiera in one message) writes the row once per
+   * move, so the campaigns of the stage passed through see the lead in it, as
+   * they did when each move was its own transaction. `known`: the lead as the
+   * caller has it; a message that would change nothing on it costs no statement.
+   */
+  async function applyFacts(known: Lead, said: LeadFacts): Promise<FactsApplied> {
+    if (Object.keys(mergeFacts(known, said)).length === 0 && !mayAdvance(known) && !approvalChange(known).change) {
+      return { lead: known, learned: {}, moved: [], approval: approvalChange(known).approval };
     }
-    return { lead: current, moved };
-  }
-
-  /** Facts in, then the moves and the approval they allow. */
-  async function applyFacts(lead: Lead, facts: LeadFacts) {
-    const saved = await saveFacts(lead, facts);
-    const moved = await advance(saved.lead);
-    const approved = await applyApproval(moved.lead);
-    return { saved, moved, approved };
+    const { applied, changes } = await db.transaction(async (tx) => {
+      const now = clock.now();
+      const found = await findLeadWithScoreFacts(tx, known.id);
+      if (!found) throw new NotFoundError("un lead", known.id);
+      const { lead, facts } = found;
+      const learned = mergeFacts(lead, said) as LeadFields;
+      const view: Lead = { ...lead, ...learned };
+      assertCoherent(view);
+      const factsAudits = Object.keys(learned).length > 0 ? [leadUpdateAudit(lead, learned, LEAD_ACTOR)] : [];
+      // The moves first, on the lead as the facts leave it; then the approval, on the lead as the moves leave it.
+      const moves: PipelineStage[] = [];
+      for (let stage = view.pipeline_stage; moves.length < 2 && mayAdvance({ ...view, pipeline_stage: stage }); ) {
+        const at = { ...view, pipeline_stage: stage };
+        const evaluation = evaluateAutoAdvance(at, await pipeline.advanceFacts(tx, at, facts, now), now);
+        if (!evaluation.ready) break;
+        moves.push((stage = evaluation.to));
+      }
+      const { approval, change: approved } = approvalChange({ ...view, pipeline_stage: moves.at(-1) ?? view.pipeline_stage });
+      const approvalFields = approved ? { financially_approved: approved.financially_approved } : {};
+      const approvalAudits = approved ? [approved.audit] : [];
+      const changes: StageChange[] = [];
+      let current = lead;
+      for (const [i, to] of moves.entries()) {
+        const last = i === moves.length - 1;
+        const change = await pipeline.moveWithin(tx, current, autoMove(to), LEAD_ACTOR, now, facts, {
+          changes: { ...(i === 0 && learned), ...(last && approvalFields) },
+          auditsBefore: i === 0 ? factsAudits : [],
+          auditsAfter: last ? approvalAudits : [],
+        });
+        changes.push(change);
+        current = change.lead;
+      }
+      if (moves.length === 0 && (factsAudits.length > 0 || approved)) {
+        current = await updateLeadRow(tx, lead.id, await withRefreshedScore(tx, lead, { ...learned, ...approvalFields, updated_at: now }, facts));
+        await insertAudits(tx, [...factsAudits, ...approvalAudits], now);
+      }
+      return { applied: { lead: current, learned, moved: moves, approval }, changes };
+    });
+    for (const change of changes) pipeline.announceMove(change, LEAD_ACTOR);
+    return applied;
   }
 
   function optOutReply(channel: Channel): string {
@@ -291,32 +340,19 @@ export function createConversationService(deps: ConversationDeps) {
       });
     },
 
-    /**
-     * `known`: facts the channel itself gave (a shared location), saved before the agent reads the message.
-     * `options.lead`: the lead behind `identity` when the caller just found it (not read again);
-     * `options.received`: called once the message is stored as new, before anything else is done with it.
-     */
-    async handleMessage(
-      identity: ChatIdentity,
-      text: string,
-      externalId: string | null,
-      origin: LeadOrigin = {},
-      known: LeadFacts = {},
-      options: { lead?: Lead; received?: (lead: Lead) => Promise<void> } = {},
-    ): Promise<TurnResult> {
-      let lead = options.lead ?? (await findOrCreateLead(identity, origin)).lead;
+    /** One message of a lead's chat: stored once, read by the stage's agent, answered (see HandleMessage). */
+    async handleMessage({ identity, text, externalId, origin = {}, known = {}, lead: found, received: onReceived }: HandleMessage): Promise<TurnResult> {
+      let lead = found ?? (await findOrCreateLead(identity, origin)).lead;
       const received = await inbound(lead, identity, text, externalId);
-      if (received) await options.received?.(lead);
+      if (received) await onReceived?.(lead);
       // Already received (on this instance or another): that delivery had its turn.
       if (!received || lead.handoff_at) {
         return { lead, reply: null, message: null, moved_to: [], offer_booking: false, book_at: null, approved_now: false, handed_off: false, opted_out: false };
       }
       const wasApproved = lead.financially_approved;
 
-      const turn = startLeadTurn(lead, async (facts) => {
-        const applied = await applyFacts((await db.run((q) => findLead(q, lead.id))) ?? lead, facts);
-        return { lead: applied.approved.lead, learned: applied.saved.learned, moved: applied.moved.moved, approval: applied.approved.approval };
-      });
+      // Each save starts from the lead as the turn has it (re-read in the save's transaction when it writes).
+      const turn = startLeadTurn(lead, (facts) => applyFacts(turn.actions.progress().lead, facts));
       if (Object.keys(known).length > 0) lead = (await turn.actions.saveFacts(known)).lead;
       let answer: TurnAnswer;
       try {

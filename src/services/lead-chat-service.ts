@@ -158,8 +158,13 @@ export function createLeadChatService(deps: LeadChatDeps) {
     known: LeadFacts = {},
     lead?: Lead,
   ): Promise<void> {
-    const result = await conversation.handleMessage(identity, text, externalId, origin, known, {
-      ...(lead && { lead }),
+    const result = await conversation.handleMessage({
+      identity,
+      text,
+      externalId,
+      origin,
+      known,
+      lead,
       // Only a model takes long enough for "escribiendo…" to help; the offline agent answers at once.
       ...(conversation.agentKind === "openai" && { received: (lead: Lead) => port.typing(lead).catch(() => undefined) }),
     });

@@ -11,7 +11,7 @@ import {
   updateLeadRow,
   type LeadFilter,
 } from "../../db/repositories/leads-repository";
-import { insertAudit, insertAudits } from "../../db/repositories/audit-repository";
+import { insertAudit, insertAudits, type AuditEntry } from "../../db/repositories/audit-repository";
 import type { Executor } from "../../db/executor";
 import { retryOnUniqueViolation } from "../../db/unique-violation";
 import type { Lead, NewLead } from "../../db/schema";
@@ -163,13 +163,7 @@ export function createLeadService({ db, clock, events }: ServiceDeps) {
         // A new chat id is a new chance to reach the lead on Telegram.
         const reachable = "telegram_chat_id" in changed ? { telegram_unreachable_at: null, telegram_unreachable_reason: null } : {};
         const updated = await updateLeadRow(tx, id, await withRefreshedScore(tx, before, { ...changed, ...reachable, updated_at: now }));
-        const beforeView: Record<string, unknown> = {};
-        for (const key of Object.keys(changed)) beforeView[key] = before[key as keyof Lead];
-        await insertAudit(
-          tx,
-          { actor, action: "lead.update", entity: "lead", entity_id: id, before: beforeView, after: changed },
-          now,
-        );
+        await insertAudit(tx, leadUpdateAudit(before, changed, actor), now);
         return updated;
       }));
     },
@@ -187,7 +181,15 @@ function changedFields(lead: Lead, fields: LeadFields): Record<string, unknown> 
   return changed;
 }
 
-function assertCoherent(lead: { budget_min?: number | null; budget_max?: number | null }): void {
+/** The audit row of an edit: the changed fields as they were and as they are. */
+export function leadUpdateAudit(before: Lead, changed: Record<string, unknown>, actor: Actor): AuditEntry {
+  const beforeView: Record<string, unknown> = {};
+  for (const key of Object.keys(changed)) beforeView[key] = before[key as keyof Lead];
+  return { actor, action: "lead.update", entity: "lead", entity_id: before.id, before: beforeView, after: changed };
+}
+
+/** A budget range is coherent: its minimum is not above its maximum. */
+export function assertCoherent(lead: { budget_min?: number | null; budget_max?: number | null }): void {
   if (lead.budget_min != null && lead.budget_max != null && lead.budget_min > lead.budget_max) {
     throw new ValidationError([{ path: "budget_min", message: "budget_min no puede ser mayor que budget_max" }]);
   }

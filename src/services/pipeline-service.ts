@@ -1,28 +1,29 @@
 /** Stage moves, auto-advance, stage listings and metrics. */
 import {
   findCurrentAppointment,
-  findLead,
   findLeadWithScoreFacts,
   insertStageHistory,
   listInactiveLeads,
   listLeadsInStage,
-  readEngagement,
   type ScoreFacts,
   updateLeadRow,
 } from "../../db/repositories/leads-repository";
 import { readPipelineFigures } from "../../db/repositories/pipeline-metrics-repository";
-import { insertAudit } from "../../db/repositories/audit-repository";
+import { insertAudits, type AuditEntry } from "../../db/repositories/audit-repository";
 import { compactLeadStageTallies } from "../../db/repositories/lead-stage-tallies-repository";
 import type { Database } from "../../db/database";
 import type { Executor } from "../../db/executor";
-import type { Lead } from "../../db/schema";
+import type { Lead, NewLead } from "../../db/schema";
 import { ConflictError, NotFoundError } from "../errors";
-import { decideStageMove, evaluateAutoAdvance, MAIN_PATH, stageRank, type MissingCondition } from "../domain/pipeline";
+import { advanceReadsAppointment, decideStageMove, evaluateAutoAdvance, MAIN_PATH, stageRank, type AdvanceFacts, type MissingCondition } from "../domain/pipeline";
 import { PIPELINE_STAGES, type PipelineStage } from "../domain/vocabulary";
 import { withRefreshedScore } from "./lead-scoring";
 import type { Actor, ServiceDeps } from "./context";
 
 const DAY_MS = 86_400_000;
+
+/** The move auto-advance makes once the next stage's conditions hold. */
+export const autoMove = (to: PipelineStage): StageMove => ({ new_stage: to, reason: "Avance automático: condiciones cumplidas" });
 
 export interface StageMove {
   new_stage: PipelineStage;
@@ -36,19 +37,38 @@ export interface StageChange {
   to_stage: PipelineStage;
 }
 
+/**
+ * What a use case changes on the lead with a move, written with it: its fields
+ * in the move's UPDATE, its audit rows in the same INSERT as the move's (those
+ * `before` first, then the move's, then those `after`).
+ */
+export interface AlongsideMove {
+  changes?: Partial<NewLead>;
+  auditsBefore?: AuditEntry[];
+  auditsAfter?: AuditEntry[];
+}
+
 export type AutoAdvanceResult =
   | { moved: true; lead: Lead; from_stage: PipelineStage; to_stage: PipelineStage; missing: [] }
   | { moved: false; lead: Lead; from_stage: PipelineStage; to_stage: PipelineStage | null; missing: MissingCondition[] };
 
 export function createPipelineService({ db, clock, events }: ServiceDeps) {
-  async function requireLead(tx: Executor, id: number): Promise<Lead> {
-    const lead = await findLead(tx, id);
-    if (!lead) throw new NotFoundError("un lead", id);
-    return lead;
+  async function requireLeadWithScoreFacts(tx: Executor, id: number): Promise<{ lead: Lead; facts: ScoreFacts }> {
+    const found = await findLeadWithScoreFacts(tx, id);
+    if (!found) throw new NotFoundError("un lead", id);
+    return found;
   }
 
-  /** Moves inside the caller's transaction: the row, history, audit and score together. */
-  async function applyMove(tx: Executor, lead: Lead, move: StageMove, actor: Actor, now: Date, facts?: ScoreFacts): Promise<StageChange> {
+  /** Moves inside the caller's transaction: the row, history, audit and score together (and what `alongside` adds). */
+  async function applyMove(
+    tx: Executor,
+    lead: Lead,
+    move: StageMove,
+    actor: Actor,
+    now: Date,
+    facts: ScoreFacts,
+    alongside: AlongsideMove = {},
+  ): Promise<StageChange> {
     const decision = decideStageMove(lead.pipeline_stage, move.new_stage, move.force === true);
     if (!decision.allowed) throw new ConflictError(decision.reason);
     const reason = move.reason?.trim() || null;
@@ -59,6 +79,7 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
         tx,
         lead,
         {
+          ...alongside.changes,
           pipeline_stage: move.new_stage,
           stage_changed_at: now,
           furthest_stage_rank: Math.max(lead.furthest_stage_rank, stageRank(move.new_stage)),
@@ -77,19 +98,23 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
       forced: move.force === true,
       at: now,
     });
-    await insertAudit(
-      tx,
-      {
-        actor,
-        action: "lead.stage_change",
-        entity: "lead",
-        entity_id: lead.id,
-        before: { pipeline_stage: lead.pipeline_stage },
-        after: { pipeline_stage: move.new_stage, reason, forced: move.force === true },
-      },
-      now,
-    );
+    const stageChange: AuditEntry = {
+      actor,
+      action: "lead.stage_change",
+      entity: "lead",
+      entity_id: lead.id,
+      before: { pipeline_stage: lead.pipeline_stage },
+      after: { pipeline_stage: move.new_stage, reason, forced: move.force === true },
+    };
+    await insertAudits(tx, [...(alongside.auditsBefore ?? []), stageChange, ...(alongside.auditsAfter ?? [])], now);
     return { lead: moved, from_stage: lead.pipeline_stage, to_stage: move.new_stage };
+  }
+
+  async function advanceFacts(tx: Executor, lead: Lead, facts: ScoreFacts, now: Date): Promise<AdvanceFacts> {
+    return {
+      hasReplied: facts.inboundMessages > 0 || facts.answeredCalls > 0,
+      appointment: advanceReadsAppointment(lead.pipeline_stage) ? await findCurrentAppointment(tx, lead.id, now) : null,
+    };
   }
 
   function notify(change: StageChange, actor: Actor): void {
@@ -109,8 +134,7 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
       options: { inSameTransaction?: (tx: Executor, change: StageChange) => Promise<void> } = {},
     ): Promise<StageChange> {
       const change = await db.transaction(async (tx) => {
-        const found = await findLeadWithScoreFacts(tx, leadId);
-        if (!found) throw new NotFoundError("un lead", leadId);
+        const found = await requireLeadWithScoreFacts(tx, leadId);
         const moved = await applyMove(tx, found.lead, move, actor, clock.now(), found.facts);
         await options.inSameTransaction?.(tx, moved);
         // Last: what reacts to the move (campaign enrollments) sees the caller's own rows too.
@@ -125,26 +149,38 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
     async autoAdvance(leadId: number, actor: Actor): Promise<AutoAdvanceResult> {
       const result = await db.transaction(async (tx): Promise<AutoAdvanceResult> => {
         const now = clock.now();
-        const lead = await requireLead(tx, leadId);
-        const engagement = await readEngagement(tx, leadId);
-        const evaluation = evaluateAutoAdvance(
-          lead,
-          {
-            hasReplied: engagement.inboundMessages > 0 || engagement.answeredCalls > 0,
-            appointment: await findCurrentAppointment(tx, leadId, now),
-          },
-          now,
-        );
+        // The lead, its engagement and score facts in one statement; the appointment only for the stages whose conditions read it.
+        const { lead, facts } = await requireLeadWithScoreFacts(tx, leadId);
+        const evaluation = evaluateAutoAdvance(lead, await advanceFacts(tx, lead, facts, now), now);
         if (!evaluation.ready) {
           return { moved: false, lead, from_stage: lead.pipeline_stage, to_stage: evaluation.to, missing: evaluation.missing };
         }
-        const change = await applyMove(tx, lead, { new_stage: evaluation.to, reason: "Avance automático: condiciones cumplidas" }, actor, now);
+        const change = await applyMove(tx, lead, autoMove(evaluation.to), actor, now, facts);
         await events.stageEnteredWithin(tx, [{ ...change, actor }]);
         return { moved: true, lead: change.lead, from_stage: change.from_stage, to_stage: change.to_stage, missing: [] };
       });
       if (result.moved) notify({ lead: result.lead, from_stage: result.from_stage, to_stage: result.to_stage }, actor);
       return result;
     },
+
+    /**
+     * Inside the caller's transaction, for a use case that changes the lead and moves it at once
+     * (the facts of a chat turn): the move as autoAdvance or moveLeadToStage makes it, with
+     * `alongside`'s changes in the same UPDATE and its audit rows in the same INSERT, and the
+     * enrollments the new stage starts. `facts`: read with the lead in this transaction
+     * (findLeadWithScoreFacts). Once committed, the caller calls `announceMove` for each change.
+     */
+    async moveWithin(tx: Executor, lead: Lead, move: StageMove, actor: Actor, now: Date, facts: ScoreFacts, alongside: AlongsideMove = {}): Promise<StageChange> {
+      const change = await applyMove(tx, lead, move, actor, now, facts, alongside);
+      await events.stageEnteredWithin(tx, [{ ...change, actor }]);
+      return change;
+    },
+
+    /** What reacts to a move once it is committed (campaign steps now due). */
+    announceMove: (change: StageChange, actor: Actor): void => notify(change, actor),
+
+    /** What auto-advance reads beside the lead's row, the appointment only when the next stage's conditions need it. */
+    advanceFacts,
 
     listStageLeads: (stage: PipelineStage, skip: number, limit: number) => db.run((q) => listLeadsInStage(q, stage, skip, limit)),
 

@@ -9,7 +9,8 @@ import { migrateDatabase, openDatabase } from "../../db/client";
 import type { Database } from "../../db/database";
 import { sqliteDatabase } from "../../db/sqlite-database";
 import { findLead, findLeadWithScoreFacts, insertLead, readScoreFacts, savePendingChoices, updateLeadRow } from "../../db/repositories/leads-repository";
-import { findMessageByExternalId, insertMessage, markMessageSent } from "../../db/repositories/messages-repository";
+import { findMessageByExternalId, insertMessage, markMessageSent, recordInbound, recordsInboundInOneStatement } from "../../db/repositories/messages-repository";
+import type { Executor } from "../../db/executor";
 import { rawRows } from "../../db/prepared";
 import { sql } from "drizzle-orm";
 import { DIALECTS, skipPostgres, useBothDatabases } from "../support/both-databases";
@@ -58,6 +59,27 @@ describe.each(DIALECTS)("reusable queries on %s", (dialect) => {
     expect(found?.facts).toEqual({ inboundMessages: 2, answeredCalls: 0, hasAppointment: false });
     expect(found?.lead.stage_changed_at).toEqual(at);
     expect(await database.run((q) => findLeadWithScoreFacts(q, lead.id + 1000))).toBeUndefined();
+  });
+
+  it.skipIf(skip)("store an inbound message once, with the lead's activity (and WhatsApp's window) in the same write", async () => {
+    const database = databaseFor(dialect);
+    const lead = await newLead(database, "Activa");
+    const later = new Date(at.getTime() + 60_000);
+    const record = (channel: "telegram" | "whatsapp", externalId: string, when: Date) => {
+      const write = (q: Executor) => recordInbound(q, lead.id, channel, "Hola", when, externalId);
+      return recordsInboundInOneStatement(database) ? database.run(write) : database.transaction(write);
+    };
+    const stored = await record("telegram", "tg-1", later);
+    expect(stored).toMatchObject({ lead_id: lead.id, direction: "inbound", channel: "telegram", text: "Hola", external_id: "tg-1", at: later, extraction_pending: false });
+    expect(await database.run((q) => findLead(q, lead.id))).toMatchObject({ last_activity_at: later, updated_at: later, whatsapp_last_inbound_at: null });
+
+    // A second delivery of the same message: nothing stored, the lead untouched.
+    expect(await record("telegram", "tg-1", new Date(later.getTime() + 1000))).toBeNull();
+    expect((await database.run((q) => findLead(q, lead.id)))?.last_activity_at).toEqual(later);
+
+    const onWhatsapp = new Date(later.getTime() + 60_000);
+    await record("whatsapp", "wa-1", onWhatsapp);
+    expect(await database.run((q) => findLead(q, lead.id))).toMatchObject({ last_activity_at: onWhatsapp, whatsapp_last_inbound_at: onWhatsapp });
   });
 
   it.skipIf(skip)("leave out undefined values instead of writing them", async () => {
