@@ -1,4 +1,5 @@
 import { createAccountService } from "./account-service";
+import { createBoardService } from "./board-service";
 import { createCallService, type VoiceSettings } from "./call-service";
 import { createCampaignService } from "./campaign-service";
 import { createLeadService } from "./lead-service";
@@ -18,6 +19,7 @@ export function createServices(deps: ServiceDeps, voice: VoiceSettings | null = 
     calls: createCallService(deps, voice, leads),
     messageStatus: createMessageStatusService(deps),
     accounts: createAccountService(deps),
+    board: createBoardService(deps),
   };
 }
 

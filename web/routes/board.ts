@@ -1,12 +1,62 @@
-/** The Tablero: one column per stage with its count and its newest cards. */
-import type { FastifyInstance } from "fastify";
-import { readBoard } from "../board";
+/**
+ * The Tablero: one column per stage with its count and newest cards, under the person's filters;
+ * a column's further pages as people scroll. The filters are a plain GET form, so the board works
+ * without JavaScript; with htmx a change swaps only the board.
+ */
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { boardColumn, boardCard, CARDS_PER_COLUMN, CARDS_PER_PAGE, countText, nextCursor, STAGE_CHOICES } from "../board";
+import { boardQueryOf, filtersQueryString, parseBoardFilters, parseColumnRequest, type BoardFilters } from "../board-query";
 import { HIDDEN, type PageKit } from "../deps";
-import { frameOf } from "../session-guard";
+import { frameOf, personOf } from "../session-guard";
+import { csrfTokenFor } from "../csrf";
+import { STAGE_LABELS } from "../../src/domain/vocabulary";
+
+/** An htmx request that replaces the board (the filters form), not a history restore that wants the page. */
+function isBoardSwap(request: FastifyRequest): boolean {
+  return request.headers["hx-request"] === "true" && request.headers["hx-target"] === "tablero" && request.headers["hx-history-restore-request"] !== "true";
+}
+
+/** What every board template reads beside its own data. */
+export function boardViewData(request: FastifyRequest, filters: BoardFilters) {
+  return {
+    filters,
+    query: filtersQueryString(filters),
+    csrf: csrfTokenFor(personOf(request).token),
+    stages: STAGE_CHOICES,
+    countText,
+  };
+}
 
 export function boardRoutes(admin: FastifyInstance, { deps, render }: PageKit): void {
+  const { board } = deps.services;
+
   admin.get("/tablero", HIDDEN, async (request, reply) => {
-    const columns = await readBoard(deps.services.pipeline, deps.clock.now());
-    return render(reply, "board", { ...frameOf(request, "Tablero", "tablero"), columns });
+    const filters = parseBoardFilters(request.query);
+    const swap = isBoardSwap(request);
+    const started = performance.now();
+    const [columns, sources] = await Promise.all([board.columns(boardQueryOf(filters), CARDS_PER_COLUMN), swap ? ([] as string[]) : board.listSources()]);
+    reply.header("server-timing", `db;dur=${(performance.now() - started).toFixed(1)}`);
+    const now = deps.clock.now();
+    // A source in the URL that no lead has (any more) stays selectable, so the form shows what filters.
+    if (filters.fuente && !sources.includes(filters.fuente)) sources.push(filters.fuente);
+    const data = { ...boardViewData(request, filters), columns: columns.map((column) => boardColumn(column, now)), sources };
+    if (swap) return render.fragment(reply, "board-swap", data);
+    return render(reply, "board", { ...frameOf(request, "Tablero", "tablero"), scripts: ["board.js"], styles: ["board.css"], ...data });
+  });
+
+  // With `despues`: the next page of cards, in place of the sentinel that asked. Without: the whole
+  // column again (count and newest cards), for board.js when a lead moved elsewhere.
+  admin.get("/tablero/columna/:etapa", HIDDEN, async (request, reply) => {
+    const { stage, filters, after } = parseColumnRequest(request.params, request.query);
+    const query = boardQueryOf(filters);
+    const now = deps.clock.now();
+    if (after) {
+      const page = await board.columnPage(stage, query, after, CARDS_PER_PAGE);
+      const cards = page.cards.map((row) => boardCard(row, now));
+      return render.fragment(reply, "board-page", { ...boardViewData(request, filters), stage, cards, next: nextCursor(page.next) });
+    }
+    const [page, counts] = await Promise.all([board.columnPage(stage, query, null, CARDS_PER_COLUMN), board.counts(query)]);
+    const column = boardColumn({ stage, count: counts[stage], ...page }, now);
+    return render.fragment(reply, "board-column", { ...boardViewData(request, filters), column, title: STAGE_LABELS[stage] });
   });
 }
