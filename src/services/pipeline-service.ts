@@ -16,7 +16,7 @@ import { compactLeadStageTallies } from "../../db/repositories/lead-stage-tallie
 import type { Database } from "../../db/database";
 import type { Executor } from "../../db/executor";
 import type { Lead } from "../../db/schema";
-import { ConflictError, NotFoundError } from "../errors";
+import { NotFoundError, StageMoveRefusedError } from "../errors";
 import { decideStageMove, evaluateAutoAdvance, MAIN_PATH, stageRank, type MissingCondition } from "../domain/pipeline";
 import { PIPELINE_STAGES, type PipelineStage } from "../domain/vocabulary";
 import { withRefreshedScore } from "./lead-scoring";
@@ -50,7 +50,7 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
   /** Moves inside the caller's transaction: the row, history, audit and score together. */
   async function applyMove(tx: Executor, lead: Lead, move: StageMove, actor: Actor, now: Date, facts?: ScoreFacts): Promise<StageChange> {
     const decision = decideStageMove(lead.pipeline_stage, move.new_stage, move.force === true);
-    if (!decision.allowed) throw new ConflictError(decision.reason);
+    if (!decision.allowed) throw new StageMoveRefusedError(decision.reason, decision.forceable, decision.forceHint);
     const reason = move.reason?.trim() || null;
     const moved = await updateLeadRow(
       tx,

@@ -215,3 +215,114 @@ describe("the Tablero", () => {
     expect(cardIds(html)).toHaveLength(5);
   });
 });
+
+describe("moving a card on the Tablero", () => {
+  const htmx = { "hx-request": "true" };
+
+  async function stageOf(id: number): Promise<string> {
+    return (await server.sql<{ stage: string }>("SELECT pipeline_stage AS stage FROM leads WHERE id = ?", id))[0]!.stage;
+  }
+
+  it("needs the session's CSRF token", async () => {
+    const id = await createLead({ name: "Sin token", source: "movidas" });
+    for (const form of [{ etapa: "perfilamiento" }, { etapa: "perfilamiento", _csrf: "x".repeat(43) }] as Record<string, string>[]) {
+      const refused = await admin.post(`/admin/tablero/leads/${id}/mover`, form, { csrf: false, headers: htmx });
+      expect(refused.status).toBe(403);
+    }
+    expect(await stageOf(id)).toBe("entrada");
+    // htmx sends the token as a header instead of a field.
+    const moved = await admin.post(`/admin/tablero/leads/${id}/mover`, { etapa: "perfilamiento" }, { csrf: false, headers: { ...htmx, "x-csrf-token": admin.csrf } });
+    expect(moved.status).toBe(200);
+    expect(await stageOf(id)).toBe("perfilamiento");
+  });
+
+  it("moves through the pipeline service as web:<email>, and answers the card in its new column with both counts under the filters", async () => {
+    const id = await createLead({ name: "Ana Movida", source: "movidas" });
+    const response = await admin.post(`/admin/tablero/leads/${id}/mover`, { etapa: "perfilamiento", fuente: "movidas" }, { headers: htmx });
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain(`<li id="lead-${id}" hx-swap-oob="delete"></li>`);
+    expect(html).toContain('<ol hx-swap-oob="afterbegin:#tarjetas-perfilamiento">');
+    expect(html).toMatch(new RegExp(`<li class="tarjeta" id="lead-${id}" draggable="true" data-lead="${id}" data-etapa="perfilamiento" data-enfocar>`));
+    const counts = await countsBySql("source = ?", "movidas");
+    expect(html).toContain(`<p class="cuenta" id="cuenta-entrada" hx-swap-oob="true">${counts.entrada} lead${counts.entrada === 1 ? "" : "s"}</p>`);
+    expect(html).toContain(`<p class="cuenta" id="cuenta-perfilamiento" hx-swap-oob="true">${counts.perfilamiento} lead${counts.perfilamiento === 1 ? "" : "s"}</p>`);
+    expect(html).toContain('<p id="tablero-estado" hx-swap-oob="innerHTML">Ana Movida movida a Perfilamiento</p>');
+
+    const history = await server.sql<{ actor: string; reason: string; forced: unknown }>(
+      "SELECT actor, reason, forced FROM lead_stage_history WHERE lead_id = ? AND to_stage = 'perfilamiento'",
+      id,
+    );
+    expect(history).toEqual([{ actor: `web:${EMAIL}`, reason: "Movido desde el tablero", forced: 0 }]);
+    const audit = await server.sql("SELECT actor FROM audit_logs WHERE action = 'lead.stage_change' AND entity_id = ?", id);
+    expect(audit).toEqual([{ actor: `web:${EMAIL}` }]);
+  });
+
+  it("works without JavaScript: the form posts and the browser goes back to the board it was on", async () => {
+    const id = await createLead({ name: "Sin JS", source: "movidas" });
+    const response = await admin.post(`/admin/tablero/leads/${id}/mover`, { etapa: "perfilamiento" }, { headers: { referer: `${server.baseUrl}/admin/tablero?fuente=movidas` } });
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/admin/tablero?fuente=movidas");
+    expect(await stageOf(id)).toBe("perfilamiento");
+    const elsewhere = await admin.post(`/admin/tablero/leads/${id}/mover`, { etapa: "calificacion_financiera" }, { headers: { referer: "https://otro-sitio.example/admin/tablero" } });
+    expect(elsewhere.headers.get("location")).toBe("/admin/tablero");
+  });
+
+  it("refuses a skip with the rules' reason (409) and lets an admin force it", async () => {
+    const id = await createLead({ name: "Ana Salto", source: "movidas" });
+    const refused = await admin.post(`/admin/tablero/leads/${id}/mover`, { etapa: "agendado" }, { headers: htmx });
+    expect(refused.status).toBe(409);
+    expect(refused.headers.get("hx-retarget")).toBe("#avisos");
+    const alert = decode(await refused.text());
+    expect(alert).toContain('role="alert"');
+    expect(alert).toContain("<p>El movimiento de Entrada a Agendado salta etapas; la siguiente etapa es Perfilamiento.</p>");
+    expect(alert).not.toContain('"force": true');
+    expect(alert).toContain('hx-confirm="¿Forzar el movimiento de Ana Salto a Agendado?"');
+    expect(alert).toContain('<button type="submit">Forzar movimiento</button>');
+    expect(await stageOf(id)).toBe("entrada");
+
+    const forced = await admin.post(`/admin/tablero/leads/${id}/mover`, { etapa: "agendado", force: "1" }, { headers: htmx });
+    expect(forced.status).toBe(200);
+    expect(await stageOf(id)).toBe("agendado");
+    const history = await server.sql<{ actor: string; forced: unknown }>("SELECT actor, forced FROM lead_stage_history WHERE lead_id = ? AND to_stage = 'agendado'", id);
+    expect(history).toEqual([{ actor: `web:${EMAIL}`, forced: 1 }]);
+
+    // Without JavaScript the refusal is a page with the same alert.
+    const page = await admin.post(`/admin/tablero/leads/${id}/mover`, { etapa: "entrada" });
+    expect(page.status).toBe(409);
+    const text = decode(await page.text());
+    expect(text).toContain("<html");
+    expect(text).toContain("El movimiento de Agendado a Entrada retrocede; la siguiente etapa es Seguimiento.");
+    expect(text).toContain("Forzar movimiento");
+  });
+
+  it("an asesor is told only an admin can force, and a forced move from an asesor is refused (403)", async () => {
+    await server.prospecta.services.accounts.createUser({ email: "asesora@agencia.mx", name: "Asesora", role: "asesor", password: "clave-de-asesora-1" }, EMAIL);
+    const asesora = await signInOverHttp(server.baseUrl, "asesora@agencia.mx", "clave-de-asesora-1");
+    const id = await createLead({ name: "Sin permiso", source: "movidas" });
+
+    const refused = await asesora.post(`/admin/tablero/leads/${id}/mover`, { etapa: "agendado" }, { headers: htmx });
+    expect(refused.status).toBe(409);
+    const alert = await refused.text();
+    expect(alert).toContain("Solo un administrador puede forzarlo.");
+    expect(alert).not.toContain("Forzar movimiento");
+
+    const forced = await asesora.post(`/admin/tablero/leads/${id}/mover`, { etapa: "agendado", force: "1" }, { headers: htmx });
+    expect(forced.status).toBe(403);
+    expect(await forced.text()).toContain("Solo un administrador puede forzarlo.");
+    expect(await stageOf(id)).toBe("entrada");
+
+    // A move the rules allow is the asesora's, as herself.
+    expect((await asesora.post(`/admin/tablero/leads/${id}/mover`, { etapa: "perfilamiento" }, { headers: htmx })).status).toBe(200);
+    const history = await server.sql("SELECT actor FROM lead_stage_history WHERE lead_id = ? AND to_stage = 'perfilamiento'", id);
+    expect(history).toEqual([{ actor: "web:asesora@agencia.mx" }]);
+  });
+
+  it("refuses a move to an unknown stage or of an unknown lead with a Spanish reason", async () => {
+    const unknownStage = await admin.post("/admin/tablero/leads/1/mover", { etapa: "cerrado" }, { headers: htmx });
+    expect(unknownStage.status).toBe(400);
+    expect(await unknownStage.text()).toContain("Esa etapa no existe.");
+    const unknownLead = await admin.post("/admin/tablero/leads/999999/mover", { etapa: "perfilamiento" }, { headers: htmx });
+    expect(unknownLead.status).toBe(404);
+  });
+});

@@ -4,16 +4,38 @@
  * without JavaScript; with htmx a change swaps only the board.
  */
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { boardColumn, boardCard, CARDS_PER_COLUMN, CARDS_PER_PAGE, countText, nextCursor, STAGE_CHOICES } from "../board";
-import { boardQueryOf, filtersQueryString, parseBoardFilters, parseColumnRequest, type BoardFilters } from "../board-query";
+import { boardColumn, boardCard, CARDS_PER_COLUMN, CARDS_PER_PAGE, countText, leadName, nextCursor, STAGE_CHOICES } from "../board";
+import { boardQueryOf, filtersQueryString, parseBoardFilters, parseColumnRequest, parseMoveRequest, type BoardFilters } from "../board-query";
 import { HIDDEN, type PageKit } from "../deps";
-import { frameOf, personOf } from "../session-guard";
+import { actorOf, frameOf, personOf } from "../session-guard";
 import { csrfTokenFor } from "../csrf";
+import { NOTICE_TARGET } from "../page-errors";
 import { STAGE_LABELS } from "../../src/domain/vocabulary";
+import { ForbiddenError, StageMoveRefusedError } from "../../src/errors";
+
+/** What the lead's stage history says of a move made here. */
+const MOVE_REASON = "Movido desde el tablero";
+const BOARD_PATH = "/admin/tablero";
 
 /** An htmx request that replaces the board (the filters form), not a history restore that wants the page. */
+function isHtmx(request: FastifyRequest): boolean {
+  return request.headers["hx-request"] === "true";
+}
+
+/** Where a move made without JavaScript goes back to: the board the person was on, with its filters. */
+function boardToReturnTo(request: FastifyRequest): string {
+  const referer = request.headers.referer;
+  if (!referer) return BOARD_PATH;
+  try {
+    const url = new URL(referer);
+    return url.host === request.host && url.pathname === BOARD_PATH ? `${url.pathname}${url.search}` : BOARD_PATH;
+  } catch {
+    return BOARD_PATH;
+  }
+}
+
 function isBoardSwap(request: FastifyRequest): boolean {
-  return request.headers["hx-request"] === "true" && request.headers["hx-target"] === "tablero" && request.headers["hx-history-restore-request"] !== "true";
+  return isHtmx(request) && request.headers["hx-target"] === "tablero" && request.headers["hx-history-restore-request"] !== "true";
 }
 
 /** What every board template reads beside its own data. */
@@ -58,5 +80,43 @@ export function boardRoutes(admin: FastifyInstance, { deps, render }: PageKit): 
     const [page, counts] = await Promise.all([board.columnPage(stage, query, null, CARDS_PER_COLUMN), board.counts(query)]);
     const column = boardColumn({ stage, count: counts[stage], ...page }, now);
     return render.fragment(reply, "board-column", { ...boardViewData(request, filters), column, title: STAGE_LABELS[stage] });
+  });
+
+  // A card's "Mover a…" form, and board.js's drop, which submits that same form: one path.
+  admin.post("/tablero/leads/:id/mover", HIDDEN, async (request, reply) => {
+    const { leadId, stage, force, filters } = parseMoveRequest(request.params, request.body);
+    const isAdmin = personOf(request).user.role === "admin";
+    // Checked here again: the button is shown to admins only, but a request can be written by hand.
+    if (force && !isAdmin) throw new ForbiddenError("Solo un administrador puede forzarlo.");
+    let change;
+    try {
+      change = await deps.services.pipeline.moveLeadToStage(leadId, { new_stage: stage, reason: MOVE_REASON, force }, actorOf(request));
+    } catch (error) {
+      if (!(error instanceof StageMoveRefusedError)) throw error;
+      const lead = await deps.services.leads.requireLead(leadId);
+      const refusal = {
+        ...boardViewData(request, filters),
+        leadId,
+        name: leadName(lead),
+        stage,
+        stageTitle: STAGE_LABELS[stage],
+        reason: error.reason,
+        forceable: error.forceable,
+        isAdmin,
+      };
+      reply.code(409);
+      if (isHtmx(request)) return render.fragment(reply.header("hx-retarget", NOTICE_TARGET).header("hx-reswap", "innerHTML"), "board-refused", refusal);
+      return render(reply, "board-refused-page", { ...frameOf(request, "No se movió el lead", "tablero"), styles: ["board.css"], back: boardToReturnTo(request), ...refusal });
+    }
+    if (!isHtmx(request)) return reply.redirect(boardToReturnTo(request), 303);
+    const counts = await board.counts(boardQueryOf(filters));
+    const card = boardCard(change.lead, deps.clock.now());
+    return render.fragment(reply, "board-moved", {
+      ...boardViewData(request, filters),
+      card,
+      from: change.from_stage,
+      counts,
+      status: `${card.name} movida a ${STAGE_LABELS[change.to_stage]}`,
+    });
   });
 }
