@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PIPELINE_STAGES, type PipelineStage } from "../../src/domain/vocabulary";
+import { CARDS_PER_COLUMN, CARDS_PER_PAGE } from "../../web/board";
 import { signInOverHttp, type DashboardSession } from "./dashboard-session";
 import { startTestServer, type TestServer } from "./test-server";
 
@@ -197,7 +198,7 @@ describe("the Tablero", () => {
     expect(expected).toHaveLength(70);
     const filtered = await walkColumn("?fuente=paginas", "entrada");
     expect(filtered.ids).toEqual(expected);
-    expect(filtered.pages).toBe(3); // 20, then 30, then 20
+    expect(filtered.pages).toBe(1 + Math.ceil((70 - CARDS_PER_COLUMN) / CARDS_PER_PAGE));
 
     const all = (await server.sql<{ id: number }>("SELECT id FROM leads WHERE pipeline_stage = 'entrada' ORDER BY stage_changed_at DESC, id DESC")).map((row) => Number(row.id));
     const unfiltered = await walkColumn("", "entrada");

@@ -7,6 +7,7 @@ import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ADMIN_EMAIL, startDashboardHarness, type DashboardHarness } from "./dashboard-harness";
 import { SKIP_BROWSER_TESTS } from "./browser";
+import { CARDS_PER_COLUMN } from "../board";
 
 const WAIT = { timeout: 10_000, interval: 100 };
 
@@ -106,7 +107,7 @@ describe.skipIf(SKIP_BROWSER_TESTS)("the Tablero in a browser", () => {
   it("loads more of a big column as it scrolls into view", async () => {
     const { page } = await harness.signIn();
     const entrada = column(page, "Entrada");
-    await expect(entrada.locator("li.tarjeta").count()).resolves.toBe(20);
+    await expect(entrada.locator("li.tarjeta").count()).resolves.toBe(CARDS_PER_COLUMN);
     await entrada.locator("li.mas").scrollIntoViewIfNeeded();
     await vi.waitFor(async () => expect(await entrada.locator("li.tarjeta").count()).toBe(24), WAIT);
     await expect(entrada.locator("li.mas").count()).resolves.toBe(0);
