@@ -57,7 +57,8 @@ export function boardRoutes(admin: FastifyInstance, { deps, render }: PageKit): 
     const swap = isBoardSwap(request);
     const started = performance.now();
     const [columns, sources] = await Promise.all([board.columns(boardQueryOf(filters), CARDS_PER_COLUMN), swap ? ([] as string[]) : board.listSources()]);
-    reply.header("server-timing", `db;dur=${(performance.now() - started).toFixed(1)}`);
+    // `void`: a reply is thenable (it settles once sent); setting a header returns it, nothing to wait for.
+    void reply.header("server-timing", `db;dur=${(performance.now() - started).toFixed(1)}`);
     const now = deps.clock.now();
     // A source in the URL that no lead has (any more) stays selectable, so the form shows what filters.
     if (filters.fuente && !sources.includes(filters.fuente)) sources.push(filters.fuente);
@@ -104,9 +105,9 @@ export function boardRoutes(admin: FastifyInstance, { deps, render }: PageKit): 
         forceable: error.forceable,
         isAdmin,
       };
-      reply.code(409);
-      if (isHtmx(request)) return render.fragment(reply.header("hx-retarget", NOTICE_TARGET).header("hx-reswap", "innerHTML"), "board-refused", refusal);
-      return render(reply, "board-refused-page", { ...frameOf(request, "No se movió el lead", "tablero"), styles: ["board.css"], back: boardToReturnTo(request), ...refusal });
+      const conflict = reply.code(409);
+      if (isHtmx(request)) return render.fragment(conflict.header("hx-retarget", NOTICE_TARGET).header("hx-reswap", "innerHTML"), "board-refused", refusal);
+      return render(conflict, "board-refused-page", { ...frameOf(request, "No se movió el lead", "tablero"), styles: ["board.css"], back: boardToReturnTo(request), ...refusal });
     }
     if (!isHtmx(request)) return reply.redirect(boardToReturnTo(request), 303);
     const counts = await board.counts(boardQueryOf(filters));
