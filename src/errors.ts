@@ -38,6 +38,20 @@ export class ConflictError extends DomainError {
   }
 }
 
+/**
+ * A stage move the pipeline rules refuse (src/domain/pipeline.ts). Its message is the API's answer,
+ * which says how to force it; `reason` is the same without that hint, for the dashboard and the bot.
+ */
+export class StageMoveRefusedError extends ConflictError {
+  constructor(
+    readonly reason: string,
+    readonly forceable: boolean,
+    forceHint: string | null,
+  ) {
+    super(reason + (forceHint ?? ""));
+  }
+}
+
 /** A feature that needs an external provider that is not configured. */
 export class UnavailableError extends DomainError {
   constructor(message: string) {

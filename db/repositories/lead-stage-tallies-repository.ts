@@ -23,3 +23,17 @@ export async function countLeadsInStage(q: Executor, stage: PipelineStage): Prom
 export async function compactLeadStageTallies(q: Executor): Promise<void> {
   if (q.dialect === "postgres") await rawRun(q, sql`SELECT prospecta_compact_lead_stage_tallies()`);
 }
+
+/** How many leads every stage holds (stages with none are left out): the tallies on PostgreSQL, one GROUP BY over leads_stage_changed_idx on SQLite. */
+export async function countLeadsPerStage(q: Executor): Promise<Map<PipelineStage, number>> {
+  if (q.dialect === "postgres") {
+    const rows = await rawRows<{ stage: PipelineStage; n: number }>(
+      q,
+      sql`SELECT stage, sum(leads)::int AS n FROM lead_stage_tallies GROUP BY stage HAVING sum(leads) <> 0`,
+    );
+    return new Map(rows.map((row) => [row.stage, row.n]));
+  }
+  const { leads } = q.t;
+  const rows = await q.db.select({ stage: leads.pipeline_stage, n: count() }).from(leads).groupBy(leads.pipeline_stage);
+  return new Map(rows.map((row) => [row.stage, row.n]));
+}

@@ -140,8 +140,11 @@ export async function listLeads(q: Executor, filter: LeadFilter): Promise<{ item
   return { items, total: counted?.n ?? 0 };
 }
 
-/** The search as a condition on leads, through the dialect's index when `q` is long enough for trigrams. */
-function searchCondition(q: Executor, text: string, phrase: string | null): SQL {
+/**
+ * The search as a condition on leads, through the dialect's index when `q` is long enough for trigrams.
+ * Shared with the dashboard's board (board-repository.ts), so both search alike.
+ */
+export function searchCondition(q: Executor, text: string, phrase: string | null = searchPhrase(text)): SQL {
   const { leads } = q.t;
   if (q.dialect === "sqlite") {
     return phrase ? sql`${leads.id} IN (SELECT rowid FROM leads_search WHERE leads_search MATCH ${phrase})` : likeCondition(leads, text);

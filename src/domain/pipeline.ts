@@ -30,27 +30,29 @@ export function nextStage(stage: PipelineStage): PipelineStage | null {
   return MAIN_PATH[rank + 1] ?? null;
 }
 
-export type MoveDecision = { allowed: true } | { allowed: false; reason: string; forceable: boolean };
+/**
+ * A refused move: `reason` in words for any surface; `forceHint` is what the API adds to say how to
+ * force it (its answer is `reason + forceHint`), null when even force cannot do it.
+ */
+export type MoveDecision = { allowed: true } | { allowed: false; reason: string; forceable: boolean; forceHint: string | null };
 
 /** Decides whether `from → to` may happen; `force` allows skips, going back and reopening. */
 export function decideStageMove(from: PipelineStage, to: PipelineStage, force: boolean): MoveDecision {
   if (from === to) {
-    return { allowed: false, reason: `El lead ya está en la etapa ${STAGE_LABELS[to]}`, forceable: false };
+    return { allowed: false, reason: `El lead ya está en la etapa ${STAGE_LABELS[to]}`, forceable: false, forceHint: null };
   }
   if (force) return { allowed: true };
   if (isClosedStage(from)) {
-    return refuse(`El lead está cerrado como ${STAGE_LABELS[from]}; para reabrirlo usa "force": true`);
+    return { allowed: false, reason: `El lead está cerrado como ${STAGE_LABELS[from]}`, forceable: true, forceHint: '; para reabrirlo usa "force": true' };
   }
   if (to === "perdido" || to === nextStage(from)) return { allowed: true };
   const direction = stageRank(to) < stageRank(from) ? "retrocede" : "salta etapas";
-  return refuse(
-    `El movimiento de ${STAGE_LABELS[from]} a ${STAGE_LABELS[to]} ${direction}; ` +
-      `la siguiente etapa es ${STAGE_LABELS[nextStage(from) ?? from]}. Para forzarlo usa "force": true`,
-  );
-}
-
-function refuse(reason: string): MoveDecision {
-  return { allowed: false, reason, forceable: true };
+  return {
+    allowed: false,
+    reason: `El movimiento de ${STAGE_LABELS[from]} a ${STAGE_LABELS[to]} ${direction}; la siguiente etapa es ${STAGE_LABELS[nextStage(from) ?? from]}.`,
+    forceable: true,
+    forceHint: ' Para forzarlo usa "force": true',
+  };
 }
 
 /** What auto-advance needs to know about a lead beyond its own row. */

@@ -1,4 +1,5 @@
 import { createAccountService } from "./account-service";
+import { createBoardService } from "./board-service";
 import { createCallService, type VoiceSettings } from "./call-service";
 import { createCampaignService } from "./campaign-service";
 import { createLeadService } from "./lead-service";
@@ -22,6 +23,7 @@ export function createServices(deps: ServiceDeps, voice: VoiceSettings | null = 
     accounts: createAccountService(deps),
     inbox: createInboxService(deps),
     timeline: createLeadTimelineService(deps),
+    board: createBoardService(deps),
   };
 }
 

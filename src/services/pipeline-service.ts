@@ -14,7 +14,7 @@ import { compactLeadStageTallies } from "../../db/repositories/lead-stage-tallie
 import type { Database } from "../../db/database";
 import type { Executor } from "../../db/executor";
 import type { Lead, NewLead } from "../../db/schema";
-import { ConflictError, NotFoundError } from "../errors";
+import { NotFoundError, StageMoveRefusedError } from "../errors";
 import { advanceReadsAppointment, decideStageMove, evaluateAutoAdvance, MAIN_PATH, stageRank, type AdvanceFacts, type MissingCondition } from "../domain/pipeline";
 import { PIPELINE_STAGES, type PipelineStage } from "../domain/vocabulary";
 import { withRefreshedScore } from "./lead-scoring";
@@ -70,7 +70,7 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
     alongside: AlongsideMove = {},
   ): Promise<StageChange> {
     const decision = decideStageMove(lead.pipeline_stage, move.new_stage, move.force === true);
-    if (!decision.allowed) throw new ConflictError(decision.reason);
+    if (!decision.allowed) throw new StageMoveRefusedError(decision.reason, decision.forceable, decision.forceHint);
     const reason = move.reason?.trim() || null;
     const moved = await updateLeadRow(
       tx,

@@ -140,7 +140,8 @@ describe("pipeline moves", () => {
     const historyBefore = (await server.sql("SELECT COUNT(*) AS n FROM lead_stage_history"))[0].n;
     const skip = await server.api("POST", `/pipeline/leads/${lead.id}/move-stage`, { new_stage: "agendado", reason: "x" });
     expect(skip.status).toBe(409);
-    expect(skip.body.message).toMatch(/force/);
+    // The API's words, byte for byte (the dashboard shows the reason without the last sentence).
+    expect(skip.body.message).toBe('El movimiento de Entrada a Agendado salta etapas; la siguiente etapa es Perfilamiento. Para forzarlo usa "force": true');
     expect((await server.sql("SELECT COUNT(*) AS n FROM lead_stage_history"))[0].n).toBe(historyBefore);
     expect((await server.sql("SELECT pipeline_stage FROM leads WHERE id = ?", lead.id))[0].pipeline_stage).toBe("entrada");
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decideStageMove, evaluateAutoAdvance, nextStage, stageRank, type LeadForAdvance } from "../../src/domain/pipeline";
 import type { PipelineStage } from "../../src/domain/vocabulary";
+import { ConflictError, StageMoveRefusedError } from "../../src/errors";
 
 describe("stage moves", () => {
   const cases: [PipelineStage, PipelineStage, boolean, boolean][] = [
@@ -26,10 +27,30 @@ describe("stage moves", () => {
     expect(decideStageMove(from, to, force).allowed).toBe(allowed);
   });
 
-  it("explains a refused move in Spanish and how to force it", () => {
+  it("explains a refused move in Spanish, and apart from it how the API forces it", () => {
     const decision = decideStageMove("entrada", "agendado", false);
     expect(decision.allowed).toBe(false);
-    if (!decision.allowed) expect(decision.reason).toMatch(/salta etapas.*force/);
+    if (!decision.allowed) {
+      expect(decision.reason).toBe("El movimiento de Entrada a Agendado salta etapas; la siguiente etapa es Perfilamiento.");
+      expect(decision.forceable).toBe(true);
+    }
+  });
+
+  // The API answers reason + hint: these texts are its answers today, kept byte for byte.
+  const refusals: [PipelineStage, PipelineStage, string, string, boolean][] = [
+    ["entrada", "agendado", "El movimiento de Entrada a Agendado salta etapas; la siguiente etapa es Perfilamiento.", ' Para forzarlo usa "force": true', true],
+    ["agendado", "perfilamiento", "El movimiento de Agendado a Perfilamiento retrocede; la siguiente etapa es Seguimiento.", ' Para forzarlo usa "force": true', true],
+    ["ganado", "seguimiento", "El lead está cerrado como Ganado", '; para reabrirlo usa "force": true', true],
+    ["perfilamiento", "perfilamiento", "El lead ya está en la etapa Perfilamiento", "", false],
+  ];
+  it.each(refusals)("%s → %s is refused as the API always said it", (from, to, reason, hint, forceable) => {
+    const decision = decideStageMove(from, to, false);
+    if (decision.allowed) throw new Error("allowed");
+    expect(decision).toEqual({ allowed: false, reason, forceable, forceHint: hint || null });
+    const error = new StageMoveRefusedError(decision.reason, decision.forceable, decision.forceHint);
+    expect(error.message).toBe(reason + hint);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error.code).toBe("conflict");
   });
 
   it("orders the main path and leaves perdido off it", () => {

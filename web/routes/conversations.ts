@@ -49,7 +49,7 @@ export function conversationsRoutes(admin: FastifyInstance, { deps, render }: Pa
   /** After a change: htmx gets the new controls (and conversation.js fetches new messages); a plain form goes back to the thread. */
   async function answerChange(request: FastifyRequest, reply: FastifyReply, leadId: number, problem: string | null = null) {
     if (!isHtmx(request)) return reply.redirect(`/admin/conversaciones/${leadId}`, 303);
-    reply.header("hx-trigger", "prospecta:hilo");
+    void reply.header("hx-trigger", "prospecta:hilo");
     // `focus`: the message box (or the button that replaced it) takes the focus after the swap.
     return render.fragment(reply, "conversation-controls", { ...(await controlsData(request, leadId)), problem, focus: true });
   }

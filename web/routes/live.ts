@@ -32,7 +32,7 @@ export function liveRoutes(admin: FastifyInstance, { deps }: PageKit): void {
     const { token } = personOf(request);
     let stream: ServerResponse | null = null;
     const unsubscribe = await deps.live.subscribe((event) => stream?.write(frame(event)));
-    reply.hijack();
+    void reply.hijack();
     stream = reply.raw;
     stream.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",
