@@ -64,7 +64,7 @@ export function boardRoutes(admin: FastifyInstance, { deps, render }: PageKit): 
     if (filters.fuente && !sources.includes(filters.fuente)) sources.push(filters.fuente);
     const data = { ...boardViewData(request, filters), columns: columns.map((column) => boardColumn(column, now)), sources };
     if (swap) return render.fragment(reply, "board-swap", data);
-    return render(reply, "board", { ...frameOf(request, "Tablero", "tablero"), scripts: ["board.js"], styles: ["board.css"], ...data });
+    return render(reply, "board", { ...frameOf(request, "Tablero", "tablero"), scripts: ["live.js", "board.js"], styles: ["board.css"], ...data });
   });
 
   // With `despues`: the next page of cards, in place of the sentinel that asked. Without: the whole

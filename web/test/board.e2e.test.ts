@@ -23,7 +23,8 @@ describe.skipIf(SKIP_BROWSER_TESTS)("the Tablero in a browser", () => {
   }
 
   beforeAll(async () => {
-    harness = await startDashboardHarness();
+    // The live feed polls every 200 ms here, so a move made elsewhere reaches the open board quickly.
+    harness = await startDashboardHarness({ env: { DASHBOARD_LIVE_POLL_MS: "200" } });
     for (let i = 0; i < 24; i++) await createLead(`Relleno ${i}`, { source: "relleno" });
     await createLead("Ana López", { location: "Roma Norte", telegram_username: "ana" });
     await createLead("Beto Salto");
@@ -58,6 +59,13 @@ describe.skipIf(SKIP_BROWSER_TESTS)("the Tablero in a browser", () => {
 
     const last = (await stageHistory(ids["Ana López"]!)).at(-1);
     expect(last).toMatchObject({ from_stage: "entrada", to_stage: "perfilamiento", actor: `web:${ADMIN_EMAIL}`, forced: false });
+
+    // The lead's own page tells the same story, with the person as actor.
+    await card(perfilamiento, "Ana López").getByRole("link", { name: "Ana López" }).click();
+    await page.waitForURL((url) => url.pathname === `/admin/leads/${ids["Ana López"]}`);
+    const move = page.getByRole("article").filter({ has: page.getByRole("heading", { level: 3, name: "Entrada → Perfilamiento" }) });
+    await expect(move.textContent()).resolves.toContain(`web:${ADMIN_EMAIL}`);
+    await expect(move.textContent()).resolves.toContain("Movido desde el tablero");
   });
 
   it("a refused skip (Entrada → Agendado) shows its reason and the card stays; the admin forces it after confirming", async () => {
@@ -127,15 +135,12 @@ describe.skipIf(SKIP_BROWSER_TESTS)("the Tablero in a browser", () => {
     await vi.waitFor(async () => expect(await entrada.locator("#cuenta-entrada").textContent()).toBe("0 leads"), WAIT);
   });
 
-  it("shows a move made elsewhere without reloading, when live.js says so", async () => {
+  it("shows a move made elsewhere (the API) and a new lead without reloading, through the live feed", async () => {
     const { page } = await harness.signIn();
     await page.waitForFunction(() => performance.getEntriesByName("tablero-listo").length > 0);
     const id = ids["Relleno 5"]!;
     await harness.server.api("POST", `/pipeline/leads/${id}/move-stage`, { new_stage: "perfilamiento" });
-    const newcomer = await createLead("Elena Nueva");
-    const detail = { moved: [{ lead_id: id, from: "entrada", to: "perfilamiento", actor: "api:admin" }], created: [newcomer] };
-    // What live.js dispatches when the server says leads changed (tests have no DOM types: the page runs it as text).
-    await page.evaluate(`document.dispatchEvent(new CustomEvent("prospecta:leads", { detail: ${JSON.stringify(detail)} }))`);
+    await createLead("Elena Nueva");
     await card(column(page, "Perfilamiento"), "Relleno 5").waitFor();
     await card(column(page, "Entrada"), "Elena Nueva").waitFor();
     await expect(card(column(page, "Entrada"), "Relleno 5").count()).resolves.toBe(0);
