@@ -169,6 +169,20 @@ export const configSchema = z.object({
     .min(50, { message: "al menos 50 ms" })
     .max(60_000, { message: "como máximo 60000 ms (un minuto)" })
     .default(1000),
+  /**
+   * Behind a reverse proxy (TLS ends there): which proxies to believe about the client's address and
+   * protocol (X-Forwarded-For / -Proto). `true` (any: only when nothing but the proxy can reach the
+   * port), or the proxies' addresses or ranges, comma-separated (e.g. `127.0.0.1,10.0.0.0/8`). It gives the dashboard's cookie its Secure flag and the sign-in
+   * throttle each person's own address instead of the proxy's.
+   */
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((value): boolean | string => {
+      const text = value?.trim() ?? "";
+      if (text === "" || text === "false") return false;
+      return text === "true" ? true : text;
+    }),
 });
 
 export type AppConfig = z.infer<typeof configSchema>;

@@ -260,6 +260,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
     publicBaseUrl: config.WEBHOOK_BASE_URL,
     readiness,
     serveApi: roles.has("api"),
+    trustProxy: config.TRUST_PROXY,
   });
   // The /admin dashboard goes where the API is served. Its live feed polls only while a page listens.
   const live = createLiveFeed({ db, clock, pollMs: config.DASHBOARD_LIVE_POLL_MS, log: logger });

@@ -37,6 +37,8 @@ export interface AppDeps {
   serveApi: boolean;
   /** WEBHOOK_BASE_URL: the OpenAPI document's `servers` when set, else the host each request came to. */
   publicBaseUrl?: string | undefined;
+  /** TRUST_PROXY: Fastify's trustProxy (request.ip and request.protocol from X-Forwarded-* set by these proxies). */
+  trustProxy?: boolean | string;
 }
 
 /**
@@ -54,9 +56,24 @@ function logEachRequestOnce(app: FastifyInstance): void {
   });
 }
 
-export async function buildApp({ services, campaignEngine, adminToken, logger, metrics, metricsToken, readiness, serveApi, publicBaseUrl }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({
+  services,
+  campaignEngine,
+  adminToken,
+  logger,
+  metrics,
+  metricsToken,
+  readiness,
+  serveApi,
+  publicBaseUrl,
+  trustProxy = false,
+}: AppDeps): Promise<FastifyInstance> {
   // Typed as the base logger so the app stays a plain FastifyInstance for plugins and tests.
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy,
+  }).withTypeProvider<ZodTypeProvider>();
   logEachRequestOnce(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -201,8 +201,8 @@ const results: Partial<Record<BenchDatabase, RunResult & { target_met: boolean }
 let browser: Browser | undefined;
 try {
   browser = await launchBrowser();
-  // SQLite unless asked: the figure is for the default installation.
-  const kinds: BenchDatabase[] = process.argv.includes("--database") || process.env.BENCH_DATABASE ? benchDatabases() : ["sqlite"];
+  // Both databases when PostgreSQL is installed, as every bench: the JSON line then carries both.
+  const kinds: BenchDatabase[] = benchDatabases();
   for (const kind of kinds) {
     const result = await runOn(kind, browser);
     printTable(kind, result);

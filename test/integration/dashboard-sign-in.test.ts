@@ -153,3 +153,27 @@ describe("signing in to the dashboard", () => {
     expect(await locked.text()).toContain("Demasiados intentos fallidos. Inténtalo de nuevo en 15 minutos.");
   });
 });
+
+describe("behind a TLS proxy (TRUST_PROXY)", () => {
+  it("gives the cookie its Secure flag when the trusted proxy says https, and ignores the header from anyone else", async () => {
+    const behindProxy = await startTestServer({
+      env: { DASHBOARD_ADMIN_EMAIL: EMAIL, DASHBOARD_ADMIN_PASSWORD: PASSWORD, PROSPECTA_ROLES: "api", TRUST_PROXY: "127.0.0.1" },
+    });
+    try {
+      const form = new URLSearchParams({ correo: EMAIL, contrasena: PASSWORD }).toString();
+      const signIn = (baseUrl: string) =>
+        fetch(`${baseUrl}/admin/entrar`, {
+          method: "POST",
+          redirect: "manual",
+          headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-proto": "https", "x-forwarded-for": "203.0.113.7" },
+          body: form,
+        });
+      const trusted = (await signIn(behindProxy.baseUrl)).headers.getSetCookie().find((c) => c.startsWith("prospecta_sesion="))!;
+      expect(trusted).toMatch(/; Secure/i);
+      const untrusted = (await signIn(server.baseUrl)).headers.getSetCookie().find((c) => c.startsWith("prospecta_sesion="))!;
+      expect(untrusted).not.toMatch(/; Secure/i);
+    } finally {
+      await behindProxy.close();
+    }
+  });
+});
