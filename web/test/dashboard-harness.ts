@@ -10,15 +10,20 @@ import { launchBrowser } from "./browser";
 export const ADMIN_EMAIL = "direccion@agencia.mx";
 export const ADMIN_PASSWORD = "una-clave-de-arranque";
 
+/** `bypassCSP`: lets a test inject a checker (axe) into pages whose CSP allows only this site's scripts. */
+export interface ContextOptions {
+  bypassCSP?: boolean;
+}
+
 export interface DashboardHarness {
   server: TestServer;
   browser: Browser;
   /** Present when started with `telegram: true`; the bot polls it. */
   telegram: FakeTelegram | null;
   /** A fresh browser context (its own cookies), signed in through the form, on the Tablero. */
-  signIn(credentials?: { email: string; password: string }): Promise<{ context: BrowserContext; page: Page }>;
+  signIn(credentials?: { email: string; password: string }, options?: ContextOptions): Promise<{ context: BrowserContext; page: Page }>;
   /** A fresh browser context with no session. */
-  visitor(): Promise<{ context: BrowserContext; page: Page }>;
+  visitor(options?: ContextOptions): Promise<{ context: BrowserContext; page: Page }>;
   close(): Promise<void>;
 }
 
@@ -38,8 +43,8 @@ export async function startDashboardHarness(options: { telegram?: boolean; env?:
   if (telegram) await server.prospecta.startBot();
   const contexts: BrowserContext[] = [];
 
-  async function visitor() {
-    const context = await browser.newContext({ baseURL: server.baseUrl, locale: "es-MX" });
+  async function visitor(options: ContextOptions = {}) {
+    const context = await browser.newContext({ baseURL: server.baseUrl, locale: "es-MX", ...options });
     contexts.push(context);
     return { context, page: await context.newPage() };
   }
@@ -49,8 +54,8 @@ export async function startDashboardHarness(options: { telegram?: boolean; env?:
     browser,
     telegram,
     visitor,
-    async signIn(credentials = { email: ADMIN_EMAIL, password: ADMIN_PASSWORD }) {
-      const { context, page } = await visitor();
+    async signIn(credentials = { email: ADMIN_EMAIL, password: ADMIN_PASSWORD }, options = {}) {
+      const { context, page } = await visitor(options);
       await page.goto("/admin/entrar");
       await page.getByLabel("Correo").fill(credentials.email);
       await page.getByLabel("Contraseña").fill(credentials.password);
