@@ -86,6 +86,9 @@ export const leads = sqliteTable(
     index("leads_furthest_stage_idx").on(t.furthest_stage_rank),
     // Trigger scans: lead_score and inactivity select by these without a table scan.
     index("leads_score_idx").on(t.score),
+    // The dashboard's Conversaciones lists the chats a person took over: few rows, so a partial index costs
+    // nothing on the writes of every other lead.
+    index("leads_handoff_idx").on(t.handoff_at, t.id).where(sql`handoff_at IS NOT NULL`),
     index("leads_activity_idx").on(t.last_activity_at),
     // Incremental scans look only at leads changed since the previous one.
     index("leads_updated_idx").on(t.updated_at),

@@ -98,6 +98,9 @@ export const leads = pgTable(
     index("leads_stage_activity_idx").on(t.pipeline_stage, t.last_activity_at),
     index("leads_furthest_stage_idx").on(t.furthest_stage_rank),
     index("leads_score_idx").on(t.score),
+    // The dashboard's Conversaciones lists the chats a person took over: few rows, so a partial index costs
+    // nothing on the writes of every other lead.
+    index("leads_handoff_idx").on(t.handoff_at, t.id).where(sql`handoff_at IS NOT NULL`),
     index("leads_activity_idx").on(t.last_activity_at),
     index("leads_updated_idx").on(t.updated_at),
     // PostgreSQL unique indexes already let NULLs repeat; the predicate is kept so the

@@ -27,10 +27,7 @@ function conversationColumns(t: Executor["t"]) {
   };
 }
 
-/**
- * Leads whose chat a person has (handoff_at set), latest first. There is no index on handoff_at:
- * the leads table is read once (a few thousand rows); an index would cost every lead write.
- */
+/** Leads whose chat a person has (handoff_at set), latest first, through the partial leads_handoff_idx. */
 export function listHandedOffLeads(q: Executor, limit: number): Promise<ConversationLead[]> {
   const { leads } = q.t;
   return q.db.select(conversationColumns(q.t)).from(leads).where(isNotNull(leads.handoff_at)).orderBy(desc(leads.handoff_at), desc(leads.id)).limit(limit);

@@ -1,0 +1,1 @@
+CREATE INDEX `leads_handoff_idx` ON `leads` (`handoff_at`,`id`) WHERE handoff_at IS NOT NULL;
