@@ -6,7 +6,8 @@ import { z } from "zod";
 import { createCampaignBody, createStepBody, logsQuery, updateCampaignBody } from "../src/api/campaigns/schemas";
 import { rowIdParam } from "../src/api/common-schemas";
 import type { CampaignFields, StepFields } from "../src/services/campaign-service";
-import { formOf, numberOrUndefined, parseInput, textOrNull } from "./form-input";
+import { formOf, numberOrUndefined, textOrNull } from "./form-input";
+import { parseInput } from "./parse-input";
 import type { FastifyRequest } from "fastify";
 
 const CAMPAIGN_LABELS: Record<string, string> = {
@@ -58,17 +59,17 @@ function campaignBody(form: Record<string, string>) {
 
 /** The Nueva campaña form, as createCampaign takes it. */
 export function newCampaignFrom(request: FastifyRequest): CampaignFields {
-  return parseInput(createCampaignBody, campaignBody(formOf(request)), CAMPAIGN_LABELS);
+  return parseInput(createCampaignBody, campaignBody(formOf(request)), { labels: CAMPAIGN_LABELS });
 }
 
 /** The Editar campaña form: every field is sent again. */
 export function editedCampaignFrom(request: FastifyRequest): Partial<CampaignFields> {
-  return parseInput(updateCampaignBody, campaignBody(formOf(request)), CAMPAIGN_LABELS);
+  return parseInput(updateCampaignBody, campaignBody(formOf(request)), { labels: CAMPAIGN_LABELS });
 }
 
 /** Activar / Pausar: only those two from the page (archiving stays with the API and the bot). */
 export function statusFrom(request: FastifyRequest): "active" | "paused" {
-  return parseInput(z.object({ status: z.enum(["active", "paused"]) }), formOf(request), CAMPAIGN_LABELS).status;
+  return parseInput(z.object({ status: z.enum(["active", "paused"]) }), formOf(request), { labels: CAMPAIGN_LABELS }).status;
 }
 
 /** The step form: every action's field is on the form; only the chosen action's is kept. */
@@ -85,17 +86,17 @@ export function stepFrom(request: FastifyRequest): StepFields {
       agent_type: action === "start_call" ? textOrNull(form.agent_type) : null,
       delay_hours: numberOrUndefined(form.delay_hours) ?? 0,
     },
-    STEP_LABELS,
+    { labels: STEP_LABELS },
   );
 }
 
 /** The logs' filter in the page's query string (?lead_id=&status=&needs_review=true&skip=), as the API's. */
 export function logFilterFrom(request: FastifyRequest) {
   const query = Object.fromEntries(Object.entries(request.query as Record<string, unknown>).filter(([, value]) => value !== ""));
-  return parseInput(logsQuery.extend({ limit: z.coerce.number().int().min(1).max(200).default(20) }), query, LOG_FILTER_LABELS);
+  return parseInput(logsQuery.extend({ limit: z.coerce.number().int().min(1).max(200).default(20) }), query, { labels: LOG_FILTER_LABELS });
 }
 
 /** An id in a page's path. */
 export function idFrom(value: unknown, label: string): number {
-  return parseInput(rowIdParam, value, { "": label });
+  return parseInput(rowIdParam, value, { labels: { "": label } });
 }

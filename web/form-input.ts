@@ -4,8 +4,6 @@
  * and a refusal names the field by its label.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { z } from "zod";
-import { ValidationError } from "../src/errors";
 
 /** The form's fields as text (the dashboard's parser gives a plain object of strings). */
 export function formOf(request: FastifyRequest): Record<string, string> {
@@ -24,21 +22,6 @@ export function textOrNull(value: string | undefined): string | null {
 export function numberOrUndefined(value: string | undefined): number | undefined {
   const text = value?.trim() ?? "";
   return text === "" ? undefined : Number(text);
-}
-
-/**
- * `input` checked by `schema`; otherwise a ValidationError whose problems name each field by its
- * label ("Puntaje mínimo: …"), shown as the page's alert.
- */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, labels: Record<string, string>): z.output<S> {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
-    const path = issue.path.map(String).join(".");
-    const label = labels[path] ?? labels[String(issue.path.at(-1) ?? "")] ?? path;
-    return { path, message: label ? `${label}: ${issue.message}` : issue.message };
-  });
-  throw new ValidationError(problems, "Revisa los datos del formulario.");
 }
 
 /**

@@ -7,7 +7,8 @@ import { z } from "zod";
 import { createTemplateBody, updateTemplateBody } from "../src/api/templates/schemas";
 import { rowIdParam } from "../src/api/common-schemas";
 import type { TemplateFields } from "../src/services/template-service";
-import { formOf, parseInput, textOrNull } from "./form-input";
+import { formOf, textOrNull } from "./form-input";
+import { parseInput } from "./parse-input";
 
 const TEMPLATE_LABELS: Record<string, string> = {
   name: "Nombre",
@@ -36,12 +37,12 @@ function templateBody(form: Record<string, string>) {
 }
 
 export function newTemplateFrom(request: FastifyRequest): TemplateFields {
-  return parseInput(createTemplateBody, templateBody(formOf(request)), TEMPLATE_LABELS);
+  return parseInput(createTemplateBody, templateBody(formOf(request)), { labels: TEMPLATE_LABELS });
 }
 
 /** The edit form sends every field again; the variables are found again in the content. */
 export function editedTemplateFrom(request: FastifyRequest): Partial<TemplateFields> {
-  return parseInput(updateTemplateBody, templateBody(formOf(request)), TEMPLATE_LABELS);
+  return parseInput(updateTemplateBody, templateBody(formOf(request)), { labels: TEMPLATE_LABELS });
 }
 
 /** The preview's lead search (?q=) and chosen lead (?lead_id=). */
@@ -50,6 +51,6 @@ export function previewQueryFrom(request: FastifyRequest): { q?: string | undefi
   return parseInput(
     z.object({ q: z.string().trim().max(200).optional(), lead_id: rowIdParam.optional() }),
     query,
-    { q: "Buscar lead", lead_id: "Lead" },
+    { labels: { q: "Buscar lead", lead_id: "Lead" } },
   );
 }

@@ -47,7 +47,7 @@ export function leadRoutes(admin: FastifyInstance, { deps, render }: PageKit): v
   // "Ver más": the next (older) entries, and the next "Ver más" when some are left.
   admin.get("/leads/:id/historial", HIDDEN, async (request, reply) => {
     const { id } = parseInput(leadParams, request.params);
-    const { antes } = parseInput(historyQuery, request.query, "No se pudo cargar más historial.");
+    const { antes } = parseInput(historyQuery, request.query, { message: "No se pudo cargar más historial." });
     const lead = await deps.services.leads.requireLead(id);
     return render.fragment(reply, "lead-timeline-items", await readTimeline(deps, lead, antes));
   });
