@@ -5,6 +5,7 @@
  */
 import type { Campaign, CampaignStep, MessageTemplate } from "../db/schema";
 import { dateTimeFormat } from "../src/domain/intl-formats";
+import { jsonForScript, shortDay } from "./display";
 import { AGENT_TYPES, PIPELINE_STAGES, STAGE_LABELS, agentTypeOrDefault } from "../src/domain/vocabulary";
 import type { DashboardDeps } from "./deps";
 import { ACTION_LABELS, AGENT_LABELS, CHANNEL_LABELS, LOG_STATUS_LABELS, STATUS_LABELS, describeTrigger, formatHours } from "./campaign-labels";
@@ -54,16 +55,6 @@ function percent(rate: number): string {
   return `${Math.round(rate * 100)} %`;
 }
 
-/** "15 ene" for a local date "2026-01-15". */
-function shortDay(day: string): string {
-  return dateTimeFormat("es-MX", { timeZone: "UTC", day: "numeric", month: "short" }).format(new Date(`${day}T00:00:00Z`));
-}
-
-/** A chart.js configuration, as JSON that is safe inside <script type="application/json">. */
-function chartJson(config: unknown): string {
-  return JSON.stringify(config).replace(/</g, "\\u003c");
-}
-
 export async function readCampaignPage(deps: DashboardDeps, id: number, filter: LogFilter) {
   const { campaigns, templates: templateService, leads } = deps.services;
   const [campaign, templates, stats, byDay, logs] = await Promise.all([
@@ -101,7 +92,7 @@ export async function readCampaignPage(deps: DashboardDeps, id: number, filter: 
     byDay: {
       days,
       total: days.reduce((sum, d) => sum + d.executed, 0),
-      chart: chartJson({
+      chart: jsonForScript({
         type: "bar",
         data: {
           labels: days.map((d) => d.label),

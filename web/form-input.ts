@@ -4,6 +4,7 @@
  * and a refusal names the field by its label.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { isHtmxRequest } from "./views";
 
 /** The form's fields as text (the dashboard's parser gives a plain object of strings). */
 export function formOf(request: FastifyRequest): Record<string, string> {
@@ -30,6 +31,6 @@ export function numberOrUndefined(value: string | undefined): number | undefined
  */
 export function redirectAfterChange(request: FastifyRequest, reply: FastifyReply, location: string): FastifyReply {
   // htmx sets location.href: a URL with a #fragment on the page already shown would only scroll, not load it again.
-  if (request.headers["hx-request"] === "true") return reply.header("hx-redirect", location.split("#", 1)[0]!).code(204).send();
+  if (isHtmxRequest(request)) return reply.header("hx-redirect", location.split("#", 1)[0]!).code(204).send();
   return reply.redirect(location, 303);
 }

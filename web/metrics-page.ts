@@ -4,7 +4,8 @@
  * Every chart has a table with its numbers, so nothing is only in a picture.
  */
 import { MAIN_PATH } from "../src/domain/pipeline";
-import { dateTimeFormat, numberFormat } from "../src/domain/intl-formats";
+import { numberFormat } from "../src/domain/intl-formats";
+import { longDay, shortDay } from "./display";
 import type { DayCount } from "../src/domain/daily-buckets";
 import { STAGE_LABELS, type PipelineStage } from "../src/domain/vocabulary";
 import type { PipelineService } from "../src/services/pipeline-service";
@@ -29,14 +30,6 @@ const percent = (value: number | null) =>
 const days = (value: number | null) =>
   value === null ? "—" : `${numberFormat("es-MX", { maximumFractionDigits: 1 }).format(value)} ${value === 1 ? "día" : "días"}`;
 
-/** "15 ene" for a local date (YYYY-MM-DD): a calendar date, written in UTC so no zone moves it. */
-function shortDay(day: string): string {
-  return dateTimeFormat("es-MX", { timeZone: "UTC", day: "numeric", month: "short" }).format(new Date(`${day}T12:00:00Z`));
-}
-
-function longDay(day: string): string {
-  return dateTimeFormat("es-MX", { timeZone: "UTC", weekday: "long", day: "numeric", month: "long", year: "numeric" }).format(new Date(`${day}T12:00:00Z`));
-}
 
 const BLUE = "#1f6fb2";
 
@@ -84,10 +77,3 @@ export function metricsView(data: MetricsData) {
   };
 }
 
-/**
- * A value for `<script type="application/json">`: `<` is written as \u003c, so no text in the data
- * (a lead's name in a label, one day) can close the script element.
- */
-export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
-}

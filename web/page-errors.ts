@@ -7,7 +7,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { DomainError } from "../src/errors";
 import { STATUS_BY_CODE } from "../src/api/error-handler";
 import { frameOf } from "./session-guard";
-import type { PageRenderer } from "./views";
+import { isHtmxRequest, type PageRenderer } from "./views";
 
 /** Where an htmx request's refusal is shown (layout.eta). */
 export const NOTICE_TARGET = "#avisos";
@@ -28,7 +28,7 @@ export function registerPageErrors(admin: FastifyInstance, render: PageRenderer)
 }
 
 function answer(request: FastifyRequest, reply: FastifyReply, render: PageRenderer, message: string, details: string[]): FastifyReply {
-  if (request.headers["hx-request"] === "true") {
+  if (isHtmxRequest(request)) {
     return render.fragment(reply.header("hx-retarget", NOTICE_TARGET).header("hx-reswap", "innerHTML"), "alert", { message, details });
   }
   const frame = request.person ? frameOf(request, "Aviso") : { title: "Aviso", person: null };

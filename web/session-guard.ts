@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { ForbiddenError } from "../src/errors";
 import type { AccountService, User } from "../src/services/account-service";
 import { csrfTokenFor } from "./csrf";
-import type { PageFrame } from "./views";
+import { isHtmxRequest, type PageFrame } from "./views";
 
 export const SESSION_COOKIE = "prospecta_sesion";
 export const SIGN_IN_PATH = "/admin/entrar";
@@ -30,7 +30,7 @@ function isPublic(path: string): boolean {
 
 /** A request whose answer is read by a script, not shown as a page. */
 function isScripted(request: FastifyRequest, path: string): boolean {
-  return request.headers["hx-request"] === "true" || path.startsWith("/admin/api/") || path === "/admin/eventos";
+  return isHtmxRequest(request) || path.startsWith("/admin/api/") || path === "/admin/eventos";
 }
 
 export function addSessionGuard(admin: FastifyInstance, accounts: Pick<AccountService, "sessionFor">): void {

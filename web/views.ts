@@ -1,7 +1,7 @@
 /** The dashboard's Eta templates (web/views/), compiled once, and the helper that answers with one. */
 import { fileURLToPath } from "node:url";
 import { Eta } from "eta";
-import type { FastifyReply } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AssetUrl } from "./assets";
 
 /** The dashboard's pages, as the navigation names them. */
@@ -33,4 +33,9 @@ export function createPageRenderer(asset: AssetUrl): PageRenderer {
   const render = ((reply, view, data) => html(reply, view, data)) as PageRenderer;
   render.fragment = html;
   return render;
+}
+
+/** A request htmx made (it answers with a piece of a page, not a whole one). */
+export function isHtmxRequest(request: FastifyRequest): boolean {
+  return request.headers["hx-request"] === "true";
 }

@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { boardColumn, boardCard, CARDS_PER_COLUMN, CARDS_PER_PAGE, countText, leadName, nextCursor, STAGE_CHOICES } from "../board";
 import { boardQueryOf, filtersQueryString, parseBoardFilters, parseColumnRequest, parseMoveRequest, type BoardFilters } from "../board-query";
 import { HIDDEN, type PageKit } from "../deps";
+import { isHtmxRequest } from "../views";
 import { actorOf, frameOf, personOf } from "../session-guard";
 import { csrfTokenFor } from "../csrf";
 import { NOTICE_TARGET } from "../page-errors";
@@ -16,11 +17,6 @@ import { ForbiddenError, StageMoveRefusedError } from "../../src/errors";
 /** What the lead's stage history says of a move made here. */
 const MOVE_REASON = "Movido desde el tablero";
 const BOARD_PATH = "/admin/tablero";
-
-/** An htmx request that replaces the board (the filters form), not a history restore that wants the page. */
-function isHtmx(request: FastifyRequest): boolean {
-  return request.headers["hx-request"] === "true";
-}
 
 /** Where a move made without JavaScript goes back to: the board the person was on, with its filters. */
 function boardToReturnTo(request: FastifyRequest): string {
@@ -35,7 +31,7 @@ function boardToReturnTo(request: FastifyRequest): string {
 }
 
 function isBoardSwap(request: FastifyRequest): boolean {
-  return isHtmx(request) && request.headers["hx-target"] === "tablero" && request.headers["hx-history-restore-request"] !== "true";
+  return isHtmxRequest(request) && request.headers["hx-target"] === "tablero" && request.headers["hx-history-restore-request"] !== "true";
 }
 
 /** What every board template reads beside its own data. */
@@ -106,10 +102,10 @@ export function boardRoutes(admin: FastifyInstance, { deps, render }: PageKit): 
         isAdmin,
       };
       const conflict = reply.code(409);
-      if (isHtmx(request)) return render.fragment(conflict.header("hx-retarget", NOTICE_TARGET).header("hx-reswap", "innerHTML"), "board-refused", refusal);
+      if (isHtmxRequest(request)) return render.fragment(conflict.header("hx-retarget", NOTICE_TARGET).header("hx-reswap", "innerHTML"), "board-refused", refusal);
       return render(conflict, "board-refused-page", { ...frameOf(request, "No se movió el lead", "tablero"), styles: ["board.css"], back: boardToReturnTo(request), ...refusal });
     }
-    if (!isHtmx(request)) return reply.redirect(boardToReturnTo(request), 303);
+    if (!isHtmxRequest(request)) return reply.redirect(boardToReturnTo(request), 303);
     const counts = await board.counts(boardQueryOf(filters));
     const card = boardCard(change.lead, deps.clock.now());
     return render.fragment(reply, "board-moved", {

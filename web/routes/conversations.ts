@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { HIDDEN, type PageKit } from "../deps";
+import { isHtmxRequest } from "../views";
 import { conversationView, leadName, messageView, takerLabel } from "../conversations";
 import { parseInput } from "../parse-input";
 import { csrfTokenFor } from "../csrf";
@@ -28,10 +29,6 @@ const messageForm = z.object({
 const STYLES = ["conversations.css"];
 const SCRIPTS = ["live.js", "conversation.js"];
 
-function isHtmx(request: FastifyRequest): boolean {
-  return request.headers["hx-request"] === "true";
-}
-
 export function conversationsRoutes(admin: FastifyInstance, { deps, render }: PageKit): void {
   const { inbox } = deps.services;
   const { timeZone } = deps;
@@ -48,7 +45,7 @@ export function conversationsRoutes(admin: FastifyInstance, { deps, render }: Pa
 
   /** After a change: htmx gets the new controls (and conversation.js fetches new messages); a plain form goes back to the thread. */
   async function answerChange(request: FastifyRequest, reply: FastifyReply, leadId: number, problem: string | null = null) {
-    if (!isHtmx(request)) return reply.redirect(`/admin/conversaciones/${leadId}`, 303);
+    if (!isHtmxRequest(request)) return reply.redirect(`/admin/conversaciones/${leadId}`, 303);
     void reply.header("hx-trigger", "prospecta:hilo");
     // `focus`: the message box (or the button that replaced it) takes the focus after the swap.
     return render.fragment(reply, "conversation-controls", { ...(await controlsData(request, leadId)), problem, focus: true });

@@ -1,7 +1,8 @@
 /** Métricas: the pipeline funnel, conversion and days per stage, and calls per day; the same figures as JSON. */
 import type { FastifyInstance } from "fastify";
 import { HIDDEN, type DashboardDeps, type PageKit } from "../deps";
-import { jsonForScript, metricsView, type MetricsData } from "../metrics-page";
+import { jsonForScript } from "../display";
+import { metricsView, type MetricsData } from "../metrics-page";
 import { frameOf } from "../session-guard";
 
 /** How many days "calls per day" covers, today included. */
