@@ -4,7 +4,7 @@ import type { Executor } from "../executor";
 import type { NodePgDatabase } from "drizzle-orm/node-postgres";
 import type * as pgSchema from "../pg/schema";
 import { setLeadFields } from "./leads-repository";
-import { first, reusableQuery, reusableQueryByColumns, unmappedPlaceholder, writePlaceholders } from "../prepared";
+import { first, inOneStatement, reusableQuery, reusableQueryByColumns, unmappedPlaceholder, writePlaceholders } from "../prepared";
 import type { Channel, MessageStatus } from "../../src/domain/vocabulary";
 
 type NewMessage = typeof messages.$inferInsert;
@@ -15,6 +15,18 @@ const insertMessageQuery = reusableQueryByColumns<Message>("insert_message", (q,
 export async function insertMessage(q: Executor, values: NewMessage): Promise<Message> {
   const [row] = await insertMessageQuery(q, values, values);
   return row!;
+}
+
+/** Several messages, answered in the order given (see inOneStatement). */
+export async function insertMessages(q: Executor, rows: readonly NewMessage[]): Promise<Message[]> {
+  if (!inOneStatement(q, rows)) {
+    const stored: Message[] = [];
+    for (const row of rows) stored.push(await insertMessage(q, row));
+    return stored;
+  }
+  const inserted = await q.db.insert(q.t.messages).values([...rows]).returning();
+  // Ids are drawn row by row in the order of VALUES: sorted by id, the rows are in the order given.
+  return inserted.sort((a, b) => a.id - b.id);
 }
 
 const recordInboundQuery = reusableQueryByColumns<Message>("record_inbound", (q, columns) =>
@@ -49,7 +61,7 @@ const recordInboundInOneQuery = reusableQueryByColumns<Message>("record_inbound_
  * message is activity: it ends an inactive spell and feeds the inactivity
  * triggers, and on WhatsApp it opens the 24-hour window for free-form messages.
  * Both land together: on SQLite call it inside a transaction; on PostgreSQL it
- * is one statement (recordsInboundInOneStatement), atomic by itself.
+ * is one statement, atomic by itself.
  */
 export async function recordInbound(q: Executor, leadId: number, channel: Channel, text: string, at: Date, externalId: string | null): Promise<Message | null> {
   const values: NewMessage = { lead_id: leadId, direction: "inbound", channel, text, external_id: externalId, at };
@@ -60,9 +72,64 @@ export async function recordInbound(q: Executor, leadId: number, channel: Channe
   return stored;
 }
 
-/** Whether recordInbound is one statement here (PostgreSQL), needing no transaction to land whole. */
-export function recordsInboundInOneStatement(q: Pick<Executor, "dialect">): boolean {
-  return q.dialect === "postgres";
+/** What a lead wrote, for recordInbounds. */
+export interface InboundMessage {
+  leadId: number;
+  channel: Channel;
+  text: string;
+  at: Date;
+  externalId: string | null;
+}
+
+/**
+ * Several leads' messages as recordInbound stores each, answered in the order
+ * given (null for a message already delivered). On PostgreSQL, two or more are
+ * one statement like recordInbound's (see inOneStatement): the rows and each
+ * lead's activity, the latest of its messages stored.
+ */
+export async function recordInbounds(q: Executor, items: readonly InboundMessage[]): Promise<(Message | null)[]> {
+  if (!inOneStatement(q, items)) {
+    const stored: (Message | null)[] = [];
+    for (const item of items) stored.push(await recordInbound(q, item.leadId, item.channel, item.text, item.at, item.externalId));
+    return stored;
+  }
+  const db = q.db as unknown as NodePgDatabase<typeof pgSchema>;
+  const { messages, leads } = q.t as unknown as typeof pgSchema;
+  const rows = items.map((item) => ({ lead_id: item.leadId, direction: "inbound" as const, channel: item.channel, text: item.text, external_id: item.externalId, at: item.at }));
+  const stored = db.$with("stored").as(db.insert(messages).values(rows).onConflictDoNothing().returning());
+  const activity = db.$with("activity").as(
+    db
+      .select({
+        lead_id: stored.lead_id,
+        at: sql<Date>`max(${stored.at})`.as("at"),
+        whatsapp_at: sql<Date | null>`max(${stored.at}) FILTER (WHERE ${stored.channel} = 'whatsapp')`.as("whatsapp_at"),
+      })
+      .from(stored)
+      .groupBy(stored.lead_id),
+  );
+  const touched = db.$with("touched").as(
+    db
+      .update(leads)
+      .set({
+        last_activity_at: sql`${activity.at}`,
+        updated_at: sql`${activity.at}`,
+        whatsapp_last_inbound_at: sql`coalesce(${activity.whatsapp_at}, ${leads.whatsapp_last_inbound_at})`,
+      })
+      .from(activity)
+      .where(eq(leads.id, activity.lead_id)),
+  );
+  const inserted = (await db.with(stored, activity, touched).select().from(stored)) as Message[];
+  // Ids are drawn in the order of VALUES, a skipped row's too (see insertMessages): sorted by id, the
+  // stored rows come in the order given, and a message with no row of its own there was skipped.
+  inserted.sort((a, b) => a.id - b.id);
+  let next = 0;
+  return rows.map((row) => {
+    const candidate = inserted[next];
+    const isIt = candidate !== undefined && candidate.lead_id === row.lead_id && candidate.channel === row.channel && candidate.external_id === row.external_id && candidate.text === row.text;
+    if (!isIt) return null;
+    next++;
+    return candidate;
+  });
 }
 
 export async function lastMessages(q: Executor, leadId: number, limit: number): Promise<Message[]> {
@@ -92,6 +159,33 @@ async function updateMessage(q: Executor, messageId: number, values: Partial<New
 /** The provider's id and first status of an outbound message, once it was sent. */
 export async function markMessageSent(q: Executor, messageId: number, externalId: string, status: MessageStatus, at: Date): Promise<void> {
   await updateMessage(q, messageId, { external_id: externalId, status, status_at: at });
+}
+
+/** The provider's id of a message we sent, for markMessagesSent. */
+export interface SentMark {
+  messageId: number;
+  externalId: string;
+  at: Date;
+}
+
+/** Several messages sent (markMessageSent's "sent" each); on PostgreSQL, two or more are one statement (see inOneStatement). */
+export async function markMessagesSent(q: Executor, marks: readonly SentMark[]): Promise<void> {
+  if (!inOneStatement(q, marks)) {
+    for (const mark of marks) await markMessageSent(q, mark.messageId, mark.externalId, "sent", mark.at);
+    return;
+  }
+  const { messages } = q.t;
+  // Each column one array parameter (sql.param: drizzle would spread a bare array into a list).
+  const ids = sql.param(marks.map((m) => m.messageId));
+  const externalIds = sql.param(marks.map((m) => m.externalId));
+  const ats = sql.param(marks.map((m) => m.at.toISOString()));
+  const sent = sql`unnest(${ids}::integer[], ${externalIds}::text[], ${ats}::timestamptz[]) AS sent(id, external_id, at)`;
+  const db = q.db as unknown as NodePgDatabase<typeof pgSchema>;
+  await db
+    .update(messages as unknown as typeof pgSchema.messages)
+    .set({ external_id: sql`sent.external_id`, status: "sent", status_at: sql`sent.at` })
+    .from(sent)
+    .where(eq(messages.id, sql`sent.id`));
 }
 
 const messageByExternalId = reusableQuery<Message>("message_by_external_id", (q) =>

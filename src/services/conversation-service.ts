@@ -14,7 +14,7 @@ import {
   findLeadWithScoreFacts,
   updateLeadRow,
 } from "../../db/repositories/leads-repository";
-import { findMessageByExternalId, insertMessage, markExtractionPending, pendingExtractions, recordInbound, recordsInboundInOneStatement } from "../../db/repositories/messages-repository";
+import { findMessageByExternalId, markExtractionPending, pendingExtractions } from "../../db/repositories/messages-repository";
 import { insertAudit, insertAudits } from "../../db/repositories/audit-repository";
 import type { Executor } from "../../db/executor";
 import type { Lead, Message } from "../../db/schema";
@@ -33,6 +33,7 @@ import { assertCoherent, leadUpdateAudit, type LeadFields, type LeadService } fr
 import { autoMove, type PipelineService, type StageChange } from "./pipeline-service";
 import { withRefreshedScore } from "./lead-scoring";
 import { startLeadTurn, type FactsApplied } from "./lead-turn";
+import { createChatMessageWrites } from "./chat-message-writes";
 
 export const LEAD_ACTOR = "bot:lead";
 
@@ -99,6 +100,7 @@ const SORRY = "Gracias por tu mensaje. Tuve un problema para responder; en un mo
 
 export function createConversationService(deps: ConversationDeps) {
   const { db, clock, leads, pipeline, agent, log } = deps;
+  const messageWrites = createChatMessageWrites(db, log);
 
   function findByAddress(q: Executor, identity: ChatIdentity): Promise<Lead | undefined> {
     return identity.channel === "telegram" ? findLeadByTelegramChat(q, Number(identity.address)) : findLeadByWhatsappId(q, identity.address);
@@ -153,14 +155,13 @@ export function createConversationService(deps: ConversationDeps) {
   }
 
   function storeReply(lead: Lead, text: string, agentType: string, channel: Channel): Promise<Message> {
-    return db.run((q) => insertMessage(q, { lead_id: lead.id, direction: "outbound", channel, agent_type: agentType, text, at: clock.now() }));
+    return messageWrites.storeReply({ lead_id: lead.id, direction: "outbound", channel, agent_type: agentType, text, at: clock.now() });
   }
 
   /** Null when the channel already delivered this message (a resent webhook): it was handled then. */
   function inbound(lead: Lead, identity: ChatIdentity, text: string, externalId: string | null): Promise<Message | null> {
-    // The message and the lead's activity land together (one commit, not two): by themselves where that is one statement.
-    const record = (q: Executor) => recordInbound(q, lead.id, identity.channel, text, clock.now(), externalId);
-    return recordsInboundInOneStatement(db) ? db.run(record) : db.transaction(record);
+    // The message and the lead's activity land together (one commit, not two).
+    return messageWrites.recordInbound({ leadId: lead.id, channel: identity.channel, text, at: clock.now(), externalId });
   }
 
   /** Whether the auto-advance rules may move this lead now (the chat advances a lead through its first reply and a complete profile). */
@@ -268,6 +269,8 @@ export function createConversationService(deps: ConversationDeps) {
     },
     findOrCreateLead,
     storeReply,
+    /** The provider's id of a reply once it went out (see ChatMessageWrites.markSent). */
+    markSent: messageWrites.markSent,
     /** Whether a message with this provider id was already received (webhook retries are handled once). */
     async hasReceived(channel: Channel, externalId: string): Promise<boolean> {
       return (await db.run((q) => findMessageByExternalId(q, channel, externalId))) !== undefined;

@@ -5,8 +5,7 @@
  * channel's port. Telegram and WhatsApp only translate their protocol to
  * these calls; this file knows neither.
  */
-import { markMessageSent, updateMessageStatus } from "../../db/repositories/messages-repository";
-import { writeProviderId } from "./message-status-service";
+import { updateMessageStatus } from "../../db/repositories/messages-repository";
 import type { Lead, Message } from "../../db/schema";
 import type { AdminNotifier, ChannelPort, Choice, SentOnChannel } from "../channels/channel-port";
 import { DeliveryError, PermanentDeliveryError, UnknownDeliveryError } from "../channels/delivery-errors";
@@ -53,10 +52,7 @@ export function createLeadChatService(deps: LeadChatDeps) {
   async function deliver(port: ChannelPort, lead: Lead, message: Message | null, send: () => Promise<SentOnChannel>): Promise<DeliveryOutcome> {
     try {
       const { externalId } = await send();
-      if (message && externalId) {
-        const at = clock.now();
-        await writeProviderId(db, at, port.channel, externalId, (q) => markMessageSent(q, message.id, externalId, "sent", at));
-      }
+      if (message && externalId) await conversation.markSent(port.channel, message.id, externalId, clock.now());
       return { delivered: true };
     } catch (error) {
       if (!(error instanceof DeliveryError)) throw error;

@@ -9,7 +9,7 @@ import { migrateDatabase, openDatabase } from "../../db/client";
 import type { Database } from "../../db/database";
 import { sqliteDatabase } from "../../db/sqlite-database";
 import { findLead, findLeadWithScoreFacts, insertLead, readScoreFacts, savePendingChoices, updateLeadRow } from "../../db/repositories/leads-repository";
-import { findMessageByExternalId, insertMessage, markMessageSent, recordInbound, recordsInboundInOneStatement } from "../../db/repositories/messages-repository";
+import { findMessageByExternalId, insertMessage, markMessageSent, recordInbound } from "../../db/repositories/messages-repository";
 import type { Executor } from "../../db/executor";
 import { rawRows } from "../../db/prepared";
 import { sql } from "drizzle-orm";
@@ -67,7 +67,8 @@ describe.each(DIALECTS)("reusable queries on %s", (dialect) => {
     const later = new Date(at.getTime() + 60_000);
     const record = (channel: "telegram" | "whatsapp", externalId: string, when: Date) => {
       const write = (q: Executor) => recordInbound(q, lead.id, channel, "Hola", when, externalId);
-      return recordsInboundInOneStatement(database) ? database.run(write) : database.transaction(write);
+      // One statement on PostgreSQL; on SQLite two, which a transaction keeps together.
+      return database.dialect === "postgres" ? database.run(write) : database.transaction(write);
     };
     const stored = await record("telegram", "tg-1", later);
     expect(stored).toMatchObject({ lead_id: lead.id, direction: "inbound", channel: "telegram", text: "Hola", external_id: "tg-1", at: later, extraction_pending: false });

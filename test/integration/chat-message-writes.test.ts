@@ -1,0 +1,115 @@
+/**
+ * A chat's message writes grouped across chats (chat-message-writes.ts), on
+ * both databases: a group answers each caller with its own row, in the order
+ * given; a message the channel delivered twice is stored once, within a group
+ * or across groups; each lead's activity is its latest stored message; and a
+ * group one bad item breaks is written again item by item, so only that item
+ * fails.
+ */
+import { describe, expect, it } from "vitest";
+import type { Database, Q } from "../../db/database";
+import { findLead, insertLead } from "../../db/repositories/leads-repository";
+import { findMessageByExternalId, insertMessages, markMessagesSent, recordInbounds, type InboundMessage } from "../../db/repositories/messages-repository";
+import { rawRows } from "../../db/prepared";
+import { sql } from "drizzle-orm";
+import { createChatMessageWrites } from "../../src/services/chat-message-writes";
+import { createLogger } from "../../src/logger";
+import { DIALECTS, skipPostgres, useBothDatabases } from "../support/both-databases";
+
+const databaseFor = useBothDatabases();
+const at = new Date("2026-03-01T18:30:00.000Z");
+const later = (seconds: number) => new Date(at.getTime() + seconds * 1000);
+const newLead = (database: Database, name: string) =>
+  database.run((q) =>
+    insertLead(q, { name, source: "api", pipeline_stage: "entrada", stage_changed_at: at, last_activity_at: at, created_at: at, updated_at: at }),
+  );
+const quiet = createLogger("silent");
+
+describe.each(DIALECTS)("chat message writes on %s", (dialect) => {
+  const skip = dialect === "postgres" && skipPostgres;
+  const together = <T,>(database: Database, work: (q: Q) => Promise<T>) =>
+    database.dialect === "postgres" ? database.run(work) : database.transaction(work);
+
+  it.skipIf(skip)("store several leads' messages together, once each, with each lead's latest activity", async () => {
+    const database = databaseFor(dialect);
+    const [ana, beto, carla] = [await newLead(database, "Ana"), await newLead(database, "Beto"), await newLead(database, "Carla")];
+    const tag = `${dialect}-${ana.id}`;
+    // Carla's message came before (an earlier group): its redelivery here is skipped.
+    await together(database, (q) => recordInbounds(q, [{ leadId: carla.id, channel: "whatsapp", text: "Hola", at: later(1), externalId: `wa-${tag}` }]));
+
+    const items: InboundMessage[] = [
+      { leadId: ana.id, channel: "telegram", text: "Busco depa", at: later(10), externalId: `tg-1-${tag}` },
+      { leadId: beto.id, channel: "whatsapp", text: "Hola", at: later(11), externalId: `wa-b-${tag}` },
+      { leadId: ana.id, channel: "telegram", text: "Busco depa", at: later(12), externalId: `tg-1-${tag}` },
+      { leadId: carla.id, channel: "whatsapp", text: "Hola", at: later(13), externalId: `wa-${tag}` },
+      { leadId: ana.id, channel: "telegram", text: "en la Roma", at: later(14), externalId: `tg-2-${tag}` },
+      { leadId: beto.id, channel: "telegram", text: "sin id", at: later(15), externalId: null },
+    ];
+    const stored = await together(database, (q) => recordInbounds(q, items));
+    expect(stored.map((message) => message && { lead_id: message.lead_id, text: message.text, external_id: message.external_id, at: message.at })).toEqual([
+      { lead_id: ana.id, text: "Busco depa", external_id: `tg-1-${tag}`, at: later(10) },
+      { lead_id: beto.id, text: "Hola", external_id: `wa-b-${tag}`, at: later(11) },
+      null,
+      null,
+      { lead_id: ana.id, text: "en la Roma", external_id: `tg-2-${tag}`, at: later(14) },
+      { lead_id: beto.id, text: "sin id", external_id: null, at: later(15) },
+    ]);
+    expect(new Set(stored.filter(Boolean).map((message) => message!.id)).size).toBe(4);
+
+    expect(await database.run((q) => findLead(q, ana.id))).toMatchObject({ last_activity_at: later(14), updated_at: later(14), whatsapp_last_inbound_at: null });
+    // Beto's WhatsApp window opens at his WhatsApp message, not at his later Telegram one.
+    expect(await database.run((q) => findLead(q, beto.id))).toMatchObject({ last_activity_at: later(15), whatsapp_last_inbound_at: later(11) });
+    // Carla's redelivery changed nothing.
+    expect(await database.run((q) => findLead(q, carla.id))).toMatchObject({ last_activity_at: later(1), whatsapp_last_inbound_at: later(1) });
+  });
+
+  it.skipIf(skip)("store replies in the order given and mark several sent at once", async () => {
+    const database = databaseFor(dialect);
+    const lead = await newLead(database, "Dora");
+    const texts = ["uno", "dos", "tres", "cuatro"];
+    const stored = await together(database, (q) =>
+      insertMessages(q, texts.map((text, i) => ({ lead_id: lead.id, direction: "outbound" as const, channel: "telegram" as const, agent_type: "perfilador", text, at: later(i) }))),
+    );
+    expect(stored.map((message) => message.text)).toEqual(texts);
+
+    const marks = stored.slice(0, 3).map((message, i) => ({ messageId: message.id, externalId: `${dialect}-${lead.id}-${i}`, at: later(30 + i) }));
+    await together(database, (q) => markMessagesSent(q, marks));
+    for (const mark of marks) {
+      expect(await database.run((q) => findMessageByExternalId(q, "telegram", mark.externalId))).toMatchObject({ id: mark.messageId, status: "sent", status_at: mark.at });
+    }
+    const [untouched] = await database.run((q) => rawRows<{ external_id: string | null; status: string | null }>(q, sql`SELECT external_id, status FROM messages WHERE id = ${stored[3]!.id}`));
+    expect(untouched).toEqual({ external_id: null, status: null });
+  });
+
+  it.skipIf(skip)("answer concurrent callers each with their own row, and fail only the item that cannot be written", async () => {
+    const database = databaseFor(dialect);
+    const writes = createChatMessageWrites(database, quiet);
+    const leads = await Promise.all(["E1", "E2", "E3", "E4", "E5"].map((name) => newLead(database, name)));
+    const missingLead = leads.at(-1)!.id + 10_000;
+
+    const replies = await Promise.allSettled(
+      [...leads.map((lead) => lead.id), missingLead].map((leadId, i) =>
+        writes.storeReply({ lead_id: leadId, direction: "outbound", channel: "telegram", agent_type: "perfilador", text: `respuesta ${i}`, at }),
+      ),
+    );
+    expect(replies.slice(0, 5).map((reply) => reply.status === "fulfilled" && { lead_id: reply.value.lead_id, text: reply.value.text })).toEqual(
+      leads.map((lead, i) => ({ lead_id: lead.id, text: `respuesta ${i}` })),
+    );
+    expect(replies[5]!.status).toBe("rejected");
+
+    const received = await Promise.all(
+      leads.map((lead, i) => writes.recordInbound({ leadId: lead.id, channel: "telegram", text: `hola ${i}`, at: later(60), externalId: `${dialect}-c-${lead.id}` })),
+    );
+    expect(received.map((message) => message?.text)).toEqual(leads.map((_, i) => `hola ${i}`));
+    const again = await Promise.all(
+      leads.map((lead, i) => writes.recordInbound({ leadId: lead.id, channel: "telegram", text: `hola ${i}`, at: later(61), externalId: `${dialect}-c-${lead.id}` })),
+    );
+    expect(again).toEqual(leads.map(() => null));
+
+    const sent = replies.slice(0, 5).map((reply) => (reply as PromiseFulfilledResult<{ id: number }>).value);
+    await Promise.all(sent.map((message, i) => writes.markSent("telegram", message.id, `${dialect}-s-${message.id}`, later(90 + i))));
+    for (const [i, message] of sent.entries()) {
+      expect(await database.run((q) => findMessageByExternalId(q, "telegram", `${dialect}-s-${message.id}`))).toMatchObject({ id: message.id, status: "sent", status_at: later(90 + i) });
+    }
+  });
+});
