@@ -48,6 +48,29 @@ export async function findLeadByWhatsappId(q: Executor, waId: string): Promise<L
   return first(await leadByWhatsappId(q, { value: waId }));
 }
 
+type LeadAddress = "telegram_chat_id" | "whatsapp_id";
+// One statement for any number of addresses (an array parameter), so PostgreSQL prepares it once.
+const leadsWhereAny = (column: LeadAddress) =>
+  reusableQuery<Lead>(`leads_by_any_${column}`, (q) => q.db.select().from(q.t.leads).where(sql`${q.t.leads[column]} = ANY(${sql.placeholder("values")})`));
+const leadsByAny = { telegram_chat_id: leadsWhereAny("telegram_chat_id"), whatsapp_id: leadsWhereAny("whatsapp_id") };
+
+/**
+ * The leads behind several chats on one channel (Telegram chat ids or WhatsApp ids),
+ * answered in the order given, undefined for an address no lead has. On PostgreSQL, two
+ * or more are one statement (see inOneStatement).
+ */
+export async function findLeadsByAddress<Column extends LeadAddress>(q: Executor, column: Column, addresses: readonly NonNullable<Lead[Column]>[]): Promise<(Lead | undefined)[]> {
+  const one = column === "telegram_chat_id" ? leadByTelegramChat : leadByWhatsappId;
+  if (!inOneStatement(q, addresses)) {
+    const found: (Lead | undefined)[] = [];
+    for (const address of addresses) found.push(first(await one(q, { value: address })));
+    return found;
+  }
+  const rows = await leadsByAny[column](q, { values: [...addresses] });
+  const byAddress = new Map(rows.map((lead) => [lead[column], lead]));
+  return addresses.map((address) => byAddress.get(address));
+}
+
 // The lead's id goes in a placeholder no column can be named.
 const updateLeadQuery = reusableQueryByColumns<Lead>("update_lead", (q, columns) =>
   q.db

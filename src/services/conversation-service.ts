@@ -9,14 +9,12 @@
 import {
   findLead,
   findLeadByPhone,
-  findLeadByTelegramChat,
-  findLeadByWhatsappId,
+  findLeadsByAddress,
   findLeadWithScoreFacts,
   updateLeadRow,
 } from "../../db/repositories/leads-repository";
 import { findMessageByExternalId, markExtractionPending, pendingExtractions } from "../../db/repositories/messages-repository";
 import { insertAudit, insertAudits } from "../../db/repositories/audit-repository";
-import type { Executor } from "../../db/executor";
 import type { Lead, Message } from "../../db/schema";
 import { isUniqueViolation } from "../../db/unique-violation";
 import { ConflictError, NotFoundError } from "../errors";
@@ -34,6 +32,7 @@ import { autoMove, type PipelineService, type StageChange } from "./pipeline-ser
 import { withRefreshedScore } from "./lead-scoring";
 import { startLeadTurn, type FactsApplied } from "./lead-turn";
 import { createChatMessageWrites } from "./chat-message-writes";
+import { createGroupWriter } from "../group-writer";
 
 export const LEAD_ACTOR = "bot:lead";
 
@@ -102,8 +101,12 @@ export function createConversationService(deps: ConversationDeps) {
   const { db, clock, leads, pipeline, agent, log } = deps;
   const messageWrites = createChatMessageWrites(db, log);
 
-  function findByAddress(q: Executor, identity: ChatIdentity): Promise<Lead | undefined> {
-    return identity.channel === "telegram" ? findLeadByTelegramChat(q, Number(identity.address)) : findLeadByWhatsappId(q, identity.address);
+  // The lead behind each chat that writes, looked up together with the other chats' (as the
+  // messages are written: chat-message-writes.ts), one statement for many chats under load.
+  const telegramLeads = createGroupWriter<number, Lead | undefined>((chatIds) => db.run((q) => findLeadsByAddress(q, "telegram_chat_id", chatIds)));
+  const whatsappLeads = createGroupWriter<string, Lead | undefined>((waIds) => db.run((q) => findLeadsByAddress(q, "whatsapp_id", waIds)));
+  function findByAddress(identity: ChatIdentity): Promise<Lead | undefined> {
+    return identity.channel === "telegram" ? telegramLeads.write(Number(identity.address)) : whatsappLeads.write(identity.address);
   }
 
   /**
@@ -114,10 +117,8 @@ export function createConversationService(deps: ConversationDeps) {
    */
   async function findOrCreateLead(identity: ChatIdentity, origin: LeadOrigin = {}, lostRace = false): Promise<{ lead: Lead; created: boolean }> {
     const phone = identity.phone;
-    const { existing, known } = await db.run(async (q) => {
-      const existing = await findByAddress(q, identity);
-      return { existing, known: !existing && phone ? await findLeadByPhone(q, phone) : undefined };
-    });
+    const existing = await findByAddress(identity);
+    const known = !existing && phone ? await db.run((q) => findLeadByPhone(q, phone)) : undefined;
     if (existing) return { lead: existing, created: false };
     if (known) return { lead: await linkChannel(known, identity), created: false };
     const name = [identity.firstName, identity.lastName].filter(Boolean).join(" ").trim();

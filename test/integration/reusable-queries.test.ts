@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { migrateDatabase, openDatabase } from "../../db/client";
 import type { Database } from "../../db/database";
 import { sqliteDatabase } from "../../db/sqlite-database";
-import { findLead, findLeadWithScoreFacts, insertLead, readScoreFacts, savePendingChoices, updateLeadRow } from "../../db/repositories/leads-repository";
+import { findLead, findLeadsByAddress, findLeadWithScoreFacts, insertLead, readScoreFacts, savePendingChoices, updateLeadRow } from "../../db/repositories/leads-repository";
 import { findMessageByExternalId, insertMessage, markMessageSent, recordInbound } from "../../db/repositories/messages-repository";
 import type { Executor } from "../../db/executor";
 import { rawRows } from "../../db/prepared";
@@ -81,6 +81,18 @@ describe.each(DIALECTS)("reusable queries on %s", (dialect) => {
     const onWhatsapp = new Date(later.getTime() + 60_000);
     await record("whatsapp", "wa-1", onWhatsapp);
     expect(await database.run((q) => findLead(q, lead.id))).toMatchObject({ last_activity_at: onWhatsapp, whatsapp_last_inbound_at: onWhatsapp });
+  });
+
+  it.skipIf(skip)("find the leads behind several chats at once, in the order asked, a chat asked twice answered twice", async () => {
+    const database = databaseFor(dialect);
+    const base = dialect === "postgres" ? 71_000 : 72_000;
+    const [eva, fer] = [await newLead(database, "Eva"), await newLead(database, "Fer")];
+    await database.run((q) => updateLeadRow(q, eva.id, { telegram_chat_id: base + 1, whatsapp_id: `521${base}1` }));
+    await database.run((q) => updateLeadRow(q, fer.id, { telegram_chat_id: base + 2 }));
+    const names = (leads: ({ name: string | null } | undefined)[]) => leads.map((lead) => lead?.name);
+    expect(names(await database.run((q) => findLeadsByAddress(q, "telegram_chat_id", [base + 2, base + 9, base + 1, base + 2])))).toEqual(["Fer", undefined, "Eva", "Fer"]);
+    expect(names(await database.run((q) => findLeadsByAddress(q, "telegram_chat_id", [base + 1])))).toEqual(["Eva"]);
+    expect(names(await database.run((q) => findLeadsByAddress(q, "whatsapp_id", [`521${base}9`, `521${base}1`])))).toEqual([undefined, "Eva"]);
   });
 
   it.skipIf(skip)("leave out undefined values instead of writing them", async () => {
