@@ -47,6 +47,15 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * Runs a write that lands whole: by itself on PostgreSQL, where the repository makes it one
+ * statement (several rows at once: inOneStatement), and in a transaction on SQLite, where it
+ * is a statement per row.
+ */
+export function writeAsOne<T>(db: Database, work: (q: Q) => Promise<T>): Promise<T> {
+  return db.dialect === "postgres" ? db.run(work) : db.transaction(work);
+}
+
 const PG_MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), "migrations-pg");
 
 type PgExecutor = NodePgDatabase<typeof pgSchema>;

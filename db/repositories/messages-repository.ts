@@ -1,10 +1,10 @@
-import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Message, messages } from "../schema";
 import type { Executor } from "../executor";
 import type { NodePgDatabase } from "drizzle-orm/node-postgres";
 import type * as pgSchema from "../pg/schema";
 import { setLeadFields } from "./leads-repository";
-import { first, inOneStatement, reusableQuery, reusableQueryByColumns, unmappedPlaceholder, writePlaceholders } from "../prepared";
+import { first, inOneStatement, rawRows, reusableQuery, reusableQueryByColumns, unmappedPlaceholder, writePlaceholders } from "../prepared";
 import type { Channel, MessageStatus } from "../../src/domain/vocabulary";
 
 type NewMessage = typeof messages.$inferInsert;
@@ -197,6 +197,85 @@ const messageByExternalId = reusableQuery<Message>("message_by_external_id", (q)
 export async function findMessageByExternalId(q: Executor, channel: Channel, externalId: string): Promise<Message | undefined> {
   const [row] = await messageByExternalId(q, { channel, externalId });
   return row;
+}
+
+/**
+ * The messages several provider ids name on one channel, answered in the order given
+ * (undefined for an id no message has); on PostgreSQL two or more are one statement.
+ */
+export async function findMessagesByExternalIds(q: Executor, channel: Channel, externalIds: readonly string[]): Promise<(Message | undefined)[]> {
+  if (!inOneStatement(q, externalIds)) {
+    const found: (Message | undefined)[] = [];
+    for (const externalId of externalIds) found.push(await findMessageByExternalId(q, channel, externalId));
+    return found;
+  }
+  const { messages } = q.t;
+  const rows = await q.db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.channel, channel), inArray(messages.external_id, [...new Set(externalIds)])))
+    .orderBy(asc(messages.id));
+  const byExternalId = new Map<string, Message>();
+  for (const row of rows) if (!byExternalId.has(row.external_id!)) byExternalId.set(row.external_id!, row);
+  return externalIds.map((externalId) => byExternalId.get(externalId));
+}
+
+/** A delivery status to set on a message still in the status it was read in (see setStatusesIfUnchanged). */
+export interface StatusChange {
+  messageId: number;
+  from: MessageStatus | null;
+  to: MessageStatus;
+  at: Date;
+  errorCode: string | null;
+}
+
+/**
+ * Sets each message's new status only where it is still the status it was read
+ * in (compare and set: another report may have moved it since), and a `read`
+ * counts as its lead's activity. Answers, in the order given, whether each
+ * change was made. On PostgreSQL the changes and the leads' activity are one
+ * statement; on SQLite call it inside a transaction.
+ */
+export async function setStatusesIfUnchanged(q: Executor, changes: readonly StatusChange[]): Promise<boolean[]> {
+  if (q.dialect === "sqlite") {
+    const made: boolean[] = [];
+    for (const change of changes) {
+      const { messages } = q.t;
+      const [row] = await q.db
+        .update(messages)
+        .set({ status: change.to, status_at: change.at, ...(change.errorCode !== null && { error_code: change.errorCode }) })
+        .where(and(eq(messages.id, change.messageId), change.from === null ? isNull(messages.status) : eq(messages.status, change.from)))
+        .returning({ lead_id: messages.lead_id });
+      if (row && change.to === "read") await setLeadFields(q, row.lead_id, { last_activity_at: change.at, updated_at: change.at });
+      made.push(row !== undefined);
+    }
+    return made;
+  }
+  const column = <T,>(values: T[]) => sql.param(values);
+  const changed = await rawRows<{ id: number; status: MessageStatus }>(
+    q,
+    sql`WITH wanted AS (
+          SELECT * FROM unnest(${column(changes.map((c) => c.messageId))}::integer[], ${column(changes.map((c) => c.from))}::text[],
+                               ${column(changes.map((c) => c.to))}::text[], ${column(changes.map((c) => c.at.toISOString()))}::timestamptz[],
+                               ${column(changes.map((c) => c.errorCode))}::text[]) AS wanted(id, from_status, to_status, at, error_code)
+        ), changed AS (
+          UPDATE messages SET status = wanted.to_status, status_at = wanted.at, error_code = coalesce(wanted.error_code, messages.error_code)
+          FROM wanted WHERE messages.id = wanted.id AND messages.status IS NOT DISTINCT FROM wanted.from_status
+          RETURNING messages.id, messages.lead_id, messages.status, wanted.at
+        ), read_by AS (
+          SELECT lead_id, max(at) AS at FROM changed WHERE status = 'read' GROUP BY lead_id
+        ), engaged AS (
+          UPDATE leads SET last_activity_at = read_by.at, updated_at = read_by.at FROM read_by WHERE leads.id = read_by.lead_id
+        )
+        SELECT id, status FROM changed`,
+  );
+  // Two changes of one message in one statement: one of them was made, the one whose status the row took.
+  const made = new Map(changed.map((row) => [Number(row.id), row.status]));
+  return changes.map((change) => {
+    const yes = made.get(change.messageId) === change.to;
+    if (yes) made.delete(change.messageId);
+    return yes;
+  });
 }
 
 export async function updateMessageStatus(

@@ -9,10 +9,9 @@
  * Call them outside a transaction: the group is written on its own (on SQLite,
  * whose one connection an open transaction holds, it would wait for itself).
  */
-import type { Database, Q } from "../../db/database";
+import { writeAsOne, type Database } from "../../db/database";
 import {
   insertMessages,
-  markMessageSent,
   markMessagesSent,
   recordInbounds,
   type InboundMessage,
@@ -23,13 +22,13 @@ import { createGroupWriter } from "../group-writer";
 import type { Logger } from "../logger";
 import type { Channel } from "../domain/vocabulary";
 import { reportsDeliveryLater } from "../domain/message-status";
-import { writeProviderId } from "./message-status-service";
+import { applyHeldReportsNow } from "./message-status-service";
+import { idsWithHeldReports } from "../../db/repositories/held-reports-repository";
 
 type NewMessage = Parameters<typeof insertMessages>[1][number];
 
 export function createChatMessageWrites(db: Database, log: Logger) {
-  // One statement on PostgreSQL (inOneStatement) needs no transaction; SQLite's row-by-row writes of a group share one.
-  const together = <T>(work: (q: Q) => Promise<T>): Promise<T> => (db.dialect === "postgres" ? db.run(work) : db.transaction(work));
+  const together = <T>(work: Parameters<typeof writeAsOne<T>>[1]) => writeAsOne(db, work);
   const onGroupFailed = (what: string) => (error: unknown, count: number) =>
     log.warn({ err: error, count }, `a group of ${what} failed as a whole; writing them one by one`);
 
@@ -47,6 +46,19 @@ export function createChatMessageWrites(db: Database, log: Logger) {
     { onGroupFailed: onGroupFailed("sent marks") },
   );
 
+  // Whether reports wait for the ids just written: asked after the write committed (see markSent).
+  const heldChecks = new Map<Channel, ReturnType<typeof createGroupWriter<string, boolean>>>();
+  const hasHeldReports = (channel: Channel, externalId: string): Promise<boolean> => {
+    let writer = heldChecks.get(channel);
+    if (!writer) {
+      heldChecks.set(channel, (writer = createGroupWriter(async (ids) => {
+        const held = await db.run((q) => idsWithHeldReports(q, channel, ids));
+        return ids.map((id) => held.has(id));
+      })));
+    }
+    return writer.write(externalId);
+  };
+
   return {
     /** What a lead wrote, stored once with its activity; null when the channel already delivered it (see recordInbound). */
     recordInbound: (item: InboundMessage): Promise<Message | null> => inbound.write(item),
@@ -56,15 +68,15 @@ export function createChatMessageWrites(db: Database, log: Logger) {
 
     /**
      * The provider's id of a sent message. On a channel whose provider reports
-     * delivery later (WhatsApp), reports may already wait for that id: the
-     * write and theirs are one transaction (writeProviderId), not grouped.
+     * delivery later (WhatsApp), a report may have come before the id was
+     * written, and been held for it: once the write committed, the held
+     * reports are looked for and applied. A report held meanwhile looks for
+     * the message once its hold committed (applyReport), so one of the two
+     * sees the other, with no lock around the write.
      */
     async markSent(channel: Channel, messageId: number, externalId: string, at: Date): Promise<void> {
-      if (reportsDeliveryLater(channel)) {
-        await writeProviderId(db, at, channel, externalId, (q) => markMessageSent(q, messageId, externalId, "sent", at));
-        return;
-      }
       await sentMarks.write({ messageId, externalId, at });
+      if (reportsDeliveryLater(channel) && (await hasHeldReports(channel, externalId))) await applyHeldReportsNow(db, at, channel, externalId);
     },
   };
 }

@@ -9,16 +9,23 @@
  */
 import { recordCampaignDeliveryFailure } from "../../db/repositories/campaigns-repository";
 import { setLeadFields } from "../../db/repositories/leads-repository";
-import type { Database } from "../../db/database";
+import { writeAsOne, type Database } from "../../db/database";
 import type { Executor } from "../../db/executor";
 import { dropHeldReportsBefore, holdReport, takeHeldReports } from "../../db/repositories/held-reports-repository";
 import { lockUntilCommit } from "../../db/repositories/locks-repository";
-import { findMessageByExternalId, updateMessageStatus } from "../../db/repositories/messages-repository";
+import {
+  findMessageByExternalId,
+  findMessagesByExternalIds,
+  setStatusesIfUnchanged,
+  updateMessageStatus,
+  type StatusChange,
+} from "../../db/repositories/messages-repository";
 import type { Message } from "../../db/schema";
 import { nextMessageStatus, reportsDeliveryLater } from "../domain/message-status";
 import type { Channel, MessageStatus } from "../domain/vocabulary";
 import type { ServiceDeps } from "./context";
 import { markChannelUnreachable } from "./channel-reachability";
+import { createGroupWriter } from "../group-writer";
 
 /** Twilio's message statuses in our vocabulary; null for the ones of inbound messages. */
 const FROM_TWILIO: Record<string, MessageStatus | null> = {
@@ -48,7 +55,11 @@ export interface DeliveryReport {
 /** How long a report that names no stored message is kept, waiting for it. */
 const HELD_REPORT_TTL_MS = 24 * 60 * 60 * 1000;
 
-/** Both sides of the race take this lock first: the report and the message that takes its id. */
+/**
+ * Taken first by a report that does not find its message (it may hold it) and by a write that
+ * gives a message its id in a transaction (a campaign step, a reminder). A chat reply's id is
+ * written without it, and looks for held reports after its commit (applyHeldReportsNow).
+ */
 function lockExternalId(tx: Executor, channel: Channel, externalId: string): Promise<void> {
   return lockUntilCommit(tx, `delivery:${channel}:${externalId}`);
 }
@@ -84,6 +95,16 @@ async function applyHeldReports(tx: Executor, now: Date, channel: Channel, exter
 }
 
 /**
+ * Applies the reports held for a provider id that a message took (committed
+ * before this is called), each once, under the id's lock: whichever side comes
+ * second (the message's write or a report's hold) finds the other's committed
+ * write and calls this (see ChatMessageWrites.markSent and applyReport).
+ */
+export function applyHeldReportsNow(db: Database, now: Date, channel: Channel, externalId: string): Promise<void> {
+  return db.transaction((tx) => applyHeldReports(tx, now, channel, externalId));
+}
+
+/**
  * Runs `write`, which gives a message its provider id, and applies the reports
  * held for that id in the same transaction. On a channel with no later reports
  * (Telegram) it is the write alone, with no transaction around it.
@@ -112,7 +133,38 @@ export async function deliveryFailureOf(tx: Executor, channel: Channel, external
   return { status: message.status, error_code: message.error_code };
 }
 
+/** Statuses a report may give a stored message by itself, with nothing else to record (a failure records more). */
+const PROGRESS: ReadonlySet<MessageStatus> = new Set(["queued", "sent", "delivered", "read"]);
+
 export function createMessageStatusService({ db, clock }: ServiceDeps) {
+  // Reports come three per message sent (sent, delivered, read), each its own request: those of the
+  // moment are read and written together, one statement for many on PostgreSQL (group-writer.ts).
+  const lookups = new Map<Channel, ReturnType<typeof createGroupWriter<string, Message | undefined>>>();
+  const lookup = (channel: Channel, externalId: string): Promise<Message | undefined> => {
+    let writer = lookups.get(channel);
+    if (!writer) lookups.set(channel, (writer = createGroupWriter((ids) => db.run((q) => findMessagesByExternalIds(q, channel, ids)))));
+    return writer.write(externalId);
+  };
+  // A group that fails as a whole is written report by report; a report that fails alone fails its request.
+  const statusChanges = createGroupWriter<StatusChange, boolean>((changes) => writeAsOne(db, (q) => setStatusesIfUnchanged(q, changes)));
+
+  /**
+   * The usual report: its message is stored with its id, and the report only moves the status
+   * forward (a read also counts as the lead's activity). Set if the status is still the one read,
+   * with no lock: the message's id is committed, so no held report can be waiting for it. Null
+   * when the report needs the locked path: no message yet, a failure, or another report moved
+   * the status in between.
+   */
+  async function applyUsual(report: DeliveryReport, reported: MessageStatus): Promise<"updated" | "unchanged" | null> {
+    if (!PROGRESS.has(reported)) return null;
+    const message = await lookup(report.channel, report.externalId);
+    if (!message) return null;
+    const status = nextMessageStatus(message.status, reported);
+    if (status === message.status) return "unchanged";
+    const change = { messageId: message.id, from: message.status, to: status, at: clock.now(), errorCode: report.errorCode };
+    return (await statusChanges.write(change)) ? "updated" : null;
+  }
+
   return {
     /**
      * Applies one report. A report naming no message of ours yet is held
@@ -122,8 +174,10 @@ export function createMessageStatusService({ db, clock }: ServiceDeps) {
     async applyReport(report: DeliveryReport): Promise<"updated" | "unchanged" | "held"> {
       const reported = FROM_TWILIO[report.status];
       if (!reported) return "unchanged";
-      return db.transaction(async (tx): Promise<"updated" | "unchanged" | "held"> => {
-        const now = clock.now();
+      const usual = await applyUsual(report, reported);
+      if (usual) return usual;
+      const now = clock.now();
+      const outcome = await db.transaction(async (tx): Promise<"updated" | "unchanged" | "held"> => {
         await lockExternalId(tx, report.channel, report.externalId);
         const message = await findMessageByExternalId(tx, report.channel, report.externalId);
         if (message) return applyToMessage(tx, now, message, report, reported);
@@ -138,6 +192,13 @@ export function createMessageStatusService({ db, clock }: ServiceDeps) {
         });
         return "held";
       });
+      // A message's id may be written without the lock (a chat reply's: ChatMessageWrites.markSent),
+      // which then looks for held reports once its write committed. Looking again once the hold
+      // committed means one side always sees the other: the report is applied, by one of them.
+      if (outcome === "held" && (await db.run((q) => findMessageByExternalId(q, report.channel, report.externalId)))) {
+        await applyHeldReportsNow(db, now, report.channel, report.externalId);
+      }
+      return outcome;
     },
   };
 }

@@ -9,7 +9,18 @@
 import { describe, expect, it } from "vitest";
 import type { Database, Q } from "../../db/database";
 import { findLead, insertLead } from "../../db/repositories/leads-repository";
-import { findMessageByExternalId, insertMessages, markMessagesSent, recordInbounds, type InboundMessage } from "../../db/repositories/messages-repository";
+import {
+  findMessageByExternalId,
+  findMessagesByExternalIds,
+  insertMessages,
+  markMessagesSent,
+  recordInbounds,
+  setStatusesIfUnchanged,
+  type InboundMessage,
+} from "../../db/repositories/messages-repository";
+import { createMessageStatusService } from "../../src/services/message-status-service";
+import { createLeadEvents } from "../../src/services/lead-events";
+import { systemClock } from "../../src/clock";
 import { rawRows } from "../../db/prepared";
 import { sql } from "drizzle-orm";
 import { createChatMessageWrites } from "../../src/services/chat-message-writes";
@@ -111,5 +122,65 @@ describe.each(DIALECTS)("chat message writes on %s", (dialect) => {
     for (const [i, message] of sent.entries()) {
       expect(await database.run((q) => findMessageByExternalId(q, "telegram", `${dialect}-s-${message.id}`))).toMatchObject({ id: message.id, status: "sent", status_at: later(90 + i) });
     }
+  });
+
+  it.skipIf(skip)("move delivery statuses only from the status read, a read counting as the lead's activity", async () => {
+    const database = databaseFor(dialect);
+    const lead = await newLead(database, "Gala");
+    const stored = await together(database, (q) =>
+      insertMessages(q, [1, 2, 3].map((i) => ({ lead_id: lead.id, direction: "outbound" as const, channel: "whatsapp" as const, text: `m${i}`, at, external_id: `SM${dialect}${lead.id}x${i}`, status: "sent" as const }))),
+    );
+    const ids = stored.map((message) => message.external_id!);
+    expect((await database.run((q) => findMessagesByExternalIds(q, "whatsapp", [ids[2]!, "SMnadie", ids[0]!, ids[2]!]))).map((m) => m?.text)).toEqual(["m3", undefined, "m1", "m3"]);
+
+    const [one, two, three] = stored as [(typeof stored)[0], (typeof stored)[0], (typeof stored)[0]];
+    const made = await together(database, (q) =>
+      setStatusesIfUnchanged(q, [
+        { messageId: one.id, from: "sent", to: "delivered", at: later(5), errorCode: null },
+        // Read in another status than it has now: not made.
+        { messageId: two.id, from: "delivered", to: "read", at: later(6), errorCode: null },
+        // Two changes of one message at once: only one is made, and the answer says which.
+        { messageId: three.id, from: "sent", to: "delivered", at: later(7), errorCode: null },
+        { messageId: three.id, from: "sent", to: "read", at: later(8), errorCode: null },
+      ]),
+    );
+    expect(made.slice(0, 2)).toEqual([true, false]);
+    expect(made[2] !== made[3]).toBe(true);
+    const statusOf = async (id: number) => (await database.run((q) => rawRows<{ status: string }>(q, sql`SELECT status FROM messages WHERE id = ${id}`)))[0]!.status;
+    expect([await statusOf(one.id), await statusOf(two.id), await statusOf(three.id)]).toEqual(["delivered", "sent", made[3] ? "read" : "delivered"]);
+    expect((await database.run((q) => findLead(q, lead.id)))!.last_activity_at).toEqual(made[3] ? later(8) : at);
+  });
+
+  it.skipIf(skip)("apply a message's sent, delivered and read reports arriving at once, in any order, to read", async () => {
+    const database = databaseFor(dialect);
+    const reports = createMessageStatusService({ db: database, clock: systemClock, timeZone: "America/Mexico_City", events: createLeadEvents() });
+    const lead = await newLead(database, "Hugo");
+    for (const order of [["sent", "delivered", "read"], ["read", "delivered", "sent"], ["delivered", "read", "sent"]]) {
+      const sid = `SM${dialect}${lead.id}${order.join("")}`;
+      await together(database, (q) => insertMessages(q, [{ lead_id: lead.id, direction: "outbound", channel: "whatsapp", text: "hola", at, external_id: sid, status: "sent" }]));
+      const answers = await Promise.all(order.map((status) => reports.applyReport({ channel: "whatsapp", externalId: sid, status, errorCode: null, unreachable: false })));
+      expect(answers).toContain("updated");
+      expect(answers).not.toContain("held");
+      expect((await database.run((q) => findMessageByExternalId(q, "whatsapp", sid)))?.status).toBe("read");
+    }
+    expect((await database.run((q) => findLead(q, lead.id)))!.last_activity_at.getTime()).toBeGreaterThan(at.getTime());
+  });
+
+  it.skipIf(skip)("apply the reports Twilio sent before its answer named the reply, once the reply's id is written", async () => {
+    const database = databaseFor(dialect);
+    const reports = createMessageStatusService({ db: database, clock: systemClock, timeZone: "America/Mexico_City", events: createLeadEvents() });
+    const writes = createChatMessageWrites(database, quiet);
+    const lead = await newLead(database, "Iris");
+    const reply = await writes.storeReply({ lead_id: lead.id, direction: "outbound", channel: "whatsapp", agent_type: "perfilador", text: "hola", at });
+    const sid = `SM${dialect}early${lead.id}`;
+    for (const status of ["sent", "delivered", "read"]) {
+      expect(await reports.applyReport({ channel: "whatsapp", externalId: sid, status, errorCode: null, unreachable: false })).toBe("held");
+    }
+    await writes.markSent("whatsapp", reply.id, sid, later(2));
+    expect(await database.run((q) => findMessageByExternalId(q, "whatsapp", sid))).toMatchObject({ id: reply.id, status: "read" });
+    const [held] = await database.run((q) => rawRows<{ n: number | string }>(q, sql`SELECT count(*) AS n FROM held_delivery_reports WHERE external_id = ${sid}`));
+    expect(Number(held!.n)).toBe(0);
+    // A report after the id: straight to the message.
+    expect(await reports.applyReport({ channel: "whatsapp", externalId: sid, status: "delivered", errorCode: null, unreachable: false })).toBe("unchanged");
   });
 });
