@@ -28,7 +28,7 @@
  * so it can pass 100% of a core); on PostgreSQL the server's own CPU per message
  * is read too (database-server.ts). BENCH_CPU_PROF_DIR=<dir>: the product writes
  * a V8 CPU profile there as it exits; BENCH_SAMPLES_FILE=<file>: phase 2's
- * [served_at, ms] per message; BENCH_PRODUCT_ENV / BENCH_PRODUCT_NODE_OPTIONS:
+ * [served_at, ms, step] per message; BENCH_PRODUCT_ENV / BENCH_PRODUCT_NODE_OPTIONS:
  * see product-instrumentation.ts.
  * Prints a summary to stderr and one JSON object, carrying every database, as the
  * last line of stdout; exits non-zero only when a run could not complete, never
@@ -199,7 +199,7 @@ async function pace(wire: Wire, repliesAfter: number[], rate: number, pids: { pr
   const chats: PacedChat[] = [];
   const handling: number[] = [];
   const fromSend: number[] = [];
-  const timeline: [number, number][] = [];
+  const timeline: [number, number, number][] = [];
   let done = 0;
   wire.listen((delivery) => {
     const chat = chats[delivery.chat_id - PACED_BASE];
@@ -210,7 +210,7 @@ async function pace(wire: Wire, repliesAfter: number[], rate: number, pids: { pr
       fromSend.push(delivery.delivered_at - chat.sentAt);
       if (delivery.served_at !== null) {
         handling.push(delivery.delivered_at - delivery.served_at);
-        timeline.push([Math.round(delivery.served_at), round(delivery.delivered_at - delivery.served_at)]);
+        timeline.push([Math.round(delivery.served_at), round(delivery.delivered_at - delivery.served_at), chat.step]);
       }
     }
     if (chat.replies >= repliesAfter[chat.step - 1]!) {
@@ -242,7 +242,7 @@ async function pace(wire: Wire, repliesAfter: number[], rate: number, pids: { pr
   const cpuSeconds = productCpu(pids.product) - cpuBefore;
   const serverSeconds = serverBefore === null ? null : (await serverCpu())! - serverBefore;
   const seconds = (performance.now() - started) / 1000;
-  // BENCH_SAMPLES_FILE: each message's [served_at, handling ms], to see when the slow ones happen.
+  // BENCH_SAMPLES_FILE: each message's [served_at, handling ms, step of the script], to see when and where the slow ones happen.
   if (process.env.BENCH_SAMPLES_FILE) writeFileSync(process.env.BENCH_SAMPLES_FILE, JSON.stringify(timeline));
   return {
     complete,
