@@ -22,7 +22,7 @@
  * something other than what was asked, never for a missed target.
  */
 import { cpus, loadavg } from "node:os";
-import { benchDatabases, httpCall, seededRandom, latencyOf, openBenchStore, settleAfterSeeding, startBenchProduct, type BenchDatabase, type BenchStore, type Latency } from "./bench-product";
+import { benchDatabases, httpCall, seededRandom, latencyOf, openBenchStore, settleAfterSeeding, startBenchProduct, stopBenchProduct, type BenchDatabase, type BenchStore, type Latency } from "./bench-product";
 import { readProcessTree } from "./process-stats";
 import { FIRST_NAMES, LAST_NAMES, LOCATIONS, SOURCES, seedLeads, seededName, seededPhone } from "./seeded-leads";
 
@@ -188,8 +188,7 @@ async function runOn(kind: BenchDatabase) {
       const peakRssMb = Math.round(Math.max(0, ...tree.map((process) => process.peakRssMb)));
       return { leads: LEADS + CREATE_LEADS, seeded_leads: LEADS, history_rows: historyRows, seed_ms: seedMs, start_ms: startMs, creation, reads: readResults, product_peak_rss_mb: peakRssMb };
     } finally {
-      const code = await product.stop();
-      if (code !== 0) console.error(`[${kind}] the product exited with ${code}`);
+      await stopBenchProduct(product, kind);
     }
   } finally {
     await store.cleanUp();

@@ -119,6 +119,13 @@ export async function startBenchProduct(store: BenchStore, env: Record<string, s
   });
 }
 
+/** Stops a bench's product (SIGTERM), saying so when it did not exit cleanly; answers its exit code. */
+export async function stopBenchProduct(product: ProductProcess, kind: BenchDatabase): Promise<number | null> {
+  const code = await product.stop();
+  if (code !== 0) console.error(`[${kind}] the product exited with ${code}`);
+  return code;
+}
+
 /** Latency percentiles, nearest rank, in milliseconds with two decimals. */
 export interface Latency {
   count: number;

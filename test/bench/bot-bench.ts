@@ -35,7 +35,7 @@
  * for a missed target.
  */
 import { writeFileSync } from "node:fs";
-import { benchDatabases, latencyOf, openBenchStore, startBenchProduct, type BenchDatabase, type Latency } from "./bench-product";
+import { benchDatabases, latencyOf, openBenchStore, startBenchProduct, stopBenchProduct, type BenchDatabase, type Latency } from "./bench-product";
 import { startFakeTelegramProcess, type FakeTelegramProcess } from "./bench-setup";
 import { databaseServerCpuSeconds } from "./database-server";
 import { productEnvFromBench } from "./product-instrumentation";
@@ -298,8 +298,7 @@ async function runOn(kind: BenchDatabase) {
       };
       return { replies_per_step: repliesAfter.map((n, i) => n - (repliesAfter[i - 1] ?? 0)), saturation, paced, product_rss_mb_after_start: rssAfterStart, product_peak_rss_mb: peakRssMb, met };
     } finally {
-      const code = await product.stop();
-      if (code !== 0) console.error(`[${kind}] the product exited with ${code}`);
+      await stopBenchProduct(product, kind);
     }
   } finally {
     fake.child.kill("SIGTERM");

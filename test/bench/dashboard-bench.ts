@@ -16,7 +16,7 @@
  * cannot complete, never for a missed target (cold tablero-listo p95 < 1000 ms).
  */
 import { readProcessTree } from "./process-stats";
-import { benchDatabases, latencyOf, openBenchStore, seededRandom, settleAfterSeeding, startBenchProduct, type BenchDatabase, type Latency } from "./bench-product";
+import { benchDatabases, latencyOf, openBenchStore, seededRandom, settleAfterSeeding, startBenchProduct, stopBenchProduct, type BenchDatabase, type Latency } from "./bench-product";
 import { loadAverageNow, machineFacts } from "./machine";
 import { seedLeads } from "./seeded-leads";
 import { launchBrowser } from "../../web/test/browser";
@@ -172,8 +172,7 @@ async function runOn(kind: BenchDatabase, browser: Browser) {
       const productCpuMsPerLoad = Math.round((((cpu() - cpuBefore) * 1000) / (3 * RUNS + 1)) * 10) / 10;
       return { leads: LEADS, stages: Object.fromEntries(stages.map((row) => [row.stage, Number(row.n)])), start_ms: startMs, server, browser: browserLoads, product_cpu_ms_per_load: productCpuMsPerLoad };
     } finally {
-      const code = await product.stop();
-      if (code !== 0) console.error(`[${kind}] the product exited with ${code}`);
+      await stopBenchProduct(product, kind);
     }
   } finally {
     await store.cleanUp();

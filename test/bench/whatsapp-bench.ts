@@ -28,7 +28,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { benchDatabases, openBenchStore, startBenchProduct, type BenchDatabase, type BenchStore } from "./bench-product";
+import { benchDatabases, openBenchStore, startBenchProduct, stopBenchProduct, type BenchDatabase, type BenchStore } from "./bench-product";
 import { databaseServerCpuSeconds } from "./database-server";
 import { productEnvFromBench } from "./product-instrumentation";
 import { loadAverageNow, machineFacts } from "./machine";
@@ -131,8 +131,7 @@ async function runOn(kind: BenchDatabase) {
       await watchPhases;
     } finally {
       peakRssMb = Math.round(Math.max(0, ...readProcessTree(pid).map((p) => p.peakRssMb)));
-      exitCode = await product.stop();
-      if (exitCode !== 0) console.error(`[${kind}] the product exited with ${exitCode}`);
+      exitCode = await stopBenchProduct(product, kind);
     }
     if (!result) return null;
 
