@@ -67,3 +67,18 @@ export function createGroupWriter<Item, Answer>(
     },
   };
 }
+
+/**
+ * A group writer per key (a channel, say), made the first time the key is written to:
+ * items of one key are grouped together, never with another key's.
+ */
+export function createGroupWriterPerKey<Key, Item, Answer>(writeAllFor: (key: Key) => (items: Item[]) => Promise<Answer[]>, options?: GroupWriterOptions) {
+  const writers = new Map<Key, ReturnType<typeof createGroupWriter<Item, Answer>>>();
+  return {
+    write(key: Key, item: Item): Promise<Answer> {
+      let writer = writers.get(key);
+      if (!writer) writers.set(key, (writer = createGroupWriter(writeAllFor(key), options)));
+      return writer.write(item);
+    },
+  };
+}

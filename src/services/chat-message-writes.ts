@@ -18,7 +18,7 @@ import {
   type SentMark,
 } from "../../db/repositories/messages-repository";
 import type { Message } from "../../db/schema";
-import { createGroupWriter } from "../group-writer";
+import { createGroupWriter, createGroupWriterPerKey } from "../group-writer";
 import type { Logger } from "../logger";
 import type { Channel } from "../domain/vocabulary";
 import { reportsDeliveryLater } from "../domain/message-status";
@@ -28,36 +28,28 @@ import { idsWithHeldReports } from "../../db/repositories/held-reports-repositor
 type NewMessage = Parameters<typeof insertMessages>[1][number];
 
 export function createChatMessageWrites(db: Database, log: Logger) {
-  const together = <T>(work: Parameters<typeof writeAsOne<T>>[1]) => writeAsOne(db, work);
   const onGroupFailed = (what: string) => (error: unknown, count: number) =>
     log.warn({ err: error, count }, `a group of ${what} failed as a whole; writing them one by one`);
 
-  const inbound = createGroupWriter<InboundMessage, Message | null>((items) => together((q) => recordInbounds(q, items)), {
+  const inbound = createGroupWriter<InboundMessage, Message | null>((items) => writeAsOne(db, (q) => recordInbounds(q, items)), {
     onGroupFailed: onGroupFailed("received messages"),
   });
-  const replies = createGroupWriter<NewMessage, Message>((rows) => together((q) => insertMessages(q, rows)), {
+  const replies = createGroupWriter<NewMessage, Message>((rows) => writeAsOne(db, (q) => insertMessages(q, rows)), {
     onGroupFailed: onGroupFailed("replies"),
   });
   const sentMarks = createGroupWriter<SentMark, null>(
     async (marks) => {
-      await together((q) => markMessagesSent(q, marks));
+      await writeAsOne(db, (q) => markMessagesSent(q, marks));
       return marks.map(() => null);
     },
     { onGroupFailed: onGroupFailed("sent marks") },
   );
 
   // Whether reports wait for the ids just written: asked after the write committed (see markSent).
-  const heldChecks = new Map<Channel, ReturnType<typeof createGroupWriter<string, boolean>>>();
-  const hasHeldReports = (channel: Channel, externalId: string): Promise<boolean> => {
-    let writer = heldChecks.get(channel);
-    if (!writer) {
-      heldChecks.set(channel, (writer = createGroupWriter(async (ids) => {
-        const held = await db.run((q) => idsWithHeldReports(q, channel, ids));
-        return ids.map((id) => held.has(id));
-      })));
-    }
-    return writer.write(externalId);
-  };
+  const heldChecks = createGroupWriterPerKey<Channel, string, boolean>((channel) => async (ids) => {
+    const held = await db.run((q) => idsWithHeldReports(q, channel, ids));
+    return ids.map((id) => held.has(id));
+  });
 
   return {
     /** What a lead wrote, stored once with its activity; null when the channel already delivered it (see recordInbound). */
@@ -76,7 +68,7 @@ export function createChatMessageWrites(db: Database, log: Logger) {
      */
     async markSent(channel: Channel, messageId: number, externalId: string, at: Date): Promise<void> {
       await sentMarks.write({ messageId, externalId, at });
-      if (reportsDeliveryLater(channel) && (await hasHeldReports(channel, externalId))) await applyHeldReportsNow(db, at, channel, externalId);
+      if (reportsDeliveryLater(channel) && (await heldChecks.write(channel, externalId))) await applyHeldReportsNow(db, at, channel, externalId);
     },
   };
 }

@@ -32,7 +32,7 @@ import { autoMove, type PipelineService, type StageChange } from "./pipeline-ser
 import { withRefreshedScore } from "./lead-scoring";
 import { startLeadTurn, type FactsApplied } from "./lead-turn";
 import { createChatMessageWrites } from "./chat-message-writes";
-import { createGroupWriter } from "../group-writer";
+import { createGroupWriterPerKey } from "../group-writer";
 
 export const LEAD_ACTOR = "bot:lead";
 
@@ -103,10 +103,13 @@ export function createConversationService(deps: ConversationDeps) {
 
   // The lead behind each chat that writes, looked up together with the other chats' (as the
   // messages are written: chat-message-writes.ts), one statement for many chats under load.
-  const telegramLeads = createGroupWriter<number, Lead | undefined>((chatIds) => db.run((q) => findLeadsByAddress(q, "telegram_chat_id", chatIds)));
-  const whatsappLeads = createGroupWriter<string, Lead | undefined>((waIds) => db.run((q) => findLeadsByAddress(q, "whatsapp_id", waIds)));
+  const leadsByAddress = createGroupWriterPerKey<Channel, string, Lead | undefined>((channel) => (addresses) =>
+    db.run((q) =>
+      channel === "telegram" ? findLeadsByAddress(q, "telegram_chat_id", addresses.map(Number)) : findLeadsByAddress(q, "whatsapp_id", addresses),
+    ),
+  );
   function findByAddress(identity: ChatIdentity): Promise<Lead | undefined> {
-    return identity.channel === "telegram" ? telegramLeads.write(Number(identity.address)) : whatsappLeads.write(identity.address);
+    return leadsByAddress.write(identity.channel, identity.address);
   }
 
   /**

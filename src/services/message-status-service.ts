@@ -25,7 +25,7 @@ import { nextMessageStatus, reportsDeliveryLater } from "../domain/message-statu
 import type { Channel, MessageStatus } from "../domain/vocabulary";
 import type { ServiceDeps } from "./context";
 import { markChannelUnreachable } from "./channel-reachability";
-import { createGroupWriter } from "../group-writer";
+import { createGroupWriter, createGroupWriterPerKey } from "../group-writer";
 
 /** Twilio's message statuses in our vocabulary; null for the ones of inbound messages. */
 const FROM_TWILIO: Record<string, MessageStatus | null> = {
@@ -139,12 +139,7 @@ const PROGRESS: ReadonlySet<MessageStatus> = new Set(["queued", "sent", "deliver
 export function createMessageStatusService({ db, clock }: ServiceDeps) {
   // Reports come three per message sent (sent, delivered, read), each its own request: those of the
   // moment are read and written together, one statement for many on PostgreSQL (group-writer.ts).
-  const lookups = new Map<Channel, ReturnType<typeof createGroupWriter<string, Message | undefined>>>();
-  const lookup = (channel: Channel, externalId: string): Promise<Message | undefined> => {
-    let writer = lookups.get(channel);
-    if (!writer) lookups.set(channel, (writer = createGroupWriter((ids) => db.run((q) => findMessagesByExternalIds(q, channel, ids)))));
-    return writer.write(externalId);
-  };
+  const lookups = createGroupWriterPerKey<Channel, string, Message | undefined>((channel) => (ids) => db.run((q) => findMessagesByExternalIds(q, channel, ids)));
   // A group that fails as a whole is written report by report; a report that fails alone fails its request.
   const statusChanges = createGroupWriter<StatusChange, boolean>((changes) => writeAsOne(db, (q) => setStatusesIfUnchanged(q, changes)));
 
@@ -157,7 +152,7 @@ export function createMessageStatusService({ db, clock }: ServiceDeps) {
    */
   async function applyUsual(report: DeliveryReport, reported: MessageStatus): Promise<"updated" | "unchanged" | null> {
     if (!PROGRESS.has(reported)) return null;
-    const message = await lookup(report.channel, report.externalId);
+    const message = await lookups.write(report.channel, report.externalId);
     if (!message) return null;
     const status = nextMessageStatus(message.status, reported);
     if (status === message.status) return "unchanged";

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { describe, expect, it } from "vitest";
-import { createGroupWriter } from "../../src/group-writer";
+import { createGroupWriter, createGroupWriterPerKey } from "../../src/group-writer";
 
 /** A write that waits until the test lets it finish, recording what each write was given. */
 function gatedWrites(fail: (items: number[]) => boolean = () => false) {
@@ -29,6 +29,20 @@ describe("group writer", () => {
     await gated.openAll();
     expect(await Promise.all(answers)).toEqual([10, 20, 30, 40]);
     expect(gated.writes).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it("per key, groups a key's items together and never with another key's", async () => {
+    const gated = gatedWrites();
+    const keysWritten: string[] = [];
+    const writer = createGroupWriterPerKey<string, number, number>((key) => (items) => {
+      keysWritten.push(key);
+      return gated.writeAll(items);
+    });
+    const answers = [["a", 1], ["b", 2], ["a", 3], ["b", 4], ["a", 5]].map(([key, item]) => writer.write(key as string, item as number));
+    await gated.openAll();
+    expect(await Promise.all(answers)).toEqual([10, 20, 30, 40, 50]);
+    expect(gated.writes).toEqual([[1], [2], [3, 5], [4]]);
+    expect(keysWritten).toEqual(["a", "b", "a", "b"]);
   });
 
   it("writes a refused group one by one: only the bad item fails, the others land", async () => {
