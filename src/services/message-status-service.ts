@@ -136,9 +136,53 @@ export async function deliveryFailureOf(tx: Executor, channel: Channel, external
 /** Statuses a report may give a stored message by itself, with nothing else to record (a failure records more). */
 const PROGRESS: ReadonlySet<MessageStatus> = new Set(["queued", "sent", "delivered", "read"]);
 
+/** A progress report (PROGRESS) to apply to its stored message, if it finds one. */
+interface UsualReport {
+  externalId: string;
+  reported: MessageStatus;
+  errorCode: string | null;
+  at: Date;
+}
+
+/** A usual report's outcome; null when it needs the locked path (see applyUsual). */
+type UsualOutcome = "updated" | "unchanged" | null;
+
+/**
+ * What a usual report does to its message (read before): its outcome, and the status change to
+ * make if any. `moving`: messages another report of the same group already moves; a second
+ * report of one of them takes the locked path, once the first is written.
+ */
+function planUsual(report: UsualReport, message: Message | undefined, moving: Set<number>): [UsualOutcome, StatusChange?] {
+  if (!message || moving.has(message.id)) return [null];
+  const status = nextMessageStatus(message.status, report.reported);
+  if (status === message.status) return ["unchanged"];
+  moving.add(message.id);
+  return ["updated", { messageId: message.id, from: message.status, to: status, at: report.at, errorCode: report.errorCode }];
+}
+
+/** Usual reports of one channel, read and written in one transaction (SQLite: see createMessageStatusService). */
+async function applyUsualGroup(q: Executor, channel: Channel, reports: readonly UsualReport[]): Promise<UsualOutcome[]> {
+  const messages = await findMessagesByExternalIds(q, channel, reports.map((report) => report.externalId));
+  const moving = new Set<number>();
+  const plans = reports.map((report, i) => planUsual(report, messages[i], moving));
+  const changes = plans.flatMap(([, change]) => (change ? [change] : []));
+  const made = changes.length > 0 ? await setStatusesIfUnchanged(q, changes) : [];
+  let next = 0;
+  return plans.map(([outcome, change]) => (change && !made[next++] ? null : outcome));
+}
+
 export function createMessageStatusService({ db, clock }: ServiceDeps) {
-  // Reports come three per message sent (sent, delivered, read), each its own request: those of the
-  // moment are read and written together, one statement for many on PostgreSQL (group-writer.ts).
+  // Reports come three per message sent (sent, delivered, read), each its own request: those of
+  // the moment are applied together (group-writer.ts). On PostgreSQL their messages are read by
+  // one group writer and their statuses set by another, so one group's write overlaps the next
+  // group's read (one connection each; reading and writing in one group instead doubled the
+  // replies' p99 at half load in bench:whatsapp, 45 → 95 ms). On SQLite the read joins the write's
+  // transaction: as a read of its own it would wait in the database's queue and end the group
+  // commit that is open (db/sqlite-database.ts), a COMMIT more each time.
+  const applyTogether =
+    db.dialect === "sqlite"
+      ? createGroupWriterPerKey<Channel, UsualReport, UsualOutcome>((channel) => (reports) => db.transaction((q) => applyUsualGroup(q, channel, reports)))
+      : null;
   const lookups = createGroupWriterPerKey<Channel, string, Message | undefined>((channel) => (ids) => db.run((q) => findMessagesByExternalIds(q, channel, ids)));
   // A group that fails as a whole is written report by report; a report that fails alone fails its request.
   const statusChanges = createGroupWriter<StatusChange, boolean>((changes) => writeAsOne(db, (q) => setStatusesIfUnchanged(q, changes)));
@@ -150,14 +194,14 @@ export function createMessageStatusService({ db, clock }: ServiceDeps) {
    * when the report needs the locked path: no message yet, a failure, or another report moved
    * the status in between.
    */
-  async function applyUsual(report: DeliveryReport, reported: MessageStatus): Promise<"updated" | "unchanged" | null> {
+  async function applyUsual(report: DeliveryReport, reported: MessageStatus): Promise<UsualOutcome> {
     if (!PROGRESS.has(reported)) return null;
+    const usual: UsualReport = { externalId: report.externalId, reported, errorCode: report.errorCode, at: clock.now() };
+    if (applyTogether) return applyTogether.write(report.channel, usual);
     const message = await lookups.write(report.channel, report.externalId);
-    if (!message) return null;
-    const status = nextMessageStatus(message.status, reported);
-    if (status === message.status) return "unchanged";
-    const change = { messageId: message.id, from: message.status, to: status, at: clock.now(), errorCode: report.errorCode };
-    return (await statusChanges.write(change)) ? "updated" : null;
+    const [outcome, change] = planUsual(usual, message, new Set());
+    if (!change) return outcome;
+    return (await statusChanges.write(change)) ? outcome : null;
   }
 
   return {
