@@ -88,9 +88,16 @@ async function migrateOnce(pool: pg.Pool, migrate: () => Promise<void>): Promise
 }
 
 /** A PostgreSQL database at `url` (postgres://…), its migrations applied. */
-export async function openPostgresDatabase(url: string, options: { maxConnections?: number } = {}): Promise<Database> {
+export async function openPostgresDatabase(
+  url: string,
+  options: { maxConnections?: number; onIdleConnectionLost?: (error: Error) => void } = {},
+): Promise<Database> {
   // At least two: migrations run beside the connection that holds their lock.
   const pool = new pg.Pool({ connectionString: url, max: Math.max(2, options.maxConnections ?? 10) });
+  // A connection waiting in the pool can be cut by the server (a restart, a failover, an
+  // administrator's pg_terminate_backend): the pool drops it and reports it here, and the next
+  // query opens another. Unheard, the pool's "error" event would end the process.
+  pool.on("error", options.onIdleConnectionLost ?? (() => {}));
   const db = drizzlePg(pool, { schema: pgSchema });
   try {
     await migrateOnce(pool, async () => {

@@ -78,7 +78,12 @@ export interface BuildOptions {
  * way, through db/database.ts.
  */
 export async function openProductDatabase(config: Pick<AppConfig, "DATABASE_URL" | "DATABASE_POOL_SIZE">, logger: Logger): Promise<Database> {
-  if (isPostgresUrl(config.DATABASE_URL)) return openPostgresDatabase(config.DATABASE_URL, { maxConnections: config.DATABASE_POOL_SIZE });
+  if (isPostgresUrl(config.DATABASE_URL)) {
+    return openPostgresDatabase(config.DATABASE_URL, {
+      maxConnections: config.DATABASE_POOL_SIZE,
+      onIdleConnectionLost: (error) => logger.warn({ error: error.message }, "PostgreSQL closed an idle connection; the next query opens another"),
+    });
+  }
   const sqlite = openDatabase(config.DATABASE_URL);
   migrateDatabase(sqlite);
   const database = sqliteDatabase(sqlite);

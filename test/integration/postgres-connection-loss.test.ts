@@ -1,0 +1,47 @@
+/**
+ * PostgreSQL cuts a connection that waits in the product's pool (a restart,
+ * a failover, pg_terminate_backend): the product hears of it, goes on, and
+ * its next query gets a new connection. Unheard, the pool's error event
+ * would end the process.
+ */
+import { sql } from "drizzle-orm";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openPostgresDatabase, type Database } from "../../db/database";
+import { rawRows } from "../../db/prepared";
+import { skipPostgres } from "../support/both-databases";
+import { startPostgresCluster, type PostgresCluster } from "../support/postgres-cluster";
+
+let cluster: PostgresCluster | undefined;
+let db: Database | undefined;
+const lost: Error[] = [];
+
+beforeAll(async () => {
+  if (skipPostgres) return;
+  cluster = await startPostgresCluster();
+  db = await openPostgresDatabase(cluster.url, { onIdleConnectionLost: (error) => lost.push(error) });
+}, 60_000);
+afterAll(async () => {
+  await db?.close();
+  await cluster?.stop();
+});
+
+describe.skipIf(skipPostgres)("a pooled PostgreSQL connection cut by the server", () => {
+  it("is reported, and the next query runs on a new connection", async () => {
+    const answer = () => db!.run((q) => rawRows<{ n: number }>(q, sql`SELECT 1 AS n`));
+    expect(await answer()).toEqual([{ n: 1 }]);
+    const admin = new pg.Client({ connectionString: cluster!.url });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ cut: boolean }>(
+        "SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+      );
+      expect(rows.length).toBeGreaterThan(0);
+    } finally {
+      await admin.end();
+    }
+    for (let i = 0; i < 200 && lost.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(lost[0]?.message).toMatch(/terminating connection/);
+    expect(await answer()).toEqual([{ n: 1 }]);
+  });
+});
