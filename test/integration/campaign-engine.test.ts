@@ -260,6 +260,26 @@ describe("timing rules", () => {
     expect((await server.sql("SELECT COUNT(*) AS n FROM campaign_logs WHERE lead_id = ? AND step_number = 2", lead.id))[0].n).toBe(0);
   });
 
+  it("one move ends the enrollment of the stage left and enrolls the lead where the stage entered fires, together", async () => {
+    await start();
+    await activateWelcome();
+    const template = (await server.api("POST", "/templates", { name: "Perfil", channel: "telegram", content: "Hola {{first_name}}, cuéntame qué buscas." })).body;
+    const profiling = (
+      await server.api("POST", "/campaigns", { name: "Perfilamiento", channel: "telegram", triggered_by: "stage_change", trigger_condition: { stage: "perfilamiento" } })
+    ).body;
+    await server.api("POST", `/campaigns/${profiling.id}/steps`, { step_number: 1, action: "send_message", message_template_id: template.id, delay_hours: 1 });
+    await server.api("PUT", `/campaigns/${profiling.id}`, { status: "active" });
+    const lead = await createLead(1002);
+    await telegram.waitForDelivered(1);
+    await server.prospecta.campaignEngine.idle();
+    const moved = await server.api("POST", `/pipeline/leads/${lead.id}/move-stage`, { new_stage: "perfilamiento" });
+    expect(moved.status).toBe(200);
+    expect(await server.sql("SELECT campaign_id, status, exit_reason FROM campaign_enrollments WHERE lead_id = ? ORDER BY campaign_id", lead.id)).toEqual([
+      { campaign_id: 1, status: "exited", exit_reason: "El lead salió de la etapa entrada" },
+      { campaign_id: profiling.id, status: "active", exit_reason: null },
+    ]);
+  });
+
   it("a paused campaign holds its enrollments and goes on when re-activated", async () => {
     await start();
     await activateWelcome();
