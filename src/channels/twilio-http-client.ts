@@ -10,7 +10,8 @@
  *
  * Same rules as twilio-node's client: form bodies with repeated keys for
  * lists, Basic auth from the account credentials, 30 s per request, at most 20
- * connections per host, no redirects followed. Errors stay Node's own system
+ * connections per host, no redirects followed, and its https agent itself
+ * (with HTTP_PROXY and TWILIO_CA_BUNDLE honoured as twilio-node does). Errors stay Node's own system
  * errors (code, syscall), so a connection never made is told apart from one
  * cut mid-answer (delivery-errors.ts); a request that times out ends with
  * ETIMEDOUT and no `connect` syscall: it may have reached Twilio.
@@ -43,8 +44,13 @@ function timeoutError(ms: number): Error {
 }
 
 export class TwilioHttpClient extends twilio.RequestClient {
+  /** For a plain-http base (TWILIO_API_BASE on a local fake or proxy). */
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
-  private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
+  /**
+   * twilio-node's own https agent, as its RequestClient built it: keep-alive, its socket limits,
+   * and what it reads from the environment (HTTP_PROXY through a proxy agent, TWILIO_CA_BUNDLE).
+   */
+  private readonly httpsAgent = this.axios.defaults.httpsAgent as http.Agent;
 
   /**
    * `apiBase`: every https://*.twilio.com request keeps its path and goes there instead (see

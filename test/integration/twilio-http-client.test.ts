@@ -80,6 +80,30 @@ describe("what reaches the wire", () => {
     expect(query.get("PageSize")).toBe("5");
   });
 
+  it("reaches https://api.twilio.com through HTTP_PROXY, as twilio-node's own client does", async () => {
+    const tunnels: string[] = [];
+    const proxy = createServer();
+    proxy.on("connect", (req: IncomingMessage, socket: import("node:net").Socket) => {
+      tunnels.push(req.url ?? "");
+      socket.end("HTTP/1.1 502 Bad Gateway\r\n\r\n");
+    });
+    await new Promise<void>((done) => proxy.listen(0, "127.0.0.1", done));
+    const previous = process.env.HTTP_PROXY;
+    process.env.HTTP_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      // The proxy agent is twilio-node's, made when the client is: HTTP_PROXY is read then.
+      const viaProxy = twilio(ACCOUNT, TOKEN, { httpClient: new TwilioHttpClient(undefined, 2000) });
+      const error = await viaProxy.messages.create({ to: "whatsapp:+5215512345678", from: "whatsapp:+15005550006", body: "Hola" }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+    } finally {
+      if (previous === undefined) delete process.env.HTTP_PROXY;
+      else process.env.HTTP_PROXY = previous;
+      proxy.closeAllConnections();
+      await new Promise((done) => proxy.close(done));
+    }
+    expect(tunnels).toEqual(["api.twilio.com:443"]);
+  });
+
   it("encodes forms as twilio-node does: undefined left out, every value as text", () => {
     expect(formEncode({ Body: "Hola, ¿qué tal?", Skip: undefined, Flag: true, N: 3, List: ["a", "b"] })).toBe("Body=Hola%2C+%C2%BFqu%C3%A9+tal%3F&Flag=true&N=3&List=a&List=b");
   });
