@@ -11,10 +11,10 @@
  * Same rules as twilio-node's client: form bodies with repeated keys for
  * lists, Basic auth from the account credentials, 30 s per request, at most 20
  * connections per host, no redirects followed, and its https agent itself
- * (with HTTP_PROXY and TWILIO_CA_BUNDLE honoured as twilio-node does). Errors stay Node's own system
- * errors (code, syscall), so a connection never made is told apart from one
- * cut mid-answer (delivery-errors.ts); a request that times out ends with
- * ETIMEDOUT and no `connect` syscall: it may have reached Twilio.
+ * (HTTP_PROXY and TWILIO_CA_BUNDLE honoured as twilio-node does). Errors stay
+ * Node's own system errors (code, syscall), so a connection never made is told
+ * apart from one cut mid-answer (delivery-errors.ts); a request that times out
+ * ends with ETIMEDOUT and no `connect` syscall: it may have reached Twilio.
  */
 import http from "node:http";
 import https from "node:https";
