@@ -171,6 +171,24 @@ async function applyUsualGroup(q: Executor, channel: Channel, reports: readonly 
   return plans.map(([outcome, change]) => (change && !made[next++] ? null : outcome));
 }
 
+/** Usual reports of the moment, each group read and written in one transaction (SQLite). */
+function readAndSetTogether(db: Database): (channel: Channel, report: UsualReport) => Promise<UsualOutcome> {
+  const groups = createGroupWriterPerKey<Channel, UsualReport, UsualOutcome>((channel) => (reports) => db.transaction((q) => applyUsualGroup(q, channel, reports)));
+  return (channel, report) => groups.write(channel, report);
+}
+
+/** Usual reports of the moment, read by one group writer and set by another, whose groups overlap (PostgreSQL). */
+function readThenSet(db: Database): (channel: Channel, report: UsualReport) => Promise<UsualOutcome> {
+  const lookups = createGroupWriterPerKey<Channel, string, Message | undefined>((channel) => (ids) => db.run((q) => findMessagesByExternalIds(q, channel, ids)));
+  // A group that fails as a whole is written report by report; a report that fails alone fails its request.
+  const statusChanges = createGroupWriter<StatusChange, boolean>((changes) => writeAsOne(db, (q) => setStatusesIfUnchanged(q, changes)));
+  return async (channel, report) => {
+    const [outcome, change] = planUsual(report, await lookups.write(channel, report.externalId), new Set());
+    if (!change) return outcome;
+    return (await statusChanges.write(change)) ? outcome : null;
+  };
+}
+
 export function createMessageStatusService({ db, clock }: ServiceDeps) {
   // Reports come three per message sent (sent, delivered, read), each its own request: those of
   // the moment are applied together (group-writer.ts). On PostgreSQL their messages are read by
@@ -179,13 +197,7 @@ export function createMessageStatusService({ db, clock }: ServiceDeps) {
   // replies' p99 at half load in bench:whatsapp, 45 → 95 ms). On SQLite the read joins the write's
   // transaction: as a read of its own it would wait in the database's queue and end the group
   // commit that is open (db/sqlite-database.ts), a COMMIT more each time.
-  const applyTogether =
-    db.dialect === "sqlite"
-      ? createGroupWriterPerKey<Channel, UsualReport, UsualOutcome>((channel) => (reports) => db.transaction((q) => applyUsualGroup(q, channel, reports)))
-      : null;
-  const lookups = createGroupWriterPerKey<Channel, string, Message | undefined>((channel) => (ids) => db.run((q) => findMessagesByExternalIds(q, channel, ids)));
-  // A group that fails as a whole is written report by report; a report that fails alone fails its request.
-  const statusChanges = createGroupWriter<StatusChange, boolean>((changes) => writeAsOne(db, (q) => setStatusesIfUnchanged(q, changes)));
+  const applyUsualReport = db.dialect === "sqlite" ? readAndSetTogether(db) : readThenSet(db);
 
   /**
    * The usual report: its message is stored with its id, and the report only moves the status
@@ -196,12 +208,7 @@ export function createMessageStatusService({ db, clock }: ServiceDeps) {
    */
   async function applyUsual(report: DeliveryReport, reported: MessageStatus): Promise<UsualOutcome> {
     if (!PROGRESS.has(reported)) return null;
-    const usual: UsualReport = { externalId: report.externalId, reported, errorCode: report.errorCode, at: clock.now() };
-    if (applyTogether) return applyTogether.write(report.channel, usual);
-    const message = await lookups.write(report.channel, report.externalId);
-    const [outcome, change] = planUsual(usual, message, new Set());
-    if (!change) return outcome;
-    return (await statusChanges.write(change)) ? outcome : null;
+    return applyUsualReport(report.channel, { externalId: report.externalId, reported, errorCode: report.errorCode, at: clock.now() });
   }
 
   return {
