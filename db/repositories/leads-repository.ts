@@ -179,11 +179,6 @@ export function searchCondition(q: Executor, text: string, phrase: string | null
   return sql`${leads}.search_text LIKE prospecta_search_text(${pattern}::text) ESCAPE '\\'`;
 }
 
-/**
- * One page of a stage, newest arrivals first. The order and filter match the
- * (pipeline_stage, stage_changed_at, id) index, so the database walks the index and
- * stops after the page instead of sorting the stage.
- */
 // The page's ids first, from the index alone, then only those leads: PostgreSQL reads the
 // heap row of every lead an OFFSET skips (an index scan fetches each row before the limit
 // counts it), 34,000 of them for the last page of perfilamiento in bench:api, 20–56 ms;
@@ -202,6 +197,11 @@ const stagePage = reusableQuery<Lead>("stage_page", (q) => {
   return q.db.select().from(leads).where(inArray(leads.id, pageIds)).orderBy(...newestFirst);
 });
 
+/**
+ * One page of a stage, newest arrivals first. The order and filter match the
+ * (pipeline_stage, stage_changed_at, id) index, so the database walks the index and
+ * stops after the page instead of sorting the stage.
+ */
 export async function listLeadsInStage(q: Executor, stage: PipelineStage, skip: number, limit: number) {
   const items = await stagePage(q, { stage, skip, limit });
   return { items, total: await countLeadsInStage(q, stage) };

@@ -12,6 +12,7 @@ import { TransientDeliveryError, UnknownDeliveryError } from "../../src/channels
 import { formEncode, TwilioHttpClient } from "../../src/channels/twilio-http-client";
 import { classifyTwilioError } from "../../whatsapp/whatsapp-sender";
 import { readBody } from "../fakes/http";
+import { freePort } from "../support/postgres-cluster";
 
 const ACCOUNT = "AC" + "0".repeat(32);
 const TOKEN = "a-secret-token";
@@ -139,10 +140,7 @@ describe("how a request ends", () => {
   });
 
   it("a connection refused: nothing went out, so it may be sent again", async () => {
-    const closed = createServer();
-    await new Promise<void>((done) => closed.listen(0, "127.0.0.1", done));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((done) => closed.close(done));
+    const port = await freePort();
     const refused = twilio(ACCOUNT, TOKEN, { httpClient: new TwilioHttpClient(`http://127.0.0.1:${port}`) });
     const error = await refused.messages.create({ to: "whatsapp:+5215512345678", from: "whatsapp:+15005550006", body: "Hola" }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "ECONNREFUSED" });
