@@ -5,6 +5,9 @@ import type { Executor } from "../executor";
 import { first, inOneStatement, rawRows, reusableQuery, reusableQueryByColumns, timeValue, writePlaceholders } from "../prepared";
 import type { PipelineStage } from "../../src/domain/vocabulary";
 import { countLeadsInStage } from "./lead-stage-tallies-repository";
+import { insertAudits, type AuditEntry } from "./audit-repository";
+import type { NodePgDatabase } from "drizzle-orm/node-postgres";
+import type * as pgSchema from "../pg/schema";
 
 const insertLeadQuery = reusableQueryByColumns<Lead>("insert_lead", (q, columns) =>
   q.db.insert(q.t.leads).values(writePlaceholders(columns) as unknown as NewLead).returning(),
@@ -81,6 +84,74 @@ const updateLeadQuery = reusableQueryByColumns<Lead>("update_lead", (q, columns)
 );
 export async function updateLeadRow(q: Executor, id: number, values: Partial<NewLead>): Promise<Lead> {
   return first(await updateLeadQuery(q, values, { ...values, $id: id }))!;
+}
+
+/** What a use case records beside a change of the lead's row: its stage history row (a move) and its audit rows, in order. */
+export interface LeadChangeRecords {
+  history?: NewStageHistory;
+  audits: readonly AuditEntry[];
+  at: Date;
+}
+
+/**
+ * A PostgreSQL UPDATE of the lead with its history and audit rows inserted by the same statement
+ * (data-modifying CTEs, run once and to completion with it): one round trip instead of three on
+ * a stage move. Audit rows go in as one JSON array, inserted in its order.
+ */
+function updateWithRecordsQuery(name: string, withHistory: boolean) {
+  return reusableQueryByColumns<Lead>(name, (q, columns) => {
+    const db = q.db as unknown as NodePgDatabase<typeof pgSchema>;
+    const leads = q.t.leads as unknown as typeof pgSchema.leads;
+    const at = sql`${sql.placeholder("$at")}::timestamptz`;
+    const audits = db.$with("audits", {}).as(
+      sql`INSERT INTO audit_logs (actor, action, entity, entity_id, before, after, at)
+          SELECT a.actor, a.action, a.entity, a.entity_id, a.before, a.after, ${at}
+          FROM jsonb_to_recordset(${sql.placeholder("$audits")}::jsonb) AS a(actor text, action text, entity text, entity_id integer, before jsonb, after jsonb)`,
+    );
+    const history = db.$with("history", {}).as(
+      sql`INSERT INTO lead_stage_history (lead_id, from_stage, to_stage, reason, actor, forced, at)
+          VALUES (${sql.placeholder("$id")}::integer, ${sql.placeholder("$from")}::text, ${sql.placeholder("$to")}::text,
+                  ${sql.placeholder("$reason")}::text, ${sql.placeholder("$actor")}::text, ${sql.placeholder("$forced")}::boolean, ${sql.placeholder("$historyAt")}::timestamptz)`,
+    );
+    return db
+      .with(...(withHistory ? [history, audits] : [audits]))
+      .update(leads)
+      .set(writePlaceholders(columns) as Partial<NewLead>)
+      .where(eq(leads.id, sql.placeholder("$id")))
+      .returning();
+  });
+}
+const updateLeadWithAudits = updateWithRecordsQuery("update_lead_audited", false);
+const moveLeadWithRecords = updateWithRecordsQuery("move_lead_recorded", true);
+
+/**
+ * The lead's row changed with what the use case records beside it (see LeadChangeRecords), inside
+ * the caller's transaction. On PostgreSQL one statement; on SQLite, which has no round trips to
+ * save, the statements one after another.
+ */
+export async function updateLeadRowWithRecords(q: Executor, id: number, values: Partial<NewLead>, records: LeadChangeRecords): Promise<Lead> {
+  const { history, audits, at } = records;
+  if (q.dialect === "sqlite") {
+    const lead = await updateLeadRow(q, id, values);
+    if (history) await insertStageHistory(q, history);
+    await insertAudits(q, audits, at);
+    return lead;
+  }
+  const auditRows = JSON.stringify(audits.map((entry) => ({ ...entry, before: entry.before ?? null, after: entry.after ?? null })));
+  const recorded = { ...values, $id: id, $at: at, $audits: auditRows };
+  if (!history) return first(await updateLeadWithAudits(q, values, recorded))!;
+  if (history.lead_id !== id) throw new Error(`a history row of lead ${history.lead_id} given with a change of lead ${id}`);
+  return first(
+    await moveLeadWithRecords(q, values, {
+      ...recorded,
+      $from: history.from_stage ?? null,
+      $to: history.to_stage,
+      $reason: history.reason ?? null,
+      $actor: history.actor,
+      $forced: history.forced ?? false,
+      $historyAt: history.at,
+    }),
+  )!;
 }
 
 const setLeadFieldsQuery = reusableQueryByColumns<never>("set_lead_fields", (q, columns) =>

@@ -11,10 +11,9 @@ import {
   findLeadByPhone,
   findLeadsByAddress,
   findLeadWithScoreFacts,
-  updateLeadRow,
+  updateLeadRowWithRecords,
 } from "../../db/repositories/leads-repository";
 import { findMessageByExternalId, markExtractionPending, pendingExtractions } from "../../db/repositories/messages-repository";
-import { insertAudit, insertAudits } from "../../db/repositories/audit-repository";
 import type { Lead, Message } from "../../db/schema";
 import { isUniqueViolation } from "../../db/unique-violation";
 import { ConflictError, NotFoundError } from "../errors";
@@ -152,9 +151,11 @@ export function createConversationService(deps: ConversationDeps) {
   function linkChannel(lead: Lead, identity: ChatIdentity): Promise<Lead> {
     return db.transaction(async (tx) => {
       const now = clock.now();
-      const row = await updateLeadRow(tx, lead.id, { ...(identity.channel === "whatsapp" ? { whatsapp_id: identity.address } : { telegram_chat_id: Number(identity.address) }), updated_at: now });
-      await insertAudit(tx, { actor: LEAD_ACTOR, action: "lead.channel_linked", entity: "lead", entity_id: lead.id, after: { channel: identity.channel } }, now);
-      return row;
+      const address = identity.channel === "whatsapp" ? { whatsapp_id: identity.address } : { telegram_chat_id: Number(identity.address) };
+      return updateLeadRowWithRecords(tx, lead.id, { ...address, updated_at: now }, {
+        audits: [{ actor: LEAD_ACTOR, action: "lead.channel_linked", entity: "lead", entity_id: lead.id, after: { channel: identity.channel } }],
+        at: now,
+      });
     });
   }
 
@@ -219,8 +220,8 @@ export function createConversationService(deps: ConversationDeps) {
         current = change.lead;
       }
       if (moves.length === 0 && (factsAudits.length > 0 || approved)) {
-        current = await updateLeadRow(tx, lead.id, await withRefreshedScore(tx, lead, { ...learned, ...approvalFields, updated_at: now }, facts));
-        await insertAudits(tx, [...factsAudits, ...approvalAudits], now);
+        const changed = await withRefreshedScore(tx, lead, { ...learned, ...approvalFields, updated_at: now }, facts);
+        current = await updateLeadRowWithRecords(tx, lead.id, changed, { audits: [...factsAudits, ...approvalAudits], at: now });
       }
       return { applied: { lead: current, learned, moved: moves, approval }, changes };
     });
@@ -243,9 +244,8 @@ export function createConversationService(deps: ConversationDeps) {
       ? lead
       : await db.transaction(async (tx) => {
           const now = clock.now();
-          const row = await updateLeadRow(tx, lead.id, { handoff_at: now, updated_at: now });
-          await insertAudit(tx, { actor, action: "lead.handoff_requested", entity: "lead", entity_id: lead.id }, now);
-          return row;
+          const audit = { actor, action: "lead.handoff_requested", entity: "lead", entity_id: lead.id };
+          return updateLeadRowWithRecords(tx, lead.id, { handoff_at: now, updated_at: now }, { audits: [audit], at: now });
         });
     const reply = already
       ? "Ya avisé a un asesor; te escribirá en breve por este chat."
@@ -341,9 +341,8 @@ export function createConversationService(deps: ConversationDeps) {
       const lead = await leads.requireLead(leadId);
       return db.transaction(async (tx) => {
         const now = clock.now();
-        const row = await updateLeadRow(tx, lead.id, { handoff_at: null, updated_at: now });
-        await insertAudit(tx, { actor, action: "lead.handoff_released", entity: "lead", entity_id: lead.id }, now);
-        return row;
+        const audit = { actor, action: "lead.handoff_released", entity: "lead", entity_id: lead.id };
+        return updateLeadRowWithRecords(tx, lead.id, { handoff_at: null, updated_at: now }, { audits: [audit], at: now });
       });
     },
 

@@ -8,10 +8,10 @@ import {
   listLeads,
   listStageHistory,
   readScoreFacts,
-  updateLeadRow,
+  updateLeadRowWithRecords,
   type LeadFilter,
 } from "../../db/repositories/leads-repository";
-import { insertAudit, insertAudits, type AuditEntry } from "../../db/repositories/audit-repository";
+import { insertAudits, type AuditEntry } from "../../db/repositories/audit-repository";
 import type { Executor } from "../../db/executor";
 import { retryOnUniqueViolation } from "../../db/unique-violation";
 import type { Lead, NewLead } from "../../db/schema";
@@ -162,9 +162,8 @@ export function createLeadService({ db, clock, events }: ServiceDeps) {
         await assertUniqueContact(tx, changed, id);
         // A new chat id is a new chance to reach the lead on Telegram.
         const reachable = "telegram_chat_id" in changed ? { telegram_unreachable_at: null, telegram_unreachable_reason: null } : {};
-        const updated = await updateLeadRow(tx, id, await withRefreshedScore(tx, before, { ...changed, ...reachable, updated_at: now }));
-        await insertAudit(tx, leadUpdateAudit(before, changed, actor), now);
-        return updated;
+        const values = await withRefreshedScore(tx, before, { ...changed, ...reachable, updated_at: now });
+        return updateLeadRowWithRecords(tx, id, values, { audits: [leadUpdateAudit(before, changed, actor)], at: now });
       }));
     },
   };

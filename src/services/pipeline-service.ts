@@ -2,14 +2,13 @@
 import {
   findCurrentAppointment,
   findLeadWithScoreFacts,
-  insertStageHistory,
   listInactiveLeads,
   listLeadsInStage,
   type ScoreFacts,
-  updateLeadRow,
+  updateLeadRowWithRecords,
 } from "../../db/repositories/leads-repository";
 import { readPipelineFigures } from "../../db/repositories/pipeline-metrics-repository";
-import { insertAudits, type AuditEntry } from "../../db/repositories/audit-repository";
+import type { AuditEntry } from "../../db/repositories/audit-repository";
 import { compactLeadStageTallies } from "../../db/repositories/lead-stage-tallies-repository";
 import type { Database } from "../../db/database";
 import type { Executor } from "../../db/executor";
@@ -72,32 +71,19 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
     const decision = decideStageMove(lead.pipeline_stage, move.new_stage, move.force === true);
     if (!decision.allowed) throw new StageMoveRefusedError(decision.reason, decision.forceable, decision.forceHint);
     const reason = move.reason?.trim() || null;
-    const moved = await updateLeadRow(
+    const changes = await withRefreshedScore(
       tx,
-      lead.id,
-      await withRefreshedScore(
-        tx,
-        lead,
-        {
-          ...alongside.changes,
-          pipeline_stage: move.new_stage,
-          stage_changed_at: now,
-          furthest_stage_rank: Math.max(lead.furthest_stage_rank, stageRank(move.new_stage)),
-          lost_reason: move.new_stage === "perdido" ? (reason ?? lead.lost_reason) : lead.lost_reason,
-          updated_at: now,
-        },
-        facts,
-      ),
+      lead,
+      {
+        ...alongside.changes,
+        pipeline_stage: move.new_stage,
+        stage_changed_at: now,
+        furthest_stage_rank: Math.max(lead.furthest_stage_rank, stageRank(move.new_stage)),
+        lost_reason: move.new_stage === "perdido" ? (reason ?? lead.lost_reason) : lead.lost_reason,
+        updated_at: now,
+      },
+      facts,
     );
-    await insertStageHistory(tx, {
-      lead_id: lead.id,
-      from_stage: lead.pipeline_stage,
-      to_stage: move.new_stage,
-      reason,
-      actor,
-      forced: move.force === true,
-      at: now,
-    });
     const stageChange: AuditEntry = {
       actor,
       action: "lead.stage_change",
@@ -106,7 +92,11 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
       before: { pipeline_stage: lead.pipeline_stage },
       after: { pipeline_stage: move.new_stage, reason, forced: move.force === true },
     };
-    await insertAudits(tx, [...(alongside.auditsBefore ?? []), stageChange, ...(alongside.auditsAfter ?? [])], now);
+    const moved = await updateLeadRowWithRecords(tx, lead.id, changes, {
+      history: { lead_id: lead.id, from_stage: lead.pipeline_stage, to_stage: move.new_stage, reason, actor, forced: move.force === true, at: now },
+      audits: [...(alongside.auditsBefore ?? []), stageChange, ...(alongside.auditsAfter ?? [])],
+      at: now,
+    });
     return { lead: moved, from_stage: lead.pipeline_stage, to_stage: move.new_stage };
   }
 

@@ -8,7 +8,17 @@ import { describe, expect, it } from "vitest";
 import { migrateDatabase, openDatabase } from "../../db/client";
 import type { Database } from "../../db/database";
 import { sqliteDatabase } from "../../db/sqlite-database";
-import { findLead, findLeadsByAddress, findLeadWithScoreFacts, insertLead, readScoreFacts, savePendingChoices, updateLeadRow } from "../../db/repositories/leads-repository";
+import {
+  findLead,
+  findLeadsByAddress,
+  findLeadWithScoreFacts,
+  insertLead,
+  listStageHistory,
+  readScoreFacts,
+  savePendingChoices,
+  updateLeadRow,
+  updateLeadRowWithRecords,
+} from "../../db/repositories/leads-repository";
 import { findMessageByExternalId, insertMessage, markMessageSent, recordInbound } from "../../db/repositories/messages-repository";
 import type { Executor } from "../../db/executor";
 import { rawRows } from "../../db/prepared";
@@ -114,6 +124,45 @@ describe.each(DIALECTS)("reusable queries on %s", (dialect) => {
       }),
     ).rejects.toThrow("refused");
     expect(await database.run((q) => findMessageByExternalId(q, "whatsapp", `SM-${dialect}`))).toBeUndefined();
+  });
+
+  it.skipIf(skip)("write a lead's change with its history and audit rows, in the audits' order, and take all of them back together", async () => {
+    const database = databaseFor(dialect);
+    const lead = await newLead(database, "Dalia");
+    const later = new Date(at.getTime() + 60_000);
+    // Quotes, backslashes, accents and emoji inside the JSON, a null and a missing before/after.
+    const audits = [
+      { actor: "lead", action: "lead.update", entity: "lead", entity_id: lead.id, before: { zone: null }, after: { zone: 'Colonia "Roma" \\ Sur 🏠' } },
+      { actor: "lead", action: "lead.stage_change", entity: "lead", entity_id: lead.id, before: { pipeline_stage: "entrada" }, after: { pipeline_stage: "perfilamiento" } },
+      { actor: "lead", action: "lead.approval", entity: "lead", entity_id: null },
+    ];
+    const history = { lead_id: lead.id, from_stage: "entrada" as const, to_stage: "perfilamiento" as const, reason: "Avance automático", actor: "lead", forced: false, at: later };
+    const audited = () => database.run((q) => rawRows(q, sql`SELECT action, entity_id, before, after, at FROM audit_logs WHERE actor = 'lead' ORDER BY id`));
+    const before = await audited();
+
+    const moved = await database.transaction((tx) =>
+      updateLeadRowWithRecords(tx, lead.id, { pipeline_stage: "perfilamiento", stage_changed_at: later, updated_at: later }, { history, audits, at: later }),
+    );
+    expect(moved).toMatchObject({ id: lead.id, pipeline_stage: "perfilamiento", stage_changed_at: later });
+    expect(await database.run((q) => listStageHistory(q, lead.id))).toMatchObject([{ from_stage: "entrada", to_stage: "perfilamiento", reason: "Avance automático", forced: false, at: later }]);
+    const written = (await audited()).slice(before.length) as { action: string; entity_id: number | null; before: unknown; after: unknown }[];
+    const json = (value: unknown) => (typeof value === "string" ? JSON.parse(value) : value);
+    expect(written.map((row) => ({ action: row.action, entity_id: row.entity_id, before: json(row.before), after: json(row.after) }))).toEqual([
+      { action: "lead.update", entity_id: lead.id, before: { zone: null }, after: { zone: 'Colonia "Roma" \\ Sur 🏠' } },
+      { action: "lead.stage_change", entity_id: lead.id, before: { pipeline_stage: "entrada" }, after: { pipeline_stage: "perfilamiento" } },
+      { action: "lead.approval", entity_id: null, before: null, after: null },
+    ]);
+
+    // Without a history row, and rolled back by the transaction around it: nothing of it stays.
+    await expect(
+      database.transaction(async (tx) => {
+        await updateLeadRowWithRecords(tx, lead.id, { name: "Dalia R.", updated_at: later }, { audits: audits.slice(0, 1), at: later });
+        throw new Error("refused");
+      }),
+    ).rejects.toThrow("refused");
+    expect((await database.run((q) => findLead(q, lead.id)))?.name).toBe("Dalia");
+    expect(await audited()).toHaveLength(before.length + 3);
+    expect(await database.run((q) => listStageHistory(q, lead.id))).toHaveLength(1);
   });
 });
 
