@@ -1,4 +1,4 @@
-import { and, asc, count, countDistinct, desc, eq, gte, inArray, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, countDistinct, desc, eq, gte, inArray, sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import type { Campaign, CampaignStep, campaignLogs, campaigns, campaignSteps } from "../schema";
 import type { Executor } from "../executor";
 import { first, jsonText, rawRows, rawRun, reusableQuery, withJsonKey } from "../prepared";
@@ -121,21 +121,22 @@ export async function listActiveCampaigns(q: Executor): Promise<Campaign[]> {
 
 /** Active campaigns that fire when a lead enters `stage`. */
 // Every stage move asks this: built once.
-const activeStageCampaigns = reusableQuery<Campaign>("active_stage_campaigns", (q) => {
-  const { campaigns } = q.t;
-  return q.db
-    .select()
-    .from(campaigns)
-    .where(
-      and(
-        eq(campaigns.status, "active"),
-        eq(campaigns.triggered_by, "stage_change"),
-        sql`${jsonText(q, campaigns.trigger_condition, "stage")} = ${sql.placeholder("stage")}`,
-      ),
-    );
-});
+const activeStageCampaigns = reusableQuery<Campaign>("active_stage_campaigns", (q) =>
+  q.db.select().from(q.t.campaigns).where(firesOnEntering(q, sql.placeholder("stage"))),
+);
 export async function listActiveStageCampaigns(q: Executor, stage: string): Promise<Campaign[]> {
   return activeStageCampaigns(q, { stage });
+}
+
+/** An active campaign that fires when a lead enters `stage` (a placeholder, or the stage column of the lead a statement moves). */
+function firesOnEntering(q: Executor, stage: SQLWrapper): SQL {
+  const { campaigns } = q.t;
+  return and(eq(campaigns.status, "active"), eq(campaigns.triggered_by, "stage_change"), sql`${jsonText(q, campaigns.trigger_condition, "stage")} = ${stage}`)!;
+}
+
+/** Whether any active campaign fires on entering `stage`, as an expression of the statement it goes in. */
+export function anyCampaignFiresOnEntering(q: Executor, stage: SQLWrapper): SQL<boolean> {
+  return sql<boolean>`EXISTS (${q.db.select({ one: sql`1` }).from(q.t.campaigns).where(firesOnEntering(q, stage))})`;
 }
 
 export async function findFirstStep(q: Executor, campaignId: number): Promise<CampaignStep | undefined> {

@@ -6,7 +6,7 @@
  * what makes "once per stage entry / spell / lead" hold, even with two
  * processes scanning at the same time.
  */
-import { and, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { and, eq, inArray, sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import type { Executor } from "../executor";
 import type { Campaign } from "../schema";
 import { flagValue, jsonText, rawRows, rawRun, timeValue } from "../prepared";
@@ -17,6 +17,12 @@ const IDS_PER_STATEMENT = 1000;
 export interface FirstStep {
   step_number: number;
   delay_hours: number;
+}
+
+/** Whether the lead `leadId` names (a column of the statement it goes in) has an active enrollment. */
+export function hasActiveEnrollment(q: Executor, leadId: SQLWrapper): SQL<boolean> {
+  const { campaignEnrollments: e } = q.t;
+  return sql<boolean>`EXISTS (${q.db.select({ one: sql`1` }).from(e).where(and(eq(e.lead_id, sql`${leadId}`), eq(e.status, "active")))})`;
 }
 
 /** Limits a scan to some leads (those a change just moved), or to what changed since a time (an incremental scan). */

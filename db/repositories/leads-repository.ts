@@ -1,11 +1,13 @@
 /** SQL for leads, their stage history and the facts the pipeline rules read. */
-import { and, asc, count, desc, eq, inArray, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, getTableColumns, inArray, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Lead, NewLead, appointments, leadStageHistory } from "../schema";
 import type { Executor } from "../executor";
 import { first, inOneStatement, rawRows, reusableQuery, reusableQueryByColumns, timeValue, writePlaceholders } from "../prepared";
 import type { PipelineStage } from "../../src/domain/vocabulary";
 import { countLeadsInStage } from "./lead-stage-tallies-repository";
 import { insertAudits, type AuditEntry } from "./audit-repository";
+import { anyCampaignFiresOnEntering } from "./campaigns-repository";
+import { hasActiveEnrollment } from "./enrollments-repository";
 import type { NodePgDatabase } from "drizzle-orm/node-postgres";
 import type * as pgSchema from "../pg/schema";
 
@@ -86,26 +88,35 @@ export async function updateLeadRow(q: Executor, id: number, values: Partial<New
   return first(await updateLeadQuery(q, values, { ...values, $id: id }))!;
 }
 
-/** What a use case records beside a change of the lead's row: its stage history row (a move) and its audit rows, in order. */
-export interface LeadChangeRecords {
-  history?: NewStageHistory;
+/** Audit rows written with a change of the lead's row, all at `at`, in their order. */
+export interface LeadChangeAudits {
   audits: readonly AuditEntry[];
   at: Date;
 }
 
+/** What the statement that moved a lead saw beside it, in the move's transaction (see moveLeadRow). */
+export interface SeenByMove {
+  /** The lead had an active campaign enrollment, which the move may end. */
+  activeEnrollments: boolean;
+  /** An active campaign fires on the stage entered. */
+  stageCampaigns: boolean;
+}
+
+type SeenColumns = { seen_enrollments: boolean; seen_stage_campaigns: boolean };
+
 /**
- * A PostgreSQL UPDATE of the lead with its history and audit rows inserted by the same statement
- * (data-modifying CTEs, run once and to completion with it): one round trip instead of three on
- * a stage move. Audit rows go in as one JSON array, inserted in its order.
+ * A PostgreSQL UPDATE of the lead with its audit rows (and a move's history row) inserted by the
+ * same statement, as data-modifying CTEs, which run once and to completion with it: a move is one
+ * round trip instead of three. Audit rows go in as one JSON array, inserted in its order. A move
+ * also answers what it saw beside the lead (SeenByMove), so that the campaign engine asks no more.
  */
-function updateWithRecordsQuery(name: string, withHistory: boolean) {
-  return reusableQueryByColumns<Lead>(name, (q, columns) => {
+function updateWithRecordsQuery<Row>(name: string, move: boolean) {
+  return reusableQueryByColumns<Row>(name, (q, columns) => {
     const db = q.db as unknown as NodePgDatabase<typeof pgSchema>;
     const leads = q.t.leads as unknown as typeof pgSchema.leads;
-    const at = sql`${sql.placeholder("$at")}::timestamptz`;
     const audits = db.$with("audits", {}).as(
       sql`INSERT INTO audit_logs (actor, action, entity, entity_id, before, after, at)
-          SELECT a.actor, a.action, a.entity, a.entity_id, a.before, a.after, ${at}
+          SELECT a.actor, a.action, a.entity, a.entity_id, a.before, a.after, ${sql.placeholder("$at")}::timestamptz
           FROM jsonb_to_recordset(${sql.placeholder("$audits")}::jsonb) AS a(actor text, action text, entity text, entity_id integer, before jsonb, after jsonb)`,
     );
     const history = db.$with("history", {}).as(
@@ -113,37 +124,64 @@ function updateWithRecordsQuery(name: string, withHistory: boolean) {
           VALUES (${sql.placeholder("$id")}::integer, ${sql.placeholder("$from")}::text, ${sql.placeholder("$to")}::text,
                   ${sql.placeholder("$reason")}::text, ${sql.placeholder("$actor")}::text, ${sql.placeholder("$forced")}::boolean, ${sql.placeholder("$historyAt")}::timestamptz)`,
     );
-    return db
-      .with(...(withHistory ? [history, audits] : [audits]))
+    const update = db
+      .with(...(move ? [history, audits] : [audits]))
       .update(leads)
       .set(writePlaceholders(columns) as Partial<NewLead>)
-      .where(eq(leads.id, sql.placeholder("$id")))
-      .returning();
+      .where(eq(leads.id, sql.placeholder("$id")));
+    if (!move) return update.returning();
+    return update.returning({
+      ...getTableColumns(leads),
+      seen_enrollments: hasActiveEnrollment(q, leads.id),
+      seen_stage_campaigns: anyCampaignFiresOnEntering(q, leads.pipeline_stage),
+    });
   });
 }
-const updateLeadWithAudits = updateWithRecordsQuery("update_lead_audited", false);
-const moveLeadWithRecords = updateWithRecordsQuery("move_lead_recorded", true);
+const updateLeadAudited = updateWithRecordsQuery<Lead>("update_lead_audited", false);
+const moveLeadRecorded = updateWithRecordsQuery<Lead & SeenColumns>("move_lead_recorded", true);
+
+const auditsParameters = ({ audits, at }: LeadChangeAudits) => ({
+  $at: at,
+  $audits: JSON.stringify(audits.map((entry) => ({ ...entry, before: entry.before ?? null, after: entry.after ?? null }))),
+});
 
 /**
- * The lead's row changed with what the use case records beside it (see LeadChangeRecords), inside
- * the caller's transaction. On PostgreSQL one statement; on SQLite, which has no round trips to
- * save, the statements one after another.
+ * The lead's row changed, with its audit rows, inside the caller's transaction. On PostgreSQL one
+ * statement; on SQLite, which has no round trips to save, one after another.
  */
-export async function updateLeadRowWithRecords(q: Executor, id: number, values: Partial<NewLead>, records: LeadChangeRecords): Promise<Lead> {
-  const { history, audits, at } = records;
+export async function updateLeadRowWithAudits(q: Executor, id: number, values: Partial<NewLead>, audited: LeadChangeAudits): Promise<Lead> {
   if (q.dialect === "sqlite") {
     const lead = await updateLeadRow(q, id, values);
-    if (history) await insertStageHistory(q, history);
-    await insertAudits(q, audits, at);
+    await insertAudits(q, audited.audits, audited.at);
     return lead;
   }
-  const auditRows = JSON.stringify(audits.map((entry) => ({ ...entry, before: entry.before ?? null, after: entry.after ?? null })));
-  const recorded = { ...values, $id: id, $at: at, $audits: auditRows };
-  if (!history) return first(await updateLeadWithAudits(q, values, recorded))!;
-  if (history.lead_id !== id) throw new Error(`a history row of lead ${history.lead_id} given with a change of lead ${id}`);
-  return first(
-    await moveLeadWithRecords(q, values, {
-      ...recorded,
+  return first(await updateLeadAudited(q, values, { ...values, $id: id, ...auditsParameters(audited) }))!;
+}
+
+/**
+ * A stage move's write, inside the caller's transaction: the lead's row, its history row and
+ * its audit rows. On PostgreSQL one statement, which also tells what it saw beside the lead
+ * (SeenByMove); on SQLite one after another, and `seen` is left to be read.
+ */
+export async function moveLeadRow(
+  q: Executor,
+  id: number,
+  values: Partial<NewLead>,
+  history: NewStageHistory,
+  audited: LeadChangeAudits,
+): Promise<{ lead: Lead; seen?: SeenByMove }> {
+  if (history.lead_id !== id) throw new Error(`a history row of lead ${history.lead_id} given with a move of lead ${id}`);
+  if (q.dialect === "sqlite") {
+    const lead = await updateLeadRow(q, id, values);
+    await insertStageHistory(q, history);
+    await insertAudits(q, audited.audits, audited.at);
+    return { lead };
+  }
+  const row = first(
+    await moveLeadRecorded(q, values, {
+      ...values,
+      $id: id,
+      ...auditsParameters(audited),
       $from: history.from_stage ?? null,
       $to: history.to_stage,
       $reason: history.reason ?? null,
@@ -152,6 +190,8 @@ export async function updateLeadRowWithRecords(q: Executor, id: number, values: 
       $historyAt: history.at,
     }),
   )!;
+  const { seen_enrollments, seen_stage_campaigns, ...lead } = row;
+  return { lead, seen: { activeEnrollments: seen_enrollments, stageCampaigns: seen_stage_campaigns } };
 }
 
 const setLeadFieldsQuery = reusableQueryByColumns<never>("set_lead_fields", (q, columns) =>

@@ -122,10 +122,12 @@ export function createCampaignEngine({ db, clock, runner, log }: CampaignEngineD
      * campaigns are read once, and each campaign enrolls all its new leads in one statement.
      */
     async enrollOnStageEntered(tx: Executor, events: readonly StageEntered[]): Promise<void> {
-      // A lead just created (from no stage) has no enrollments to end.
-      const moved = events.filter((event) => event.from_stage !== null).map((event) => event.lead.id);
+      // A lead just created (from no stage) has no enrollments to end, nor has one its move saw none of.
+      const moved = events.filter((event) => event.from_stage !== null && event.seen?.activeEnrollments !== false).map((event) => event.lead.id);
       if (moved.length > 0) await exitIneligibleEnrollments(tx, clock.now(), { leadIds: moved });
       for (const [stage, entered] of groupBy(events, (event) => event.to_stage)) {
+        // The move's own statement saw no active campaign firing on the stage: none to read.
+        if (entered.every((event) => event.seen?.stageCampaigns === false)) continue;
         let enrolled = 0;
         const leadIds = entered.map((event) => event.lead.id);
         for (const campaign of await listActiveStageCampaigns(tx, stage)) enrolled += await enroll(tx, campaign, { leadIds });

@@ -1,6 +1,6 @@
 /** Applies the approval rule (src/domain/qualification.ts) to a lead in the financial stage, with its audit row. */
 import type { AuditEntry } from "../../db/repositories/audit-repository";
-import { updateLeadRowWithRecords } from "../../db/repositories/leads-repository";
+import { updateLeadRowWithAudits } from "../../db/repositories/leads-repository";
 import type { Database } from "../../db/database";
 import type { Lead } from "../../db/schema";
 import type { Clock } from "../clock";
@@ -26,7 +26,7 @@ export async function applyApprovalRule(db: Database, clock: Clock, lead: Lead):
   if (!change) return { lead, approval };
   const updated = await db.transaction(async (tx) => {
     const now = clock.now();
-    return updateLeadRowWithRecords(tx, lead.id, { financially_approved: change.financially_approved, updated_at: now }, { audits: [change.audit], at: now });
+    return updateLeadRowWithAudits(tx, lead.id, { financially_approved: change.financially_approved, updated_at: now }, { audits: [change.audit], at: now });
   });
   return { lead: updated, approval };
 }

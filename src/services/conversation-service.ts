@@ -11,7 +11,7 @@ import {
   findLeadByPhone,
   findLeadsByAddress,
   findLeadWithScoreFacts,
-  updateLeadRowWithRecords,
+  updateLeadRowWithAudits,
 } from "../../db/repositories/leads-repository";
 import { findMessageByExternalId, markExtractionPending, pendingExtractions } from "../../db/repositories/messages-repository";
 import type { Lead, Message } from "../../db/schema";
@@ -152,7 +152,7 @@ export function createConversationService(deps: ConversationDeps) {
     return db.transaction(async (tx) => {
       const now = clock.now();
       const address = identity.channel === "whatsapp" ? { whatsapp_id: identity.address } : { telegram_chat_id: Number(identity.address) };
-      return updateLeadRowWithRecords(tx, lead.id, { ...address, updated_at: now }, {
+      return updateLeadRowWithAudits(tx, lead.id, { ...address, updated_at: now }, {
         audits: [{ actor: LEAD_ACTOR, action: "lead.channel_linked", entity: "lead", entity_id: lead.id, after: { channel: identity.channel } }],
         at: now,
       });
@@ -221,7 +221,7 @@ export function createConversationService(deps: ConversationDeps) {
       }
       if (moves.length === 0 && (factsAudits.length > 0 || approved)) {
         const changed = await withRefreshedScore(tx, lead, { ...learned, ...approvalFields, updated_at: now }, facts);
-        current = await updateLeadRowWithRecords(tx, lead.id, changed, { audits: [...factsAudits, ...approvalAudits], at: now });
+        current = await updateLeadRowWithAudits(tx, lead.id, changed, { audits: [...factsAudits, ...approvalAudits], at: now });
       }
       return { applied: { lead: current, learned, moved: moves, approval }, changes };
     });
@@ -245,7 +245,7 @@ export function createConversationService(deps: ConversationDeps) {
       : await db.transaction(async (tx) => {
           const now = clock.now();
           const audit = { actor, action: "lead.handoff_requested", entity: "lead", entity_id: lead.id };
-          return updateLeadRowWithRecords(tx, lead.id, { handoff_at: now, updated_at: now }, { audits: [audit], at: now });
+          return updateLeadRowWithAudits(tx, lead.id, { handoff_at: now, updated_at: now }, { audits: [audit], at: now });
         });
     const reply = already
       ? "Ya avisé a un asesor; te escribirá en breve por este chat."
@@ -342,7 +342,7 @@ export function createConversationService(deps: ConversationDeps) {
       return db.transaction(async (tx) => {
         const now = clock.now();
         const audit = { actor, action: "lead.handoff_released", entity: "lead", entity_id: lead.id };
-        return updateLeadRowWithRecords(tx, lead.id, { handoff_at: null, updated_at: now }, { audits: [audit], at: now });
+        return updateLeadRowWithAudits(tx, lead.id, { handoff_at: null, updated_at: now }, { audits: [audit], at: now });
       });
     },
 

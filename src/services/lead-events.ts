@@ -10,6 +10,7 @@
  */
 import type { Executor } from "../../db/executor";
 import type { Lead } from "../../db/schema";
+import type { SeenByMove } from "../../db/repositories/leads-repository";
 import type { PipelineStage } from "../domain/vocabulary";
 import type { Actor } from "./context";
 
@@ -19,6 +20,12 @@ export interface StageEntered {
   from_stage: PipelineStage | null;
   to_stage: PipelineStage;
   actor: Actor;
+  /**
+   * What the statement that moved the lead saw, in the move's transaction, when it could tell at
+   * no cost (PostgreSQL): whether the lead had active enrollments and whether an active campaign
+   * fires on `to_stage`. Undefined: not known, the listeners read them.
+   */
+  seen?: SeenByMove;
 }
 
 export type StageEnteredListener = (event: StageEntered) => void;

@@ -8,7 +8,7 @@ import {
   listLeads,
   listStageHistory,
   readScoreFacts,
-  updateLeadRowWithRecords,
+  updateLeadRowWithAudits,
   type LeadFilter,
 } from "../../db/repositories/leads-repository";
 import { insertAudits, type AuditEntry } from "../../db/repositories/audit-repository";
@@ -163,7 +163,7 @@ export function createLeadService({ db, clock, events }: ServiceDeps) {
         // A new chat id is a new chance to reach the lead on Telegram.
         const reachable = "telegram_chat_id" in changed ? { telegram_unreachable_at: null, telegram_unreachable_reason: null } : {};
         const values = await withRefreshedScore(tx, before, { ...changed, ...reachable, updated_at: now });
-        return updateLeadRowWithRecords(tx, id, values, { audits: [leadUpdateAudit(before, changed, actor)], at: now });
+        return updateLeadRowWithAudits(tx, id, values, { audits: [leadUpdateAudit(before, changed, actor)], at: now });
       }));
     },
   };

@@ -5,7 +5,8 @@ import {
   listInactiveLeads,
   listLeadsInStage,
   type ScoreFacts,
-  updateLeadRowWithRecords,
+  moveLeadRow,
+  type SeenByMove,
 } from "../../db/repositories/leads-repository";
 import { readPipelineFigures } from "../../db/repositories/pipeline-metrics-repository";
 import type { AuditEntry } from "../../db/repositories/audit-repository";
@@ -34,6 +35,8 @@ export interface StageChange {
   lead: Lead;
   from_stage: PipelineStage;
   to_stage: PipelineStage;
+  /** What the move's statement saw beside the lead, when it could tell (see StageEntered.seen). */
+  seen?: SeenByMove;
 }
 
 /**
@@ -92,12 +95,10 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
       before: { pipeline_stage: lead.pipeline_stage },
       after: { pipeline_stage: move.new_stage, reason, forced: move.force === true },
     };
-    const moved = await updateLeadRowWithRecords(tx, lead.id, changes, {
-      history: { lead_id: lead.id, from_stage: lead.pipeline_stage, to_stage: move.new_stage, reason, actor, forced: move.force === true, at: now },
-      audits: [...(alongside.auditsBefore ?? []), stageChange, ...(alongside.auditsAfter ?? [])],
-      at: now,
-    });
-    return { lead: moved, from_stage: lead.pipeline_stage, to_stage: move.new_stage };
+    const history = { lead_id: lead.id, from_stage: lead.pipeline_stage, to_stage: move.new_stage, reason, actor, forced: move.force === true, at: now };
+    const audits = [...(alongside.auditsBefore ?? []), stageChange, ...(alongside.auditsAfter ?? [])];
+    const { lead: moved, seen } = await moveLeadRow(tx, lead.id, changes, history, { audits, at: now });
+    return { lead: moved, from_stage: lead.pipeline_stage, to_stage: move.new_stage, ...(seen && { seen }) };
   }
 
   async function advanceFacts(tx: Executor, lead: Lead, facts: ScoreFacts, now: Date): Promise<AdvanceFacts> {

@@ -16,8 +16,9 @@ import {
   listStageHistory,
   readScoreFacts,
   savePendingChoices,
+  moveLeadRow,
   updateLeadRow,
-  updateLeadRowWithRecords,
+  updateLeadRowWithAudits,
 } from "../../db/repositories/leads-repository";
 import { findMessageByExternalId, insertMessage, markMessageSent, recordInbound } from "../../db/repositories/messages-repository";
 import type { Executor } from "../../db/executor";
@@ -140,8 +141,8 @@ describe.each(DIALECTS)("reusable queries on %s", (dialect) => {
     const audited = () => database.run((q) => rawRows(q, sql`SELECT action, entity_id, before, after, at FROM audit_logs WHERE actor = 'lead' ORDER BY id`));
     const before = await audited();
 
-    const moved = await database.transaction((tx) =>
-      updateLeadRowWithRecords(tx, lead.id, { pipeline_stage: "perfilamiento", stage_changed_at: later, updated_at: later }, { history, audits, at: later }),
+    const { lead: moved } = await database.transaction((tx) =>
+      moveLeadRow(tx, lead.id, { pipeline_stage: "perfilamiento", stage_changed_at: later, updated_at: later }, history, { audits, at: later }),
     );
     expect(moved).toMatchObject({ id: lead.id, pipeline_stage: "perfilamiento", stage_changed_at: later });
     expect(await database.run((q) => listStageHistory(q, lead.id))).toMatchObject([{ from_stage: "entrada", to_stage: "perfilamiento", reason: "Avance automático", forced: false, at: later }]);
@@ -156,7 +157,7 @@ describe.each(DIALECTS)("reusable queries on %s", (dialect) => {
     // Without a history row, and rolled back by the transaction around it: nothing of it stays.
     await expect(
       database.transaction(async (tx) => {
-        await updateLeadRowWithRecords(tx, lead.id, { name: "Dalia R.", updated_at: later }, { audits: audits.slice(0, 1), at: later });
+        await updateLeadRowWithAudits(tx, lead.id, { name: "Dalia R.", updated_at: later }, { audits: audits.slice(0, 1), at: later });
         throw new Error("refused");
       }),
     ).rejects.toThrow("refused");
