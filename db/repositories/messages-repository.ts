@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Message, messages } from "../schema";
 import type { Executor } from "../executor";
 import type { NodePgDatabase } from "drizzle-orm/node-postgres";
@@ -220,62 +220,82 @@ export async function findMessagesByExternalIds(q: Executor, channel: Channel, e
   return externalIds.map((externalId) => byExternalId.get(externalId));
 }
 
-/** A delivery status to set on a message still in the status it was read in (see setStatusesIfUnchanged). */
-export interface StatusChange {
-  messageId: number;
-  from: MessageStatus | null;
+/** A provider's report of a message's progress (queued, sent, delivered, read), to apply to the message with its id. */
+export interface ProgressReport {
+  externalId: string;
   to: MessageStatus;
   at: Date;
   errorCode: string | null;
 }
 
+/** What a progress report did: moved its message, found it where the report does not move it, or found no message. */
+export type ProgressOutcome = "updated" | "unchanged" | "missing";
+
 /**
- * Sets each message's new status only where it is still the status it was read
- * in (compare and set: another report may have moved it since), and a `read`
- * counts as its lead's activity. Answers, in the order given, whether each
- * change was made. On PostgreSQL the changes and the leads' activity are one
- * statement; on SQLite call it inside a transaction.
+ * Applies progress reports to the messages their ids name on `channel`: a message moves to the
+ * reported status only from one of `movesFrom(to)` (the domain's forward-only rule), checked on
+ * the row as it is when written; a move to `read` counts as the lead's activity. Answers, in the
+ * order given, what each did. One report per id: a caller with two for one message applies the
+ * second once the first is written.
+ *
+ * On PostgreSQL one statement, with no transaction around it: the messages found, moved and the
+ * leads' activity set together. On SQLite call it inside a transaction (it reads, then writes).
  */
-export async function setStatusesIfUnchanged(q: Executor, changes: readonly StatusChange[]): Promise<boolean[]> {
+export async function applyProgressReports(
+  q: Executor,
+  channel: Channel,
+  reports: readonly ProgressReport[],
+  movesFrom: (to: MessageStatus) => readonly (MessageStatus | null)[],
+): Promise<ProgressOutcome[]> {
+  if (new Set(reports.map((report) => report.externalId)).size !== reports.length) throw new Error("two progress reports of one message in one group");
   if (q.dialect === "sqlite") {
-    const made: boolean[] = [];
-    for (const change of changes) {
-      const { messages } = q.t;
-      const [row] = await q.db
-        .update(messages)
-        .set({ status: change.to, status_at: change.at, ...(change.errorCode !== null && { error_code: change.errorCode }) })
-        .where(and(eq(messages.id, change.messageId), change.from === null ? isNull(messages.status) : eq(messages.status, change.from)))
-        .returning({ lead_id: messages.lead_id });
-      if (row && change.to === "read") await setLeadFields(q, row.lead_id, { last_activity_at: change.at, updated_at: change.at });
-      made.push(row !== undefined);
+    const found = await findMessagesByExternalIds(q, channel, reports.map((report) => report.externalId));
+    const outcomes: ProgressOutcome[] = [];
+    for (const [i, report] of reports.entries()) {
+      const message = found[i];
+      if (!message) outcomes.push("missing");
+      else if (!movesFrom(report.to).includes(message.status)) outcomes.push("unchanged");
+      else {
+        const { messages } = q.t;
+        await q.db
+          .update(messages)
+          .set({ status: report.to, status_at: report.at, ...(report.errorCode !== null && { error_code: report.errorCode }) })
+          .where(eq(messages.id, message.id));
+        if (report.to === "read") await setLeadFields(q, message.lead_id, { last_activity_at: report.at, updated_at: report.at });
+        outcomes.push("updated");
+      }
     }
-    return made;
+    return outcomes;
   }
+  const moves = [...new Set(reports.map((report) => report.to))].flatMap((to) => movesFrom(to).map((from) => ({ to, from })));
   const column = <T,>(values: T[]) => sql.param(values);
-  const changed = await rawRows<{ id: number; status: MessageStatus }>(
+  const rows = await rawRows<{ external_id: string; updated: boolean }>(
     q,
     sql`WITH wanted AS (
-          SELECT * FROM unnest(${column(changes.map((c) => c.messageId))}::integer[], ${column(changes.map((c) => c.from))}::text[],
-                               ${column(changes.map((c) => c.to))}::text[], ${column(changes.map((c) => c.at.toISOString()))}::timestamptz[],
-                               ${column(changes.map((c) => c.errorCode))}::text[]) AS wanted(id, from_status, to_status, at, error_code)
+          SELECT * FROM unnest(${column(reports.map((r) => r.externalId))}::text[], ${column(reports.map((r) => r.to))}::text[],
+                               ${column(reports.map((r) => r.at.toISOString()))}::timestamptz[], ${column(reports.map((r) => r.errorCode))}::text[])
+                   AS wanted(external_id, to_status, at, error_code)
+        ), moves AS (
+          SELECT * FROM unnest(${column(moves.map((m) => m.to))}::text[], ${column(moves.map((m) => m.from))}::text[]) AS moves(to_status, from_status)
+        ), found AS (
+          SELECT DISTINCT ON (wanted.external_id) messages.id, wanted.*
+            FROM wanted JOIN messages ON messages.channel = ${channel} AND messages.external_id = wanted.external_id
+           ORDER BY wanted.external_id, messages.id
         ), changed AS (
-          UPDATE messages SET status = wanted.to_status, status_at = wanted.at, error_code = coalesce(wanted.error_code, messages.error_code)
-          FROM wanted WHERE messages.id = wanted.id AND messages.status IS NOT DISTINCT FROM wanted.from_status
-          RETURNING messages.id, messages.lead_id, messages.status, wanted.at
+          UPDATE messages SET status = found.to_status, status_at = found.at, error_code = coalesce(found.error_code, messages.error_code)
+            FROM found
+           WHERE messages.id = found.id
+             AND EXISTS (SELECT 1 FROM moves WHERE moves.to_status = found.to_status AND moves.from_status IS NOT DISTINCT FROM messages.status)
+          RETURNING messages.id, messages.lead_id, messages.status, found.at
         ), read_by AS (
           SELECT lead_id, max(at) AS at FROM changed WHERE status = 'read' GROUP BY lead_id
         ), engaged AS (
           UPDATE leads SET last_activity_at = read_by.at, updated_at = read_by.at FROM read_by WHERE leads.id = read_by.lead_id
         )
-        SELECT id, status FROM changed`,
+        SELECT found.external_id, changed.id IS NOT NULL AS updated FROM found LEFT JOIN changed ON changed.id = found.id`,
   );
-  // Two changes of one message in one statement: one of them was made, the one whose status the row took.
-  const made = new Map(changed.map((row) => [Number(row.id), row.status]));
-  return changes.map((change) => {
-    const yes = made.get(change.messageId) === change.to;
-    if (yes) made.delete(change.messageId);
-    return yes;
-  });
+  const outcomeOf = new Map(rows.map((row): [string, ProgressOutcome] => [row.external_id, row.updated ? "updated" : "unchanged"]));
+  return reports.map((report) => outcomeOf.get(report.externalId) ?? "missing");
 }
 
 export async function updateMessageStatus(

@@ -9,23 +9,22 @@
  */
 import { recordCampaignDeliveryFailure } from "../../db/repositories/campaigns-repository";
 import { setLeadFields } from "../../db/repositories/leads-repository";
-import { writeAsOne, type Database } from "../../db/database";
+import type { Database } from "../../db/database";
 import type { Executor } from "../../db/executor";
 import { dropHeldReportsBefore, holdReport, takeHeldReports } from "../../db/repositories/held-reports-repository";
 import { lockUntilCommit } from "../../db/repositories/locks-repository";
 import {
+  applyProgressReports,
   findMessageByExternalId,
-  findMessagesByExternalIds,
-  setStatusesIfUnchanged,
   updateMessageStatus,
-  type StatusChange,
+  type ProgressReport,
 } from "../../db/repositories/messages-repository";
 import type { Message } from "../../db/schema";
-import { nextMessageStatus, reportsDeliveryLater } from "../domain/message-status";
+import { nextMessageStatus, reportsDeliveryLater, statusesMovingTo } from "../domain/message-status";
 import type { Channel, MessageStatus } from "../domain/vocabulary";
 import type { ServiceDeps } from "./context";
 import { markChannelUnreachable } from "./channel-reachability";
-import { createGroupWriter, createGroupWriterPerKey } from "../group-writer";
+import { createGroupWriterPerKey } from "../group-writer";
 
 /** Twilio's message statuses in our vocabulary; null for the ones of inbound messages. */
 const FROM_TWILIO: Record<string, MessageStatus | null> = {
@@ -136,79 +135,44 @@ export async function deliveryFailureOf(tx: Executor, channel: Channel, external
 /** Statuses a report may give a stored message by itself, with nothing else to record (a failure records more). */
 const PROGRESS: ReadonlySet<MessageStatus> = new Set(["queued", "sent", "delivered", "read"]);
 
-/** A progress report (PROGRESS) to apply to its stored message, if it finds one. */
-interface UsualReport {
-  externalId: string;
-  reported: MessageStatus;
-  errorCode: string | null;
-  at: Date;
-}
-
 /** A usual report's outcome; null when it needs the locked path (see applyUsual). */
 type UsualOutcome = "updated" | "unchanged" | null;
 
 /**
- * What a usual report does to its message (read before): its outcome, and the status change to
- * make if any. `moving`: messages another report of the same group already moves; a second
- * report of one of them takes the locked path, once the first is written.
+ * Usual reports of one channel applied as one group. One report per message goes in the group;
+ * a second report of a message in it takes the locked path, once the group is written.
  */
-function planUsual(report: UsualReport, message: Message | undefined, moving: Set<number>): [UsualOutcome, StatusChange?] {
-  if (!message || moving.has(message.id)) return [null];
-  const status = nextMessageStatus(message.status, report.reported);
-  if (status === message.status) return ["unchanged"];
-  moving.add(message.id);
-  return ["updated", { messageId: message.id, from: message.status, to: status, at: report.at, errorCode: report.errorCode }];
-}
-
-/** Usual reports of one channel, read and written in one transaction (SQLite: see createMessageStatusService). */
-async function applyUsualGroup(q: Executor, channel: Channel, reports: readonly UsualReport[]): Promise<UsualOutcome[]> {
-  const messages = await findMessagesByExternalIds(q, channel, reports.map((report) => report.externalId));
-  const moving = new Set<number>();
-  const plans = reports.map((report, i) => planUsual(report, messages[i], moving));
-  const changes = plans.flatMap(([, change]) => (change ? [change] : []));
-  const made = changes.length > 0 ? await setStatusesIfUnchanged(q, changes) : [];
-  let next = 0;
-  return plans.map(([outcome, change]) => (change && !made[next++] ? null : outcome));
-}
-
-/** Usual reports of the moment, each group read and written in one transaction (SQLite). */
-function readAndSetTogether(db: Database): (channel: Channel, report: UsualReport) => Promise<UsualOutcome> {
-  const groups = createGroupWriterPerKey<Channel, UsualReport, UsualOutcome>((channel) => (reports) => db.transaction((q) => applyUsualGroup(q, channel, reports)));
-  return (channel, report) => groups.write(channel, report);
-}
-
-/** Usual reports of the moment, read by one group writer and set by another, whose groups overlap (PostgreSQL). */
-function readThenSet(db: Database): (channel: Channel, report: UsualReport) => Promise<UsualOutcome> {
-  const lookups = createGroupWriterPerKey<Channel, string, Message | undefined>((channel) => (ids) => db.run((q) => findMessagesByExternalIds(q, channel, ids)));
-  // A group that fails as a whole is written report by report; a report that fails alone fails its request.
-  const statusChanges = createGroupWriter<StatusChange, boolean>((changes) => writeAsOne(db, (q) => setStatusesIfUnchanged(q, changes)));
-  return async (channel, report) => {
-    const [outcome, change] = planUsual(report, await lookups.write(channel, report.externalId), new Set());
-    if (!change) return outcome;
-    return (await statusChanges.write(change)) ? outcome : null;
-  };
+async function applyUsualGroup(q: Executor, channel: Channel, reports: readonly ProgressReport[]): Promise<UsualOutcome[]> {
+  const seen = new Set<string>();
+  const firsts = reports.filter((report) => !seen.has(report.externalId) && seen.add(report.externalId));
+  const outcomes = new Map(
+    (await applyProgressReports(q, channel, firsts, statusesMovingTo)).map((outcome, i) => [firsts[i]!, outcome === "missing" ? null : outcome] as const),
+  );
+  return reports.map((report) => outcomes.get(report) ?? null);
 }
 
 export function createMessageStatusService({ db, clock }: ServiceDeps) {
   // Reports come three per message sent (sent, delivered, read), each its own request: those of
-  // the moment are applied together (group-writer.ts). On PostgreSQL their messages are read by
-  // one group writer and their statuses set by another, so one group's write overlaps the next
-  // group's read (one connection each; reading and writing in one group instead doubled the
-  // replies' p99 at half load in bench:whatsapp, 45 → 95 ms). On SQLite the read joins the write's
-  // transaction: as a read of its own it would wait in the database's queue and end the group
-  // commit that is open (db/sqlite-database.ts), a COMMIT more each time.
-  const applyUsualReport = db.dialect === "sqlite" ? readAndSetTogether(db) : readThenSet(db);
+  // the moment are applied together (group-writer.ts). On PostgreSQL a group is one statement
+  // that finds the messages and moves them (before, a read and a write of their own: three
+  // statements a message in bench:whatsapp). On SQLite the group's read and writes are one
+  // transaction: a read of its own would wait in the database's queue and end the group commit
+  // that is open (db/sqlite-database.ts), a COMMIT more each time.
+  const groups = createGroupWriterPerKey<Channel, ProgressReport, UsualOutcome>(
+    (channel) => (reports) =>
+      db.dialect === "sqlite" ? db.transaction((q) => applyUsualGroup(q, channel, reports)) : db.run((q) => applyUsualGroup(q, channel, reports)),
+  );
 
   /**
    * The usual report: its message is stored with its id, and the report only moves the status
-   * forward (a read also counts as the lead's activity). Set if the status is still the one read,
+   * forward (a read also counts as the lead's activity), checked on the row as it is when written,
    * with no lock: the message's id is committed, so no held report can be waiting for it. Null
-   * when the report needs the locked path: no message yet, a failure, or another report moved
-   * the status in between.
+   * when the report needs the locked path: no message yet, a failure, or a second report of the
+   * message in the same group.
    */
   async function applyUsual(report: DeliveryReport, reported: MessageStatus): Promise<UsualOutcome> {
     if (!PROGRESS.has(reported)) return null;
-    return applyUsualReport(report.channel, { externalId: report.externalId, reported, errorCode: report.errorCode, at: clock.now() });
+    return groups.write(report.channel, { externalId: report.externalId, to: reported, errorCode: report.errorCode, at: clock.now() });
   }
 
   return {
