@@ -117,6 +117,15 @@ export const configSchema = z.object({
    * priority and logs a warning.
    */
   VOICE_AUDIO_NICE: z.coerce.number().int().min(-20).max(19).default(-10),
+  /**
+   * The audio process's real-time priority (SCHED_RR, 1 to 99), asked for before the nice: a
+   * frame that arrives runs at once, ahead of every ordinary thread on the machine, the
+   * database's included (bench:voice on PostgreSQL with neighbours, its measuring process on
+   * real-time scheduling too: p99 added latency 10–12 ms with the nice alone, 1.2 ms with it).
+   * The kernel keeps 5% of each second for ordinary threads. Needs root or CAP_SYS_NICE, and util-linux's chrt;
+   * without them the process keeps VOICE_AUDIO_NICE and logs a warning. 0: the nice alone.
+   */
+  VOICE_AUDIO_REALTIME_PRIORITY: z.coerce.number().int().min(0).max(99).default(10),
 
   // WhatsApp through Twilio. No provider: WhatsApp is off.
   WHATSAPP_PROVIDER: z.enum(["twilio", "none"]).default("none"),

@@ -339,6 +339,7 @@ export async function buildProspecta(config: AppConfig, options: BuildOptions = 
       streamPath: new URL(streamUrlFor(config.WEBHOOK_BASE_URL)).pathname,
       timeZone: config.TZ,
       nice: config.VOICE_AUDIO_NICE,
+      realtimePriority: config.VOICE_AUDIO_REALTIME_PRIORITY,
       limits: options.streamLimits ?? {},
     };
     streams =

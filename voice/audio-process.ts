@@ -22,7 +22,7 @@ import type { Surface } from "../src/observability/dispatch-guard";
 import { toAudioSchema, type AudioSettings, type FromAudio, type ToAudio } from "./audio-protocol";
 import { createAudioRpcClient } from "./audio-rpc-client";
 import { createForwardingGuard } from "./forwarding-guard";
-import { setOwnPriority } from "./process-priority";
+import { setOwnPriority, setOwnRealtimePriority } from "./process-priority";
 import { createStreamServer, type StreamUpgrades } from "./stream-server";
 
 const logLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).catch("info");
@@ -67,6 +67,14 @@ function start(settings: AudioSettings): void {
     log.warn(
       { err: refused, nice: settings.nice },
       "could not set the audio process's priority (a negative one needs root or CAP_SYS_NICE): live audio waits for a busy core like the rest of the product",
+    );
+  }
+  // Asked for after the nice, which stays as the fallback when the system refuses it.
+  const realtimeRefused = settings.realtimePriority > 0 ? setOwnRealtimePriority(settings.realtimePriority) : null;
+  if (realtimeRefused && !refused) {
+    log.warn(
+      { err: realtimeRefused, realtime_priority: settings.realtimePriority, nice: settings.nice },
+      "could not put the audio process on real-time scheduling (it needs root or CAP_SYS_NICE, and chrt): it runs at its nice only",
     );
   }
   streams = createStreamServer({

@@ -26,6 +26,8 @@ export const audioSettingsSchema = z.object({
   timeZone: z.string(),
   /** The scheduling priority the audio process asks for (VOICE_AUDIO_NICE). */
   nice: z.number().int().min(-20).max(19),
+  /** The real-time priority it asks for first (VOICE_AUDIO_REALTIME_PRIORITY); 0: none, the nice alone. */
+  realtimePriority: z.number().int().min(0).max(99),
   limits: z
     .object({
       maxFrameBytes: z.number().int().positive(),

@@ -37,7 +37,7 @@
  * The product's event-loop delay (from its /metrics) and the measuring
  * process's are printed beside, labelled inner-loop: they explain the
  * latencies, they are not the user's figures.
- * VOICE_AUDIO_PROCESS, VOICE_AUDIO_NICE, CAMPAIGN_CONCURRENCY and LOG_LEVEL, when set, are passed
+ * VOICE_AUDIO_PROCESS, VOICE_AUDIO_NICE, VOICE_AUDIO_REALTIME_PRIORITY, CAMPAIGN_CONCURRENCY and LOG_LEVEL, when set, are passed
  * to the product (which otherwise gets only the environment set here).
  *
  * `--compare-sample` (or BENCH_COMPARE_SAMPLE=1; BENCH_CALLS then defaults to
@@ -99,7 +99,7 @@ const LOAD_AVERAGE_BEFORE = Math.round(loadavg()[0]! * 100) / 100;
 if (DATABASE !== "sqlite" && DATABASE !== "postgres") throw new Error(`--database ${DATABASE}: sqlite or postgres`);
 /** Product settings taken from this process's environment when set (e.g. VOICE_AUDIO_PROCESS=false: live audio on the main event loop). */
 const passThrough = Object.fromEntries(
-  ["VOICE_AUDIO_PROCESS", "VOICE_AUDIO_NICE", "CAMPAIGN_CONCURRENCY", "LOG_LEVEL"].flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])),
+  ["VOICE_AUDIO_PROCESS", "VOICE_AUDIO_NICE", "VOICE_AUDIO_REALTIME_PRIORITY", "CAMPAIGN_CONCURRENCY", "LOG_LEVEL"].flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])),
 );
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -425,7 +425,7 @@ try {
       last_error_log_lines: logs.lastErrors(),
       exit_code: exitCode,
     },
-    steady: { measuring_process_nice: loadResult.measuring_process_nice, realtime_sessions: loadResult.realtime_sessions, churn_realtime_sessions: loadResult.churn_sessions, hung_up: loadResult.hung_up, hang_up_failures: loadResult.hang_up_failures },
+    steady: { measuring_process_scheduling: loadResult.measuring_process_scheduling, realtime_sessions: loadResult.realtime_sessions, churn_realtime_sessions: loadResult.churn_sessions, hung_up: loadResult.hung_up, hang_up_failures: loadResult.hang_up_failures },
     targets: TARGETS,
     met: { p99: p99Of(quietLatency) < TARGETS.p99_ms, p99_with_neighbours: p99Of(busyLatency) < TARGETS.p99_ms, memory: memoryPerCallMb < TARGETS.memory_mb_per_call },
     node: process.version,

@@ -167,7 +167,7 @@ async function measure(name: string, start: (realtimeUrl: string) => Promise<Run
     const benchCpu = after.tree - before.tree + (after.load - before.load);
 
     load.send({ type: "report", windows: [window], graceMs: options.graceMs });
-    const result = await fromLoad<{ windows: Record<string, any>; measuring_process_nice: number; realtime_sessions: number; hung_up: number; hang_up_failures: string[] }>("result");
+    const result = await fromLoad<{ windows: Record<string, any>; measuring_process_scheduling: string; realtime_sessions: number; hung_up: number; hang_up_failures: string[] }>("result");
     const measured = result.windows[window.name];
     await loadExited;
     // The hung-up calls end (and the product's are finalised) before the bridge stops; none of it is measured.
@@ -197,7 +197,7 @@ async function measure(name: string, start: (realtimeUrl: string) => Promise<Run
         load_average_1m_at_end: loadAverageAtEnd,
       },
       inner_loop: { note: "diagnostics, not the user's figures: the measuring process's event-loop delay", load_process_event_loop_delay_ms: measured.load_process_event_loop_delay_ms },
-      steady: { measuring_process_nice: result.measuring_process_nice, realtime_sessions: result.realtime_sessions, hung_up: result.hung_up, hang_up_failures: result.hang_up_failures },
+      steady: { measuring_process_scheduling: result.measuring_process_scheduling, realtime_sessions: result.realtime_sessions, hung_up: result.hung_up, hang_up_failures: result.hang_up_failures },
     };
   } finally {
     if (bridge && !stopped) await bridge.stop().catch(() => null);
