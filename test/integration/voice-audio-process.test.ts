@@ -102,8 +102,11 @@ describe("live audio in its own process", () => {
       expect(parentOf(audioPid!)).toBe(product.child.pid);
       // Ahead of everything else for a busy core, on every thread, where the system allows it: real-time round robin
       // (VOICE_AUDIO_REALTIME_PRIORITY, 10 by default) over VOICE_AUDIO_NICE (-10), kept as the fallback.
+      // (A root without the real-time share of its cgroup, as in some containers, gets the nice and a warning.)
       const mayRaise = process.getuid?.() === 0;
-      expect(new Set(threadScheduling(audioPid!))).toEqual(new Set([mayRaise ? "nice -10, policy 2, rt 10" : "nice 0, policy 0, rt 0"]));
+      const realtimeRefused = product.output().includes("could not put the audio process on real-time scheduling");
+      const expected = !mayRaise ? "nice 0, policy 0, rt 0" : realtimeRefused ? "nice -10, policy 0, rt 0" : "nice -10, policy 2, rt 10";
+      expect(new Set(threadScheduling(audioPid!))).toEqual(new Set([expected]));
       if (!mayRaise) expect(product.output()).toContain("could not set the audio process's priority");
 
       // A whole call through the audio process: audio both ways, the transcript and the summary stored by the product.
