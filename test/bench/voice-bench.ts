@@ -440,7 +440,7 @@ try {
   const busyNeighbours = neighbourResult.windows.neighbours;
   console.error(
     [
-      `${CALLS} steady calls, ${SECONDS} s per phase, ${DATABASE}:`,
+      `${CALLS} steady calls, ${SECONDS} s per phase, ${DATABASE} (the measuring process on ${loadResult.measuring_process_scheduling}):`,
       `${line("quiet     ", quietLatency)}; product CPU ${quietCpu.cpu_percent_of_one_core}% of a core`,
       `${line("neighbours", busyLatency)}; product CPU ${busyCpu.cpu_percent_of_one_core}% of a core`,
       `neighbours in their window: ${busyNeighbours.api.requests_per_second} API requests/s (p99 ${busyNeighbours.api.latency_ms.p99} ms, ${busyNeighbours.api.errors} errors), ` +
