@@ -15,7 +15,8 @@ const insertAuditQuery = reusableQueryByColumns("insert_audit", (q, columns) =>
   q.db.insert(q.t.auditLogs).values(writePlaceholders(columns) as unknown as typeof auditLogs.$inferInsert),
 );
 
-const auditRow = (entry: AuditEntry, at: Date) => ({ ...entry, before: entry.before ?? null, after: entry.after ?? null, at });
+/** An entry as its row stores it: a missing before/after as null. */
+export const auditRow = (entry: AuditEntry, at: Date) => ({ ...entry, before: entry.before ?? null, after: entry.after ?? null, at });
 
 export async function insertAudit(q: Executor, entry: AuditEntry, at: Date): Promise<void> {
   const values = auditRow(entry, at);

@@ -5,7 +5,7 @@ import type { Executor } from "../executor";
 import { first, inOneStatement, rawRows, reusableQuery, reusableQueryByColumns, timeValue, writePlaceholders } from "../prepared";
 import type { PipelineStage } from "../../src/domain/vocabulary";
 import { countLeadsInStage } from "./lead-stage-tallies-repository";
-import { insertAudits, type AuditEntry } from "./audit-repository";
+import { auditRow, insertAudits, type AuditEntry } from "./audit-repository";
 import { anyCampaignFiresOnEntering } from "./campaigns-repository";
 import { hasActiveEnrollment } from "./enrollments-repository";
 import type { NodePgDatabase } from "drizzle-orm/node-postgres";
@@ -142,7 +142,8 @@ const moveLeadRecorded = updateWithRecordsQuery<Lead & SeenColumns>("move_lead_r
 
 const auditsParameters = ({ audits, at }: LeadChangeAudits) => ({
   $at: at,
-  $audits: JSON.stringify(audits.map((entry) => ({ ...entry, before: entry.before ?? null, after: entry.after ?? null }))),
+  // Each row's `at` in the JSON is not read (the statement's column list leaves it out): $at is.
+  $audits: JSON.stringify(audits.map((entry) => auditRow(entry, at))),
 });
 
 /**
@@ -172,9 +173,8 @@ export async function moveLeadRow(
 ): Promise<{ lead: Lead; seen?: SeenByMove }> {
   if (history.lead_id !== id) throw new Error(`a history row of lead ${history.lead_id} given with a move of lead ${id}`);
   if (q.dialect === "sqlite") {
-    const lead = await updateLeadRow(q, id, values);
+    const lead = await updateLeadRowWithAudits(q, id, values, audited);
     await insertStageHistory(q, history);
-    await insertAudits(q, audited.audits, audited.at);
     return { lead };
   }
   const row = first(

@@ -256,11 +256,7 @@ export async function applyProgressReports(
       if (!message) outcomes.push("missing");
       else if (!movesFrom(report.to).includes(message.status)) outcomes.push("unchanged");
       else {
-        const { messages } = q.t;
-        await q.db
-          .update(messages)
-          .set({ status: report.to, status_at: report.at, ...(report.errorCode !== null && { error_code: report.errorCode }) })
-          .where(eq(messages.id, message.id));
+        await updateMessageStatus(q, message.id, { status: report.to, status_at: report.at, error_code: report.errorCode ?? message.error_code });
         if (report.to === "read") await setLeadFields(q, message.lead_id, { last_activity_at: report.at, updated_at: report.at });
         outcomes.push("updated");
       }

@@ -9,7 +9,7 @@
  */
 import { recordCampaignDeliveryFailure } from "../../db/repositories/campaigns-repository";
 import { setLeadFields } from "../../db/repositories/leads-repository";
-import type { Database } from "../../db/database";
+import { writeAsOne, type Database } from "../../db/database";
 import type { Executor } from "../../db/executor";
 import { dropHeldReportsBefore, holdReport, takeHeldReports } from "../../db/repositories/held-reports-repository";
 import { lockUntilCommit } from "../../db/repositories/locks-repository";
@@ -159,8 +159,7 @@ export function createMessageStatusService({ db, clock }: ServiceDeps) {
   // transaction: a read of its own would wait in the database's queue and end the group commit
   // that is open (db/sqlite-database.ts), a COMMIT more each time.
   const groups = createGroupWriterPerKey<Channel, ProgressReport, UsualOutcome>(
-    (channel) => (reports) =>
-      db.dialect === "sqlite" ? db.transaction((q) => applyUsualGroup(q, channel, reports)) : db.run((q) => applyUsualGroup(q, channel, reports)),
+    (channel) => (reports) => writeAsOne(db, (q) => applyUsualGroup(q, channel, reports)),
   );
 
   /**

@@ -7,7 +7,7 @@
  * fails.
  */
 import { describe, expect, it } from "vitest";
-import type { Database, Q } from "../../db/database";
+import { writeAsOne, type Database } from "../../db/database";
 import { findLead, insertLead } from "../../db/repositories/leads-repository";
 import {
   applyProgressReports,
@@ -39,15 +39,13 @@ const quiet = createLogger("silent");
 
 describe.each(DIALECTS)("chat message writes on %s", (dialect) => {
   const skip = dialect === "postgres" && skipPostgres;
-  const together = <T,>(database: Database, work: (q: Q) => Promise<T>) =>
-    database.dialect === "postgres" ? database.run(work) : database.transaction(work);
 
   it.skipIf(skip)("store several leads' messages together, once each, with each lead's latest activity", async () => {
     const database = databaseFor(dialect);
     const [ana, beto, carla] = [await newLead(database, "Ana"), await newLead(database, "Beto"), await newLead(database, "Carla")];
     const tag = `${dialect}-${ana.id}`;
     // Carla's message came before (an earlier group): its redelivery here is skipped.
-    await together(database, (q) => recordInbounds(q, [{ leadId: carla.id, channel: "whatsapp", text: "Hola", at: later(1), externalId: `wa-${tag}` }]));
+    await writeAsOne(database, (q) => recordInbounds(q, [{ leadId: carla.id, channel: "whatsapp", text: "Hola", at: later(1), externalId: `wa-${tag}` }]));
 
     const items: InboundMessage[] = [
       { leadId: ana.id, channel: "telegram", text: "Busco depa", at: later(10), externalId: `tg-1-${tag}` },
@@ -57,7 +55,7 @@ describe.each(DIALECTS)("chat message writes on %s", (dialect) => {
       { leadId: ana.id, channel: "telegram", text: "en la Roma", at: later(14), externalId: `tg-2-${tag}` },
       { leadId: beto.id, channel: "telegram", text: "sin id", at: later(15), externalId: null },
     ];
-    const stored = await together(database, (q) => recordInbounds(q, items));
+    const stored = await writeAsOne(database, (q) => recordInbounds(q, items));
     expect(stored.map((message) => message && { lead_id: message.lead_id, text: message.text, external_id: message.external_id, at: message.at })).toEqual([
       { lead_id: ana.id, text: "Busco depa", external_id: `tg-1-${tag}`, at: later(10) },
       { lead_id: beto.id, text: "Hola", external_id: `wa-b-${tag}`, at: later(11) },
@@ -79,13 +77,13 @@ describe.each(DIALECTS)("chat message writes on %s", (dialect) => {
     const database = databaseFor(dialect);
     const lead = await newLead(database, "Dora");
     const texts = ["uno", "dos", "tres", "cuatro"];
-    const stored = await together(database, (q) =>
+    const stored = await writeAsOne(database, (q) =>
       insertMessages(q, texts.map((text, i) => ({ lead_id: lead.id, direction: "outbound" as const, channel: "telegram" as const, agent_type: "perfilador", text, at: later(i) }))),
     );
     expect(stored.map((message) => message.text)).toEqual(texts);
 
     const marks = stored.slice(0, 3).map((message, i) => ({ messageId: message.id, externalId: `${dialect}-${lead.id}-${i}`, at: later(30 + i) }));
-    await together(database, (q) => markMessagesSent(q, marks));
+    await writeAsOne(database, (q) => markMessagesSent(q, marks));
     for (const mark of marks) {
       expect(await database.run((q) => findMessageByExternalId(q, "telegram", mark.externalId))).toMatchObject({ id: mark.messageId, status: "sent", status_at: mark.at });
     }
@@ -128,7 +126,7 @@ describe.each(DIALECTS)("chat message writes on %s", (dialect) => {
   it.skipIf(skip)("move delivery statuses only forward, as the rows are when written, a read counting as the lead's activity", async () => {
     const database = databaseFor(dialect);
     const lead = await newLead(database, "Gala");
-    const stored = await together(database, (q) =>
+    const stored = await writeAsOne(database, (q) =>
       insertMessages(q, [1, 2, 3].map((i) => ({ lead_id: lead.id, direction: "outbound" as const, channel: "whatsapp" as const, text: `m${i}`, at, external_id: `SM${dialect}${lead.id}x${i}`, status: "sent" as const }))),
     );
     const ids = stored.map((message) => message.external_id!);
@@ -138,7 +136,7 @@ describe.each(DIALECTS)("chat message writes on %s", (dialect) => {
     const [one, two, three] = stored as [(typeof stored)[0], (typeof stored)[0], (typeof stored)[0]];
     // Another report moved the second to read since: a delivery report no longer moves it.
     await database.run((q) => rawRun(q, sql`UPDATE messages SET status = 'read' WHERE id = ${two.id}`));
-    const outcomes = await together(database, (q) =>
+    const outcomes = await writeAsOne(database, (q) =>
       applyProgressReports(
         q,
         "whatsapp",
@@ -155,9 +153,9 @@ describe.each(DIALECTS)("chat message writes on %s", (dialect) => {
     expect([await statusOf(one.id), await statusOf(two.id), await statusOf(three.id)]).toEqual(["delivered", "read", "read"]);
     expect((await database.run((q) => findLead(q, lead.id)))!.last_activity_at).toEqual(later(8));
     // A late "sent" moves nothing back; two reports of one message do not go in one group.
-    expect(await together(database, (q) => applyProgressReports(q, "whatsapp", [{ externalId: ids[0]!, to: "sent", at: later(9), errorCode: null }], statusesMovingTo))).toEqual(["unchanged"]);
+    expect(await writeAsOne(database, (q) => applyProgressReports(q, "whatsapp", [{ externalId: ids[0]!, to: "sent", at: later(9), errorCode: null }], statusesMovingTo))).toEqual(["unchanged"]);
     const twice = [ids[0]!, ids[0]!].map((externalId) => ({ externalId, to: "read" as const, at: later(10), errorCode: null }));
-    await expect(together(database, (q) => applyProgressReports(q, "whatsapp", twice, statusesMovingTo))).rejects.toThrow("two progress reports of one message");
+    await expect(writeAsOne(database, (q) => applyProgressReports(q, "whatsapp", twice, statusesMovingTo))).rejects.toThrow("two progress reports of one message");
   });
 
   it.skipIf(skip)("apply a message's sent, delivered and read reports arriving at once, in any order, to read", async () => {
@@ -166,7 +164,7 @@ describe.each(DIALECTS)("chat message writes on %s", (dialect) => {
     const lead = await newLead(database, "Hugo");
     for (const order of [["sent", "delivered", "read"], ["read", "delivered", "sent"], ["delivered", "read", "sent"]]) {
       const sid = `SM${dialect}${lead.id}${order.join("")}`;
-      await together(database, (q) => insertMessages(q, [{ lead_id: lead.id, direction: "outbound", channel: "whatsapp", text: "hola", at, external_id: sid, status: "sent" }]));
+      await writeAsOne(database, (q) => insertMessages(q, [{ lead_id: lead.id, direction: "outbound", channel: "whatsapp", text: "hola", at, external_id: sid, status: "sent" }]));
       const answers = await Promise.all(order.map((status) => reports.applyReport({ channel: "whatsapp", externalId: sid, status, errorCode: null, unreachable: false })));
       expect(answers).toContain("updated");
       expect(answers).not.toContain("held");
