@@ -31,7 +31,7 @@ const MAX_SHAPES_PER_QUERY = 256;
 interface Preparable {
   prepare(name?: string): Prepared;
 }
-interface Prepared {
+export interface Prepared {
   execute(values?: Record<string, unknown>): unknown;
 }
 
@@ -54,7 +54,7 @@ function rowsOf<Row>(answer: unknown): Row[] {
  * text, the statement name, the parameters' order, how rows map to fields) apart from the one
  * field that names where to send it, `client`; a view of it with its own `client` runs there.
  */
-function onConnectionOf(prepared: Prepared, q: Q): Prepared {
+export function onConnectionOf(prepared: Prepared, q: Q): Prepared {
   return Object.create(prepared, { client: { value: connectionOf(q) } }) as Prepared;
 }
 

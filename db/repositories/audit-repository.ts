@@ -1,4 +1,5 @@
 import type { Executor } from "../executor";
+import { arrayInsert } from "../array-insert";
 import { inOneStatement, reusableQueryByColumns, writePlaceholders } from "../prepared";
 import type { auditLogs } from "../schema";
 
@@ -29,5 +30,6 @@ export async function insertAudits(q: Executor, entries: readonly AuditEntry[], 
     for (const entry of entries) await insertAudit(q, entry, at);
     return;
   }
-  await q.db.insert(q.t.auditLogs).values(entries.map((entry) => auditRow(entry, at)));
+  await insertAuditsAsArrays(q, entries.map((entry) => auditRow(entry, at)));
 }
+const insertAuditsAsArrays = arrayInsert("insert_audits", (t) => t.auditLogs, false);

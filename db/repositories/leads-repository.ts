@@ -5,6 +5,7 @@ import type { Executor } from "../executor";
 import { first, inOneStatement, rawRows, reusableQuery, reusableQueryByColumns, timeValue, writePlaceholders } from "../prepared";
 import type { PipelineStage } from "../../src/domain/vocabulary";
 import { countLeadsInStage } from "./lead-stage-tallies-repository";
+import { arrayInsert } from "../array-insert";
 import { auditRow, insertAudits, type AuditEntry } from "./audit-repository";
 import { anyCampaignFiresOnEntering } from "./campaigns-repository";
 import { hasActiveEnrollment } from "./enrollments-repository";
@@ -25,10 +26,9 @@ export async function insertLeads(q: Executor, rows: readonly NewLead[]): Promis
     for (const row of rows) leads.push(await insertLead(q, row));
     return leads;
   }
-  const inserted = await q.db.insert(q.t.leads).values([...rows]).returning();
-  // Ids are drawn row by row in the order of VALUES: sorted by id, the rows are in the order given.
-  return inserted.sort((a, b) => a.id - b.id);
+  return insertLeadsAsArrays(q, rows as readonly Record<string, unknown>[]);
 }
+const insertLeadsAsArrays = arrayInsert<Lead>("insert_leads", (t) => t.leads, true);
 
 const leadWhere = (column: "id" | "phone" | "telegram_chat_id" | "whatsapp_id") =>
   reusableQuery<Lead>(`lead_by_${column}`, (q) => q.db.select().from(q.t.leads).where(eq(q.t.leads[column], sql.placeholder("value"))));
@@ -341,8 +341,9 @@ export async function insertStageHistories(q: Executor, entries: readonly NewSta
     for (const entry of entries) await insertStageHistory(q, entry);
     return;
   }
-  await q.db.insert(q.t.leadStageHistory).values([...entries]);
+  await insertStageHistoriesAsArrays(q, entries as readonly Record<string, unknown>[]);
 }
+const insertStageHistoriesAsArrays = arrayInsert("insert_stage_histories", (t) => t.leadStageHistory, false);
 
 export async function listStageHistory(q: Executor, leadId: number) {
   const { leadStageHistory } = q.t;

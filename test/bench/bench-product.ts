@@ -14,6 +14,7 @@ import { promisify } from "node:util";
 import { startProductProcess, type ProductProcess } from "../integration/product-process";
 import { findPostgresBinDir, freePort, startPostgresCluster } from "../support/postgres-cluster";
 import { openRawSql, type RawSql } from "../support/raw-sql";
+import { productEnvFromBench } from "./product-instrumentation";
 
 export type BenchDatabase = "sqlite" | "postgres";
 export const BENCH_ADMIN_TOKEN = "bench-token-0123456789";
@@ -112,6 +113,7 @@ export async function startBenchProduct(store: BenchStore, env: Record<string, s
     QUIET_HOURS: "",
     LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
     ...env,
+    ...productEnvFromBench(),
   }, {
     // BENCH_CPU_PROF_DIR: the product writes a CPU profile there when it exits (profile before optimising).
     nodeArgs: process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [],

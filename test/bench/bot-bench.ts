@@ -38,7 +38,6 @@ import { writeFileSync } from "node:fs";
 import { benchDatabases, latencyOf, openBenchStore, startBenchProduct, stopBenchProduct, type BenchDatabase, type Latency } from "./bench-product";
 import { startFakeTelegramProcess, type FakeTelegramProcess } from "./bench-setup";
 import { databaseServerCpuSeconds } from "./database-server";
-import { productEnvFromBench } from "./product-instrumentation";
 import { loadAverageNow, machineFacts } from "./machine";
 import { readProcessTree } from "./process-stats";
 
@@ -268,7 +267,6 @@ async function runOn(kind: BenchDatabase) {
       TELEGRAM_BOT_TOKEN: fake.token,
       TELEGRAM_API_ROOT: fake.apiRoot,
       TELEGRAM_MAX_PER_SECOND: "0",
-      ...productEnvFromBench(),
     });
     const pid = product.child.pid!;
     const pids = { product: pid, fake: fake.child.pid! };

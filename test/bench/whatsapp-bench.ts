@@ -30,7 +30,6 @@ import { fork, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { benchDatabases, openBenchStore, startBenchProduct, stopBenchProduct, type BenchDatabase, type BenchStore } from "./bench-product";
 import { databaseServerCpuSeconds } from "./database-server";
-import { productEnvFromBench } from "./product-instrumentation";
 import { loadAverageNow, machineFacts } from "./machine";
 import { readProcessTree } from "./process-stats";
 import type { RunOptions } from "./whatsapp-load";
@@ -89,7 +88,6 @@ async function runOn(kind: BenchDatabase) {
       TWILIO_WHATSAPP_NUMBER: fake.sender,
       TWILIO_API_BASE: fake.apiBase,
       WEBHOOK_BASE_URL: WEBHOOK_BASE,
-      ...productEnvFromBench(),
     });
     // startProductProcess keeps every line the product prints and searches all of it on each chunk;
     // over a long run that grows without bound, so from here on the logs are only counted.

@@ -13,6 +13,8 @@ import {
   findLeadsByAddress,
   findLeadWithScoreFacts,
   insertLead,
+  insertLeads,
+  insertStageHistories,
   listStageHistory,
   readScoreFacts,
   savePendingChoices,
@@ -22,6 +24,7 @@ import {
 } from "../../db/repositories/leads-repository";
 import { findMessageByExternalId, insertMessage, markMessageSent, recordInbound } from "../../db/repositories/messages-repository";
 import type { Executor } from "../../db/executor";
+import { insertAudits } from "../../db/repositories/audit-repository";
 import { rawRows } from "../../db/prepared";
 import { sql } from "drizzle-orm";
 import { DIALECTS, skipPostgres, useBothDatabases } from "../support/both-databases";
@@ -164,6 +167,45 @@ describe.each(DIALECTS)("reusable queries on %s", (dialect) => {
     expect((await database.run((q) => findLead(q, lead.id)))?.name).toBe("Dalia");
     expect(await audited()).toHaveLength(before.length + 3);
     expect(await database.run((q) => listStageHistory(q, lead.id))).toHaveLength(1);
+  });
+
+  it.skipIf(skip)("write several leads, their history and audits together: in the order given, mapped, defaults kept where a row gives no value", async () => {
+    const database = databaseFor(dialect);
+    const row = { source: "api", stage_changed_at: at, last_activity_at: at, created_at: at, updated_at: at };
+    const odd = 'Ana "la de Roma" \\ {Sur}, 🏠';
+    const leads = await database.transaction((tx) =>
+      insertLeads(tx, [
+        { ...row, name: "Uno", email: "uno@correo.example", budget_max: 2_500_000.5, source_detail: { ad_id: "7", text: odd } },
+        // No email, no stage: the columns' defaults (and a null written as null).
+        { ...row, name: odd, telegram_chat_id: 2 ** 52, opted_out: true, notes: null },
+        { ...row, name: "Tres", email: "tres@correo.example", budget_max: null, source_detail: null },
+      ]),
+    );
+    expect(leads.map((lead) => lead.name)).toEqual(["Uno", odd, "Tres"]);
+    expect(leads[0]!.id).toBeLessThan(leads[1]!.id);
+    expect(leads[0]).toMatchObject({ email: "uno@correo.example", budget_max: 2_500_000.5, source_detail: { ad_id: "7", text: odd }, stage_changed_at: at });
+    expect(leads[1]).toMatchObject({ email: null, pipeline_stage: "entrada", currency: "MXN", telegram_chat_id: 2 ** 52, opted_out: true, notes: null });
+    expect(leads[2]).toMatchObject({ budget_max: null, source_detail: null, opted_out: false });
+    for (const lead of leads) expect(await database.run((q) => findLead(q, lead.id))).toEqual(lead);
+
+    await database.transaction(async (tx) => {
+      await insertStageHistories(tx, leads.map((lead) => ({ lead_id: lead.id, from_stage: null, to_stage: "entrada" as const, reason: odd, actor: "api", at })));
+      await insertAudits(tx, [
+        { actor: "api", action: "lead.create", entity: "lead", entity_id: leads[0]!.id, after: { name: odd } },
+        { actor: "api", action: "lead.create", entity: "lead", entity_id: null },
+      ], at);
+    });
+    expect(await database.run((q) => listStageHistory(q, leads[1]!.id))).toMatchObject([{ to_stage: "entrada", reason: odd, forced: false, at }]);
+    const json = (value: unknown) => (typeof value === "string" ? JSON.parse(value) : value);
+    const audits = await database.run((q) => rawRows<{ entity_id: number | null; before: unknown; after: unknown }>(q, sql`SELECT entity_id, before, after FROM audit_logs WHERE action = 'lead.create' ORDER BY id`));
+    expect(audits.map((audit) => ({ ...audit, before: json(audit.before), after: json(audit.after) }))).toEqual([
+      { entity_id: leads[0]!.id, before: null, after: { name: odd } },
+      { entity_id: null, before: null, after: null },
+    ]);
+
+    // A refused group writes none of its rows.
+    await expect(database.transaction((tx) => insertLeads(tx, [{ ...row, name: "Cuatro" }, { ...row, name: "Cinco", phone: "+5215500000001" }, { ...row, name: "Seis", phone: "+5215500000001" }]))).rejects.toThrow();
+    expect(await database.run((q) => rawRows(q, sql`SELECT id FROM leads WHERE name IN ('Cuatro', 'Cinco', 'Seis')`))).toEqual([]);
   });
 });
 
