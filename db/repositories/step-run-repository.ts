@@ -7,6 +7,7 @@
 import { and, asc, desc, eq, gt, isNull, ne, sql } from "drizzle-orm";
 import type { Appointment, CampaignEnrollment, CampaignStep, Message } from "../schema";
 import type { Executor } from "../executor";
+import { arrayInsert } from "../array-insert";
 import { first, inOneStatement, reusableQuery, timeValue, unmappedPlaceholder } from "../prepared";
 
 const p = sql.placeholder;
@@ -120,7 +121,8 @@ export async function insertOutboundMessages(q: Executor, messages: readonly Out
     for (const message of messages) await insertOutboundMessage(q, message);
     return;
   }
-  await q.db.insert(q.t.messages).values(
+  await insertOutboundMessagesAsArrays(
+    q,
     messages.map((message) => ({
       lead_id: message.leadId,
       direction: "outbound" as const,
@@ -132,3 +134,4 @@ export async function insertOutboundMessages(q: Executor, messages: readonly Out
     })),
   );
 }
+const insertOutboundMessagesAsArrays = arrayInsert("insert_outbound_messages", (t) => t.messages, false);
