@@ -12,7 +12,7 @@
  *    entrada to perfilamiento back to back (POST /pipeline/leads/{id}/move-stage), so
  *    each move is timed under the creation load.
  * 2. Reads, 3 s after the creation phase, one request at a time, BENCH_ITERATIONS (300) of each after a warm-up:
- *    /pipeline/metrics; a stage page first, at skip=10000 and at its last page; lead
+ *    /pipeline/metrics; a stage page first, at skip=10000, in the middle and at its last page; lead
  *    search q= by a full name typed without accents, a common first name, phone digits
  *    and an e-mail.
  * Every time is from the request's start to the full answer read. The product's peak
@@ -135,12 +135,15 @@ async function reads(base: string, totalLeads: number): Promise<Record<string, {
   const stagePath = (skip: number) => `/pipeline/stages/perfilamiento/leads?skip=${skip}&limit=${PAGE}`;
   const stageTotal = (await call(base, "GET", stagePath(0), 200)).total as number;
   const lastPage = Math.max(0, Math.floor((stageTotal - 1) / PAGE) * PAGE);
+  const middlePage = Math.floor(stageTotal / 2 / PAGE) * PAGE;
   const rareIndex = Math.min(4711, Math.floor(LEADS / 2));
   const rareName = seededName(rareIndex).normalize("NFD").replace(/\p{Diacritic}/gu, "").toLowerCase(); // typed as people do
   const cases: Record<string, { path: string; check: (body: any) => void }> = {
     metrics: { path: "/pipeline/metrics", check: (body) => expect(body.totals?.leads === totalLeads, `metrics counted ${body.totals?.leads} leads, not ${totalLeads}`) },
     stage_page_first: { path: stagePath(0), check: (body) => expect(body.items.length === Math.min(PAGE, stageTotal), "first page not full") },
     stage_page_skip_10000: { path: stagePath(10_000), check: (body) => expect(stageTotal <= 10_000 || body.items.length > 0, "page at 10000 empty") },
+    // Pages are read from the nearer end of the stage (listLeadsInStage): the middle one walks the most.
+    stage_page_middle: { path: stagePath(middlePage), check: (body) => expect(body.items.length === Math.min(PAGE, stageTotal - middlePage), "middle page not full") },
     stage_page_last: { path: stagePath(lastPage), check: (body) => expect(body.items.length === stageTotal - lastPage, `last page had ${body.items.length}`) },
     search_full_name: {
       path: `/leads?q=${encodeURIComponent(rareName)}&limit=${PAGE}`,
