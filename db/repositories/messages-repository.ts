@@ -1,7 +1,6 @@
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Message, messages } from "../schema";
 import type { Executor } from "../executor";
-import { arrayInsert } from "../array-insert";
 import type { NodePgDatabase } from "drizzle-orm/node-postgres";
 import type * as pgSchema from "../pg/schema";
 import { setLeadFields } from "./leads-repository";
@@ -25,9 +24,10 @@ export async function insertMessages(q: Executor, rows: readonly NewMessage[]): 
     for (const row of rows) stored.push(await insertMessage(q, row));
     return stored;
   }
-  return insertMessagesAsArrays(q, rows as readonly Record<string, unknown>[]);
+  const inserted = await q.db.insert(q.t.messages).values([...rows]).returning();
+  // Ids are drawn row by row in the order of VALUES: sorted by id, the rows are in the order given.
+  return inserted.sort((a, b) => a.id - b.id);
 }
-const insertMessagesAsArrays = arrayInsert<Message>("insert_messages", (t) => t.messages, true);
 
 const recordInboundQuery = reusableQueryByColumns<Message>("record_inbound", (q, columns) =>
   q.db.insert(q.t.messages).values(writePlaceholders(columns) as unknown as NewMessage).onConflictDoNothing().returning(),

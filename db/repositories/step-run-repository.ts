@@ -7,7 +7,6 @@
 import { and, asc, desc, eq, gt, isNull, ne, sql } from "drizzle-orm";
 import type { Appointment, CampaignEnrollment, CampaignStep, Message } from "../schema";
 import type { Executor } from "../executor";
-import { arrayInsert } from "../array-insert";
 import { first, inOneStatement, reusableQuery, timeValue, unmappedPlaceholder } from "../prepared";
 
 const p = sql.placeholder;
@@ -121,8 +120,7 @@ export async function insertOutboundMessages(q: Executor, messages: readonly Out
     for (const message of messages) await insertOutboundMessage(q, message);
     return;
   }
-  await insertOutboundMessagesAsArrays(
-    q,
+  await q.db.insert(q.t.messages).values(
     messages.map((message) => ({
       lead_id: message.leadId,
       direction: "outbound" as const,
@@ -134,4 +132,3 @@ export async function insertOutboundMessages(q: Executor, messages: readonly Out
     })),
   );
 }
-const insertOutboundMessagesAsArrays = arrayInsert("insert_outbound_messages", (t) => t.messages, false);
