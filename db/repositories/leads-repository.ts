@@ -325,8 +325,8 @@ const stagePageOldestFirst = stagePageQuery("stage_page_oldest_first", asc);
  */
 export async function listLeadsInStage(q: Executor, stage: PipelineStage, skip: number, limit: number) {
   const total = await countLeadsInStage(q, stage);
-  const after = total - skip - limit; // leads past the page's end
   if (skip >= total) return { items: [], total };
+  const after = total - skip - limit; // leads past the page's end
   if (after >= skip) return { items: await stagePageNewestFirst(q, { stage, skip, limit }), total };
   const items = await stagePageOldestFirst(q, { stage, skip: Math.max(0, after), limit: Math.min(limit, total - skip) });
   return { items: items.reverse(), total };

@@ -50,8 +50,10 @@
  * by side (p50/p99/max per direction, each bridge's CPU and memory, the
  * machine's load) with the ratio Prospecta/sample, and whether Prospecta's
  * p99 is no worse than the sample's in each direction. Its JSON line has
- * `mode: "compare-sample"`, `sample`, `prospecta` and
- * `ratio_prospecta_over_sample` instead of the normal mode's fields.
+ * `mode: "compare-sample"`, `rounds` (each with `sample`, `prospecta` and its
+ * ratios; BENCH_COMPARE_ROUNDS, 3, alternating which bridge goes first) and
+ * `ratio_prospecta_over_sample`, the median of the rounds' ratios, instead of
+ * the normal mode's fields.
  *
  * Prints a summary to stderr and one JSON object as the last line of stdout;
  * exits non-zero only when the run could not complete, never for a missed target.
@@ -122,6 +124,7 @@ if (COMPARE_SAMPLE) {
       graceMs: STOP_GRACE_MS,
       databaseUrl: cluster ? cluster.url : join(dir, "bench.db"),
       passThrough,
+      rounds: Number(process.env.BENCH_COMPARE_ROUNDS ?? 3),
       progress,
     });
     console.log(

@@ -64,6 +64,8 @@ export interface SteadyCallsRequest {
   target: SteadyTarget;
   calls: number;
   warmupMs: number;
+  /** The first steady call's number among the leads' phones: a later round on the same database gets leads of its own. */
+  numberFrom?: number;
 }
 export interface Window {
   name: string;
@@ -192,7 +194,7 @@ await inBatches(
     };
     const call =
       target.kind === "product"
-        ? await placeStreamingCall(target.side, api!, { name: `Estable ${i}`, phone: `+52552${String(i).padStart(7, "0")}` }, onMessage)
+        ? await placeStreamingCall(target.side, api!, { name: `Estable ${i}`, phone: `+52552${String((request.numberFrom ?? 0) + i).padStart(7, "0")}` }, onMessage)
         : await openDirectStream(target.streamUrl, target.accountSid, onMessage);
     steadyStart[i] = call.streamStartedAt;
     calls[i] = call;

@@ -24,6 +24,12 @@
  * event-loop delay, the machine's busy CPU and load average (other work on a
  * shared machine skews both bridges' figures, and not equally, since they run
  * one after the other); then the ratio Prospecta/sample per direction.
+ *
+ * Other work on the machine comes and goes within a minute, and one pair of
+ * runs moved the p99 ratio from ×0.8 to ×1.6 from one run to the next. So the
+ * pair is run BENCH_COMPARE_ROUNDS times (3), in alternating order (sample
+ * first, then Prospecta first, ...) so that a drift favours neither; each
+ * round's ratio is reported, and the comparison is their median.
  */
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -54,6 +60,8 @@ export interface ComparisonOptions {
   databaseUrl: string;
   /** Product settings passed through from the bench's environment. */
   passThrough: Record<string, string>;
+  /** How many times both bridges are measured, in alternating order. */
+  rounds: number;
   progress(text: string): void;
 }
 
@@ -123,7 +131,7 @@ async function startProspecta(realtimeUrl: string, twilio: FakeTwilio, options: 
 }
 
 /** The steady calls against one bridge, from a fresh load process: its window's figures. */
-async function measure(name: string, start: (realtimeUrl: string) => Promise<RunningBridge>, options: ComparisonOptions) {
+async function measure(name: string, start: (realtimeUrl: string) => Promise<RunningBridge>, options: ComparisonOptions, numberFrom: number) {
   const load = forkBench("voice-load.ts");
   const fromLoad = mailbox(load, `the load process for ${name} (voice-load.ts)`);
   const loadExited = new Promise<void>((resolve) => load.once("exit", () => resolve()));
@@ -136,7 +144,7 @@ async function measure(name: string, start: (realtimeUrl: string) => Promise<Run
     options.progress(`${name} listens (pid ${pid}); opening ${options.calls} steady calls`);
     const treeRss = () => readProcessTree(pid).reduce((sum, r) => sum + r.rssMb, 0);
     const rssBeforeCallsMb = treeRss();
-    const request: SteadyCallsRequest = { type: "calls", target: bridge.target, calls: options.calls, warmupMs: options.warmupMs };
+    const request: SteadyCallsRequest = { type: "calls", target: bridge.target, calls: options.calls, warmupMs: options.warmupMs, numberFrom };
     load.send(request);
     const streaming = await fromLoad<{ setup_ms: number }>("streaming");
     options.progress(`${name}: ${options.calls} steady calls streaming in ${streaming.setup_ms} ms; warm-up ${options.warmupMs} ms, then ${options.seconds} s measured`);
@@ -208,36 +216,69 @@ async function measure(name: string, start: (realtimeUrl: string) => Promise<Run
 /** Prospecta's figure over the sample's, two decimals; null when either is missing or the sample's is 0. */
 const ratio = (prospecta: number | null, sample: number | null) => (prospecta === null || sample === null || sample === 0 ? null : round(prospecta / sample, 2));
 
-/** Both bridges measured, one after the other: the figures side by side, the ratios, and a summary on stderr. */
+type Measured = Awaited<ReturnType<typeof measure>>;
+const DIRECTIONS = ["twilio_to_realtime", "realtime_to_twilio"] as const;
+type Ratios = Record<keyof AddedLatency, { p50: number | null; p99: number | null }>;
+
+function ratiosOf(prospecta: Measured, sample: Measured): Ratios {
+  return Object.fromEntries(
+    DIRECTIONS.map((direction) => {
+      const [p, s] = [prospecta.added_latency_ms[direction], sample.added_latency_ms[direction]];
+      return [direction, { p50: ratio(p.p50, s.p50), p99: ratio(p.p99, s.p99) }];
+    }),
+  ) as Ratios;
+}
+
+/** The middle value (the mean of the two middle ones for an even count); null when any is missing. */
+function median(values: (number | null)[]): number | null {
+  if (values.length === 0 || values.some((value) => value === null)) return null;
+  const sorted = (values as number[]).slice().sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return round(sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2, 2);
+}
+
+/** Both bridges measured in turn, `rounds` times: each round's figures and ratios, their median, and a summary on stderr. */
 export async function runSampleComparison(options: ComparisonOptions) {
-  const sample = await measure("Twilio's sample bridge", startSample, options);
-  options.progress("sample bridge measured and stopped; starting Prospecta");
   const twilio = await startFakeTwilio();
-  let prospecta: Awaited<ReturnType<typeof measure>>;
+  const rounds: { first: "sample" | "Prospecta"; sample: Measured; prospecta: Measured; ratio_prospecta_over_sample: Ratios }[] = [];
   try {
-    prospecta = await measure("Prospecta", (realtimeUrl) => startProspecta(realtimeUrl, twilio, options), options);
+    for (let turn = 0; turn < options.rounds; turn++) {
+      const measureSample = () => measure("Twilio's sample bridge", startSample, options, 0);
+      // Each of Prospecta's rounds places its calls to leads of its own: the database is the same.
+      const measureProspecta = () => measure("Prospecta", (realtimeUrl) => startProspecta(realtimeUrl, twilio, options), options, turn * options.calls);
+      const sampleFirst = turn % 2 === 0;
+      options.progress(`round ${turn + 1} of ${options.rounds}: ${sampleFirst ? "the sample bridge, then Prospecta" : "Prospecta, then the sample bridge"}`);
+      const [sample, prospecta] = sampleFirst
+        ? [await measureSample(), await measureProspecta()]
+        : await measureProspecta().then(async (prospecta) => [await measureSample(), prospecta] as const);
+      rounds.push({ first: sampleFirst ? "sample" : "Prospecta", sample, prospecta, ratio_prospecta_over_sample: ratiosOf(prospecta, sample) });
+    }
   } finally {
     await twilio.close();
   }
   const ratios = Object.fromEntries(
-    (["twilio_to_realtime", "realtime_to_twilio"] as const).map((direction) => {
-      const [p, s] = [prospecta.added_latency_ms[direction], sample.added_latency_ms[direction]];
-      return [direction, { p50: ratio(p.p50, s.p50), p99: ratio(p.p99, s.p99) }];
-    }),
-  ) as Record<keyof AddedLatency, { p50: number | null; p99: number | null }>;
+    DIRECTIONS.map((direction) => [
+      direction,
+      {
+        p50: median(rounds.map((r) => r.ratio_prospecta_over_sample[direction].p50)),
+        p99: median(rounds.map((r) => r.ratio_prospecta_over_sample[direction].p99)),
+      },
+    ]),
+  ) as Ratios;
 
   // Frames the load could not send or receive in time mean the bridges did not get the same load: say so beside the figures.
-  const runs = [
-    ["sample", sample],
-    ["Prospecta", prospecta],
-  ] as const;
-  const warnings = runs.flatMap(([name, { added_latency_ms: latency, frames_expected_per_direction: expected }]) => {
-    const least = Math.min(latency.twilio_to_realtime.count, latency.realtime_to_twilio.count);
-    return least < 0.95 * expected
-      ? [`${name}: only ${least} of ${expected} frames measured in a direction (the load or the machine did not keep up); the two runs are not like for like`]
-      : [];
-  });
-  const line = (name: string, figures: typeof sample) => {
+  const warnings = rounds.flatMap(({ sample, prospecta }, i) =>
+    ([
+      ["sample", sample],
+      ["Prospecta", prospecta],
+    ] as const).flatMap(([name, { added_latency_ms: latency, frames_expected_per_direction: expected }]) => {
+      const least = Math.min(latency.twilio_to_realtime.count, latency.realtime_to_twilio.count);
+      return least < 0.95 * expected
+        ? [`round ${i + 1}, ${name}: only ${least} of ${expected} frames measured in a direction (the load or the machine did not keep up); the two runs are not like for like`]
+        : [];
+    }),
+  );
+  const line = (name: string, figures: Measured) => {
     const { twilio_to_realtime: inbound, realtime_to_twilio: outbound } = figures.added_latency_ms;
     const of = ` of ${figures.frames_expected_per_direction}`;
     return (
@@ -246,21 +287,25 @@ export async function runSampleComparison(options: ComparisonOptions) {
       `bridge CPU ${figures.bridge.cpu_percent_of_one_core}% of a core, machine busy ${figures.machine.busy_cpu_percent_of_one_core}% (other work ${figures.machine.other_work_cpu_percent_of_one_core}%), load average ${figures.machine.load_average_1m_at_end}`
     );
   };
+  const ratioLine = (r: Ratios) =>
+    `Twilio→Realtime p50 ×${r.twilio_to_realtime.p50} p99 ×${r.twilio_to_realtime.p99}; Realtime→Twilio p50 ×${r.realtime_to_twilio.p50} p99 ×${r.realtime_to_twilio.p99}`;
   console.error(
     [
-      `${options.calls} steady calls, ${options.seconds} s after a ${options.warmupMs} ms warm-up, each bridge in turn:`,
-      line("sample    ", sample),
-      line("Prospecta ", prospecta),
-      `Prospecta/sample: Twilio→Realtime p50 ×${ratios.twilio_to_realtime.p50} p99 ×${ratios.twilio_to_realtime.p99}; ` +
-        `Realtime→Twilio p50 ×${ratios.realtime_to_twilio.p50} p99 ×${ratios.realtime_to_twilio.p99}`,
+      `${options.calls} steady calls, ${options.seconds} s after a ${options.warmupMs} ms warm-up, each bridge in turn, ${options.rounds} rounds:`,
+      ...rounds.flatMap((r, i) => [
+        `round ${i + 1} (${r.first} first)`,
+        line("  sample    ", r.sample),
+        line("  Prospecta ", r.prospecta),
+        `  Prospecta/sample: ${ratioLine(r.ratio_prospecta_over_sample)}`,
+      ]),
+      `Prospecta/sample, median of the rounds: ${ratioLine(ratios)}`,
       ...warnings.map((warning) => `warning: ${warning}`),
     ].join("\n"),
   );
   return {
-    sample,
-    prospecta,
+    rounds,
     ratio_prospecta_over_sample: ratios,
-    target: "Prospecta's steady-state p99 added latency, each direction, no worse than the sample's",
+    target: "Prospecta's steady-state p99 added latency, each direction, no worse than the sample's (the median of the rounds' ratios)",
     // A direction with no frames measured on either side is not met.
     met: { p99_no_worse_than_sample: Object.values(ratios).every((r) => r.p99 !== null && r.p99 <= 1) },
     warnings,
