@@ -35,11 +35,20 @@ function arrayCast(column: PgColumn): SQL {
  */
 export function arrayInsert<Row>(name: string, pick: (t: Q["t"]) => unknown, returning: boolean) {
   const built = new Map<string, { prepared: Prepared; columns: [key: string, column: PgColumn][] }>();
+  // The table's columns by key, read once: their order is the order of each statement's columns.
+  let tableColumns: { table: PgTable; all: Record<string, PgColumn>; order: string[] } | undefined;
+  function columnsOf(q: Q) {
+    if (!tableColumns) {
+      const table = pick(q.t) as PgTable;
+      const all = getTableColumns(table) as Record<string, PgColumn>;
+      tableColumns = { table, all, order: Object.keys(all) };
+    }
+    return tableColumns;
+  }
 
   function build(q: Q, keys: string[]) {
     const db = q.db as unknown as NodePgDatabase<Record<string, never>>;
-    const table = pick(q.t) as PgTable;
-    const all = getTableColumns(table) as Record<string, PgColumn>;
+    const { table, all } = columnsOf(q);
     const columns = keys.map((key): [string, PgColumn] => [key, all[key]!]);
     const names = sql.join(columns.map(([, column]) => sql.identifier(column.name)), sql`, `);
     const arrays = sql.join(columns.map(([key, column]) => sql`${sql.placeholder(key)}::${arrayCast(column)}`), sql`, `);
@@ -53,7 +62,7 @@ export function arrayInsert<Row>(name: string, pick: (t: Q["t"]) => unknown, ret
 
   return async (q: Q, rows: readonly Record<string, unknown>[]): Promise<Row[]> => {
     if (q.dialect !== "postgres") throw new Error(`${name}: an array insert is PostgreSQL's`);
-    const order = Object.keys(getTableColumns(pick(q.t) as PgTable));
+    const { order } = columnsOf(q);
     // Rows by the columns they give, in the table's order, so that the same set is one statement.
     const bySet = new Map<string, { keys: string[]; indexes: number[] }>();
     rows.forEach((row, index) => {

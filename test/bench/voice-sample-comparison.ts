@@ -248,9 +248,15 @@ export async function runSampleComparison(options: ComparisonOptions) {
       const measureProspecta = () => measure("Prospecta", (realtimeUrl) => startProspecta(realtimeUrl, twilio, options), options, turn * options.calls);
       const sampleFirst = turn % 2 === 0;
       options.progress(`round ${turn + 1} of ${options.rounds}: ${sampleFirst ? "the sample bridge, then Prospecta" : "Prospecta, then the sample bridge"}`);
-      const [sample, prospecta] = sampleFirst
-        ? [await measureSample(), await measureProspecta()]
-        : await measureProspecta().then(async (prospecta) => [await measureSample(), prospecta] as const);
+      let sample: Measured;
+      let prospecta: Measured;
+      if (sampleFirst) {
+        sample = await measureSample();
+        prospecta = await measureProspecta();
+      } else {
+        prospecta = await measureProspecta();
+        sample = await measureSample();
+      }
       rounds.push({ first: sampleFirst ? "sample" : "Prospecta", sample, prospecta, ratio_prospecta_over_sample: ratiosOf(prospecta, sample) });
     }
   } finally {
