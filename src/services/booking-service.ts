@@ -79,9 +79,14 @@ export function createBookingService(deps: BookingDeps) {
   return {
     calendarKind: calendar.kind,
 
-    /** Three free slots for an approved lead. */
+    /** Three free slots for an approved lead, who must exist. */
     async offerSlots(leadId: number): Promise<Interval[]> {
       await db.run((q) => requireLead(q, leadId));
+      return freeSlots(3);
+    },
+
+    /** Three free slots, for a caller that has just read the lead (a chat turn): the calendar's, the same for any lead. */
+    slotsToOffer(): Promise<Interval[]> {
       return freeSlots(3);
     },
 

@@ -76,9 +76,9 @@ export function createLeadChatService(deps: LeadChatDeps) {
   }
 
   async function offerSlots(port: ChannelPort, lead: Lead): Promise<void> {
-    let slots: Awaited<ReturnType<BookingService["offerSlots"]>>;
+    let slots: Awaited<ReturnType<BookingService["slotsToOffer"]>>;
     try {
-      slots = await booking.offerSlots(lead.id);
+      slots = await booking.slotsToOffer();
     } catch (error) {
       log.error({ err: error, lead_id: lead.id }, "calendar unavailable while offering slots");
       return say(port, lead, CALENDAR_DOWN, "agenda");

@@ -62,6 +62,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startProductProcess, telegramProcessEnv, type ProductProcess } from "../integration/product-process";
+import { productEnvFromBench } from "./product-instrumentation";
 import { startPostgresCluster, type PostgresCluster } from "../support/postgres-cluster";
 import { startFakeTelegramProcess } from "./bench-setup";
 import {
@@ -185,6 +186,7 @@ try {
     TELEGRAM_ADMIN_CHAT_ID: String(ADMIN_CHAT_ID),
     // The product gets only the environment given here; these pass through to compare its modes.
     ...passThrough,
+    ...productEnvFromBench(),
   }, { compiled: true });
   // The product's logs are counted, and only its error lines kept (the last few): keeping them all would cost this process more than the product.
   const logs = countLogs(product.child, isPinoError);

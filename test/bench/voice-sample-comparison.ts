@@ -35,6 +35,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { startFakeTwilio, type FakeTwilio } from "../fakes/twilio-rest";
 import { startProductProcess } from "../integration/product-process";
+import { productEnvFromBench } from "./product-instrumentation";
 import {
   BENCH_ADMIN_TOKEN,
   BENCH_FROM_NUMBER,
@@ -116,6 +117,7 @@ async function startProspecta(realtimeUrl: string, twilio: FakeTwilio, options: 
     // The steady calls are placed at any hour, as in the normal mode (which lifts quiet hours with Telegram's settings).
     QUIET_HOURS: "",
     ...options.passThrough,
+    ...productEnvFromBench(),
     // BENCH_CPU_PROF_DIR: the product, and its live-audio child (fork hands it the same flags), write V8 CPU profiles there.
   }, { compiled: true, nodeArgs: process.env.BENCH_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [] });
   return {

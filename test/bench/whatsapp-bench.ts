@@ -21,7 +21,8 @@
  * message counts its status callbacks too; on PostgreSQL the server's own CPU
  * per message is read as well (database-server.ts). BENCH_CPU_PROF_DIR=<dir>:
  * the product writes a V8 CPU profile there as it exits; BENCH_PRODUCT_ENV /
- * BENCH_PRODUCT_NODE_OPTIONS: see product-instrumentation.ts.
+ * BENCH_PRODUCT_NODE_OPTIONS: see product-instrumentation.ts; BENCH_SAMPLES_FILE=<file>:
+ * phase 2's [posted at (epoch ms), webhook → last reply ms, step] per message.
  * Prints a summary to stderr and one JSON object, carrying every database, as
  * the last line of stdout; exits non-zero only when a run could not complete,
  * never for a missed target.

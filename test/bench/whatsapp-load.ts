@@ -17,6 +17,7 @@
  * edge: "start" | "end"} around each measured phase (the bench reads the
  * product's CPU there) and then {type: "result", …}.
  */
+import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startFakeTwilioMessaging } from "../fakes/twilio-messaging";
@@ -73,6 +74,8 @@ interface Sample {
   lastAt?: number;
   /** The person's reply count at which this message is done. */
   doneAt: number;
+  /** Which message of the person's conversation this is (0 for the first). */
+  step: number;
   done: () => void;
 }
 interface Person {
@@ -141,7 +144,7 @@ function say(who: Person): Promise<Sample> {
   const step = who.step++;
   const script = CONVERSATIONS[who.conversation]!;
   return new Promise<Sample>((resolve) => {
-    const sample: Sample = { postedAt: performance.now(), doneAt: repliesAfter[who.conversation]![step]!, done: () => resolve(sample) };
+    const sample: Sample = { postedAt: performance.now(), doneAt: repliesAfter[who.conversation]![step]!, step, done: () => resolve(sample) };
     who.current = sample;
     void inbound.userSays(who.number, script[step % script.length]!).then((answer) => {
       sample.ackAt = performance.now();
@@ -157,7 +160,7 @@ async function probe(): Promise<void> {
       const who = person(`+52155190000${String(conversation).padStart(2, "0")}`, conversation);
       const counts: number[] = [];
       for (let step = 0; step < options.perNumber; step++) {
-        who.current = { postedAt: 0, doneAt: Infinity, done: () => undefined };
+        who.current = { postedAt: 0, doneAt: Infinity, step, done: () => undefined };
         const before = who.replies;
         const script = CONVERSATIONS[conversation]!;
         await inbound.userSays(who.number, script[step % script.length]!);
@@ -277,6 +280,12 @@ const perSecond = Math.round((saturated.samples.length / saturated.elapsed) * 10
 const rate = options.rate ?? Math.max(10, Math.round(perSecond / 2));
 const paced = await measured("paced", () => pace(rate));
 await fake.statusCallbacksIdle();
+// BENCH_SAMPLES_FILE: phase 2's [posted at (epoch ms), webhook → last reply ms, step] per message, to see when and where
+// the slow ones happen (epoch time, to set beside what the product logs).
+if (process.env.BENCH_SAMPLES_FILE) {
+  const samples = paced.samples.map((s) => [Math.round(performance.timeOrigin + s.postedAt), Math.round((s.lastAt! - s.postedAt) * 100) / 100, s.step]);
+  writeFileSync(process.env.BENCH_SAMPLES_FILE, JSON.stringify(samples));
+}
 
 const callbacks = fake.statusCallbacks;
 process.send!({
