@@ -1,6 +1,6 @@
 /** Applies the approval rule (src/domain/qualification.ts) to a lead in the financial stage, with its audit row. */
 import type { AuditEntry } from "../../db/repositories/audit-repository";
-import { updateLeadRowWithAudits } from "../../db/repositories/leads-repository";
+import { findLeadToChange, updateLeadRowWithAudits } from "../../db/repositories/leads-repository";
 import type { Database } from "../../db/database";
 import type { Lead } from "../../db/schema";
 import type { Clock } from "../clock";
@@ -11,7 +11,7 @@ export const APPROVAL_ACTOR = "system:approval";
 /**
  * The rule's decision for the lead as it is (null outside the financial stage) and, when the
  * decision changes the lead, the change and its audit row, for the caller to write in its own
- * transaction (or applyApprovalRule to write in one of its own).
+ * transaction (or applyApprovalRule to read and write in one of its own).
  */
 export function approvalChange(lead: Lead): { approval: ApprovalDecision | null; change: { financially_approved: boolean; audit: AuditEntry } | null } {
   if (lead.pipeline_stage !== "calificacion_financiera") return { approval: null, change: null };
@@ -21,12 +21,15 @@ export function approvalChange(lead: Lead): { approval: ApprovalDecision | null;
   return { approval, change: { financially_approved: approval.approved, audit } };
 }
 
-export async function applyApprovalRule(db: Database, clock: Clock, lead: Lead): Promise<{ lead: Lead; approval: ApprovalDecision | null }> {
-  const { approval, change } = approvalChange(lead);
-  if (!change) return { lead, approval };
-  const updated = await db.transaction(async (tx) => {
+/** The rule applied to the lead as it is when its transaction reads it (locked: a change meanwhile waits); null for a lead that is gone. */
+export async function applyApprovalRule(db: Database, clock: Clock, leadId: number): Promise<{ lead: Lead; approval: ApprovalDecision | null } | null> {
+  return db.transaction(async (tx) => {
+    const lead = await findLeadToChange(tx, leadId);
+    if (!lead) return null;
+    const { approval, change } = approvalChange(lead);
+    if (!change) return { lead, approval };
     const now = clock.now();
-    return updateLeadRowWithAudits(tx, lead.id, { financially_approved: change.financially_approved, updated_at: now }, { audits: [change.audit], at: now });
+    const updated = await updateLeadRowWithAudits(tx, lead.id, { financially_approved: change.financially_approved, updated_at: now }, { audits: [change.audit], at: now });
+    return { lead: updated, approval };
   });
-  return { lead: updated, approval };
 }

@@ -119,8 +119,7 @@ export function createCallResultsService({ db, clock }: ServiceDeps, leads: Lead
           if (!(await pipeline.autoAdvance(lead.id, VOICE_ACTOR)).moved) break;
         }
         // What the lead said about paying may decide its approval, as in chat.
-        const current = await db.run((q) => findLead(q, call.lead_id));
-        if (current) await applyApprovalRule(db, clock, current);
+        await applyApprovalRule(db, clock, call.lead_id);
         const now = clock.now();
         // The summary, its audit entry and the campaign step's outcome are written together.
         const updated = await db.transaction(async (q) => {

@@ -1,6 +1,7 @@
 /** Use cases on a lead's own data: create, read, list, edit. Stage moves live in pipeline-service. */
 import {
   findLead,
+  findLeadToChange,
   findLeadByPhone,
   findLeadByTelegramChat,
   insertLeads,
@@ -155,7 +156,8 @@ export function createLeadService({ db, clock, events }: ServiceDeps) {
     updateLead(id: number, fields: LeadFields, actor: Actor): Promise<Lead> {
       return retryOnUniqueViolation(() => db.transaction(async (tx) => {
         const now = clock.now();
-        const before = await requireLead(tx, id);
+        const before = await findLeadToChange(tx, id);
+        if (!before) throw new NotFoundError("un lead", id);
         const changed = changedFields(before, fields);
         if (Object.keys(changed).length === 0) return before;
         assertCoherent({ ...before, ...changed });

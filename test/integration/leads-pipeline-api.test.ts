@@ -158,6 +158,41 @@ describe("pipeline moves", () => {
     expect((await server.api("POST", `/pipeline/leads/${lead.id}/move-stage`, { new_stage: "perfilamiento" })).status).toBe(409);
   });
 
+  it("moves of one lead sent at the same moment are decided one after another: each sees the stage the previous one left", async () => {
+    const lead = await newLead({ name: "Simultáneo" });
+    // Each is allowed from entrada; after any one of them, every other is refused (perdido is final, a step
+    // back needs force), as they would be one at a time. Read at once, the stage was entrada for all.
+    const targets = ["perdido", "perfilamiento", "perdido", "perfilamiento", "perdido", "perfilamiento", "perdido", "perfilamiento"];
+    const responses = await Promise.all(targets.map((new_stage, i) => server.api("POST", `/pipeline/leads/${lead.id}/move-stage`, { new_stage, reason: `Intento ${i}` })));
+    const statuses = responses.map((response) => response.status).sort();
+    const made = responses.filter((response) => response.status === 200);
+    const history = (await server.api("GET", `/leads/${lead.id}`)).body.stage_history as { from_stage: string | null; to_stage: string }[];
+    // A chain: each row starts where the one before it ended, and the lead is where the last one ended.
+    for (const [i, row] of history.entries()) if (i > 0) expect(row.from_stage).toBe(history[i - 1]!.to_stage);
+    expect((await server.api("GET", `/leads/${lead.id}`)).body.pipeline_stage).toBe(history.at(-1)!.to_stage);
+    expect(history).toHaveLength(1 + made.length);
+    // perfilamiento then perdido may both be made; never two from entrada.
+    expect(made.filter((response) => response.body.from_stage === "entrada")).toHaveLength(1);
+    expect(statuses.filter((status) => status !== 200 && status !== 409)).toEqual([]);
+    expect((await server.sql("SELECT COUNT(*) AS n FROM audit_logs WHERE action = 'lead.stage_change' AND entity_id = ?", lead.id))[0].n).toBe(made.length);
+  });
+
+  it("edits of one lead at the same moment are checked one after another: two budgets each fine alone never land together", async () => {
+    for (let round = 0; round < 5; round++) {
+      const lead = await newLead({ name: `Presupuesto ${round}`, budget_min: 3_000_000, budget_max: 6_000_000 });
+      // Each keeps min <= max against the lead as it is; together, min 5M and max 4M would not.
+      const [raiseMin, lowerMax] = await Promise.all([
+        server.api("PATCH", `/leads/${lead.id}`, { budget_min: 5_000_000 }),
+        server.api("PATCH", `/leads/${lead.id}`, { budget_max: 4_000_000 }),
+      ]);
+      expect([raiseMin.status, lowerMax.status].sort()).toEqual([200, 400]);
+      const now = (await server.api("GET", `/leads/${lead.id}`)).body;
+      expect(now.budget_min).toBeLessThanOrEqual(now.budget_max);
+      const audits = await server.sql("SELECT before, after FROM audit_logs WHERE action = 'lead.update' AND entity_id = ?", lead.id);
+      expect(audits).toHaveLength(1);
+    }
+  });
+
   it("answers 404 for an unknown lead and 400 for an unknown stage", async () => {
     expect((await server.api("POST", "/pipeline/leads/999999/move-stage", { new_stage: "perfilamiento" })).status).toBe(404);
     const bad = await server.api("POST", "/pipeline/leads/1/move-stage", { new_stage: "cerrado" });
