@@ -52,6 +52,13 @@ export class StageMoveRefusedError extends ConflictError {
   }
 }
 
+/** A booking for a lead whose other booking is still being confirmed by the calendar: it is not refused for good, so no new slots are offered. */
+export class BookingInProgressError extends ConflictError {
+  constructor() {
+    super("Ya estoy agendando tu cita; en un momento te la confirmo");
+  }
+}
+
 /** A feature that needs an external provider that is not configured. */
 export class UnavailableError extends DomainError {
   constructor(message: string) {

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, lte } from "drizzle-orm";
+import { and, asc, eq, gt, isNotNull, isNull, lt, lte } from "drizzle-orm";
 import type { Appointment } from "../schema";
 import type { Executor } from "../executor";
 
@@ -7,11 +7,38 @@ export async function insertAppointment(q: Executor, values: typeof import("../s
   return row!;
 }
 
+/**
+ * A booking's claim made good once the calendar has its event: the appointment now names it (a
+ * claim is an appointment without calendar_event_id, see booking-service.ts). Null when the claim
+ * is gone (abandoned and released meanwhile).
+ */
+export async function confirmAppointment(q: Executor, id: number, event: { calendar_event_id: string; meet_link: string | null }, now: Date): Promise<Appointment | null> {
+  const { appointments } = q.t;
+  const [row] = await q.db
+    .update(appointments)
+    .set({ ...event, updated_at: now })
+    .where(and(eq(appointments.id, id), isNull(appointments.calendar_event_id)))
+    .returning();
+  return row ?? null;
+}
+
+/** A claim the calendar refused (or could not be reached for): the slot is free again. */
+export async function releaseAppointmentClaim(q: Executor, id: number): Promise<void> {
+  const { appointments } = q.t;
+  await q.db.delete(appointments).where(and(eq(appointments.id, id), isNull(appointments.calendar_event_id)));
+}
+
+/** Claims made before `before` that never got their event: a process that died mid-booking left them. */
+export async function releaseAbandonedClaims(q: Executor, before: Date): Promise<void> {
+  const { appointments } = q.t;
+  await q.db.delete(appointments).where(and(eq(appointments.status, "scheduled"), isNull(appointments.calendar_event_id), lt(appointments.created_at, before)));
+}
+
 export type ReminderKind = "24h" | "1h";
 const REMINDER_COLUMN = { "24h": "reminder_24h_at", "1h": "reminder_1h_at" } as const;
 const REMINDER_LEAD_MS = { "24h": 24 * 3_600_000, "1h": 3_600_000 } as const;
 
-/** Scheduled appointments whose reminder is due and not yet claimed. */
+/** Scheduled appointments whose reminder is due and not yet claimed (a booking still in progress has none yet). */
 export async function selectDueReminders(q: Executor, kind: ReminderKind, now: Date): Promise<Appointment[]> {
   const { appointments } = q.t;
   // Due when the appointment starts within the reminder's lead time from now.
@@ -22,6 +49,7 @@ export async function selectDueReminders(q: Executor, kind: ReminderKind, now: D
     .where(
       and(
         eq(appointments.status, "scheduled"),
+        isNotNull(appointments.calendar_event_id),
         isNull(appointments[REMINDER_COLUMN[kind]]),
         lte(appointments.starts_at, dueBy),
         gt(appointments.starts_at, now),

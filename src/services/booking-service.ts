@@ -1,20 +1,32 @@
 /**
- * Booking a meeting: free slots from the calendar, the event (with a Google
- * Meet link when Google Calendar is configured), the appointment row, and the
- * move to agendado, in that order; plus the reminders and the move to
- * seguimiento once the meeting is over.
+ * Booking a meeting: free slots from the calendar; the slot claimed as an
+ * appointment, then the event (with a Google Meet link when Google Calendar is
+ * configured) that confirms it, and the move to agendado, in that order; plus
+ * the reminders and the move to seguimiento once the meeting is over.
  */
-import { claimReminder, insertAppointment, markAppointmentCompleted, selectDueReminders, selectEndedAppointments, type ReminderKind } from "../../db/repositories/appointments-repository";
+import {
+  claimReminder,
+  confirmAppointment,
+  insertAppointment,
+  markAppointmentCompleted,
+  releaseAbandonedClaims,
+  releaseAppointmentClaim,
+  selectDueReminders,
+  selectEndedAppointments,
+  type ReminderKind,
+} from "../../db/repositories/appointments-repository";
+import { selectScheduledBusyTimes } from "../../db/repositories/local-calendar-repository";
+import { lockUntilCommit } from "../../db/repositories/locks-repository";
 import { insertAudit } from "../../db/repositories/audit-repository";
 import { findCurrentAppointment, findLead } from "../../db/repositories/leads-repository";
 import { insertMessage } from "../../db/repositories/messages-repository";
 import type { Executor } from "../../db/executor";
 import type { Appointment, Lead } from "../../db/schema";
-import type { CalendarPort } from "../calendar/calendar-port";
+import type { CalendarPort, CreatedEvent } from "../calendar/calendar-port";
 import { UnknownDeliveryError, type TextSender } from "../channels/telegram-sender";
 import { DEFAULT_BUSINESS_HOURS, findFreeSlots, type Interval } from "../domain/slots";
 import { formatAppointmentDate } from "../domain/templates";
-import { ConflictError, NotFoundError } from "../errors";
+import { BookingInProgressError, ConflictError, NotFoundError } from "../errors";
 import type { Logger } from "../logger";
 import type { ServiceDeps } from "./context";
 import type { PipelineService } from "./pipeline-service";
@@ -23,6 +35,9 @@ import { createReminderDelivery } from "./reminder-delivery";
 import { writeProviderId } from "./message-status-service";
 
 export const APPOINTMENT_MINUTES = 60;
+const SLOT_GONE = "Ese horario ya no está disponible; elige otro, por favor";
+/** Longer than any booking's calendar calls take: a claim this old was left by a process that died. */
+const ABANDONED_CLAIM_MS = 10 * 60_000;
 const SLOT_HORIZON_DAYS = 14;
 const MIN_LEAD_MINUTES = 120;
 
@@ -90,39 +105,38 @@ export function createBookingService(deps: BookingDeps) {
       return freeSlots(3);
     },
 
+    /**
+     * Books `start` for the lead. The slot is claimed first (claimSlot): checked free among our
+     * appointments and written as an appointment without its calendar event, in one transaction
+     * under the booking lock. Only then is the calendar asked, for its own busy times and the event;
+     * so of two leads picking the same slot at once, or one lead pressing two, only the first
+     * reaches the calendar, and the second finds its claim. The event makes the claim good; a
+     * calendar that refuses or fails releases it.
+     */
     async book(leadId: number, start: Date, actor: string): Promise<Booked> {
-      const { lead, existing } = await db.run(async (q) => {
-        const lead = await requireLead(q, leadId);
-        return { lead, existing: await findCurrentAppointment(q, leadId, clock.now()) };
-      });
-      if (existing?.status === "scheduled" && existing.ends_at > clock.now()) {
-        return { appointment: existing, lead, reply: confirmation(lead, existing) };
-      }
-      if (!lead.financially_approved) throw new ConflictError("Para agendar primero necesitamos completar tu calificación financiera");
       const end = new Date(start.getTime() + APPOINTMENT_MINUTES * 60_000);
-      const stillFree = (await freeSlotsCovering(start, end)) && start.getTime() > clock.now().getTime();
-      if (!stillFree) throw new ConflictError("Ese horario ya no está disponible; elige otro, por favor");
-
-      const event = await calendar.createEvent({
-        start,
-        end,
-        summary: `Cita con ${lead.name ?? `lead #${lead.id}`}`,
-        description: `Lead #${lead.id} de Prospecta. Busca: ${[lead.property_type, lead.location].filter(Boolean).join(" en ") || "por definir"}.`,
-        requestId: `prospecta-${lead.id}-${start.getTime()}`,
-      });
+      const claim = await claimSlot(leadId, start, end);
+      if (claim.kind === "existing") return { appointment: claim.appointment, lead: claim.lead, reply: confirmation(claim.lead, claim.appointment) };
+      const { lead, claimed } = claim;
+      let event: CreatedEvent;
+      try {
+        // The local calendar's busy times are our appointments, checked with the claim; Google's also hold the agency's other meetings.
+        if (calendar.kind !== "local" && !(await freeOnCalendar(start, end))) throw new ConflictError(SLOT_GONE);
+        event = await calendar.createEvent({
+          start,
+          end,
+          summary: `Cita con ${lead.name ?? `lead #${lead.id}`}`,
+          description: `Lead #${lead.id} de Prospecta. Busca: ${[lead.property_type, lead.location].filter(Boolean).join(" en ") || "por definir"}.`,
+          requestId: `prospecta-${lead.id}-${start.getTime()}`,
+        });
+      } catch (error) {
+        await db.run((q) => releaseAppointmentClaim(q, claimed.id));
+        throw error;
+      }
       const appointment = await db.transaction(async (tx) => {
         const now = clock.now();
-        const row = await insertAppointment(tx, {
-          lead_id: lead.id,
-          starts_at: start,
-          ends_at: end,
-          status: "scheduled",
-          meet_link: event.meetLink,
-          calendar_event_id: event.eventId,
-          calendar_provider: calendar.kind,
-          created_at: now,
-          updated_at: now,
-        });
+        const row = await confirmAppointment(tx, claimed.id, { calendar_event_id: event.eventId, meet_link: event.meetLink }, now);
+        if (!row) throw new Error(`the claim of appointment ${claimed.id} was released before the calendar answered; event ${event.eventId} has no appointment`);
         await insertAudit(tx, { actor, action: "appointment.create", entity: "appointment", entity_id: row.id, after: { lead_id: lead.id, starts_at: start.toISOString(), meet_link: event.meetLink } }, now);
         return row;
       });
@@ -191,9 +205,43 @@ export function createBookingService(deps: BookingDeps) {
     log.warn({ appointment_id: appointment.id, lead_id: appointment.lead_id, kind, err: error.message }, "appointment reminder delivery unknown: flagged for review");
   }
 
-  async function freeSlotsCovering(start: Date, end: Date): Promise<boolean> {
+  async function freeOnCalendar(start: Date, end: Date): Promise<boolean> {
     const busy = await calendar.busy(start, end);
     return busy.every((b) => !(b.start < end && start < b.end));
+  }
+
+  /**
+   * The slot claimed for the lead, or the upcoming appointment it already has. One claim is decided
+   * at a time, across instances (an advisory lock on PostgreSQL; SQLite's transactions already run
+   * one at a time), so each sees every claim before it. A claim that never got its event (its
+   * process died mid-booking) is released once it is older than any booking takes.
+   */
+  function claimSlot(leadId: number, start: Date, end: Date): Promise<{ kind: "existing"; lead: Lead; appointment: Appointment } | { kind: "claimed"; lead: Lead; claimed: Appointment }> {
+    return db.transaction(async (tx) => {
+      await lockUntilCommit(tx, "appointments:booking");
+      const now = clock.now();
+      await releaseAbandonedClaims(tx, new Date(now.getTime() - ABANDONED_CLAIM_MS));
+      const lead = await requireLead(tx, leadId);
+      const existing = await findCurrentAppointment(tx, leadId, now);
+      if (existing?.status === "scheduled" && existing.ends_at > now) {
+        if (existing.calendar_event_id === null) throw new BookingInProgressError();
+        return { kind: "existing", lead, appointment: existing };
+      }
+      if (!lead.financially_approved) throw new ConflictError("Para agendar primero necesitamos completar tu calificación financiera");
+      if (start.getTime() <= now.getTime() || (await selectScheduledBusyTimes(tx, start, end)).length > 0) throw new ConflictError(SLOT_GONE);
+      const claimed = await insertAppointment(tx, {
+        lead_id: lead.id,
+        starts_at: start,
+        ends_at: end,
+        status: "scheduled",
+        meet_link: null,
+        calendar_event_id: null,
+        calendar_provider: calendar.kind,
+        created_at: now,
+        updated_at: now,
+      });
+      return { kind: "claimed", lead, claimed };
+    });
   }
 }
 

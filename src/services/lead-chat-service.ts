@@ -16,7 +16,7 @@ import { pickChoice, readIntent } from "../domain/chat-intents";
 import { slotChoiceId, slotFromChoiceId } from "../domain/slot-choices";
 import { formatAppointmentDate } from "../domain/templates";
 import type { Database } from "../../db/database";
-import { DomainError } from "../errors";
+import { BookingInProgressError, DomainError } from "../errors";
 import type { Logger } from "../logger";
 import type { LeadFacts } from "../agents/lead-facts";
 import type { BookingService } from "./booking-service";
@@ -112,8 +112,8 @@ export function createLeadChatService(deps: LeadChatDeps) {
       return { ok: true };
     } catch (error) {
       if (error instanceof DomainError) {
-        // The slot was taken or is gone: fresh options, for a lead who may book.
-        if (lead.financially_approved) await offerSlots(port, lead);
+        // The slot was taken or is gone: fresh options, for a lead who may book (not while another of its bookings is being confirmed).
+        if (lead.financially_approved && !(error instanceof BookingInProgressError)) await offerSlots(port, lead);
         return { ok: false, problem: error.message };
       }
       // The calendar failed: nothing was booked; the lead can pick again later.

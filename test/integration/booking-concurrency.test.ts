@@ -1,0 +1,124 @@
+/**
+ * Every lead is offered the same next free slots, so two of them may pick the same one at the same
+ * moment, and one lead may press two slots at once. However the bookings interleave (one process,
+ * or two instances on PostgreSQL), a slot is booked once and a lead holds one upcoming appointment:
+ * the others are told the slot is gone, and the calendar gets no second event.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { startFakeGoogleCalendar, type FakeGoogleCalendar } from "../fakes/google-calendar";
+import { googleOAuthEnv, startTestServer, type TestServer } from "./test-server";
+
+const CALENDAR = "ventas@inmobiliaria.example";
+let server: TestServer;
+let google: FakeGoogleCalendar | null = null;
+
+afterEach(async () => {
+  await server.close();
+  await google?.close();
+  google = null;
+});
+
+/** A lead that may book: approved, as the financial rule leaves one. */
+async function approvedLead(name: string, phone: string): Promise<number> {
+  const created = await server.api("POST", "/leads", { name, phone });
+  expect(created.status).toBe(201);
+  await server.sql("UPDATE leads SET financially_approved = TRUE, pipeline_stage = 'calificacion_financiera' WHERE id = ?", created.body.id);
+  return created.body.id;
+}
+
+async function bookAtOnce(attempts: { leadId: number; start: Date }[]) {
+  const settled = await Promise.allSettled(attempts.map(({ leadId, start }) => server.prospecta.booking.book(leadId, start, "test:concurrency")));
+  return settled.map((result) => (result.status === "fulfilled" ? { ok: true as const, booked: result.value } : { ok: false as const, error: String(result.reason) }));
+}
+
+async function scheduled() {
+  return server.sql<{ lead_id: number; starts_at: unknown; calendar_event_id: string | null }>(
+    "SELECT lead_id, starts_at, calendar_event_id FROM appointments WHERE status = 'scheduled' ORDER BY id",
+  );
+}
+
+describe.each(["local", "google"] as const)("booking on the %s calendar", (kind) => {
+  async function start() {
+    if (kind === "google") {
+      const oauth = { clientId: "client-c", clientSecret: "secret-c", refreshToken: "refresh-c" };
+      google = await startFakeGoogleCalendar({ calendarId: CALENDAR, oauth });
+      server = await startTestServer({ env: googleOAuthEnv(google, CALENDAR, oauth) });
+    } else {
+      server = await startTestServer();
+    }
+  }
+
+  it("books a slot picked by several leads at once for one of them; the others are told it is gone", async () => {
+    await start();
+    const leads = [await approvedLead("Ana", "+525511110001"), await approvedLead("Beto", "+525511110002"), await approvedLead("Carla", "+525511110003")];
+    const [slot] = await server.prospecta.booking.slotsToOffer();
+    const results = await bookAtOnce(leads.map((leadId) => ({ leadId, start: slot!.start })));
+
+    expect(results.filter((result) => result.ok)).toHaveLength(1);
+    for (const result of results.filter((r) => !r.ok)) expect(result.error).toMatch(/Ese horario ya no está disponible/);
+    const rows = await scheduled();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.calendar_event_id).not.toBeNull();
+    if (google) expect(google.events).toHaveLength(1);
+    // The slot is no longer offered; the leads that lost it can book another.
+    const next = await server.prospecta.booking.slotsToOffer();
+    expect(next.map((s) => s.start.getTime())).not.toContain(slot!.start.getTime());
+    const loser = leads.find((leadId) => leadId !== rows[0]!.lead_id)!;
+    expect((await bookAtOnce([{ leadId: loser, start: next[0]!.start }]))[0]!.ok).toBe(true);
+  });
+
+  it("gives a lead who presses two slots at once one appointment", async () => {
+    await start();
+    const lead = await approvedLead("Dora", "+525511110004");
+    const [first, second] = await server.prospecta.booking.slotsToOffer();
+    const results = await bookAtOnce([
+      { leadId: lead, start: first!.start },
+      { leadId: lead, start: second!.start },
+    ]);
+    // Both answer with the one appointment (the second press finds the first's), or the second is refused.
+    const booked = results.filter((result) => result.ok).map((result) => result.ok && result.booked.appointment.id);
+    expect(new Set(booked).size).toBe(1);
+    expect(await scheduled()).toHaveLength(1);
+    if (google) expect(google.events).toHaveLength(1);
+  });
+
+  it("frees, ten minutes on, a slot claimed by a process that died before the calendar answered", async () => {
+    await start();
+    const [gone, taker] = [await approvedLead("Eva", "+525511110005"), await approvedLead("Fede", "+525511110006")];
+    const [slot] = await server.prospecta.booking.slotsToOffer();
+    const end = new Date(slot!.start.getTime() + 60 * 60_000);
+    // What a claim looks like when its process dies: a scheduled appointment without its calendar event.
+    const now = server.clock.now();
+    await server.sql(
+      "INSERT INTO appointments (lead_id, starts_at, ends_at, status, calendar_provider, created_at, updated_at) VALUES (?, ?, ?, 'scheduled', ?, ?, ?)",
+      gone, slot!.start, end, kind, now, now,
+    );
+    expect((await bookAtOnce([{ leadId: taker, start: slot!.start }]))[0]).toMatchObject({ ok: false, error: expect.stringMatching(/ya no está disponible/) });
+    expect((await bookAtOnce([{ leadId: gone, start: slot!.start }]))[0]).toMatchObject({ ok: false, error: expect.stringMatching(/Ya estoy agendando tu cita/) });
+    // Eleven minutes or more later, inside the day before the slot: no reminder goes for a booking never confirmed.
+    server.clock.set(new Date(Math.max(now.getTime() + 11 * 60_000, slot!.start.getTime() - 23 * 3_600_000)).toISOString());
+    await server.prospecta.booking.runDueReminders();
+    expect(await server.sql("SELECT reminder_24h_at, reminder_1h_at FROM appointments WHERE lead_id = ?", gone)).toEqual([{ reminder_24h_at: null, reminder_1h_at: null }]);
+
+    const [booked] = await bookAtOnce([{ leadId: taker, start: slot!.start }]);
+    expect(booked!.ok).toBe(true);
+    expect((await scheduled()).map((row) => row.lead_id)).toEqual([taker]);
+  });
+});
+
+describe("booking on Google Calendar", () => {
+  it("releases the claim when Google says the slot is taken, so the lead can pick another", async () => {
+    const oauth = { clientId: "client-d", clientSecret: "secret-d", refreshToken: "refresh-d" };
+    google = await startFakeGoogleCalendar({ calendarId: CALENDAR, oauth });
+    server = await startTestServer({ env: googleOAuthEnv(google, CALENDAR, oauth) });
+    const lead = await approvedLead("Gina", "+525511110007");
+    const [first, second] = await server.prospecta.booking.slotsToOffer();
+    // The advisor fills the first slot in Google after it was offered.
+    google.busy.push({ start: first!.start.toISOString(), end: new Date(first!.start.getTime() + 60 * 60_000).toISOString() });
+    expect((await bookAtOnce([{ leadId: lead, start: first!.start }]))[0]).toMatchObject({ ok: false, error: expect.stringMatching(/ya no está disponible/) });
+    expect(await scheduled()).toEqual([]);
+    expect(google.events).toEqual([]);
+    expect((await bookAtOnce([{ leadId: lead, start: second!.start }]))[0]!.ok).toBe(true);
+    expect(google.events).toHaveLength(1);
+  });
+});
