@@ -100,7 +100,8 @@ describe("a message whose delivery is unknown", () => {
     const lead = await createLead(3101, "Dani Ruiz");
     const now = server!.clock.now().getTime();
     const [appointment] = await server!.sql(
-      "INSERT INTO appointments (lead_id, starts_at, ends_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+      // A confirmed appointment: its calendar event written (a booking still being confirmed gets no reminder).
+      "INSERT INTO appointments (lead_id, starts_at, ends_at, calendar_event_id, calendar_provider, created_at, updated_at) VALUES (?, ?, ?, 'local-recordatorio', 'local', ?, ?) RETURNING id",
       lead.id,
       new Date(now + 20 * 3_600_000),
       new Date(now + 21 * 3_600_000),
