@@ -1,6 +1,7 @@
 import { and, asc, count, countDistinct, desc, eq, gte, inArray, sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import type { Campaign, CampaignStep, campaignLogs, campaigns, campaignSteps } from "../schema";
 import type { Executor } from "../executor";
+import { lockedForChange } from "../row-locks";
 import { first, jsonText, rawRows, rawRun, reusableQuery, withJsonKey } from "../prepared";
 
 type NewCampaign = typeof campaigns.$inferInsert;
@@ -13,6 +14,12 @@ export async function insertCampaign(q: Executor, values: NewCampaign): Promise<
 export async function findCampaign(q: Executor, id: number): Promise<Campaign | undefined> {
   const { campaigns } = q.t;
   return first(await q.db.select().from(campaigns).where(eq(campaigns.id, id)));
+}
+
+/** The campaign, read inside the transaction that will change it or its steps: no other such change runs until that one ends (db/row-locks.ts). */
+export async function findCampaignToChange(tx: Executor, id: number): Promise<Campaign | undefined> {
+  const { campaigns } = tx.t;
+  return first(await lockedForChange(tx, tx.db.select().from(campaigns).where(eq(campaigns.id, id)), campaigns));
 }
 
 export async function listCampaigns(q: Executor): Promise<Campaign[]> {

@@ -6,11 +6,11 @@ import { first, inOneStatement, rawRows, reusableQuery, reusableQueryByColumns, 
 import type { PipelineStage } from "../../src/domain/vocabulary";
 import { countLeadsInStage } from "./lead-stage-tallies-repository";
 import { arrayInsert } from "../array-insert";
+import { lockedForChange } from "../row-locks";
 import { auditRow, insertAudits, type AuditEntry } from "./audit-repository";
 import { anyCampaignFiresOnEntering } from "./campaigns-repository";
 import { hasActiveEnrollment } from "./enrollments-repository";
 import type { NodePgDatabase } from "drizzle-orm/node-postgres";
-import type { LockConfig, LockStrength } from "drizzle-orm/pg-core";
 import type * as pgSchema from "../pg/schema";
 
 const insertLeadQuery = reusableQueryByColumns<Lead>("insert_lead", (q, columns) =>
@@ -31,20 +31,6 @@ export async function insertLeads(q: Executor, rows: readonly NewLead[]): Promis
 }
 const insertLeadsAsArrays = arrayInsert<Lead>("insert_leads", (t) => t.leads, true);
 
-/**
- * A select of the leads a use case reads in order to change them, which on PostgreSQL takes their
- * rows' lock until its transaction ends (FOR NO KEY UPDATE: another change of the lead waits; rows
- * that merely refer to it, its messages and history, do not). Read committed gives each statement
- * a fresh snapshot, so without the lock two changes of one lead at the same moment both decided on
- * what it was before either: two moves out of entrada, each with its history row. SQLite runs one
- * transaction at a time (BEGIN IMMEDIATE), so it needs nothing here.
- */
-function lockedForChange<Select>(q: Executor, select: Select): Select {
-  if (q.dialect !== "postgres") return select;
-  const pgSelect = select as unknown as { for(strength: LockStrength, config?: LockConfig): Select };
-  return pgSelect.for("no key update", { of: q.t.leads as unknown as typeof pgSchema.leads });
-}
-
 const leadWhere = (column: "id" | "phone" | "telegram_chat_id" | "whatsapp_id") =>
   reusableQuery<Lead>(`lead_by_${column}`, (q) => q.db.select().from(q.t.leads).where(eq(q.t.leads[column], sql.placeholder("value"))));
 const leadById = leadWhere("id");
@@ -52,14 +38,14 @@ const leadByPhone = leadWhere("phone");
 const leadByTelegramChat = leadWhere("telegram_chat_id");
 const leadByWhatsappId = leadWhere("whatsapp_id");
 const leadToChangeById = reusableQuery<Lead>("lead_to_change_by_id", (q) =>
-  lockedForChange(q, q.db.select().from(q.t.leads).where(eq(q.t.leads.id, sql.placeholder("value")))),
+  lockedForChange(q, q.db.select().from(q.t.leads).where(eq(q.t.leads.id, sql.placeholder("value"))), q.t.leads),
 );
 
 export async function findLead(q: Executor, id: number): Promise<Lead | undefined> {
   return first(await leadById(q, { value: id }));
 }
 
-/** The lead, read inside the transaction that will change it: no other change of it runs until that one ends (see lockedForChange). */
+/** The lead, read inside the transaction that will change it: no other change of it runs until that one ends (db/row-locks.ts). */
 export async function findLeadToChange(tx: Executor, id: number): Promise<Lead | undefined> {
   return first(await leadToChangeById(tx, { value: id }));
 }
@@ -434,7 +420,7 @@ export async function readScoreFacts(q: Executor, leadId: number): Promise<Score
 // on PostgreSQL each statement is a round trip, nine of them per move before this. The lead is
 // read to be changed, so its row is locked for the transaction (lockedForChange).
 const leadWithScoreFactsQuery = reusableQuery<{ lead: Lead } & ScoreFactsRow>("lead_with_score_facts", (q) =>
-  lockedForChange(q, q.db.select({ lead: q.t.leads, ...scoreFactColumns(q) }).from(q.t.leads).where(eq(q.t.leads.id, sql.placeholder("leadId")))),
+  lockedForChange(q, q.db.select({ lead: q.t.leads, ...scoreFactColumns(q) }).from(q.t.leads).where(eq(q.t.leads.id, sql.placeholder("leadId"))), q.t.leads),
 );
 
 /** The lead with what its score reads, inside the transaction that will change it (moves, a chat turn's facts): locked as findLeadToChange. */

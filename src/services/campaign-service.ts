@@ -7,6 +7,7 @@ import {
   countLogsByStepAndStatus,
   deleteStepRow,
   findCampaign,
+  findCampaignToChange,
   findStep,
   insertCampaign,
   insertStep,
@@ -67,9 +68,16 @@ export function createCampaignService({ db, clock, timeZone }: ServiceDeps) {
     return campaign;
   }
 
+  /** The campaign inside the transaction that changes it or its steps: such changes of one campaign run one after another. */
+  async function requireCampaignToChange(tx: Executor, id: number): Promise<Campaign> {
+    const campaign = await findCampaignToChange(tx, id);
+    if (!campaign) throw new NotFoundError("una campaña", id);
+    return campaign;
+  }
+
   /** A step may change or go only while no lead can be running it: in draft or paused. */
   async function requireEditableSteps(tx: Executor, campaignId: number): Promise<Campaign> {
-    const campaign = await requireCampaign(tx, campaignId);
+    const campaign = await requireCampaignToChange(tx, campaignId);
     if (campaign.status === "active") throw new ConflictError("La campaña está activa: páusala para cambiar o quitar sus pasos");
     if (campaign.status === "archived") throw new ConflictError("La campaña está archivada y no se puede modificar");
     return campaign;
@@ -132,7 +140,7 @@ export function createCampaignService({ db, clock, timeZone }: ServiceDeps) {
     async updateCampaign(id: number, fields: Partial<CampaignFields>, actor: Actor) {
       const result = await db.transaction(async (tx) => {
         const now = clock.now();
-        const before = await requireCampaign(tx, id);
+        const before = await requireCampaignToChange(tx, id);
         if (before.status === "archived") throw new ConflictError("La campaña está archivada y no se puede modificar");
         const triggeredBy = fields.triggered_by ?? before.triggered_by;
         const condition = fields.trigger_condition ?? before.trigger_condition;
@@ -169,7 +177,7 @@ export function createCampaignService({ db, clock, timeZone }: ServiceDeps) {
     addStep(campaignId: number, fields: StepFields, actor: Actor): Promise<CampaignStep> {
       return db.transaction(async (tx) => {
         const now = clock.now();
-        const campaign = await requireCampaign(tx, campaignId);
+        const campaign = await requireCampaignToChange(tx, campaignId);
         if (campaign.status === "archived") throw new ConflictError("La campaña está archivada: no admite pasos nuevos");
         const problems: Problem[] = [];
         if (await stepNumberTaken(tx, campaignId, fields.step_number)) {

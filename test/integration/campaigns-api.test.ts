@@ -144,3 +144,48 @@ describe("bad campaign input", () => {
     expect((await server.api("GET", "/campaigns", undefined, { token: "wrong" })).status).toBe(401);
   });
 });
+
+describe("changes of one campaign at the same moment", () => {
+  const draftWithOneStep = async (name: string) => {
+    const campaign = (await server.api("POST", "/campaigns", { ...guideCampaign, name })).body;
+    await server.api("POST", `/campaigns/${campaign.id}/steps`, { step_number: 1, action: "update_stage", target_stage: "perfilamiento", delay_hours: 24 });
+    return campaign.id as number;
+  };
+
+  it("are decided one after another: one activation, one step per number, no step removed from an active campaign", async () => {
+    for (let round = 0; round < 4; round++) {
+      const id = await draftWithOneStep(`Simultánea ${round}`);
+      const [activate, activateAgain, step2, step2Again] = await Promise.all([
+        server.api("PUT", `/campaigns/${id}`, { status: "active" }),
+        server.api("PUT", `/campaigns/${id}`, { status: "active" }),
+        server.api("POST", `/campaigns/${id}/steps`, { step_number: 2, action: "update_stage", target_stage: "calificacion_financiera", delay_hours: 48 }),
+        server.api("POST", `/campaigns/${id}/steps`, { step_number: 2, action: "update_stage", target_stage: "calificacion_financiera", delay_hours: 72 }),
+      ]);
+      expect([activate.status, activateAgain.status]).toEqual([200, 200]);
+      // The second step number 2 sees the first: the rule's 400, never the database's unique index.
+      expect([step2.status, step2Again.status].sort()).toEqual([201, 400]);
+      const audits = await server.sql<{ before: string; after: string }>("SELECT before, after FROM audit_logs WHERE action = 'campaign.update' AND entity_id = ?", id);
+      // Each update audited with what it saw: exactly one saw the draft become active.
+      expect(audits.filter((a) => JSON.parse(a.before).status === "draft" && JSON.parse(a.after).status === "active")).toHaveLength(1);
+    }
+
+    for (let round = 0; round < 4; round++) {
+      const id = await draftWithOneStep(`Quitar o activar ${round}`);
+      const step1 = (await server.api("GET", `/campaigns/${id}`)).body.steps[0];
+      // The dashboard removes steps (web/routes/campaign-steps.ts) through the same service.
+      const [activate, remove] = await Promise.allSettled([
+        server.api("PUT", `/campaigns/${id}`, { status: "active" }),
+        server.prospecta.services.campaigns.removeStep(id, step1.id, "dashboard:test"),
+      ]);
+      const after = (await server.api("GET", `/campaigns/${id}`)).body;
+      // Whichever came first, the other saw it: an active campaign keeps its step, a campaign without steps stays a draft.
+      if (after.status === "active") {
+        expect(after.steps).toHaveLength(1);
+        expect(remove.status).toBe("rejected");
+      } else {
+        expect(after.steps).toHaveLength(0);
+        expect(activate.status === "fulfilled" && activate.value.status).toBe(409);
+      }
+    }
+  });
+});
