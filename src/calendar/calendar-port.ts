@@ -8,6 +8,11 @@ export interface CalendarEventRequest {
   description: string;
   /** Idempotency key for the Meet link request: the same booking never makes two conferences. */
   requestId: string;
+  /**
+   * The event's id, ours (Google's rule: base32hex, a-v and 0-9, 5 to 1024 characters): an insert
+   * whose answer was lost is found by it, so one booking never makes two events.
+   */
+  eventId: string;
 }
 
 export interface CreatedEvent {

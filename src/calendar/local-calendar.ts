@@ -1,5 +1,4 @@
 /** The calendar when no Google credentials are set: our own appointments are the busy times; no Meet link. */
-import { randomUUID } from "node:crypto";
 import type { Database } from "../../db/database";
 import { selectScheduledBusyTimes } from "../../db/repositories/local-calendar-repository";
 import type { CalendarPort } from "./calendar-port";
@@ -10,8 +9,8 @@ export function createLocalCalendar(db: Database): CalendarPort {
     async busy(from, to) {
       return db.run((q) => selectScheduledBusyTimes(q, from, to));
     },
-    async createEvent() {
-      return { eventId: `local-${randomUUID()}`, meetLink: null };
+    async createEvent(request) {
+      return { eventId: `local-${request.eventId}`, meetLink: null };
     },
   };
 }

@@ -35,6 +35,15 @@ import { createReminderDelivery } from "./reminder-delivery";
 import { writeProviderId } from "./message-status-service";
 
 export const APPOINTMENT_MINUTES = 60;
+
+/**
+ * The calendar event's id for a claim: Google's alphabet (a-v, 0-9), and the claim's id and
+ * moment, so that neither a second booking nor another Prospecta writing to the same calendar
+ * (a staging copy) takes it.
+ */
+export function calendarEventIdOf(claim: Appointment): string {
+  return `prospecta${claim.id}t${claim.created_at.getTime()}`;
+}
 const SLOT_GONE = "Ese horario ya no está disponible; elige otro, por favor";
 /** Longer than any booking's calendar calls take: a claim this old was left by a process that died. */
 const ABANDONED_CLAIM_MS = 10 * 60_000;
@@ -128,6 +137,7 @@ export function createBookingService(deps: BookingDeps) {
           summary: `Cita con ${lead.name ?? `lead #${lead.id}`}`,
           description: `Lead #${lead.id} de Prospecta. Busca: ${[lead.property_type, lead.location].filter(Boolean).join(" en ") || "por definir"}.`,
           requestId: `prospecta-${lead.id}-${start.getTime()}`,
+          eventId: calendarEventIdOf(claimed),
         });
       } catch (error) {
         await db.run((q) => releaseAppointmentClaim(q, claimed.id));

@@ -5,7 +5,9 @@
  * - POST /calendar/v3/freeBusy: {timeMin, timeMax, items[{id}]} → {kind, timeMin, timeMax, calendars{id: {busy[{start, end}]}}}.
  * - POST /calendar/v3/calendars/{id}/events?conferenceDataVersion=1: an Event resource; with
  *   conferenceData.createRequest it gets hangoutLink and conferenceData.entryPoints (video), the
- *   same conference for the same requestId.
+ *   same conference for the same requestId. An `id` given by the client must be base32hex
+ *   (a-v, 0-9), 5 to 1024 characters (400 "invalid" otherwise), and not taken (409 "duplicate").
+ * - GET /calendar/v3/calendars/{id}/events/{eventId}: the Event resource, or 404 "notFound".
  * Calendar calls need "Authorization: Bearer" with a token issued here, or a service-account
  * self-signed JWT (RS256) verified with the key pair's public key.
  */
@@ -38,6 +40,8 @@ export interface FakeGoogleCalendar {
   requests: { method: string; path: string; auth: "oauth" | "jwt" | "none" }[];
   /** While true, every Calendar call answers 503 (backendError), as Google does during an outage. */
   down: boolean;
+  /** The next this many event inserts are made, and then their connection is cut before the answer (a lost answer). */
+  loseInsertAnswers: number;
   close(): Promise<void>;
 }
 
@@ -47,7 +51,9 @@ export async function startFakeGoogleCalendar(options: FakeGoogleCalendarOptions
   const publicKey: KeyObject | null = options.serviceAccount ? createPublicKey(options.serviceAccount.publicKeyPem) : null;
   let counter = 0;
 
-  const fake: FakeGoogleCalendar = { rootUrl: "", tokenUrl: "", busy: [], events: [], requests: [], down: false, close: async () => undefined };
+  const fake: FakeGoogleCalendar = { rootUrl: "", tokenUrl: "", busy: [], events: [], requests: [], down: false, loseInsertAnswers: 0, close: async () => undefined };
+  const resources = new Map<string, Record<string, unknown>>();
+  const googleError = (code: number, reason: string, message: string) => ({ error: { code, message, errors: [{ domain: "global", reason, message }] } });
 
   function authOf(req: IncomingMessage): "oauth" | "jwt" | "none" {
     const token = (req.headers.authorization ?? "").replace(/^Bearer /, "");
@@ -93,14 +99,22 @@ export async function startFakeGoogleCalendar(options: FakeGoogleCalendarOptions
       return sendJson(res, 200, { kind: "calendar#freeBusy", timeMin: json.timeMin, timeMax: json.timeMax, calendars });
     }
 
+    const eventPath = /^\/calendar\/v3\/calendars\/([^/]+)\/events\/([^/]+)$/.exec(url.pathname);
+    if (req.method === "GET" && eventPath) {
+      const resource = decodeURIComponent(eventPath[1]!) === options.calendarId ? resources.get(decodeURIComponent(eventPath[2]!)) : undefined;
+      return resource ? sendJson(res, 200, resource) : sendJson(res, 404, googleError(404, "notFound", "Not Found"));
+    }
     const eventsPath = /^\/calendar\/v3\/calendars\/([^/]+)\/events$/.exec(url.pathname);
     if (req.method === "POST" && eventsPath) {
       if (decodeURIComponent(eventsPath[1]!) !== options.calendarId) {
-        return sendJson(res, 404, { error: { code: 404, message: "Not Found", errors: [{ domain: "global", reason: "notFound", message: "Not Found" }] } });
+        return sendJson(res, 404, googleError(404, "notFound", "Not Found"));
       }
+      if (json.id !== undefined && !/^[a-v0-9]{5,1024}$/.test(String(json.id))) return sendJson(res, 400, googleError(400, "invalid", "Invalid resource id value."));
+      if (json.id !== undefined && resources.has(json.id)) return sendJson(res, 409, googleError(409, "duplicate", "The requested identifier already exists."));
       const createRequest = json.conferenceData?.createRequest as { requestId: string; conferenceSolutionKey: { type: string } } | undefined;
       const withConference = url.searchParams.get("conferenceDataVersion") === "1" && createRequest !== undefined;
-      const id = `evt${++counter}`;
+      ++counter;
+      const id = (json.id as string | undefined) ?? `evt${counter}`;
       let meetLink: string | null = null;
       if (withConference) {
         meetLink = conferences.get(createRequest.requestId) ?? `https://meet.google.com/fak-${String(counter).padStart(4, "0")}-xyz`;
@@ -108,7 +122,7 @@ export async function startFakeGoogleCalendar(options: FakeGoogleCalendarOptions
       }
       const event: FakeEvent = { id, summary: json.summary, start: json.start.dateTime, end: json.end.dateTime, requestId: createRequest?.requestId ?? null, meetLink };
       fake.events.push(event);
-      return sendJson(res, 200, {
+      const resource = {
         kind: "calendar#event",
         id,
         status: "confirmed",
@@ -126,7 +140,14 @@ export async function startFakeGoogleCalendar(options: FakeGoogleCalendarOptions
             conferenceId: meetLink.split("/").pop(),
           },
         }),
-      });
+      };
+      resources.set(id, resource);
+      if (fake.loseInsertAnswers > 0) {
+        fake.loseInsertAnswers--;
+        res.socket?.destroy();
+        return;
+      }
+      return sendJson(res, 200, resource);
     }
     return sendJson(res, 404, { error: { code: 404, message: "Not Found" } });
   }));

@@ -107,6 +107,23 @@ describe.each(["local", "google"] as const)("booking on the %s calendar", (kind)
 });
 
 describe("booking on Google Calendar", () => {
+  it("finds by its id an event whose answer was lost, instead of making a second one", async () => {
+    const oauth = { clientId: "client-e", clientSecret: "secret-e", refreshToken: "refresh-e" };
+    google = await startFakeGoogleCalendar({ calendarId: CALENDAR, oauth });
+    server = await startTestServer({ env: googleOAuthEnv(google, CALENDAR, oauth) });
+    const lead = await approvedLead("Hugo", "+525511110008");
+    const [slot] = await server.prospecta.booking.slotsToOffer();
+    // Google makes the event, and the connection is cut before its answer.
+    google.loseInsertAnswers = 1;
+    const [result] = await bookAtOnce([{ leadId: lead, start: slot!.start }]);
+    expect(result!.ok).toBe(true);
+    expect(google.events).toHaveLength(1);
+    const [row] = await server.sql("SELECT calendar_event_id, meet_link FROM appointments WHERE status = 'scheduled'");
+    expect(row).toEqual({ calendar_event_id: google.events[0]!.id, meet_link: google.events[0]!.meetLink });
+    expect(row.calendar_event_id).toMatch(/^prospecta\d+t\d+$/);
+    expect(google.requests.filter((r) => r.method === "GET" && r.path.includes("/events/"))).toHaveLength(1);
+  });
+
   it("releases the claim when Google says the slot is taken, so the lead can pick another", async () => {
     const oauth = { clientId: "client-d", clientSecret: "secret-d", refreshToken: "refresh-d" };
     google = await startFakeGoogleCalendar({ calendarId: CALENDAR, oauth });
