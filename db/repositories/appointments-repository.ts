@@ -28,10 +28,13 @@ export async function releaseAppointmentClaim(q: Executor, id: number): Promise<
   await q.db.delete(appointments).where(and(eq(appointments.id, id), isNull(appointments.calendar_event_id)));
 }
 
-/** Claims made before `before` that never got their event: a process that died mid-booking left them. */
-export async function releaseAbandonedClaims(q: Executor, before: Date): Promise<void> {
+/** Claims made before `before` that never got their event (a process that died mid-booking left them), released; answers them. */
+export async function releaseAbandonedClaims(q: Executor, before: Date): Promise<Appointment[]> {
   const { appointments } = q.t;
-  await q.db.delete(appointments).where(and(eq(appointments.status, "scheduled"), isNull(appointments.calendar_event_id), lt(appointments.created_at, before)));
+  return q.db
+    .delete(appointments)
+    .where(and(eq(appointments.status, "scheduled"), isNull(appointments.calendar_event_id), lt(appointments.created_at, before)))
+    .returning();
 }
 
 export type ReminderKind = "24h" | "1h";

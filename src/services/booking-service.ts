@@ -230,7 +230,17 @@ export function createBookingService(deps: BookingDeps) {
     return db.transaction(async (tx) => {
       await lockUntilCommit(tx, "appointments:booking");
       const now = clock.now();
-      await releaseAbandonedClaims(tx, new Date(now.getTime() - ABANDONED_CLAIM_MS));
+      for (const abandoned of await releaseAbandonedClaims(tx, new Date(now.getTime() - ABANDONED_CLAIM_MS))) {
+        // Its process may have died after the calendar made the event: written down, with the event's id, for someone to look.
+        await insertAudit(tx, {
+          actor: "system:booking",
+          action: "appointment.claim_abandoned",
+          entity: "appointment",
+          entity_id: abandoned.id,
+          after: { lead_id: abandoned.lead_id, starts_at: abandoned.starts_at.toISOString(), calendar: abandoned.calendar_provider, event_id_if_made: calendarEventIdOf(abandoned) },
+        }, now);
+        log.warn({ appointment_id: abandoned.id, lead_id: abandoned.lead_id }, "a booking's claim was abandoned mid-booking and released: its calendar event, if made, needs review");
+      }
       const lead = await requireLead(tx, leadId);
       const existing = await findCurrentAppointment(tx, leadId, now);
       if (existing?.status === "scheduled" && existing.ends_at > now) {
