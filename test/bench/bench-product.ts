@@ -143,6 +143,14 @@ export function latencyOf(samples: number[]): Latency {
   return { count: sorted.length, p50_ms: at(0.5), p95_ms: at(0.95), p99_ms: at(0.99), max_ms: at(1) };
 }
 
+/** The middle value of `values`, or the mean of the two middle ones for an even count (NaN for none). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
 // node:http with keep-alive rather than fetch: the load generator shares the machine's two cores
 // with the product, and undici's fetch costs it several times more CPU per request.
 const keepAlive = new Agent({ keepAlive: true, maxSockets: 256 });

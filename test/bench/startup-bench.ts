@@ -25,6 +25,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startFakeTwilio, type FakeTwilio } from "../fakes/twilio-rest";
 import { twilioVoiceProcessEnv } from "../integration/product-process";
+import { median } from "./bench-product";
 import { readProcessTree } from "./process-stats";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -114,12 +115,6 @@ async function timedStart(way: Way, env: Record<string, string>): Promise<Start>
 }
 
 function summary(starts: Start[]) {
-  const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
-  const median = (values: number[]) => {
-    const s = sorted(values);
-    const mid = Math.floor(s.length / 2);
-    return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-  };
   const ms = starts.map((start) => start.ms);
   const round = (value: number) => Math.round(value);
   return {

@@ -35,6 +35,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { startFakeTwilio, type FakeTwilio } from "../fakes/twilio-rest";
 import { startProductProcess } from "../integration/product-process";
+import { median } from "./bench-product";
 import { productEnvFromBench } from "./product-instrumentation";
 import {
   BENCH_ADMIN_TOKEN,
@@ -231,12 +232,10 @@ function ratiosOf(prospecta: Measured, sample: Measured): Ratios {
   ) as Ratios;
 }
 
-/** The middle value (the mean of the two middle ones for an even count); null when any is missing. */
-function median(values: (number | null)[]): number | null {
+/** The rounds' median ratio; null when a round has none. */
+function medianRatio(values: (number | null)[]): number | null {
   if (values.length === 0 || values.some((value) => value === null)) return null;
-  const sorted = (values as number[]).slice().sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return round(sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2, 2);
+  return round(median(values as number[]), 2);
 }
 
 /** Both bridges measured in turn, `rounds` times: each round's figures and ratios, their median, and a summary on stderr. */
@@ -268,8 +267,8 @@ export async function runSampleComparison(options: ComparisonOptions) {
     DIRECTIONS.map((direction) => [
       direction,
       {
-        p50: median(rounds.map((r) => r.ratio_prospecta_over_sample[direction].p50)),
-        p99: median(rounds.map((r) => r.ratio_prospecta_over_sample[direction].p99)),
+        p50: medianRatio(rounds.map((r) => r.ratio_prospecta_over_sample[direction].p50)),
+        p99: medianRatio(rounds.map((r) => r.ratio_prospecta_over_sample[direction].p99)),
       },
     ]),
   ) as Ratios;
