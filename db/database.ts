@@ -36,22 +36,6 @@ export interface Q {
   db: BaseSQLiteDatabase<"async", unknown, typeof sqliteSchema>;
   t: typeof sqliteSchema;
   dialect: Dialect;
-  /** Inside a transaction opened with `rerunOnConflict` (see TransactionOptions). */
-  rerunOnConflict?: true;
-}
-
-export interface TransactionOptions {
-  /**
-   * For work that reads a row, decides on what it read, and changes that row (a stage move
-   * from the stage it read, an edit checked against the lead's other fields). PostgreSQL's
-   * read committed gives each statement a fresh snapshot, so two such changes at once would
-   * both decide on the row as it was before either. With this option the transaction runs at
-   * repeatable read: a row it changes that another transaction changed after its snapshot
-   * refuses the change (a serialization failure), and the whole work runs again, on what is
-   * there now. The work must therefore touch nothing but the database until it returns.
-   * SQLite runs one transaction at a time: there, a plain transaction.
-   */
-  rerunOnConflict?: boolean;
 }
 
 export interface Database {
@@ -59,7 +43,7 @@ export interface Database {
   /** PostgreSQL's connection pool, for the job engine (graphile-worker) to share; null on SQLite. */
   pgPool: pg.Pool | null;
   run<T>(work: (q: Q) => Promise<T>): Promise<T>;
-  transaction<T>(work: (q: Q) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  transaction<T>(work: (q: Q) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -75,26 +59,6 @@ export function writeAsOne<T>(db: Database, work: (q: Q) => Promise<T>): Promise
 const PG_MIGRATIONS = resolve(dirname(fileURLToPath(import.meta.url)), "migrations-pg");
 
 type PgExecutor = NodePgDatabase<typeof pgSchema>;
-
-/**
- * How many times a transaction opened with `rerunOnConflict` runs before its conflict is
- * the caller's: each rerun follows a change that committed, so only that many changes of
- * the same row landing within one transaction's time exhaust it.
- */
-const CONFLICT_RUNS = 8;
-
-/** PostgreSQL's refusals that a rerun of the whole transaction settles: serialization failure, deadlock. */
-function isConflict(error: unknown): boolean {
-  // drizzle wraps the driver's error as the cause of its own.
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (code === "40001" || code === "40P01") return true;
-  }
-  return false;
-}
-
-/** A pause before a rerun, random so two transactions that refused each other do not meet again at once. */
-const beforeRerun = (run: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 2 ** run));
 
 // graphile-worker logs each migration it applies at info level; the product says when the database is ready.
 const quietJobEngineLogger = new JobEngineLogger(() => (level, message) => {
@@ -147,57 +111,31 @@ export async function openPostgresDatabase(
   }
   // The open transaction of this async flow; `open` turns false when it ends, so work started
   // from inside it (a callback, a timer) that runs later uses the pool, not a finished transaction.
-  type Open = { executor: PgExecutor; open: boolean; rerunOnConflict: boolean };
-  const open = new AsyncLocalStorage<Open>();
-  const current = (): Open | undefined => {
+  const open = new AsyncLocalStorage<{ executor: PgExecutor; open: boolean }>();
+  const current = () => {
     const state = open.getStore();
-    return state?.open ? state : undefined;
+    return state?.open ? state.executor : db;
   };
-  const as = (executor: PgExecutor, rerunOnConflict = false): Q => ({
-    db: executor as unknown as Q["db"],
-    t: pgSchema as unknown as Q["t"],
-    dialect: "postgres",
-    ...(rerunOnConflict && { rerunOnConflict: true }),
-  });
-  function runIn<T>(outer: Open | undefined, rerunOnConflict: boolean, work: (q: Q) => Promise<T>): Promise<T> {
-    const config = rerunOnConflict && !outer ? { isolationLevel: "repeatable read" as const } : undefined;
-    // drizzle makes a transaction inside a transaction a savepoint.
-    return (outer?.executor ?? db).transaction((tx) => {
-      const state = { executor: tx as unknown as PgExecutor, open: true, rerunOnConflict };
-      return open.run(state, async () => {
-        try {
-          return await work(as(state.executor, rerunOnConflict));
-        } finally {
-          state.open = false;
-        }
-      });
-    }, config);
-  }
+  const as = (executor: PgExecutor): Q => ({ db: executor as unknown as Q["db"], t: pgSchema as unknown as Q["t"], dialect: "postgres" });
   return {
     dialect: "postgres",
     pgPool: pool,
     run(work) {
-      const state = current();
-      return work(state ? as(state.executor, state.rerunOnConflict) : as(db));
+      return work(as(current()));
     },
-    async transaction(work, options = {}) {
-      const outer = current();
-      if (!options.rerunOnConflict || outer) {
-        // Inside another transaction, a conflict is that transaction's to settle: it reruns
-        // only if it was opened to, and a savepoint cannot change its isolation.
-        if (options.rerunOnConflict && !outer?.rerunOnConflict) {
-          throw new Error("A transaction that reruns on conflict cannot run inside one that does not");
-        }
-        return runIn(outer, outer?.rerunOnConflict ?? false, work);
-      }
-      for (let run = 1; ; run++) {
-        try {
-          return await runIn(undefined, true, work);
-        } catch (error) {
-          if (run >= CONFLICT_RUNS || !isConflict(error)) throw error;
-          await beforeRerun(run);
-        }
-      }
+    transaction(work) {
+      // drizzle makes a transaction inside a transaction a savepoint.
+      return current().transaction((tx) => {
+        const executor = tx as unknown as PgExecutor;
+        const state = { executor, open: true };
+        return open.run(state, async () => {
+          try {
+            return await work(as(executor));
+          } finally {
+            state.open = false;
+          }
+        });
+      });
     },
     async close() {
       await pool.end();

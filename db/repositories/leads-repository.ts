@@ -6,6 +6,7 @@ import { first, inOneStatement, rawRows, reusableQuery, reusableQueryByColumns, 
 import type { PipelineStage } from "../../src/domain/vocabulary";
 import { countLeadsInStage } from "./lead-stage-tallies-repository";
 import { arrayInsert } from "../array-insert";
+import { lockedForChange } from "../row-locks";
 import { auditRow, insertAudits, type AuditEntry } from "./audit-repository";
 import { anyCampaignFiresOnEntering } from "./campaigns-repository";
 import { hasActiveEnrollment } from "./enrollments-repository";
@@ -36,30 +37,17 @@ const leadById = leadWhere("id");
 const leadByPhone = leadWhere("phone");
 const leadByTelegramChat = leadWhere("telegram_chat_id");
 const leadByWhatsappId = leadWhere("whatsapp_id");
+const leadToChangeById = reusableQuery<Lead>("lead_to_change_by_id", (q) =>
+  lockedForChange(q, q.db.select().from(q.t.leads).where(eq(q.t.leads.id, sql.placeholder("value"))), q.t.leads),
+);
 
 export async function findLead(q: Executor, id: number): Promise<Lead | undefined> {
   return first(await leadById(q, { value: id }));
 }
 
-/**
- * The lead, read inside the transaction that will change it, decided on what this read: on
- * PostgreSQL that transaction must rerun on conflict (TransactionOptions), so a change of the
- * lead committed meanwhile refuses this one and it runs again on the lead as it is then.
- */
+/** The lead, read inside the transaction that will change it: no other change of it runs until that one ends (db/row-locks.ts). */
 export async function findLeadToChange(tx: Executor, id: number): Promise<Lead | undefined> {
-  assertRerunsOnConflict(tx);
-  return first(await leadById(tx, { value: id }));
-}
-
-/**
- * A lead read to be changed outside a transaction that reruns on conflict is a bug that
- * shows only under concurrency (two changes deciding on the same old row), so it is refused
- * every time instead. Costs nothing on SQLite, whose transactions run one at a time.
- */
-function assertRerunsOnConflict(tx: Executor): void {
-  if (tx.dialect === "postgres" && !tx.rerunOnConflict) {
-    throw new Error("A lead read to be changed needs a transaction opened with { rerunOnConflict: true }");
-  }
+  return first(await leadToChangeById(tx, { value: id }));
 }
 
 export async function findLeadByPhone(q: Executor, phone: string): Promise<Lead | undefined> {
@@ -429,14 +417,14 @@ export async function readScoreFacts(q: Executor, leadId: number): Promise<Score
 }
 
 // The lead and its score facts in one statement, for a change that rescores it (a stage move):
-// on PostgreSQL each statement is a round trip, nine of them per move before this.
+// on PostgreSQL each statement is a round trip, nine of them per move before this. The lead is
+// read to be changed, so its row is locked for the transaction (lockedForChange).
 const leadWithScoreFactsQuery = reusableQuery<{ lead: Lead } & ScoreFactsRow>("lead_with_score_facts", (q) =>
-  q.db.select({ lead: q.t.leads, ...scoreFactColumns(q) }).from(q.t.leads).where(eq(q.t.leads.id, sql.placeholder("leadId"))),
+  lockedForChange(q, q.db.select({ lead: q.t.leads, ...scoreFactColumns(q) }).from(q.t.leads).where(eq(q.t.leads.id, sql.placeholder("leadId"))), q.t.leads),
 );
 
-/** The lead with what its score reads, inside the transaction that will change it (moves, a chat turn's facts): as findLeadToChange. */
+/** The lead with what its score reads, inside the transaction that will change it (moves, a chat turn's facts): locked as findLeadToChange. */
 export async function findLeadWithScoreFacts(q: Executor, leadId: number): Promise<{ lead: Lead; facts: ScoreFacts } | undefined> {
-  assertRerunsOnConflict(q);
   const row = first(await leadWithScoreFactsQuery(q, { leadId }));
   return row && { lead: row.lead, facts: scoreFactsOf(row) };
 }

@@ -21,7 +21,7 @@ export function approvalChange(lead: Lead): { approval: ApprovalDecision | null;
   return { approval, change: { financially_approved: approval.approved, audit } };
 }
 
-/** The rule applied to the lead as it is when its transaction reads it (a change committed meanwhile reruns it); null for a lead that is gone. */
+/** The rule applied to the lead as it is when its transaction reads it (locked: a change meanwhile waits); null for a lead that is gone. */
 export async function applyApprovalRule(db: Database, clock: Clock, leadId: number): Promise<{ lead: Lead; approval: ApprovalDecision | null } | null> {
   return db.transaction(async (tx) => {
     const lead = await findLeadToChange(tx, leadId);
@@ -31,5 +31,5 @@ export async function applyApprovalRule(db: Database, clock: Clock, leadId: numb
     const now = clock.now();
     const updated = await updateLeadRowWithAudits(tx, lead.id, { financially_approved: change.financially_approved, updated_at: now }, { audits: [change.audit], at: now });
     return { lead: updated, approval };
-  }, { rerunOnConflict: true });
+  });
 }

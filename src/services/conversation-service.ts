@@ -224,7 +224,7 @@ export function createConversationService(deps: ConversationDeps) {
         current = await updateLeadRowWithAudits(tx, lead.id, changed, { audits: [...factsAudits, ...approvalAudits], at: now });
       }
       return { applied: { lead: current, learned, moved: moves, approval }, changes };
-    }, { rerunOnConflict: true });
+    });
     for (const change of changes) pipeline.announceMove(change, LEAD_ACTOR);
     return applied;
   }

@@ -166,7 +166,7 @@ export function createLeadService({ db, clock, events }: ServiceDeps) {
         const reachable = "telegram_chat_id" in changed ? { telegram_unreachable_at: null, telegram_unreachable_reason: null } : {};
         const values = await withRefreshedScore(tx, before, { ...changed, ...reachable, updated_at: now });
         return updateLeadRowWithAudits(tx, id, values, { audits: [leadUpdateAudit(before, changed, actor)], at: now });
-      }, { rerunOnConflict: true }));
+      }));
     },
   };
 }

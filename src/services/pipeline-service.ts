@@ -131,7 +131,7 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
         // Last: what reacts to the move (campaign enrollments) sees the caller's own rows too.
         await events.stageEnteredWithin(tx, [{ ...moved, actor }]);
         return moved;
-      }, { rerunOnConflict: true });
+      });
       notify(change, actor);
       return change;
     },
@@ -149,7 +149,7 @@ export function createPipelineService({ db, clock, events }: ServiceDeps) {
         const change = await applyMove(tx, lead, autoMove(evaluation.to), actor, now, facts);
         await events.stageEnteredWithin(tx, [{ ...change, actor }]);
         return { moved: true, lead: change.lead, from_stage: change.from_stage, to_stage: change.to_stage, missing: [] };
-      }, { rerunOnConflict: true });
+      });
       if (result.moved) notify({ lead: result.lead, from_stage: result.from_stage, to_stage: result.to_stage }, actor);
       return result;
     },

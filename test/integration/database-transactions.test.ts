@@ -2,8 +2,7 @@
  * db/database.ts on both databases: a transaction is all or nothing, a
  * transaction inside another is a savepoint, statements inside a transaction
  * join it, and on SQLite's one connection nothing else runs while a
- * transaction awaits (no lost update, no dirty read); a transaction opened
- * to rerun on conflict loses no update on PostgreSQL either.
+ * transaction awaits (no lost update, no dirty read).
  */
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
@@ -90,43 +89,6 @@ describe.each(DIALECTS)("%s", (dialect) => {
     await checked;
     const second = takeSeat("second", async () => {});
     expect(await Promise.all([first, second])).toEqual(["first: seated", "second: full"]);
-  });
-
-  it.skipIf(skip)("reruns a transaction opened to rerun on conflict when a row it read and writes changed meanwhile, so no update is lost", async () => {
-    const key = `${dialect}:counter`;
-    await database().run((q) => put(q, key, "0"));
-    let runs = 0;
-    const increment = () =>
-      database().transaction(
-        async (q) => {
-          runs++;
-          const value = Number(await read(q, key));
-          await tick(); // the others read the same value meanwhile
-          await put(q, key, String(value + 1));
-        },
-        { rerunOnConflict: true },
-      );
-    await Promise.all(Array.from({ length: 6 }, increment));
-    expect(await database().run((q) => read(q, key))).toBe("6");
-    // SQLite runs them one after another; PostgreSQL ran some of them again.
-    if (dialect === "postgres") expect(runs).toBeGreaterThan(6);
-    else expect(runs).toBe(6);
-  });
-
-  it.skipIf(skip || dialect !== "postgres")("refuses to open a transaction that reruns on conflict inside one that would not rerun", async () => {
-    await expect(
-      database().transaction(async () => {
-        await database().transaction(async () => {}, { rerunOnConflict: true });
-      }),
-    ).rejects.toThrow("cannot run inside one that does not");
-    let inner: Q | undefined;
-    await database().transaction(
-      async () => {
-        await database().transaction(async (q) => void (inner = q), { rerunOnConflict: true });
-      },
-      { rerunOnConflict: true },
-    );
-    expect(inner?.rerunOnConflict).toBe(true);
   });
 });
 
