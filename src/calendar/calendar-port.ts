@@ -25,4 +25,6 @@ export interface CalendarPort {
   readonly kind: "google" | "local";
   busy(from: Date, to: Date): Promise<Interval[]>;
   createEvent(request: CalendarEventRequest): Promise<CreatedEvent>;
+  /** Removes an event of ours by its id, attendees not told; "absent" when the calendar holds none (never made, or removed before). */
+  removeEvent(eventId: string): Promise<"removed" | "absent">;
 }

@@ -97,6 +97,18 @@ export function createGoogleCalendar(options: GoogleCalendarOptions): CalendarPo
         }
       }
     },
+
+    async removeEvent(eventId) {
+      try {
+        await api.events.delete({ calendarId: options.calendarId, eventId, sendUpdates: "none" });
+        return "removed";
+      } catch (error) {
+        // 404: never made; 410: deleted before.
+        const status = httpStatusOf(error);
+        if (status === 404 || status === 410) return "absent";
+        throw error;
+      }
+    },
   };
 }
 

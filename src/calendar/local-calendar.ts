@@ -12,5 +12,9 @@ export function createLocalCalendar(db: Database): CalendarPort {
     async createEvent(request) {
       return { eventId: `local-${request.eventId}`, meetLink: null };
     },
+    // Its events are our appointments' rows: nothing lives outside the database to remove.
+    async removeEvent() {
+      return "absent";
+    },
   };
 }

@@ -125,6 +125,8 @@ export function createBookingService(deps: BookingDeps) {
     async book(leadId: number, start: Date, actor: string): Promise<Booked> {
       const end = new Date(start.getTime() + APPOINTMENT_MINUTES * 60_000);
       const claim = await claimSlot(leadId, start, end);
+      // Before Google's busy times are read: an abandoned claim's event may hold this very slot.
+      await removeAbandonedEvents(claim.abandoned);
       if (claim.kind === "existing") return { appointment: claim.appointment, lead: claim.lead, reply: confirmation(claim.lead, claim.appointment) };
       const { lead, claimed } = claim;
       let event: CreatedEvent;
@@ -146,10 +148,17 @@ export function createBookingService(deps: BookingDeps) {
       const appointment = await db.transaction(async (tx) => {
         const now = clock.now();
         const row = await confirmAppointment(tx, claimed.id, { calendar_event_id: event.eventId, meet_link: event.meetLink }, now);
-        if (!row) throw new Error(`the claim of appointment ${claimed.id} was released before the calendar answered; event ${event.eventId} has no appointment`);
+        if (!row) return null;
         await insertAudit(tx, { actor, action: "appointment.create", entity: "appointment", entity_id: row.id, after: { lead_id: lead.id, starts_at: start.toISOString(), meet_link: event.meetLink } }, now);
         return row;
       });
+      if (!appointment) {
+        // The calendar took longer than a claim is held, and another booking released the claim as
+        // abandoned: the slot may be someone else's by now, and the event is nobody's.
+        log.warn({ appointment_id: claimed.id, lead_id: lead.id }, "a booking's claim was released before its calendar event was made");
+        await removeReleasedClaimsEvents([{ appointmentId: claimed.id, leadId: lead.id, eventId: event.eventId }]);
+        throw new ConflictError(SLOT_GONE);
+      }
       const advanced = await pipeline.autoAdvance(lead.id, actor);
       if (!advanced.moved) log.warn({ lead_id: lead.id, missing: advanced.missing.map((m) => m.code) }, "booked lead did not move to agendado");
       return { appointment, lead: advanced.lead, reply: confirmation(advanced.lead, appointment) };
@@ -224,13 +233,19 @@ export function createBookingService(deps: BookingDeps) {
    * The slot claimed for the lead, or the upcoming appointment it already has. One claim is decided
    * at a time, across instances (an advisory lock on PostgreSQL; SQLite's transactions already run
    * one at a time), so each sees every claim before it. A claim that never got its event (its
-   * process died mid-booking) is released once it is older than any booking takes.
+   * process died mid-booking) is released once it is older than any booking takes, and answered
+   * in `abandoned` (once this transaction commits, removeAbandonedEvents takes their events away).
    */
-  function claimSlot(leadId: number, start: Date, end: Date): Promise<{ kind: "existing"; lead: Lead; appointment: Appointment } | { kind: "claimed"; lead: Lead; claimed: Appointment }> {
+  function claimSlot(
+    leadId: number,
+    start: Date,
+    end: Date,
+  ): Promise<{ abandoned: Appointment[] } & ({ kind: "existing"; lead: Lead; appointment: Appointment } | { kind: "claimed"; lead: Lead; claimed: Appointment })> {
     return db.transaction(async (tx) => {
       await lockUntilCommit(tx, "appointments:booking");
       const now = clock.now();
-      for (const abandoned of await releaseAbandonedClaims(tx, new Date(now.getTime() - ABANDONED_CLAIM_MS))) {
+      const abandonedClaims = await releaseAbandonedClaims(tx, new Date(now.getTime() - ABANDONED_CLAIM_MS));
+      for (const abandoned of abandonedClaims) {
         // Its process may have died after the calendar made the event: written down, with the event's id, for someone to look.
         await insertAudit(tx, {
           actor: "system:booking",
@@ -239,13 +254,13 @@ export function createBookingService(deps: BookingDeps) {
           entity_id: abandoned.id,
           after: { lead_id: abandoned.lead_id, starts_at: abandoned.starts_at.toISOString(), calendar: abandoned.calendar_provider, event_id_if_made: calendarEventIdOf(abandoned) },
         }, now);
-        log.warn({ appointment_id: abandoned.id, lead_id: abandoned.lead_id }, "a booking's claim was abandoned mid-booking and released: its calendar event, if made, needs review");
+        log.warn({ appointment_id: abandoned.id, lead_id: abandoned.lead_id }, "a booking's claim was abandoned mid-booking and released: its calendar event, if made, is removed next");
       }
       const lead = await requireLead(tx, leadId);
       const existing = await findCurrentAppointment(tx, leadId, now);
       if (existing?.status === "scheduled" && existing.ends_at > now) {
         if (existing.calendar_event_id === null) throw new BookingInProgressError();
-        return { kind: "existing", lead, appointment: existing };
+        return { kind: "existing", lead, appointment: existing, abandoned: abandonedClaims };
       }
       if (!lead.financially_approved) throw new ConflictError("Para agendar primero necesitamos completar tu calificación financiera");
       if (start.getTime() <= now.getTime() || (await selectScheduledBusyTimes(tx, start, end)).length > 0) throw new ConflictError(SLOT_GONE);
@@ -260,8 +275,34 @@ export function createBookingService(deps: BookingDeps) {
         created_at: now,
         updated_at: now,
       });
-      return { kind: "claimed", lead, claimed };
+      return { kind: "claimed", lead, claimed, abandoned: abandonedClaims };
     });
+  }
+
+  /**
+   * Takes away the calendar events that released claims' bookings may have made: a process that
+   * died, or one whose calendar took longer than a claim is held, after the event was made and
+   * before its claim was confirmed. The lead never heard of that meeting, and on Google it keeps
+   * the slot busy. One that cannot be removed now stays written down (appointment.claim_abandoned,
+   * with its event's id) for someone to look at.
+   */
+  async function removeReleasedClaimsEvents(released: readonly { appointmentId: number; leadId: number; eventId: string }[]): Promise<void> {
+    for (const { appointmentId, leadId, eventId } of released) {
+      try {
+        if ((await calendar.removeEvent(eventId)) === "absent") continue;
+        const audit = { actor: "system:booking", action: "appointment.abandoned_event_removed", entity: "appointment", entity_id: appointmentId, after: { lead_id: leadId, event_id: eventId } };
+        await db.run((q) => insertAudit(q, audit, clock.now()));
+      } catch (error) {
+        // The message only: a client error carries its request, and with it the calendar's credentials.
+        log.warn({ appointment_id: appointmentId, error: (error as Error).message }, "the calendar event of a released booking claim could not be removed; it needs review");
+      }
+    }
+  }
+
+  /** The abandoned claims' events that this calendar may hold (those made on it). */
+  function removeAbandonedEvents(abandoned: readonly Appointment[]): Promise<void> {
+    const onThisCalendar = abandoned.filter((claim) => claim.calendar_provider === calendar.kind);
+    return removeReleasedClaimsEvents(onThisCalendar.map((claim) => ({ appointmentId: claim.id, leadId: claim.lead_id, eventId: calendarEventIdOf(claim) })));
   }
 }
 

@@ -7,7 +7,11 @@
  *   conferenceData.createRequest it gets hangoutLink and conferenceData.entryPoints (video), the
  *   same conference for the same requestId. An `id` given by the client must be base32hex
  *   (a-v, 0-9), 5 to 1024 characters (400 "invalid" otherwise), and not taken (409 "duplicate").
- * - GET /calendar/v3/calendars/{id}/events/{eventId}: the Event resource, or 404 "notFound".
+ * - GET /calendar/v3/calendars/{id}/events/{eventId}: the Event resource (status "cancelled" once
+ *   deleted, as Google keeps it), or 404 "notFound".
+ * - DELETE /calendar/v3/calendars/{id}/events/{eventId}: 204 with no body; 410 "deleted" for an
+ *   event deleted before, 404 "notFound" for none. A deleted event is no longer busy time, and its
+ *   id stays taken (an insert under it is a 409).
  * Calendar calls need "Authorization: Bearer" with a token issued here, or a service-account
  * self-signed JWT (RS256) verified with the key pair's public key.
  */
@@ -42,6 +46,10 @@ export interface FakeGoogleCalendar {
   down: boolean;
   /** The next this many event inserts are made, and then their connection is cut before the answer (a lost answer). */
   loseInsertAnswers: number;
+  /** While set, an event insert waits for it before being made (a slow calendar). */
+  insertsWaitFor: Promise<void> | null;
+  /** The ids of the events deleted, in order. */
+  deleted: string[];
   close(): Promise<void>;
 }
 
@@ -51,7 +59,18 @@ export async function startFakeGoogleCalendar(options: FakeGoogleCalendarOptions
   const publicKey: KeyObject | null = options.serviceAccount ? createPublicKey(options.serviceAccount.publicKeyPem) : null;
   let counter = 0;
 
-  const fake: FakeGoogleCalendar = { rootUrl: "", tokenUrl: "", busy: [], events: [], requests: [], down: false, loseInsertAnswers: 0, close: async () => undefined };
+  const fake: FakeGoogleCalendar = {
+    rootUrl: "",
+    tokenUrl: "",
+    busy: [],
+    events: [],
+    requests: [],
+    down: false,
+    loseInsertAnswers: 0,
+    insertsWaitFor: null,
+    deleted: [],
+    close: async () => undefined,
+  };
   const resources = new Map<string, Record<string, unknown>>();
   const googleError = (code: number, reason: string, message: string) => ({ error: { code, message, errors: [{ domain: "global", reason, message }] } });
 
@@ -104,6 +123,17 @@ export async function startFakeGoogleCalendar(options: FakeGoogleCalendarOptions
       const resource = decodeURIComponent(eventPath[1]!) === options.calendarId ? resources.get(decodeURIComponent(eventPath[2]!)) : undefined;
       return resource ? sendJson(res, 200, resource) : sendJson(res, 404, googleError(404, "notFound", "Not Found"));
     }
+    if (req.method === "DELETE" && eventPath) {
+      const id = decodeURIComponent(eventPath[2]!);
+      const resource = decodeURIComponent(eventPath[1]!) === options.calendarId ? resources.get(id) : undefined;
+      if (!resource) return sendJson(res, 404, googleError(404, "notFound", "Not Found"));
+      if (resource.status === "cancelled") return sendJson(res, 410, googleError(410, "deleted", "Resource has been deleted"));
+      resource.status = "cancelled";
+      fake.events = fake.events.filter((event) => event.id !== id);
+      fake.deleted.push(id);
+      res.writeHead(204).end();
+      return;
+    }
     const eventsPath = /^\/calendar\/v3\/calendars\/([^/]+)\/events$/.exec(url.pathname);
     if (req.method === "POST" && eventsPath) {
       if (decodeURIComponent(eventsPath[1]!) !== options.calendarId) {
@@ -111,6 +141,7 @@ export async function startFakeGoogleCalendar(options: FakeGoogleCalendarOptions
       }
       if (json.id !== undefined && !/^[a-v0-9]{5,1024}$/.test(String(json.id))) return sendJson(res, 400, googleError(400, "invalid", "Invalid resource id value."));
       if (json.id !== undefined && resources.has(json.id)) return sendJson(res, 409, googleError(409, "duplicate", "The requested identifier already exists."));
+      if (fake.insertsWaitFor) await fake.insertsWaitFor;
       const createRequest = json.conferenceData?.createRequest as { requestId: string; conferenceSolutionKey: { type: string } } | undefined;
       const withConference = url.searchParams.get("conferenceDataVersion") === "1" && createRequest !== undefined;
       ++counter;

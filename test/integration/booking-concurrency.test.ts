@@ -7,6 +7,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startFakeGoogleCalendar, type FakeGoogleCalendar } from "../fakes/google-calendar";
 import { googleOAuthEnv, startTestServer, type TestServer } from "./test-server";
+import { calendarEventIdOf } from "../../src/services/booking-service";
+import type { Appointment } from "../../db/schema";
 
 const CALENDAR = "ventas@inmobiliaria.example";
 let server: TestServer;
@@ -31,6 +33,18 @@ async function bookAtOnce(attempts: { leadId: number; start: Date }[]) {
   return settled.map((result) => (result.status === "fulfilled" ? { ok: true as const, booked: result.value } : { ok: false as const, error: String(result.reason) }));
 }
 
+/** An event made on the fake Google Calendar by someone else than this product (a process of it that died), over its HTTP API. */
+async function eventMadeElsewhere(fake: FakeGoogleCalendar, oauth: { clientId: string; clientSecret: string; refreshToken: string }, id: string, start: Date, end: Date) {
+  const form = new URLSearchParams({ grant_type: "refresh_token", client_id: oauth.clientId, client_secret: oauth.clientSecret, refresh_token: oauth.refreshToken });
+  const { access_token } = (await (await fetch(fake.tokenUrl, { method: "POST", body: form })).json()) as { access_token: string };
+  const made = await fetch(`${fake.rootUrl}calendar/v3/calendars/${encodeURIComponent(CALENDAR)}/events`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${access_token}`, "content-type": "application/json" },
+    body: JSON.stringify({ id, summary: "Cita", start: { dateTime: start.toISOString() }, end: { dateTime: end.toISOString() } }),
+  });
+  expect(made.status).toBe(200);
+}
+
 async function scheduled() {
   return server.sql<{ lead_id: number; starts_at: unknown; calendar_event_id: string | null }>(
     "SELECT lead_id, starts_at, calendar_event_id FROM appointments WHERE status = 'scheduled' ORDER BY id",
@@ -38,9 +52,9 @@ async function scheduled() {
 }
 
 describe.each(["local", "google"] as const)("booking on the %s calendar", (kind) => {
+  const oauth = { clientId: "client-c", clientSecret: "secret-c", refreshToken: "refresh-c" };
   async function start() {
     if (kind === "google") {
-      const oauth = { clientId: "client-c", clientSecret: "secret-c", refreshToken: "refresh-c" };
       google = await startFakeGoogleCalendar({ calendarId: CALENDAR, oauth });
       server = await startTestServer({ env: googleOAuthEnv(google, CALENDAR, oauth) });
     } else {
@@ -93,6 +107,10 @@ describe.each(["local", "google"] as const)("booking on the %s calendar", (kind)
       "INSERT INTO appointments (lead_id, starts_at, ends_at, status, calendar_provider, created_at, updated_at) VALUES (?, ?, ?, 'scheduled', ?, ?, ?)",
       gone, slot!.start, end, kind, now, now,
     );
+    const [claim] = await server.sql<Appointment>("SELECT id, created_at FROM appointments WHERE lead_id = ?", gone);
+    const deadEventId = calendarEventIdOf({ ...claim!, created_at: new Date(claim!.created_at) });
+    // On Google, the dead process got as far as the event: it holds the slot there.
+    if (google) await eventMadeElsewhere(google, oauth, deadEventId, slot!.start, end);
     expect((await bookAtOnce([{ leadId: taker, start: slot!.start }]))[0]).toMatchObject({ ok: false, error: expect.stringMatching(/ya no está disponible/) });
     expect((await bookAtOnce([{ leadId: gone, start: slot!.start }]))[0]).toMatchObject({ ok: false, error: expect.stringMatching(/Ya estoy agendando tu cita/) });
     // Eleven minutes or more later, inside the day before the slot: no reminder goes for a booking never confirmed.
@@ -106,7 +124,14 @@ describe.each(["local", "google"] as const)("booking on the %s calendar", (kind)
     // Written down for review: the calendar may hold the dead booking's event under this id.
     const [audit] = await server.sql("SELECT actor, after FROM audit_logs WHERE action = 'appointment.claim_abandoned'");
     expect(audit.actor).toBe("system:booking");
-    expect(JSON.parse(audit.after)).toMatchObject({ lead_id: gone, calendar: kind, event_id_if_made: expect.stringMatching(/^prospecta\d+t\d+$/) });
+    expect(JSON.parse(audit.after)).toMatchObject({ lead_id: gone, calendar: kind, event_id_if_made: deadEventId });
+    if (google) {
+      // Its event was taken away (the lead never heard of it), so the slot was free on Google too.
+      expect(google.deleted).toEqual([deadEventId]);
+      expect(google.events.map((event) => event.id)).toEqual([booked!.ok && booked!.booked.appointment.calendar_event_id]);
+      const [removed] = await server.sql("SELECT after FROM audit_logs WHERE action = 'appointment.abandoned_event_removed'");
+      expect(JSON.parse(removed.after)).toEqual({ lead_id: gone, event_id: deadEventId });
+    }
   });
 });
 
@@ -126,6 +151,32 @@ describe("booking on Google Calendar", () => {
     expect(row).toEqual({ calendar_event_id: google.events[0]!.id, meet_link: google.events[0]!.meetLink });
     expect(row.calendar_event_id).toMatch(/^prospecta\d+t\d+$/);
     expect(google.requests.filter((r) => r.method === "GET" && r.path.includes("/events/"))).toHaveLength(1);
+  });
+
+  it("takes away the event of a booking whose claim was released while Google took over ten minutes; that lead is told the slot is gone", async () => {
+    const oauth = { clientId: "client-f", clientSecret: "secret-f", refreshToken: "refresh-f" };
+    google = await startFakeGoogleCalendar({ calendarId: CALENDAR, oauth });
+    server = await startTestServer({ env: googleOAuthEnv(google, CALENDAR, oauth) });
+    const [slow, next] = [await approvedLead("Iris", "+525511110009"), await approvedLead("Juan", "+525511110010")];
+    const [slot] = await server.prospecta.booking.slotsToOffer();
+    let release!: () => void;
+    google.insertsWaitFor = new Promise<void>((resolve) => (release = resolve));
+    const inserts = () => google!.requests.filter((r) => r.method === "POST" && r.path.endsWith("/events")).length;
+    const slowBooking = bookAtOnce([{ leadId: slow, start: slot!.start }]);
+    await expect.poll(inserts).toBe(1);
+    // Eleven minutes on, the slow booking's claim counts as abandoned: the next booking releases it and takes the slot.
+    server.clock.set(new Date(server.clock.now().getTime() + 11 * 60_000).toISOString());
+    const nextBooking = bookAtOnce([{ leadId: next, start: slot!.start }]);
+    await expect.poll(inserts).toBe(2);
+    release();
+    expect((await slowBooking)[0]).toMatchObject({ ok: false, error: expect.stringMatching(/ya no está disponible/) });
+    const [booked] = await nextBooking;
+    expect(booked!.ok).toBe(true);
+    expect((await scheduled()).map((row) => row.lead_id)).toEqual([next]);
+    expect(google.events.map((event) => event.id)).toEqual([booked!.ok && booked!.booked.appointment.calendar_event_id]);
+    expect(google.deleted).toHaveLength(1);
+    const removed = await server.sql("SELECT after FROM audit_logs WHERE action = 'appointment.abandoned_event_removed'");
+    expect(removed.map((row) => JSON.parse(row.after))).toEqual([{ lead_id: slow, event_id: google.deleted[0] }]);
   });
 
   it("releases the claim when Google says the slot is taken, so the lead can pick another", async () => {
