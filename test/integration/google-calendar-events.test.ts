@@ -15,14 +15,14 @@ afterEach(async () => {
   await google.close();
 });
 
-it("removes an event of ours by its id once, and says absent for one removed before or never made", async () => {
+/** The adapter the product makes from GOOGLE_* settings, pointed at a fresh fake. */
+async function calendarOnFake() {
   google = await startFakeGoogleCalendar({ calendarId: CALENDAR, oauth });
-  const calendar = createGoogleCalendar({
-    calendarId: CALENDAR,
-    rootUrl: google.rootUrl,
-    timeZone: "America/Mexico_City",
-    auth: { kind: "oauth", ...oauth, tokenUrl: google.tokenUrl },
-  });
+  return createGoogleCalendar({ calendarId: CALENDAR, rootUrl: google.rootUrl, timeZone: "America/Mexico_City", auth: { kind: "oauth", ...oauth, tokenUrl: google.tokenUrl } });
+}
+
+it("removes an event of ours by its id once, and says absent for one removed before or never made", async () => {
+  const calendar = await calendarOnFake();
   const start = new Date("2026-12-01T16:00:00Z");
   const end = new Date("2026-12-01T17:00:00Z");
   const made = await calendar.createEvent({ start, end, summary: "Cita", description: "Lead #1", requestId: "prospecta-1", eventId: "prospecta1t1" });
@@ -39,13 +39,7 @@ it("removes an event of ours by its id once, and says absent for one removed bef
 });
 
 it("lets an outage through, so the caller keeps the event written down for review", async () => {
-  google = await startFakeGoogleCalendar({ calendarId: CALENDAR, oauth });
-  const calendar = createGoogleCalendar({
-    calendarId: CALENDAR,
-    rootUrl: google.rootUrl,
-    timeZone: "America/Mexico_City",
-    auth: { kind: "oauth", ...oauth, tokenUrl: google.tokenUrl },
-  });
+  const calendar = await calendarOnFake();
   google.down = true;
   await expect(calendar.removeEvent("prospecta3t3")).rejects.toThrow();
 });
