@@ -21,6 +21,7 @@ import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startFakeTwilioMessaging } from "../fakes/twilio-messaging";
+import { latencyOf } from "./bench-product";
 
 export interface RunOptions {
   productUrl: string;
@@ -180,10 +181,11 @@ async function probe(): Promise<void> {
   await fake.statusCallbacksIdle();
 }
 
+// The other benches' percentiles (latencyOf), in this bench's JSON shape: null when nothing was measured.
 const quantiles = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const q = (p: number) => (sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 100) / 100 : null);
-  return { p50: q(0.5), p95: q(0.95), p99: q(0.99), max: q(1) };
+  if (values.length === 0) return { p50: null, p95: null, p99: null, max: null };
+  const latency = latencyOf(values);
+  return { p50: latency.p50_ms, p95: latency.p95_ms, p99: latency.p99_ms, max: latency.max_ms };
 };
 const summary = (samples: Sample[]) => ({
   first_reply_ms: quantiles(samples.map((s) => s.firstAt! - s.postedAt)),
