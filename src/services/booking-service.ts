@@ -126,7 +126,7 @@ export function createBookingService(deps: BookingDeps) {
       const end = new Date(start.getTime() + APPOINTMENT_MINUTES * 60_000);
       const claim = await claimSlot(leadId, start, end);
       // Before Google's busy times are read: an abandoned claim's event may hold this very slot.
-      await removeAbandonedEvents(claim.abandoned);
+      await removeEventsOfReleasedClaims(claim.abandoned);
       if (claim.kind === "existing") return { appointment: claim.appointment, lead: claim.lead, reply: confirmation(claim.lead, claim.appointment) };
       const { lead, claimed } = claim;
       let event: CreatedEvent;
@@ -156,7 +156,7 @@ export function createBookingService(deps: BookingDeps) {
         // The calendar took longer than a claim is held, and another booking released the claim as
         // abandoned: the slot may be someone else's by now, and the event is nobody's.
         log.warn({ appointment_id: claimed.id, lead_id: lead.id }, "a booking's claim was released before its calendar event was made");
-        await removeReleasedClaimsEvents([{ appointmentId: claimed.id, leadId: lead.id, eventId: event.eventId }]);
+        await removeEventsOfReleasedClaims([claimed]);
         throw new ConflictError(SLOT_GONE);
       }
       const advanced = await pipeline.autoAdvance(lead.id, actor);
@@ -234,7 +234,7 @@ export function createBookingService(deps: BookingDeps) {
    * at a time, across instances (an advisory lock on PostgreSQL; SQLite's transactions already run
    * one at a time), so each sees every claim before it. A claim that never got its event (its
    * process died mid-booking) is released once it is older than any booking takes, and answered
-   * in `abandoned` (once this transaction commits, removeAbandonedEvents takes their events away).
+   * in `abandoned` (once this transaction commits, removeEventsOfReleasedClaims takes their events away).
    */
   function claimSlot(
     leadId: number,
@@ -286,23 +286,19 @@ export function createBookingService(deps: BookingDeps) {
    * the slot busy. One that cannot be removed now stays written down (appointment.claim_abandoned,
    * with its event's id) for someone to look at.
    */
-  async function removeReleasedClaimsEvents(released: readonly { appointmentId: number; leadId: number; eventId: string }[]): Promise<void> {
-    for (const { appointmentId, leadId, eventId } of released) {
+  async function removeEventsOfReleasedClaims(released: readonly Appointment[]): Promise<void> {
+    // Each claim's event is under the id the booking gave it (calendarEventIdOf), on the calendar it was made on.
+    for (const claim of released.filter((claim) => claim.calendar_provider === calendar.kind)) {
+      const eventId = calendarEventIdOf(claim);
       try {
         if ((await calendar.removeEvent(eventId)) === "absent") continue;
-        const audit = { actor: "system:booking", action: "appointment.abandoned_event_removed", entity: "appointment", entity_id: appointmentId, after: { lead_id: leadId, event_id: eventId } };
+        const audit = { actor: "system:booking", action: "appointment.abandoned_event_removed", entity: "appointment", entity_id: claim.id, after: { lead_id: claim.lead_id, event_id: eventId } };
         await db.run((q) => insertAudit(q, audit, clock.now()));
       } catch (error) {
         // The message only: a client error carries its request, and with it the calendar's credentials.
-        log.warn({ appointment_id: appointmentId, error: (error as Error).message }, "the calendar event of a released booking claim could not be removed; it needs review");
+        log.warn({ appointment_id: claim.id, error: (error as Error).message }, "the calendar event of a released booking claim could not be removed; it needs review");
       }
     }
-  }
-
-  /** The abandoned claims' events that this calendar may hold (those made on it). */
-  function removeAbandonedEvents(abandoned: readonly Appointment[]): Promise<void> {
-    const onThisCalendar = abandoned.filter((claim) => claim.calendar_provider === calendar.kind);
-    return removeReleasedClaimsEvents(onThisCalendar.map((claim) => ({ appointmentId: claim.id, leadId: claim.lead_id, eventId: calendarEventIdOf(claim) })));
   }
 }
 
