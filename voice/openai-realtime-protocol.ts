@@ -5,7 +5,7 @@
  * TypeScript types inferred; client events are built by us and only typed.
  */
 import { z } from "zod";
-import { BASE64, parseFrame, type ParsedFrame } from "./parse-frame";
+import { base64Audio, parseFrame, type ParsedFrame } from "./parse-frame";
 
 export interface RealtimeTool {
   type: "function";
@@ -49,7 +49,7 @@ const audioDelta = z.looseObject({
   item_id: id,
   output_index: z.number().int().min(0),
   content_index: z.number().int().min(0),
-  delta: z.string().max(1_000_000).regex(BASE64),
+  delta: base64Audio(1_000_000),
 });
 const agentTranscriptDone = z.looseObject({ type: z.literal("response.output_audio_transcript.done"), item_id: id, transcript: text });
 const callerTranscriptDone = z.looseObject({ type: z.literal("conversation.item.input_audio_transcription.completed"), item_id: id, transcript: text });

@@ -5,12 +5,12 @@
  * use are checked. Audio is base64 μ-law 8 kHz mono: 160 bytes = 20 ms.
  */
 import { z } from "zod";
-import { BASE64, parseFrame, type ParsedFrame } from "./parse-frame";
+import { base64Audio, parseFrame, type ParsedFrame } from "./parse-frame";
 
 const sid = (prefix: string) => z.string().regex(new RegExp(`^${prefix}[0-9a-zA-Z]{1,64}$`));
 const sequenceNumber = z.string().regex(/^\d{1,12}$/);
 /** Twilio sends 20 ms (216 base64 characters); a few seconds is the most any sane frame holds. */
-const audioPayload = z.string().max(64_000).regex(BASE64);
+const audioPayload = base64Audio(64_000);
 
 const connected = z.looseObject({ event: z.literal("connected"), protocol: z.string().max(64), version: z.string().max(32) });
 

@@ -137,6 +137,9 @@ describe("the voice tools", () => {
   });
 });
 
+const mediaFrame = (payload: string) =>
+  JSON.stringify({ event: "media", sequenceNumber: "3", streamSid: "MZ1", media: { track: "inbound", chunk: "1", timestamp: "20", payload } });
+
 describe("protocol frames are parsed, not cast", () => {
   it.each([
     ['{"event":"start"}', "invalid"],
@@ -147,6 +150,15 @@ describe("protocol frames are parsed, not cast", () => {
     ["null", "invalid"],
     ['"start"', "invalid"],
     ['{"event":"connected","protocol":"Call","version":"1.0.0"}', "message"],
+    // Audio is strict base64: padded, no whitespace, nothing after the padding.
+    [mediaFrame("//8="), "message"],
+    [mediaFrame(""), "message"],
+    [mediaFrame("//8"), "invalid"],
+    [mediaFrame("//8=\n"), "invalid"],
+    [mediaFrame("/ /8="), "invalid"],
+    [mediaFrame("//8=AAAA"), "invalid"],
+    [mediaFrame("/=8="), "invalid"],
+    [mediaFrame("A".repeat(64_004)), "invalid"],
   ])("Media Streams %s → %s", (raw, kind) => {
     expect(parseTwilioMessage(raw).kind).toBe(kind);
   });
@@ -154,6 +166,8 @@ describe("protocol frames are parsed, not cast", () => {
   it.each([
     ['{"type":"response.done"}', "invalid"],
     ['{"type":"response.output_audio.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"not base64!"}', "invalid"],
+    ['{"type":"response.output_audio.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"//8=//8="}', "invalid"],
+    ['{"type":"response.output_audio.delta","response_id":"r","item_id":"i","output_index":0,"content_index":0,"delta":"//8A//8="}', "message"],
     ['{"type":"error","error":null}', "invalid"],
     ['{"type":"rate_limits.updated","rate_limits":[]}', "ignored"],
     ['{"type":"response.done","response":{"id":"r","status":"completed","output":[]}}', "message"],
