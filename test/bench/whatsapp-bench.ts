@@ -19,7 +19,11 @@
  * status callback to the product (sent, delivered, read, BENCH_CALLBACK_DELAY_MS
  * apart); BENCH_STATUS_CALLBACKS=0 sends them elsewhere. The product's CPU per
  * message counts its status callbacks too; on PostgreSQL the server's own CPU
- * per message is read as well (database-server.ts). BENCH_CPU_PROF_DIR=<dir>:
+ * per message is read as well (database-server.ts), and the load process's on
+ * both. From the three comes an inner figure, labelled so: the rate at which
+ * that CPU per message fills every core of the machine
+ * (saturation.machine_ceiling_messages_per_second_inner), the most the
+ * throughput can be while all three share it. BENCH_CPU_PROF_DIR=<dir>:
  * the product writes a V8 CPU profile there as it exits; BENCH_PRODUCT_ENV /
  * BENCH_PRODUCT_NODE_OPTIONS: see product-instrumentation.ts; BENCH_SAMPLES_FILE=<file>:
  * phase 2's [posted at (epoch ms), webhook → last reply ms, step] per message.
@@ -28,6 +32,7 @@
  * never for a missed target.
  */
 import { fork, type ChildProcess } from "node:child_process";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import { benchDatabases, openBenchStore, startBenchProduct, stopBenchProduct, type BenchDatabase, type BenchStore } from "./bench-product";
 import { databaseServerCpuSeconds } from "./database-server";
@@ -102,7 +107,10 @@ async function runOn(kind: BenchDatabase) {
     let exitCode: number | null = null;
     let peakRssMb = 0;
     let result: { [key: string]: any } | undefined;
-    const phases: Record<string, { cpu: number; server: number | null; load: number; wall: number; cpuSeconds?: number; serverCpuSeconds?: number | null; seconds?: number }> = {};
+    const phases: Record<
+      string,
+      { cpu: number; server: number | null; load: number; wall: number; cpuSeconds?: number; serverCpuSeconds?: number | null; loadCpuSeconds?: number; seconds?: number }
+    > = {};
     try {
       const watchPhases = (async () => {
         for (;;) {
@@ -115,6 +123,7 @@ async function runOn(kind: BenchDatabase) {
             const server = await databaseServerCpuSeconds(store);
             began.cpuSeconds = treeCpu(pid) - began.cpu;
             began.serverCpuSeconds = server === null || began.server === null ? null : server - began.server;
+            began.loadCpuSeconds = treeCpu(load.pid!) - began.load;
             began.seconds = (performance.now() - began.wall) / 1000;
             if (phase.name === "paced") return;
           }
@@ -143,14 +152,20 @@ async function runOn(kind: BenchDatabase) {
         product_cpu_percent: phase?.cpuSeconds === undefined ? null : Math.round((phase.cpuSeconds / phase.seconds!) * 100),
         product_cpu_ms_per_message: perMessage(phase?.cpuSeconds, messages),
         ...(kind === "postgres" && { database_server_cpu_ms_per_message: perMessage(phase?.serverCpuSeconds, messages) }),
+        load_process_cpu_ms_per_message: perMessage(phase?.loadCpuSeconds, messages),
       };
     };
+    const saturationCpu = phaseCpu("saturation", saturation.messages);
+    // Inner figure, not the user's: the rate at which the CPU the three processes spent per message
+    // (product, database server if any, and this bench's own fake Twilio and writers) would fill every core.
+    const cpuMsPerMessage = [saturationCpu.product_cpu_ms_per_message, saturationCpu.database_server_cpu_ms_per_message ?? 0, saturationCpu.load_process_cpu_ms_per_message];
+    const machineCeiling = cpuMsPerMessage.some((ms) => ms === null) ? null : Math.round((cpus().length * 1000) / cpuMsPerMessage.reduce<number>((sum, ms) => sum + ms!, 0));
     const p99 = paced.first_reply_ms.p99 as number | null;
     const output = {
       status_callbacks: result.status_callbacks,
       replies_per_step: result.replies_per_step,
       messages_per_second: saturation.messages_per_second,
-      saturation: { ...saturation, ...phaseCpu("saturation", saturation.messages) },
+      saturation: { ...saturation, ...saturationCpu, machine_ceiling_messages_per_second_inner: machineCeiling },
       offered_per_second: paced.offered_per_second,
       handling_ms: { p50: paced.first_reply_ms.p50, p95: paced.first_reply_ms.p95, p99 },
       paced: { ...paced, ...phaseCpu("paced", paced.messages) },
@@ -168,8 +183,11 @@ async function runOn(kind: BenchDatabase) {
     console.error(
       `[${kind}] throughput: ${saturation.messages} messages from ${NUMBERS} numbers in ${saturation.elapsed_ms} ms = ${saturation.messages_per_second} msg/s ` +
         `(product CPU ${output.saturation.product_cpu_percent}% of a core, ${output.saturation.product_cpu_ms_per_message} ms per message` +
-        `${"database_server_cpu_ms_per_message" in output.saturation ? `, PostgreSQL ${output.saturation.database_server_cpu_ms_per_message} ms` : ""}; load process ${saturation.load_cpu_percent}%)`,
+        `${"database_server_cpu_ms_per_message" in output.saturation ? `, PostgreSQL ${output.saturation.database_server_cpu_ms_per_message} ms` : ""}; load process ${saturation.load_cpu_percent}%, ` +
+        `${output.saturation.load_process_cpu_ms_per_message} ms per message)`,
     );
+    const processes = kind === "postgres" ? "product, PostgreSQL and load process" : "product and load process";
+    console.error(`[${kind}] inner figure: that CPU per message (${processes}) fills the machine's ${cpus().length} cores at ${machineCeiling} msg/s`);
     console.error(
       `[${kind}] at ${paced.offered_per_second} msg/s offered: webhook → reply p50 ${paced.first_reply_ms.p50} ms, p95 ${paced.first_reply_ms.p95} ms, p99 ${p99} ms ` +
         `(product CPU ${output.paced.product_cpu_percent}%); product RSS ${rssAfterStartMb} MB after start, peak ${peakRssMb} MB`,
