@@ -4,7 +4,10 @@
  * of the N steady calls whose latency the bench reports.
  *
  * Every 20 ms each steady call sends a caller frame, and the fake model sends
- * an audio delta on every Realtime session (steady and churn alike). The send
+ * an audio delta on every Realtime session (steady and churn alike). Each
+ * steady call also plays what the bridge sends it as Twilio does, 20 ms per
+ * 20 ms, and echoes each mark once the audio before it has played (and those
+ * still queued on a clear), so a bridge handles the mark echoes a real call sends. The send
  * time travels inside the audio bytes (the bridge passes μ-law through
  * untouched), so both added latencies are measured on this process's clock:
  * Twilio frame sent → Realtime append received (twilio_to_realtime), and model
@@ -43,6 +46,7 @@ import WebSocket, { WebSocketServer } from "ws";
 import { setOwnPriority, setOwnRealtimePriority } from "../../voice/process-priority";
 import {
   apiClient,
+  createPlayback,
   epochNow,
   FRAME_KIND,
   inBatches,
@@ -181,15 +185,21 @@ await inBatches(
   Array.from({ length: request.calls }, (_, i) => i),
   8,
   async (i) => {
+    const playback = createPlayback();
+    let sequence = 1;
+    const echo = (names: string[]) => {
+      for (const name of names) calls[i]?.send({ event: "mark", sequenceNumber: String(++sequence), streamSid: calls[i]!.streamSid, mark: { name } });
+    };
     const onMessage = (data: WebSocket.RawData) => {
-      const text = data.toString();
-      if (!text.includes('"media"')) return;
-      const message = JSON.parse(text) as { event: string; media?: { payload: string } };
+      const message = JSON.parse(data.toString()) as { event: string; media?: { payload: string }; mark?: { name: string } };
+      if (message.event === "mark" && message.mark) return playback.mark(message.mark.name);
+      if (message.event === "clear") return echo(playback.clear());
       if (message.event !== "media" || !message.media) return;
-      const frame = readFrame(message.media.payload);
-      if (!frame || frame.kind !== FRAME_KIND.model) return;
       const now = performance.now();
       const at = epochNow();
+      playback.media(message.media.payload);
+      const frame = readFrame(message.media.payload);
+      if (!frame || frame.kind !== FRAME_KIND.model) return;
       if (at - steadyStart[i]! >= warmupMs) outbound.push(at, now - frame.sentAt);
     };
     const call =
@@ -202,7 +212,9 @@ await inBatches(
     timers.push(
       setInterval(() => {
         chunk++;
-        call.send({ event: "media", sequenceNumber: String(chunk + 1), streamSid: call.streamSid, media: { track: "inbound", chunk: String(chunk), timestamp: String(chunk * 20), payload: stampedFrame(FRAME_KIND.steadyCaller, i) } });
+        call.send({ event: "media", sequenceNumber: String(++sequence), streamSid: call.streamSid, media: { track: "inbound", chunk: String(chunk), timestamp: String(chunk * 20), payload: stampedFrame(FRAME_KIND.steadyCaller, i) } });
+        // The caller's 20 ms went out, and 20 ms of what the bridge sent has played meanwhile.
+        echo(playback.play(20));
       }, 20),
     );
   },

@@ -89,6 +89,53 @@ export function readFrame(base64: string): { sentAt: number; kind: number; index
   return { sentAt: frame.readDoubleLE(0), kind: frame[8]!, index: frame.readUInt32LE(9) };
 }
 
+// --- Twilio's playback of what a bridge sends ---------------------------------------------------
+
+type Queued = { kind: "media"; ms: number } | { kind: "mark"; name: string };
+
+/**
+ * Twilio's audio buffer on one stream, as its Media Streams docs describe it: media plays in real
+ * time, a `mark` comes back once the media sent before it has played, and a `clear` empties the
+ * buffer and sends back the marks still in it. The steady calls play 20 ms per frame they send,
+ * so a bridge gets the mark echoes a real call gives it.
+ */
+export function createPlayback() {
+  const queue: Queued[] = [];
+  const marksIn = (items: Queued[]) => items.flatMap((item) => (item.kind === "mark" ? [item.name] : []));
+  return {
+    media(base64: string): void {
+      const padding = base64.endsWith("==") ? 2 : base64.endsWith("=") ? 1 : 0;
+      queue.push({ kind: "media", ms: ((base64.length * 3) / 4 - padding) / 8 });
+    },
+    mark(name: string): void {
+      queue.push({ kind: "mark", name });
+    },
+    /** The buffer emptied: the names of the marks it held. */
+    clear(): string[] {
+      return marksIn(queue.splice(0));
+    },
+    /** `ms` of audio played: the names of the marks reached. */
+    play(ms: number): string[] {
+      const reached: string[] = [];
+      let left = ms;
+      while (queue.length > 0) {
+        const head = queue[0]!;
+        if (head.kind === "mark") {
+          reached.push(head.name);
+          queue.shift();
+          continue;
+        }
+        if (left <= 0) break;
+        const played = Math.min(left, head.ms);
+        head.ms -= played;
+        left -= played;
+        if (head.ms <= 0) queue.shift();
+      }
+      return reached;
+    },
+  };
+}
+
 // --- Twilio's side of a call ------------------------------------------------------------------
 
 export interface TwilioSide {
