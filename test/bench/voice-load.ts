@@ -7,9 +7,10 @@
  * an audio delta on every Realtime session (steady and churn alike). Each
  * steady call also plays what the bridge sends it as Twilio does, 20 ms per
  * 20 ms, and echoes each mark once the audio before it has played (and those
- * still queued on a clear), so a bridge handles the mark echoes a real call sends. The send
- * time travels inside the audio bytes (the bridge passes μ-law through
- * untouched), so both added latencies are measured on this process's clock:
+ * still queued on a clear), so a bridge handles the mark echoes a real call
+ * sends. The send time travels inside the audio bytes (the bridge passes
+ * μ-law through untouched), so both added latencies are measured on this
+ * process's clock:
  * Twilio frame sent → Realtime append received (twilio_to_realtime), and model
  * delta sent → Twilio media received (realtime_to_twilio). Only steady calls
  * are measured, and only once each is `warmupMs` old; every sample keeps its

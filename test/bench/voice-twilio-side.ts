@@ -18,6 +18,7 @@
 import { randomBytes } from "node:crypto";
 import { Agent, request } from "node:http";
 import WebSocket from "ws";
+import { mulawMillis } from "../../voice/twilio-protocol";
 import { postSignedForm } from "../fakes/twilio-wire";
 
 /** Epoch milliseconds with sub-millisecond precision: the one clock the bench's processes compare. */
@@ -104,8 +105,7 @@ export function createPlayback() {
   const marksIn = (items: Queued[]) => items.flatMap((item) => (item.kind === "mark" ? [item.name] : []));
   return {
     media(base64: string): void {
-      const padding = base64.endsWith("==") ? 2 : base64.endsWith("=") ? 1 : 0;
-      queue.push({ kind: "media", ms: ((base64.length * 3) / 4 - padding) / 8 });
+      queue.push({ kind: "media", ms: mulawMillis(base64) });
     },
     mark(name: string): void {
       queue.push({ kind: "mark", name });
