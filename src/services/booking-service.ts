@@ -296,7 +296,7 @@ export function createBookingService(deps: BookingDeps) {
         await db.run((q) => insertAudit(q, audit, clock.now()));
       } catch (error) {
         // The message only: a client error carries its request, and with it the calendar's credentials.
-        log.warn({ appointment_id: claim.id, error: (error as Error).message }, "the calendar event of a released booking claim could not be removed; it needs review");
+        log.warn({ appointment_id: claim.id, error: error instanceof Error ? error.message : String(error) }, "the calendar event of a released booking claim could not be removed; it needs review");
       }
     }
   }
