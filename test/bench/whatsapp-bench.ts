@@ -159,7 +159,8 @@ async function runOn(kind: BenchDatabase) {
     // Inner figure, not the user's: the rate at which the CPU the three processes spent per message
     // (product, database server if any, and this bench's own fake Twilio and writers) would fill every core.
     const cpuMsPerMessage = [saturationCpu.product_cpu_ms_per_message, saturationCpu.database_server_cpu_ms_per_message ?? 0, saturationCpu.load_process_cpu_ms_per_message];
-    const machineCeiling = cpuMsPerMessage.some((ms) => ms === null) ? null : Math.round((cpus().length * 1000) / cpuMsPerMessage.reduce<number>((sum, ms) => sum + ms!, 0));
+    const cores = cpus().length;
+    const machineCeiling = cpuMsPerMessage.some((ms) => ms === null) ? null : Math.round((cores * 1000) / cpuMsPerMessage.reduce<number>((sum, ms) => sum + ms!, 0));
     const p99 = paced.first_reply_ms.p99 as number | null;
     const output = {
       status_callbacks: result.status_callbacks,
@@ -187,7 +188,7 @@ async function runOn(kind: BenchDatabase) {
         `${output.saturation.load_process_cpu_ms_per_message} ms per message)`,
     );
     const processes = kind === "postgres" ? "product, PostgreSQL and load process" : "product and load process";
-    console.error(`[${kind}] inner figure: that CPU per message (${processes}) fills the machine's ${cpus().length} cores at ${machineCeiling} msg/s`);
+    console.error(`[${kind}] inner figure: that CPU per message (${processes}) fills the machine's ${cores} cores at ${machineCeiling} msg/s`);
     console.error(
       `[${kind}] at ${paced.offered_per_second} msg/s offered: webhook → reply p50 ${paced.first_reply_ms.p50} ms, p95 ${paced.first_reply_ms.p95} ms, p99 ${p99} ms ` +
         `(product CPU ${output.paced.product_cpu_percent}%); product RSS ${rssAfterStartMb} MB after start, peak ${peakRssMb} MB`,
